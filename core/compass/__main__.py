@@ -1,0 +1,3 @@
+from compass.cli.main import main
+
+main()

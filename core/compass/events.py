@@ -1,0 +1,46 @@
+"""Frozen event objects passed to the ``on_<event>`` observer hooks.
+
+New fields may be added to an event; none is ever removed or renamed, so a hook
+implementation written today keeps working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    run_dir: str
+    models: tuple[str, ...]
+    datasets: tuple[str, ...]
+    num_tasks: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    run_dir: str
+    task: str
+    model: str
+    dataset: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFinished:
+    run_dir: str
+    task: str
+    model: str
+    dataset: str
+    ok: bool
+    seconds: float
+    error: str | None = None
+    log_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    run_dir: str
+    ok: bool
+    seconds: float
+    summary_path: str | None = None
+    failed_tasks: tuple[str, ...] = ()

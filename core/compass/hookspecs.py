@@ -1,0 +1,162 @@
+"""Every hook a compass plugin can implement.
+
+A plugin is a module (or object) with functions decorated by ``compass.hookimpl``, made
+known to compass through the ``compass`` entry-point group::
+
+    [project.entry-points.compass]
+    my_plugin = "my_package.plugin"
+
+Rules that keep ``compass --help`` instant: the plugin module is imported at start-up, so
+it must be a cheap manifest. Import torch, transformers or an SDK inside the factory
+that builds the component, never at the top of the plugin module.
+
+A hook implementation may accept fewer arguments than its spec; specs only ever grow.
+
+There are three shapes of hook:
+
+* collectors ``register_<plural>(register)``: called once per plugin, each call of
+  ``register`` adds one named component;
+* the command collector ``register_commands(cli)``;
+* observers ``on_<event>(event)``: told about a run as it happens, with one frozen event
+  object from :mod:`compass.events`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from compass.events import RunFinished, RunStarted, TaskFinished, TaskStarted
+    from compass.registry import Register
+
+hookspec = pluggy.HookspecMarker("compass")
+hookimpl = pluggy.HookimplMarker("compass")
+
+
+# ---------------------------------------------------------------------------
+# Components: every call is ``register(name, factory, description, **options)``
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_models(register: Register) -> None:
+    """Register model backends and model presets.
+
+    :param register: call ``register(name, factory, description, defaults={...},
+        traits=...)`` once per model. ``factory`` is a callable or a ``"module:attr"``
+        string resolved only when the model is used; calling it with the model's keyword
+        arguments returns an object with the methods of :class:`compass.types.Model`.
+        ``defaults`` are keyword arguments merged under the user's (a preset is a backend
+        plus defaults). ``traits`` is a callable ``traits(**kwargs) ->
+        compass.types.ModelTraits`` telling the planner, without loading anything,
+        whether the model is a chat model and which modes (gen/ppl/clp) it serves.
+
+    Called once per plugin; the order of plugins does not matter. A name registered by
+    two plugins is an error that names both.
+    """
+
+
+@hookspec
+def register_datasets(register: Register) -> None:
+    """Register benchmarks and their variants.
+
+    :param register: call ``register(name, factory, description, defaults={...})`` once
+        per dataset name (``ceval``, ``ceval_gen``, ``ceval_ppl``, ...). ``factory(**kwargs)``
+        returns a :class:`compass.dataset.Benchmark`: its subsets (one task each), how to
+        load their rows, the prompt template, the mode, the postprocessor and evaluator by
+        registry name, and the summary groups.
+
+    Called once per plugin.
+    """
+
+
+@hookspec
+def register_postprocessors(register: Register) -> None:
+    """Register answer extractors.
+
+    :param register: call ``register(name, function, description)``; ``function(text,
+        **kwargs) -> str`` turns a model's raw output into the answer an evaluator compares
+        (``first_capital``, ``gsm8k``, ``math_boxed``, ...).
+
+    Called once per plugin.
+    """
+
+
+@hookspec
+def register_evaluators(register: Register) -> None:
+    """Register scorers.
+
+    :param register: call ``register(name, factory, description)``; ``factory(**kwargs)``
+        returns an object with ``score(predictions: list, references: list) ->
+        dict[str, float]`` and optionally ``details(predictions, references) -> list[bool]``
+        (``accuracy``, ``exact_match``, ``math_equiv``, ...). Scores are percentages.
+
+    Called once per plugin.
+    """
+
+
+@hookspec
+def register_runners(register: Register) -> None:
+    """Register task runners.
+
+    :param register: call ``register(name, factory, description)``; ``factory(**kwargs)``
+        returns an object with ``run(tasks, on_done) -> list[compass.runners.TaskOutcome]``
+        (see :class:`compass.runners.Runner`). ``kwargs`` come from ``--runner-kwargs``,
+        ``--max-num-workers`` or the config file's ``runner`` table.
+
+    Called once per plugin.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to ``compass``.
+
+    :param cli: the top-level click group; call ``cli.add_command(...)``. Keep the
+        command's imports inside its function body.
+
+    Called once per plugin, before the command line is parsed.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Observers: progress, notifications (Lark/Feishu, Slack, ...)
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def on_run_started(event: RunStarted) -> None:
+    """A run was planned and its tasks are about to start.
+
+    :param event: run folder, model and dataset names, number of tasks.
+
+    Called in the launcher process; every implementation is called, results ignored.
+    """
+
+
+@hookspec
+def on_task_started(event: TaskStarted) -> None:
+    """An inference task started (called in the launcher process).
+
+    :param event: run folder, task name, model and dataset.
+    """
+
+
+@hookspec
+def on_task_finished(event: TaskFinished) -> None:
+    """An inference task finished, successfully or not (called in the launcher process).
+
+    :param event: task name, ``ok``, duration, error tail and log path when it failed.
+    """
+
+
+@hookspec
+def on_run_finished(event: RunFinished) -> None:
+    """A run ended; the summary is written.
+
+    :param event: run folder, ``ok``, duration, summary path, names of failed tasks.
+    """

@@ -1,0 +1,108 @@
+"""Inference of one task: build requests, ask the model in batches, append predictions.
+
+Samples already in the predictions file (without an error) are never asked again, so a
+re-run with ``--reuse`` only infers what is missing or failed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from compass.dataset import Rows, Subset
+from compass.plan import build_benchmark, load_rows
+from compass.plugins import PluginHost
+from compass.store import PredictionWriter, RunFolder, read_predictions
+from compass.types import Completion, Message, prompt_to_text
+
+DEFAULT_CHUNK = 16
+
+
+def build_model(host: PluginHost, spec: dict) -> Any:
+    """Instantiate the model a task spec names (this is where weights load)."""
+    reg = host.registry.get("models", spec["type"])
+    return reg.load()(**spec["kwargs"])
+
+
+def _prompt_record(prompt: tuple[Message, ...], chat: bool) -> Any:
+    if chat:
+        return [{"role": m.role, "content": m.content} for m in prompt]
+    return prompt_to_text(prompt)
+
+
+def _answer(subset: Subset, model: Any, requests: list) -> list[dict]:
+    """Ask the model for one batch; one record fragment per request."""
+    if subset.mode == "gen":
+        outs: list[Completion] = model.generate(requests)
+        return [
+            {"prediction": c.text, "error": c.error, "finish_reason": c.finish_reason,
+             "usage": {"prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}}
+            for c in outs
+        ]
+    labels = subset.labels()
+    if subset.mode == "ppl":
+        scores = model.loglikelihood(requests)
+    else:
+        scores = model.option_logprobs(requests)
+    records = []
+    for s in scores:
+        s = [float(x) for x in s]
+        best = max(range(len(s)), key=s.__getitem__)
+        records.append({"prediction": labels[best], "scores": dict(zip(labels, s)), "error": None})
+    return records
+
+
+def run_infer(host: PluginHost, task: dict, model: Any, *,
+              progress: Callable[[int, int], None] | None = None) -> dict:
+    """Infer the missing samples of ``task``; returns counts and timings."""
+    t0 = time.perf_counter()
+    run = RunFolder(Path(task["run_dir"]))
+    abbr = task["model"]["abbr"]
+    ds = task["dataset"]
+    bench = build_benchmark(host, ds["type"], ds["kwargs"], ds["chat"])
+    subset = bench.subset(task["subset"])
+    rows: Rows = load_rows(subset, Path(task["data_dir"]), task.get("limit"))
+    path = run.predictions(abbr, subset.name, task.get("shard"))
+    done = read_predictions(path)
+    todo = [i for i in range(task["start"], task["end"]) if i not in done or done[i].get("error")]
+    chat = ds["chat"]
+    gen_kwargs = {}
+    if subset.mode == "gen":
+        gen_kwargs = {"max_out_len": task["model"]["kwargs"].get("max_out_len"),
+                      "stop": tuple(task["model"]["kwargs"].get("stop_words") or ())}
+    requests = {i: subset.request(rows, i, chat=chat, **gen_kwargs) for i in todo}
+    # Longest first: batches of similar length waste little padding, and a batch that
+    # would run out of memory does so at the start, not after an hour.
+    order = sorted(todo, key=lambda i: -len(prompt_to_text(requests[i].prompt)))
+    chunk = max(1, int(getattr(model, "batch_size", 0) or DEFAULT_CHUNK))
+    failed = 0
+    prompt_tokens = completion_tokens = 0
+    with PredictionWriter(path) as writer:
+        for pos in range(0, len(order), chunk):
+            batch = order[pos:pos + chunk]
+            answers = _answer(subset, model, [requests[i] for i in batch])
+            records = []
+            for i, ans in zip(batch, answers):
+                gold = rows.test[i].get(subset.gold)
+                rec = {"index": i, "origin_prompt": _prompt_record(requests[i].prompt, chat),
+                       **ans, "gold": gold}
+                failed += bool(ans.get("error"))
+                usage = ans.get("usage") or {}
+                prompt_tokens += usage.get("prompt_tokens", 0)
+                completion_tokens += usage.get("completion_tokens", 0)
+                records.append(rec)
+            writer.write_batch(records)
+            if progress:
+                progress(min(pos + chunk, len(order)), len(order))
+    seconds = time.perf_counter() - t0
+    stats = {
+        "task": task["name"], "samples": len(todo), "reused": task["end"] - task["start"] - len(todo),
+        "failed": failed, "seconds": round(seconds, 3),
+        "samples_per_s": round(len(todo) / seconds, 3) if seconds > 0 and todo else 0.0,
+        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+    }
+    print(f"[{task['name']}] inferred {len(todo)} samples ({stats['reused']} reused, {failed} failed) "
+          f"in {seconds:.1f}s", file=sys.stderr, flush=True)
+    return stats

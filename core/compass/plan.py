@@ -1,0 +1,219 @@
+"""Configure → plan: validate every component by name, then split the work into tasks.
+
+Everything that can be wrong with a run is found here, before any model loads: unknown
+names (with a did-you-mean), keyword arguments a component does not take, a mode a model
+cannot serve, missing data. A task is one model × one dataset subset × one shard.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from compass.config import Component, RunConfig
+from compass.dataset import Benchmark, Rows, Subset
+from compass.errors import CompassError
+from compass.plugins import PluginHost
+from compass.registry import Registration
+from compass.types import ModelTraits
+
+DEFAULT_DATA_DIR = "data"
+
+
+def data_dir_of(cfg: RunConfig) -> Path:
+    return Path(cfg.data_dir or os.environ.get("COMPASS_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def check_kwargs(factory: Callable[..., Any], kwargs: dict, what: str) -> None:
+    """Refuse keyword arguments that ``factory`` does not take, naming those it does."""
+    try:
+        sig = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    known = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = [k for k in kwargs if k not in known]
+    if unknown:
+        raise CompassError(
+            f"{what} does not take {', '.join(repr(k) for k in unknown)}; it takes: "
+            f"{', '.join(known) or 'no options'}"
+        )
+
+
+def accepts(factory: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+@dataclass
+class ResolvedModel:
+    abbr: str
+    reg: Registration
+    kwargs: dict
+    traits: ModelTraits
+
+    def task_spec(self) -> dict:
+        return {"abbr": self.abbr, "type": self.reg.name, "kwargs": self.kwargs}
+
+
+def _default_abbr(comp: Component, kwargs: dict) -> str:
+    if comp.abbr:
+        return comp.abbr
+    path = kwargs.get("path")
+    if isinstance(path, str) and path and comp.type in ("hf", "npu"):
+        return Path(path.rstrip("/")).name or comp.type
+    model_name = kwargs.get("model")
+    if isinstance(model_name, str) and model_name and comp.type in ("openai",):
+        return model_name.replace("/", "_")
+    return comp.type
+
+
+def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
+    reg = host.registry.get("models", comp.type)
+    kwargs = {**reg.defaults, **comp.kwargs}
+    factory = reg.load()
+    check_kwargs(factory, kwargs, f"model '{comp.type}'")
+    traits_fn = reg.load_traits()
+    traits = traits_fn(**kwargs) if traits_fn else ModelTraits(is_chat=False)
+    return ResolvedModel(_default_abbr(comp, kwargs), reg, kwargs, traits)
+
+
+def build_benchmark(host: PluginHost, type_: str, kwargs: dict, chat: bool) -> Benchmark:
+    """Call a dataset factory; it learns whether the model is a chat model if it asks."""
+    reg = host.registry.get("datasets", type_)
+    factory = reg.load()
+    kwargs = {**reg.defaults, **kwargs}
+    check_kwargs(factory, {k: v for k, v in kwargs.items() if k != "chat"}, f"dataset '{type_}'")
+    if accepts(factory, "chat") and "chat" not in kwargs:
+        kwargs["chat"] = chat
+    bench = factory(**kwargs)
+    if not isinstance(bench, Benchmark):
+        raise CompassError(f"dataset '{type_}' (plugin {reg.plugin}) did not return a Benchmark")
+    return bench
+
+
+def load_rows(subset: Subset, data_dir: Path, limit: int | None) -> Rows:
+    rows = subset.load(data_dir)
+    if limit is not None:
+        rows = Rows(test=list(rows.test)[:limit], fewshot=rows.fewshot)
+    return rows
+
+
+@dataclass
+class Task:
+    """One inference task: a shard of one subset for one model."""
+
+    name: str
+    model: ResolvedModel
+    dataset_type: str
+    dataset_kwargs: dict
+    subset: Subset
+    chat: bool
+    start: int
+    end: int
+    shard: int | None
+
+    @property
+    def num_samples(self) -> int:
+        return self.end - self.start
+
+    def spec(self, run_dir: Path, cfg: RunConfig) -> dict:
+        """The JSON form any runner hands to ``python -m compass.task``."""
+        return {
+            "name": self.name,
+            "run_dir": str(run_dir),
+            "model": self.model.task_spec(),
+            "dataset": {"type": self.dataset_type, "kwargs": self.dataset_kwargs, "chat": self.chat},
+            "subset": self.subset.name,
+            "start": self.start,
+            "end": self.end,
+            "shard": self.shard,
+            "limit": cfg.limit,
+            "data_dir": str(data_dir_of(cfg).resolve()),
+            "resources": {"num_gpus": int(self.model.kwargs.get("num_gpus") or 0),
+                          "device": str(self.model.kwargs.get("device") or "")},
+        }
+
+
+@dataclass
+class EvalUnit:
+    """One model × subset to evaluate once all its shards are inferred."""
+
+    model: ResolvedModel
+    subset: Subset
+    benchmark: str
+    num_samples: int
+    shards: list[int | None] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    models: list[ResolvedModel]
+    benchmarks: dict[tuple[str, str], Benchmark]  # (model abbr, dataset type) -> benchmark
+    tasks: list[Task]
+    evals: list[EvalUnit]
+
+
+def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
+    if not cfg.models:
+        raise CompassError("no model given; pass -m NAME (see: compass list models) or a config file")
+    if not cfg.datasets:
+        raise CompassError("no dataset given; pass -d NAME (see: compass list datasets) or a config file")
+    runner_reg = host.registry.get("runners", cfg.runner.type)
+    check_kwargs(runner_reg.load(), cfg.runner.kwargs, f"runner '{cfg.runner.type}'")
+    models = [resolve_model(host, m) for m in cfg.models]
+    seen: dict[str, str] = {}
+    for m in models:
+        if m.abbr in seen:
+            raise CompassError(f"two models are named '{m.abbr}'; give each an abbr")
+        seen[m.abbr] = m.reg.name
+    for d in cfg.datasets:
+        host.registry.get("datasets", d.type)  # unknown names fail before anything else
+    data_dir = data_dir_of(cfg)
+    benchmarks: dict[tuple[str, str], Benchmark] = {}
+    tasks: list[Task] = []
+    evals: list[EvalUnit] = []
+    counts: dict[tuple[str, str], int] = {}
+    size = cfg.max_partition_size
+    if size is not None and size < 1:
+        raise CompassError(f"--max-partition-size must be at least 1, got {size}")
+    for model in models:
+        for comp in cfg.datasets:
+            bench = build_benchmark(host, comp.type, comp.kwargs, model.traits.is_chat)
+            benchmarks[(model.abbr, comp.type)] = bench
+            for subset in bench.subsets:
+                if subset.mode not in model.traits.modes:
+                    raise CompassError(
+                        f"model '{model.abbr}' cannot serve {subset.mode} mode (dataset "
+                        f"'{subset.name}'); it serves {', '.join(sorted(model.traits.modes))} — pick "
+                        f"another variant of the dataset (see: compass list datasets {comp.type})"
+                    )
+                key = (subset.name, str(sorted(comp.kwargs.items())))
+                if key not in counts:
+                    counts[key] = len(load_rows(subset, data_dir, cfg.limit).test)
+                n = counts[key]
+                unit = EvalUnit(model, subset, comp.type, n)
+                if size and n > size:
+                    for shard, start in enumerate(range(0, n, size)):
+                        tasks.append(Task(f"{model.abbr}/{subset.name}_{shard}", model, comp.type,
+                                          comp.kwargs, subset, model.traits.is_chat, start,
+                                          min(n, start + size), shard))
+                        unit.shards.append(shard)
+                else:
+                    tasks.append(Task(f"{model.abbr}/{subset.name}", model, comp.type, comp.kwargs,
+                                      subset, model.traits.is_chat, 0, n, None))
+                    unit.shards.append(None)
+                evals.append(unit)
+    names = [u.subset.name for u in evals]
+    dupes = {n for n in names if names.count(n) > len(models)}
+    if dupes:
+        raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
+    return Plan(models, benchmarks, tasks, evals)

@@ -1,0 +1,139 @@
+"""The run folder and everything written into it.
+
+``<work_dir>/<YYYYMMDD_HHMMSS>/{configs,logs/{infer,eval},predictions,results,summary}``.
+Predictions are JSON Lines appended one batch at a time and flushed, so a killed run
+loses at most the batch in flight; nothing in a run folder is ever deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from compass.errors import CompassError
+
+SUBDIRS = ("configs", "logs/infer", "logs/eval", "predictions", "results", "summary", "tasks")
+
+
+def new_timestamp() -> str:
+    return time.strftime("%Y%m%d_%H%M%S")
+
+
+def resolve_run_dir(work_dir: str | Path, reuse: str | None) -> tuple[Path, bool]:
+    """The run folder to use and whether it is reused.
+
+    ``reuse`` is ``None`` (a new folder), ``"latest"`` (the newest folder, or a new one
+    when there is none) or a timestamp naming an existing folder.
+    """
+    work = Path(work_dir)
+    if reuse is None:
+        ts = new_timestamp()
+        run = work / ts
+        n = 1
+        while run.exists():  # two runs in the same second
+            run = work / f"{ts}_{n}"
+            n += 1
+        return run, False
+    if reuse == "latest":
+        runs = sorted(p for p in work.glob("*") if p.is_dir() and (p / "configs").is_dir()) if work.is_dir() else []
+        if not runs:
+            return resolve_run_dir(work, None)[0], False
+        return runs[-1], True
+    run = work / reuse
+    if not run.is_dir():
+        have = sorted(p.name for p in work.glob("*") if p.is_dir()) if work.is_dir() else []
+        hint = f"; existing runs: {', '.join(have[-3:])}" if have else ""
+        raise CompassError(f"--reuse {reuse}: no run folder {run}{hint}")
+    return run, True
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    root: Path
+
+    def create(self) -> RunFolder:
+        for sub in SUBDIRS:
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def predictions(self, model: str, dataset: str, shard: int | None = None) -> Path:
+        suffix = "" if shard is None else f"_{shard}"
+        return self.root / "predictions" / model / f"{dataset}{suffix}.jsonl"
+
+    def result(self, model: str, dataset: str) -> Path:
+        return self.root / "results" / model / f"{dataset}.json"
+
+    def infer_log(self, model: str, dataset: str, shard: int | None = None) -> Path:
+        suffix = "" if shard is None else f"_{shard}"
+        return self.root / "logs" / "infer" / model / f"{dataset}{suffix}.out"
+
+    def eval_log(self, model: str, dataset: str) -> Path:
+        return self.root / "logs" / "eval" / model / f"{dataset}.out"
+
+    def task_file(self, name: str) -> Path:
+        return self.root / "tasks" / f"{name}.json"
+
+    @property
+    def summary_dir(self) -> Path:
+        return self.root / "summary"
+
+    @property
+    def timestamp(self) -> str:
+        return self.root.name
+
+
+def read_predictions(path: Path) -> dict[int, dict]:
+    """Finished samples of a predictions file, by index.
+
+    A torn last line (the process was killed mid-write) is ignored; a sample recorded as
+    failed (``error`` set) is not finished. A later record of an index replaces an earlier one.
+    """
+    done: dict[int, dict] = {}
+    if not path.exists():
+        return done
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and "index" in rec:
+                done[int(rec["index"])] = rec
+    return done
+
+
+class PredictionWriter:
+    """Appends prediction records, one batch per write, flushed and fsynced."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+        self._fh = path.open("a", encoding="utf-8")
+        if torn:  # a killed writer left half a line: start the next record on its own line
+            self._fh.write("\n")
+
+    def write_batch(self, records: list[dict]) -> None:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        self._fh.write(data)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> PredictionWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,124 @@
+"""Plain data exchanged between the core and plugins.
+
+Everything here is a frozen, slotted dataclass: cheap to build, safe to share between
+threads, and easy to turn into JSON. Model backends receive requests and return
+``Completion`` / ``float`` / ``dict`` values; they never see a dataset, and the rest of the
+system never sees a tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Role = Literal["SYSTEM", "HUMAN", "BOT"]
+Mode = Literal["gen", "ppl", "clp"]
+MODES: tuple[str, ...] = ("gen", "ppl", "clp")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One role-tagged turn of a prompt."""
+
+    role: Role
+    content: str
+
+
+Prompt = tuple[Message, ...]
+
+
+def prompt_to_text(prompt: Prompt) -> str:
+    """The plain-text form of a prompt, as a base (non-chat) model receives it.
+
+    Turns are concatenated as written: templates carry their own separators.
+    """
+    return "".join(m.content for m in prompt)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    """Generate a continuation of ``prompt`` (gen mode)."""
+
+    prompt: Prompt
+    max_out_len: int = 512
+    min_out_len: int = 0
+    stop: tuple[str, ...] = ()
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoglikelihoodRequest:
+    """Score each continuation given the shared ``prompt`` (ppl mode).
+
+    The answer is one summed log-probability per continuation, in order. Grouping all
+    candidates of a question in one request lets a backend compute the context once.
+    """
+
+    prompt: Prompt
+    continuations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionsRequest:
+    """Log-probability of each option string as the very next token (clp mode)."""
+
+    prompt: Prompt
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The answer to a ``GenerateRequest``.
+
+    ``error`` is set (and ``text`` empty) when the backend could not answer this one
+    request, e.g. an API call that failed after its retries; such a sample is recorded as
+    failed, counted in the summary and retried by ``--reuse``.
+    """
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTraits:
+    """What the planner must know about a model before it is loaded."""
+
+    is_chat: bool
+    modes: frozenset[str] = frozenset(MODES)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """The interface every model backend implements.
+
+    A backend may leave out a mode it cannot serve; it then says so through
+    ``ModelTraits.modes`` so that the run is refused while it is planned.
+    """
+
+    def generate(self, requests: list[GenerateRequest]) -> list[Completion]: ...
+
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]: ...
+
+    def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One metric value of one evaluated dataset (percent where it is a rate)."""
+
+    metric: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SampleResult:
+    """An evaluator's verdict on one sample."""
+
+    index: int
+    correct: bool
+    pred: object = None
+    gold: object = None
+    extra: dict = field(default_factory=dict)

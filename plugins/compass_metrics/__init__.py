@@ -1,0 +1,1 @@
+"""First-party postprocessors (answer extraction) and evaluators (scoring)."""
