@@ -1,0 +1,54 @@
+"""``compass list``: what the installed plugins registered (imports no model library)."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import click
+
+from compass.registry import KINDS
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    if not patterns:
+        return True
+    low = name.lower()
+    for pat in patterns:
+        pat = pat.lower()
+        if any(ch in pat for ch in "*?[") and fnmatch.fnmatch(low, pat):
+            return True
+        if pat in low:
+            return True
+    return False
+
+
+@click.command("list")
+@click.argument("args", nargs=-1, metavar="[KIND] [PATTERN]…")
+@click.pass_context
+def list_command(ctx, args):
+    """List registered components; KIND is one of models, datasets, postprocessors,
+    evaluators, runners; PATTERNs are substrings or globs matched against names.
+
+    \b
+    Examples:
+      compass list                    everything
+      compass list datasets ceval     datasets whose name contains "ceval"
+      compass list internlm ceval     names containing either, across kinds
+    """
+    from tabulate import tabulate
+
+    args = list(args)
+    kinds = KINDS
+    if args and args[0] in KINDS:
+        kinds = (args.pop(0),)
+    elif args and args[0].rstrip("s") + "s" in KINDS:
+        kinds = (args.pop(0).rstrip("s") + "s",)
+    host = ctx.find_root().command._host(ctx)
+    rows = [[r.name, r.kind[:-1], r.plugin, r.description]
+            for kind in kinds for r in host.registry.all(kind) if _matches(r.name, args)]
+    if not rows:
+        what = " or ".join(kinds) if len(kinds) == 1 else "components"
+        click.echo(f"no {what} match {' '.join(args)!r}" if args else f"no {what} registered", err=True)
+        return
+    click.echo(tabulate(rows, headers=["name", "kind", "plugin", "description"], tablefmt="simple",
+                        maxcolwidths=[None, None, None, 70]))

@@ -1,0 +1,1 @@
+"""The ``mock`` model: deterministic answers without weights, for trying the pipeline."""

@@ -1,0 +1,10 @@
+"""Registers the ``mock`` model (cheap manifest)."""
+
+from compass.hookspecs import hookimpl
+
+
+@hookimpl
+def register_models(register):
+    register("mock", "compass_mock.model:MockModel",
+             "Deterministic model without weights: answers from a table, a default, or echoes.",
+             traits="compass_mock.model:mock_traits")

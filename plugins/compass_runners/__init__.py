@@ -1,0 +1,1 @@
+"""The ``debug`` (in-process) and ``local`` (worker processes) runners."""

@@ -1,0 +1,113 @@
+"""A plugin defined by the tests: a toy dataset and a scripted model.
+
+Loaded through the real plugin manager with ``COMPASS_EXTRA_PLUGINS=toy.toy_plugin``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from compass.dataset import Benchmark, DataMissing, Group, Rows, Subset
+from compass.hookspecs import hookimpl
+from compass.prompt import FewShot, PromptTemplate
+from compass.types import Completion, ModelTraits
+
+# 10 arithmetic questions; the answer of question k is str(k + k)
+QUESTIONS = [{"question": f"What is {k} + {k}?", "answer": str(2 * k),
+              "A": str(2 * k), "B": str(2 * k + 1), "label": "A"} for k in range(10)]
+
+
+def _load_toy(n):
+    def load(data_dir: Path) -> Rows:
+        return Rows(test=QUESTIONS[:n], fewshot=QUESTIONS[:2])
+    return load
+
+
+def _load_file(data_dir: Path) -> Rows:
+    path = Path(data_dir) / "toyfile" / "test.jsonl"
+    if not path.exists():
+        raise DataMissing(f"toyfile data not found at {path}; create it or pass --data-dir")
+    return Rows(test=[json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+
+
+def toy_benchmark(n: int = 10, mode: str = "gen", chat: bool = True) -> Benchmark:
+    template = PromptTemplate(human="Q: {question}\nA:", bot=" {answer}")
+    if mode == "gen":
+        sub = Subset("toy-gen", _load_toy(n), template, mode="gen", gold="answer",
+                     fewshot=FewShot(indices=(0, 1)), max_out_len=16)
+    else:
+        sub = Subset("toy-ppl", _load_toy(n), template, mode="ppl", gold="label",
+                     candidates={"A": " {A}", "B": " {B}"})
+    return Benchmark("toy", (sub,))
+
+
+def toy_pair(n: int = 10) -> Benchmark:
+    template = PromptTemplate(human="Q: {question}\nA:")
+    first = Subset("toy-first", _load_toy(n), template, mode="gen")
+    second = Subset("toy-second", _load_toy(n // 2), template, mode="ppl", gold="label",
+                    candidates={"A": " {A}", "B": " {B}"})
+    return Benchmark("toy_pair", (first, second),
+                     groups=(Group("toy-pair-avg", ("toy-first", "toy-second")),
+                             Group("toy-pair-weighted", ("toy-first", "toy-second"), weighted=True)))
+
+
+def toy_file() -> Benchmark:
+    return Benchmark("toyfile", (Subset("toyfile", _load_file, PromptTemplate(human="{question}")),))
+
+
+class ArithmeticModel:
+    """Answers 'What is k + k?' correctly when k is even, wrongly when odd.
+
+    ``delay`` sleeps per batch; ``crash_file``: raise once that file exists.
+    """
+
+    def __init__(self, delay: float = 0.0, batch_size: int = 2, crash_file: str | None = None,
+                 max_out_len: int | None = None, stop_words: list | None = None):
+        self.delay = delay
+        self.batch_size = batch_size
+        self.crash_file = crash_file
+        self.calls = 0
+
+    def _solve(self, prompt) -> str:
+        q = prompt[-1].content
+        k = int(q.split("What is ")[1].split(" +")[0])
+        return str(2 * k if k % 2 == 0 else 2 * k + 1)
+
+    def _tick(self):
+        self.calls += 1
+        if self.crash_file and os.path.exists(self.crash_file):
+            raise RuntimeError("scripted failure: crash file present")
+        if self.delay:
+            time.sleep(self.delay)
+
+    def generate(self, requests):
+        self._tick()
+        return [Completion(self._solve(r.prompt) + "\n", prompt_tokens=5, completion_tokens=1) for r in requests]
+
+    def loglikelihood(self, requests):
+        self._tick()
+        return [tuple(0.0 if c.strip() == self._solve(r.prompt) else -2.0 for c in r.continuations)
+                for r in requests]
+
+    def option_logprobs(self, requests):
+        raise NotImplementedError
+
+
+def arithmetic_traits(**kwargs) -> ModelTraits:
+    return ModelTraits(is_chat=False, modes=frozenset({"gen", "ppl"}))
+
+
+@hookimpl
+def register_datasets(register):
+    register("toy", toy_benchmark, "Ten arithmetic questions (tests).")
+    register("toy_pair", toy_pair, "Two toy subsets with group rows (tests).")
+    register("toyfile", toy_file, "Reads data_dir/toyfile/test.jsonl (tests).")
+
+
+@hookimpl
+def register_models(register):
+    register("arith", ArithmeticModel, "Right on even questions, wrong on odd (tests).",
+             traits=arithmetic_traits)
