@@ -15,7 +15,7 @@ from compass.dataset import Rows, Subset
 from compass.plan import build_benchmark, load_rows
 from compass.plugins import PluginHost
 from compass.store import PredictionWriter, RunFolder, read_predictions
-from compass.types import Completion, Message, prompt_to_text
+from compass.types import Completion, Failure, Message, prompt_to_text
 
 DEFAULT_CHUNK = 16
 
@@ -48,6 +48,9 @@ def _answer(subset: Subset, model: Any, requests: list) -> list[dict]:
         scores = model.option_logprobs(requests)
     records = []
     for s in scores:
+        if isinstance(s, Failure):
+            records.append({"prediction": None, "scores": None, "error": s.error})
+            continue
         s = [float(x) for x in s]
         best = max(range(len(s)), key=s.__getitem__)
         records.append({"prediction": labels[best], "scores": dict(zip(labels, s)), "error": None})

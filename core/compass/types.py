@@ -83,6 +83,16 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """Returned in place of a score tuple when one ppl/clp request could not be answered.
+
+    Like ``Completion.error``: the sample is recorded as failed and retried by ``--reuse``.
+    """
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModelTraits:
     """What the planner must know about a model before it is loaded."""
 
@@ -100,9 +110,9 @@ class Model(Protocol):
 
     def generate(self, requests: list[GenerateRequest]) -> list[Completion]: ...
 
-    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]: ...
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...] | Failure]: ...
 
-    def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...]]: ...
+    def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...] | Failure]: ...
 
 
 @dataclass(frozen=True, slots=True)
