@@ -124,10 +124,15 @@ def collect_registrations(pm: pluggy.PluginManager) -> Registry:
     each name, and a duplicate name can be reported with both plugins.
     """
     registry = Registry()
+    trace = bool(os.environ.get("COMPASS_TRACE_HOOKS"))
     for kind in KINDS:
         caller = getattr(pm.hook, f"register_{kind}")
         for impl in caller.get_hookimpls():
             register = Register(registry, kind, impl.plugin_name)
             kwargs = {"register": register} if "register" in impl.argnames else {}
             impl.function(**kwargs)
+            if trace:
+                names = [r.name for r in registry.by_plugin(impl.plugin_name) if r.kind == kind]
+                print(f"hook register_{kind} [{impl.plugin_name}] -> {', '.join(names) or '(nothing)'}",
+                      file=sys.stderr)
     return registry

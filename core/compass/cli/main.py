@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["eval"]:
         args = ["eval", *_expand_multi_values(args[1:])]
     try:
-        cli.main(args=args, prog_name="compass", standalone_mode=False)
+        code = cli.main(args=args, prog_name="compass", standalone_mode=False)
     except CompassError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -119,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    else:
-        sys.exit(0)
+    # click returns the code of ctx.exit() when it does not exit itself
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
