@@ -32,6 +32,17 @@ def _prompt_record(prompt: tuple[Message, ...], chat: bool) -> Any:
     return prompt_to_text(prompt)
 
 
+def _token_counter(model: Any) -> tuple[int, int] | None:
+    """A backend's running totals ``model.token_counts = {"prompt": n, "completion": m}``.
+
+    Used for telemetry of ppl/clp requests, which carry no per-request token counts.
+    """
+    counts = getattr(model, "token_counts", None)
+    if not isinstance(counts, dict):
+        return None
+    return int(counts.get("prompt", 0)), int(counts.get("completion", 0))
+
+
 def _answer(subset: Subset, model: Any, requests: list) -> list[dict]:
     """Ask the model for one batch; one record fragment per request."""
     if subset.mode == "gen":
@@ -61,6 +72,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
               progress: Callable[[int, int], None] | None = None) -> dict:
     """Infer the missing samples of ``task``; returns counts and timings."""
     t0 = time.perf_counter()
+    started_at = time.time()
     run = RunFolder(Path(task["run_dir"]))
     abbr = task["model"]["abbr"]
     ds = task["dataset"]
@@ -82,6 +94,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     chunk = max(1, int(getattr(model, "batch_size", 0) or DEFAULT_CHUNK))
     failed = 0
     prompt_tokens = completion_tokens = 0
+    counted = _token_counter(model)
     with PredictionWriter(path) as writer:
         for pos in range(0, len(order), chunk):
             batch = order[pos:pos + chunk]
@@ -100,11 +113,14 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
             if progress:
                 progress(min(pos + chunk, len(order)), len(order))
     seconds = time.perf_counter() - t0
+    if counted is not None and not (prompt_tokens or completion_tokens):
+        prompt_tokens, completion_tokens = (a - b for a, b in zip(_token_counter(model), counted))
     stats = {
         "task": task["name"], "samples": len(todo), "reused": task["end"] - task["start"] - len(todo),
         "failed": failed, "seconds": round(seconds, 3),
         "samples_per_s": round(len(todo) / seconds, 3) if seconds > 0 and todo else 0.0,
         "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+        "started_at": started_at,
     }
     print(f"[{task['name']}] inferred {len(todo)} samples ({stats['reused']} reused, {failed} failed) "
           f"in {seconds:.1f}s", file=sys.stderr, flush=True)

@@ -123,6 +123,22 @@ def _telemetry(run: RunFolder, tasks: list[Task]) -> list[dict]:
     return rows
 
 
+def format_telemetry(rows: list[dict], run_started: float) -> str:
+    """Per task: where the time went (answers "why is it slow" from the run itself)."""
+    from tabulate import tabulate
+
+    def rate(n, s):
+        return f"{n / s:.1f}" if s > 0 and n else "-"
+
+    table = [[r["task"], r["samples"], f"{r['seconds']:.1f}", rate(r["samples"], r["seconds"]),
+              rate(r.get("prompt_tokens", 0), r["seconds"]), rate(r.get("completion_tokens", 0), r["seconds"]),
+              f"{r.get('model_load_seconds', 0):.1f}", f"{max(0.0, r.get('started_at', run_started) - run_started):.1f}"]
+             for r in rows]
+    return "telemetry (per inference task):\n" + tabulate(
+        table, headers=["task", "samples", "seconds", "samples/s", "prompt tok/s", "gen tok/s",
+                        "model load s", "queue wait s"], tablefmt="simple")
+
+
 def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     """The whole run; returns the exit code (0 ok, 1 when a task or evaluation failed)."""
     t_start = time.perf_counter()
@@ -178,6 +194,7 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
                     evaluator.waiting.pop(f"{unit.model.abbr}/{unit.subset.name}", None)
                     evaluator.submit(unit)
     interrupted = False
+    t_run = time.time()
     if runner is not None and files:
         for t in todo:
             hook.on_task_started(event=TaskStarted(str(run.root), t.name, t.model.abbr, t.subset.name))
@@ -193,9 +210,10 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     summary = build_summary(run, [m.abbr for m in plan.models], benchmarks)
     summary_path = write_summary(summary, run)
     telemetry = _telemetry(run, todo)
+    print(summary.text())
     if telemetry:
         write_json(run.summary_dir / f"telemetry_{run.timestamp}.json", telemetry)
-    print(summary.text())
+        _say("\n" + format_telemetry(telemetry, t_run))
     _say(f"summary written to {summary_path.parent}/summary_{run.timestamp}.{{csv,txt,md}}")
     failed = [o for o in outcomes.values() if not o.ok]
     for o in failed:
@@ -205,7 +223,13 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     if failed or eval_errors:
         _say(f"\n{len(failed)} task(s) and {len(eval_errors)} evaluation(s) failed; finished work is kept — "
              f"rerun with -r {run.timestamp} to retry only what is missing")
-    ok = not failed and not eval_errors and not interrupted
+    # A task can finish with failed samples (an API request that failed after its retries):
+    # the run is then incomplete, and says so through its exit code as well.
+    incomplete = sum(_pending(run, t) for t in plan.tasks) if cfg.mode in ("all", "infer") else 0
+    if incomplete and not failed and not interrupted:
+        _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong); rerun with "
+             f"-r {run.timestamp} to retry only those")
+    ok = not failed and not eval_errors and not interrupted and not incomplete
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
                                            str(summary_path), tuple(o.name for o in failed)))
     if interrupted:
