@@ -78,3 +78,18 @@ def test_retrievers():
     assert r.select(pool, 1) == r.select(pool, 1)  # reproducible per question
     assert len(r.select(pool, 1)) == 3
     assert any(r.select(pool, i) != r.select(pool, 1) for i in range(2, 6))  # varies across questions
+
+
+def test_summarizer_groups_from_the_config(compass, tmp_path):
+    (tmp_path / "g.toml").write_text(
+        'models = ["arith"]\ndatasets = ["toy", "toy_pair"]\n'
+        '[summarizer]\ngroups = [{ name = "all-toys", members = ["toy-gen", "toy-pair-weighted"] },\n'
+        '  { name = "all-toys-weighted", members = ["toy-gen", "toy-second"], weighted = true }]\n')
+    res = compass("eval", "g.toml", "--debug")
+    assert res.code == 0, res.err
+    rows = {ln.split()[0]: ln.split() for ln in res.out.splitlines() if ln.startswith("all-toys")}
+    assert rows["all-toys"][-1] == "51.67"  # (50 + 53.33) / 2
+    assert rows["all-toys-weighted"][-1] == "53.33"  # (50*10 + 60*5) / 15
+    (tmp_path / "bad.toml").write_text('models = ["arith"]\ndatasets = ["toy"]\n[summarizer]\ngroups = [1]\n')
+    res = compass("eval", "bad.toml")
+    assert res.code == 2 and "summarizer.groups[0]" in res.err

@@ -140,7 +140,7 @@ def on_run_started(event: RunStarted) -> None:
 
 @hookspec
 def on_task_started(event: TaskStarted) -> None:
-    """An inference task started (called in the launcher process).
+    """An inference task was handed to the runner (called in the launcher process).
 
     :param event: run folder, task name, model and dataset.
     """

@@ -24,7 +24,7 @@ from compass.plan import EvalUnit, Plan, Task, accepts, check_kwargs, make_plan
 from compass.plugins import PluginHost
 from compass.runners import TaskFile, TaskOutcome
 from compass.store import RunFolder, new_timestamp, read_predictions, resolve_run_dir, write_json
-from compass.summary import build_summary, write_summary
+from compass.summary import build_summary, user_groups, write_summary
 
 
 def _say(msg: str) -> None:
@@ -145,6 +145,7 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     if cfg.mode not in ("all", "infer", "eval", "viz"):
         raise CompassError(f"--mode {cfg.mode}: expected all, infer, eval or viz")
     plan = make_plan(cfg, host)
+    user_groups(cfg.summarizer)  # a malformed summarizer fails now, not after inference
     run_dir, reused = resolve_run_dir(cfg.work_dir, cfg.reuse)
     if cfg.dry_run:
         print(describe_plan(plan, run_dir, reused))
@@ -207,7 +208,7 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     eval_errors = evaluator.finish()
 
     benchmarks = list({id(b): b for b in plan.benchmarks.values()}.values())
-    summary = build_summary(run, [m.abbr for m in plan.models], benchmarks)
+    summary = build_summary(run, [m.abbr for m in plan.models], benchmarks, user_groups(cfg.summarizer))
     summary_path = write_summary(summary, run)
     telemetry = _telemetry(run, todo)
     print(summary.text())

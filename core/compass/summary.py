@@ -39,24 +39,53 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _group_value(group: Group, scores: dict[str, tuple[float, int]]) -> float | None:
+def _group_value(group: Group, scores: dict[str, tuple[float, int]]) -> tuple[float, int] | None:
+    """The group's score and sample count; ``None`` unless every member has a score."""
     members = [scores.get(m) for m in group.members]
     if not members or any(m is None for m in members):
         return None
+    total = sum(n for _, n in members)
     if group.weighted:
-        total = sum(n for _, n in members)
-        return sum(v * n for v, n in members) / total if total else None
-    return sum(v for v, _ in members) / len(members)
+        return (sum(v * n for v, n in members) / total, total) if total else None
+    return sum(v for v, _ in members) / len(members), total
 
 
-def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]) -> Summary:
-    """Read every result file of ``run`` and lay them out, one column per model."""
+def user_groups(summarizer: dict) -> list[Group]:
+    """Extra group rows from the config's ``summarizer.groups`` (members: any row name)."""
+    from compass.errors import CompassError
+
+    groups = []
+    for i, g in enumerate(summarizer.get("groups", []) or []):
+        if not isinstance(g, dict) or not g.get("name") or not isinstance(g.get("members"), list):
+            raise CompassError(f"summarizer.groups[{i}] needs a name and a list of members, got {g!r}")
+        groups.append(Group(str(g["name"]), tuple(map(str, g["members"])), bool(g.get("weighted", False))))
+    return groups
+
+
+def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark],
+                  extra_groups: list[Group] = ()) -> Summary:
+    """Read every result file of ``run`` and lay them out, one column per model.
+
+    Group rows follow their benchmark's subsets; ``extra_groups`` (from the config's
+    summarizer) come last and may average any rows above them, groups included.
+    """
     header = ["dataset", "version", "metric", "mode", *models]
     rows: list[list[str]] = []
     notes: list[str] = []
     seen: set[str] = set()
+    scores: dict[str, dict[str, tuple[float, int]]] = {m: {} for m in models}
+
+    def group_row(group: Group) -> list[str]:
+        values = []
+        for m in models:
+            got = _group_value(group, scores[m])
+            if got is not None:
+                scores[m][group.name] = got
+            values.append(_fmt(got[0] if got else None))
+        kind = "weighted_average" if group.weighted else "naive_average"
+        return [group.name, "-", kind, "-", *values]
+
     for bench in benchmarks:
-        scores: dict[str, dict[str, tuple[float, int]]] = {m: {} for m in models}
         for subset in bench.subsets:
             if subset.name in seen:
                 continue
@@ -76,9 +105,11 @@ def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]
                                  f"(counted as wrong; rerun with -r to retry them)")
             rows.append([subset.name, subset.version, metric, subset.mode, *map(_fmt, values)])
         for group in bench.groups:
-            kind = "weighted_average" if group.weighted else "naive_average"
-            rows.append([group.name, "-", kind, "-",
-                         *(_fmt(_group_value(group, scores[m])) for m in models)])
+            if group.name not in seen:
+                seen.add(group.name)
+                rows.append(group_row(group))
+    for group in extra_groups:
+        rows.append(group_row(group))
     return Summary(header, rows, notes)
 
 
