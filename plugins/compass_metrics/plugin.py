@@ -7,9 +7,19 @@ from compass.hookspecs import hookimpl
 def register_postprocessors(register):
     register("first_capital", "compass_metrics.postprocessors:first_capital",
              "First capital letter A-Z in the text (multiple-choice answers).")
+    register("first_option", "compass_metrics.postprocessors:first_option",
+             "Chosen option letter of a multiple-choice answer ('答案是 B', '(C)', 'The answer is D.').")
+    register("gsm8k", "compass_metrics.postprocessors:gsm8k",
+             "Final number: after ####, in \\boxed{}, after 'the answer is', else the last number.")
+    register("math_boxed", "compass_metrics.postprocessors:math_boxed",
+             "Content of the last \\boxed{...} (nested braces), else the text after 'the answer is'.")
 
 
 @hookimpl
 def register_evaluators(register):
     register("accuracy", "compass_metrics.evaluators:Accuracy",
              "Percentage of predictions equal to the reference (after str()/strip()).")
+    register("exact_match", "compass_metrics.evaluators:ExactMatch",
+             "Percentage equal after normalising case, punctuation, articles and spaces.")
+    register("math_equiv", "compass_metrics.evaluators:MathEquiv",
+             "Percentage mathematically equal to the reference (0.5 = \\frac{1}{2}; math-verify or sympy).")
