@@ -1,0 +1,183 @@
+"""The ``openai`` model backend: :class:`compass.types.Model` over an OpenAI-compatible API.
+
+* gen: chat completions for chat models (role-tagged messages, an optional system prompt),
+  completions with the plain-text prompt for base models;
+* ppl / clp (only with ``logprobs=True``, for servers that echo prompt log-probabilities,
+  like vLLM): one completions request per question, with one prompt per candidate.
+
+The core calls these methods synchronously with ``batch_size`` requests at a time; they
+run concurrently on the client's private event loop, under its limits. A request that
+fails after its retries gives ``Completion(error=...)`` / ``Failure(...)``, never an empty
+answer, so the sample is counted as failed and ``--reuse`` asks it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from compass.types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
+                           OptionsRequest, prompt_to_text)
+from compass_openai.client import ApiClient, Failed, LoopThread
+from compass_openai.logprobs import span_logprob
+from compass_openai.retry import MalformedResponse
+from compass_openai.settings import MAX_STOP, ApiSettings
+
+ROLES = {"SYSTEM": "system", "HUMAN": "user", "BOT": "assistant"}
+
+
+def to_messages(prompt: tuple[Message, ...], system_prompt: str | None) -> list[dict]:
+    """Chat messages for a prompt; ``system_prompt`` leads (merged with the prompt's own)."""
+    messages = [{"role": ROLES[m.role], "content": m.content} for m in prompt]
+    if system_prompt:
+        if messages and messages[0]["role"] == "system":
+            messages[0] = {"role": "system", "content": f"{system_prompt}\n\n{messages[0]['content']}"}
+        else:
+            messages.insert(0, {"role": "system", "content": system_prompt})
+    return messages
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    """``text`` up to the first stop string (servers take at most four; we honour all)."""
+    cut = len(text)
+    for s in stop:
+        if s:
+            i = text.find(s)
+            if i != -1:
+                cut = min(cut, i)
+    return text[:cut]
+
+
+class OpenAIModel:
+    """A model behind an OpenAI-compatible endpoint.
+
+    :param model: the model's name at the endpoint (``--api-model``).
+    :param api_base: the endpoint, e.g. ``https://api.moonshot.cn/v1`` (``--api-base``).
+    :param api_key_env: the environment variable holding the key (``--api-key-env``); empty
+        or ``None`` for a server that checks none. The key itself is never an option.
+    :param chat: chat completions (role-tagged messages) or plain completions.
+    :param logprobs: the server returns echoed prompt log-probabilities, so ppl and clp
+        datasets can be evaluated (vLLM does; most hosted chat APIs do not).
+    :param system_prompt: a system message put before every prompt (chat models).
+    :param temperature: sampling temperature (default: the request's, 0).
+    :param extra_body: more JSON fields for every request (``top_p``, ``seed``, vendor options).
+    :param max_concurrency: most requests in flight (``--max-concurrency``); the limit backs
+        off on 429/503 and grows back (``adaptive=False`` keeps it fixed).
+    :param max_rps: most requests started per second, retries included (``--max-rps``).
+    :param timeout: seconds before one attempt is abandoned and retried (``--request-timeout``).
+    :param max_retries / backoff_base / backoff_max: retry policy (exponential backoff with
+        jitter, never sooner than ``Retry-After``).
+    :param batch_size: requests per call from the core [default: 4 × max_concurrency].
+    :param max_out_len / stop_words: handled by the core (they arrive in each request).
+    """
+
+    def __init__(self, model: str | None = None, api_base: str | None = None,
+                 api_key_env: str | None = "OPENAI_API_KEY", chat: bool = True, logprobs: bool = False,
+                 system_prompt: str | None = None, temperature: float | None = None,
+                 extra_body: dict | None = None, max_concurrency: int = 8, max_rps: float | None = None,
+                 timeout: float = 60.0, max_retries: int = 6, backoff_base: float = 0.5,
+                 backoff_max: float = 30.0, adaptive: bool = True, batch_size: int | None = None,
+                 max_out_len: int | None = None, stop_words: list | None = None):
+        self.settings = ApiSettings.from_kwargs(
+            model=model, api_base=api_base, api_key_env=api_key_env, chat=chat, logprobs=logprobs,
+            system_prompt=system_prompt, temperature=temperature, extra_body=extra_body,
+            max_concurrency=max_concurrency, max_rps=max_rps, timeout=timeout, max_retries=max_retries,
+            backoff_base=backoff_base, backoff_max=backoff_max, adaptive=adaptive, batch_size=batch_size)
+        try:
+            import openai  # noqa: F401
+        except ImportError:
+            from compass.errors import CompassError
+
+            raise CompassError("the openai backend needs the 'openai' package: "
+                               "pip install 'compass-eval[api]'") from None
+        self.client = ApiClient(self.settings, self.settings.read_key())
+        self.batch_size = self.settings.chunk
+        self._loop = LoopThread()
+
+    # -- gen -------------------------------------------------------------------------------
+
+    def generate(self, requests: list[GenerateRequest]) -> list[Completion]:
+        return self._loop.run(self._gather(self._generate_one, requests))
+
+    async def _generate_one(self, req: GenerateRequest) -> Completion:
+        s = self.settings
+        temperature = s.temperature if s.temperature is not None else req.temperature
+        stop = list(req.stop[:MAX_STOP]) or None
+        common = {"model": s.model, "max_tokens": req.max_out_len, "temperature": temperature}
+        if stop:
+            common["stop"] = stop
+        if s.extra_body:
+            common["extra_body"] = s.extra_body
+        if s.chat:
+            messages = to_messages(req.prompt, s.system_prompt)
+
+            def send(sdk):
+                return sdk.chat.completions.create(messages=messages, **common)
+
+            def text_of(choice):
+                return choice.message.content
+        else:
+            prompt = prompt_to_text(req.prompt)
+
+            def send(sdk):
+                return sdk.completions.create(prompt=prompt, **common)
+
+            def text_of(choice):
+                return choice.text
+
+        def parse(resp) -> Completion:
+            choice = resp.choices[0]
+            text = text_of(choice)
+            if text is None and choice.finish_reason not in ("content_filter", "length"):
+                raise MalformedResponse("a choice without text")
+            usage = resp.usage
+            return Completion(cut_at_stop(text or "", req.stop),
+                              prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                              completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                              finish_reason=str(choice.finish_reason or ""))
+
+        out = await self.client.call(send, parse)
+        return Completion("", error=out.message) if isinstance(out, Failed) else out
+
+    # -- ppl / clp ---------------------------------------------------------------------------
+
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...] | Failure]:
+        return self._loop.run(self._gather(lambda r: self._score(r.prompt, r.continuations), requests))
+
+    def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...] | Failure]:
+        return self._loop.run(self._gather(lambda r: self._score(r.prompt, r.options), requests))
+
+    async def _score(self, prompt: tuple[Message, ...], continuations: tuple[str, ...]):
+        """Log-likelihood of each continuation after the prompt, in one request."""
+        s = self.settings
+        context = prompt_to_text(prompt)
+        texts = [context + c for c in continuations]
+        extra = {"extra_body": s.extra_body} if s.extra_body else {}
+
+        def send(sdk):
+            return sdk.completions.create(model=s.model, prompt=texts, max_tokens=1, temperature=0,
+                                          echo=True, logprobs=1, **extra)
+
+        def parse(resp) -> tuple[float, ...]:
+            choices = sorted(resp.choices, key=lambda c: c.index)
+            if len(choices) != len(texts):
+                raise MalformedResponse(f"{len(choices)} choices for {len(texts)} prompts")
+            return tuple(span_logprob(c.logprobs, len(context), len(t)) for c, t in zip(choices, texts))
+
+        out = await self.client.call(send, parse)
+        return Failure(out.message) if isinstance(out, Failed) else out
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _gather(one, requests: list) -> list:
+        return list(await asyncio.gather(*(one(r) for r in requests)))
+
+    def close(self) -> None:
+        """Close the connections and say what happened on the wire (to the task log)."""
+        try:
+            self._loop.run(self.client.aclose())
+        finally:
+            self._loop.close()
+        lim = self.client.limiter
+        self.client.log(f"{self.client.stats.line()}; concurrency limit {int(lim.limit)}/{lim.maximum}"
+                        f" (peak {lim.peak} in flight)")
