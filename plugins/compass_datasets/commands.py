@@ -1,0 +1,91 @@
+"""``compass data``, ``compass data fetch NAME`` and ``compass new-dataset NAME``.
+
+Only click is imported here; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+def _host(ctx: click.Context):
+    root = ctx.find_root()
+    if root.obj is None:
+        from compass.plugins import make_plugin_host
+
+        root.obj = make_plugin_host()
+    return root.obj
+
+
+@click.group("data", invoke_without_command=True)
+@click.option("--data-dir", default=None, metavar="DIR",
+              help="Data folder [default: $COMPASS_DATA_DIR or ./data].")
+@click.option("--filter", "pattern", default=None, metavar="TEXT", help="Only datasets whose name contains TEXT.")
+@click.pass_context
+def data_command(ctx, data_dir, pattern):
+    """Which registered datasets are present in the data dir, where, and how many samples.
+
+    \b
+    Examples:
+      compass data                       every registered dataset
+      compass data --filter ceval        C-Eval and its variants
+      compass data fetch ceval           download C-Eval from the Hugging Face hub
+    """
+    ctx.meta["compass.data_dir"] = data_dir
+    if ctx.invoked_subcommand:
+        return
+    from tabulate import tabulate
+
+    from compass_datasets.status import collect, data_dir_from
+
+    folder, source = data_dir_from(data_dir)
+    rows = collect(_host(ctx).registry, folder, pattern)
+    if not rows:
+        click.echo(f"no datasets match {pattern!r}" if pattern else "no datasets registered", err=True)
+        return
+    table = [[r.name, r.status, "-" if r.samples is None else r.samples, r.subsets,
+              r.path if r.status in ("present", "partial") else (r.detail or "-")] for r in rows]
+    click.echo(f"data dir: {folder.resolve()} ({source})")
+    click.echo(tabulate(table, headers=["dataset", "status", "samples", "subsets", "path / problem"],
+                        tablefmt="simple", maxcolwidths=[None, None, None, None, 90]))
+    if any(r.status == "missing" for r in rows):
+        click.echo("\nmissing data: unzip OpenCompassData-core into the data dir, run `compass data fetch NAME`, "
+                   "or pass --data-dir")
+
+
+@data_command.command("fetch")
+@click.argument("name")
+@click.option("--data-dir", default=None, metavar="DIR",
+              help="Where to put the files [default: $COMPASS_DATA_DIR or ./data].")
+@click.option("--timeout", default=5.0, show_default=True, type=float,
+              help="Seconds to wait for the Hugging Face hub before giving up.")
+@click.pass_context
+def fetch_command(ctx, name, data_dir, timeout):
+    """Download dataset NAME from the Hugging Face hub into the data dir."""
+    from compass_datasets.fetch import fetch
+    from compass_datasets.status import data_dir_from
+
+    _host(ctx).registry.get("datasets", name)  # unknown names: one line with a did-you-mean
+    folder, _ = data_dir_from(data_dir or ctx.meta.get("compass.data_dir"))
+    written = fetch(name, folder, timeout=timeout, echo=lambda msg: click.echo(msg, err=True))
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@click.command("new-dataset")
+@click.argument("name")
+@click.option("--dir", "where", default=".", show_default=True, metavar="DIR",
+              help="Folder in which the package folder is created.")
+def new_dataset_command(name, where):
+    """Scaffold a pip-installable dataset package compass-dataset-NAME.
+
+    It registers dataset NAME through the `compass` entry point, with example rows,
+    a README and a test; see CONTRIBUTING.md for the walk-through.
+    """
+    from pathlib import Path
+
+    from compass_datasets.scaffold import scaffold
+
+    root = scaffold(name, Path(where))
+    click.echo(f"created {root}")
+    click.echo(f"next: pip install -e {root} && compass list datasets {name}")

@@ -1,0 +1,111 @@
+"""Multiple-choice subsets in the three modes, built the same way for every benchmark.
+
+A question block (``body``) is followed by an answer cue (``答案:`` / ``Answer:``):
+
+* ``gen``: the prompt ends with ``cue + " "``, the model writes the letter, the
+  ``first_option`` postprocessor extracts it and ``accuracy`` scores it;
+* ``ppl``: the prompt ends with ``cue``; each candidate continuation is ``" <letter>"``
+  and the most likely one is the prediction (base models);
+* ``clp``: the same prompt as ``ppl``; the option tokens ``" A"``, ``" B"``, ... are
+  compared as the very next token.
+
+In-context answers are written ``cue + " " + letter`` in every mode, so the few-shot text
+is identical across modes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from compass.dataset import Rows, Subset
+from compass.prompt import FewShot, PromptTemplate
+
+LETTERS = "ABCDEFGHIJ"
+MODES = ("gen", "ppl", "clp")
+
+
+def options_block(labels: Sequence[str]) -> str:
+    """``A. {A}\\nB. {B}...`` for the given labels."""
+    return "\n".join(f"{label}. {{{label}}}" for label in labels)
+
+
+def mcq_subset(name: str, load: Callable, mode: str, *, body: str, cue: str,
+               labels: Sequence[str] = "ABCD", instruction: str = "", example_sep: str = "\n",
+               fewshot: FewShot = FewShot(), gold: str = "answer",
+               max_out_len: int | None = None) -> Subset:
+    """One multiple-choice subset in ``mode`` (gen, ppl or clp); see the module docstring."""
+    labels = tuple(labels)
+    if mode == "gen":
+        template = PromptTemplate(human=f"{body}{cue} ", bot="{" + gold + "}",
+                                  instruction=instruction, example_sep=example_sep)
+        return Subset(name, load, template, mode="gen", gold=gold, fewshot=fewshot,
+                      max_out_len=max_out_len, postprocessor="first_option",
+                      postprocessor_kwargs={"options": "".join(labels)}, evaluator="accuracy")
+    template = PromptTemplate(human=f"{body}{cue}", bot=" {" + gold + "}",
+                              instruction=instruction, example_sep=example_sep)
+    if mode == "ppl":
+        return Subset(name, load, template, mode="ppl", gold=gold, fewshot=fewshot,
+                      candidates={label: f" {label}" for label in labels}, evaluator="accuracy")
+    if mode == "clp":
+        return Subset(name, load, template, mode="clp", gold=gold, fewshot=fewshot,
+                      options=tuple(f" {label}" for label in labels), evaluator="accuracy")
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def pick_mode(variant: str | None, chat: bool) -> str:
+    """The mode a variant name means; a bare name picks gen for chat models, ppl for base."""
+    if variant in MODES:
+        return variant
+    return "gen" if chat else "ppl"
+
+
+class CachedLoader:
+    """Base for loaders: ``loader(data_dir) -> Rows``, remembering the last result.
+
+    Plan and inference both load a subset; with every variant of a benchmark sharing one
+    loader class, ``compass data`` can also tell which variants read the same files
+    (``key``). Subclasses implement :meth:`read` and :meth:`locate`.
+    """
+
+    def __init__(self) -> None:
+        self._cache: tuple[str, Rows] | None = None
+
+    @property
+    def key(self) -> tuple:
+        """Two loaders with equal keys read the same rows."""
+        return (type(self).__name__,)
+
+    def locate(self, data_dir) -> object:
+        """The main file or folder the rows come from (raises DataMissing)."""
+        raise NotImplementedError
+
+    def read(self, data_dir) -> Rows:
+        raise NotImplementedError
+
+    def __call__(self, data_dir) -> Rows:
+        tag = str(data_dir)
+        if self._cache is None or self._cache[0] != tag:
+            self._cache = (tag, self.read(data_dir))
+        return self._cache[1]
+
+
+def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str], gen_human: str,
+                  ppl_human: str, continuation: str = " {text%s}", gold: str = "answer",
+                  ppl_gold: str | None = None) -> Subset:
+    """A zero-shot question whose choices are texts (ARC, SIQA, PIQA, HellaSwag, ...).
+
+    ``gen``: the choices are listed as ``A. ..`` in ``gen_human`` and the letter is
+    extracted with ``first_option``. ``ppl``: ``ppl_human`` is the context and each
+    choice's text (``continuation % label``, filled from the row) is a candidate
+    continuation, as lm-evaluation-harness does it; ``ppl_gold`` may name a row field
+    holding a list of acceptable labels.
+    """
+    labels = tuple(labels)
+    if mode == "gen":
+        return Subset(name, load, PromptTemplate(human=gen_human), mode="gen", gold=gold,
+                      postprocessor="first_option", postprocessor_kwargs={"options": "".join(labels)},
+                      evaluator="accuracy")
+    if mode == "ppl":
+        return Subset(name, load, PromptTemplate(human=ppl_human), mode="ppl", gold=ppl_gold or gold,
+                      candidates={label: continuation % label for label in labels}, evaluator="accuracy")
+    raise ValueError(f"unknown mode {mode!r}")

@@ -1,0 +1,70 @@
+"""Registers compass's built-in benchmarks and the ``data`` / ``new-dataset`` commands.
+
+A cheap manifest: factories are ``"module:function"`` strings, imported only when a run
+uses them; command modules are imported only when the command runs.
+"""
+
+from compass.hookspecs import hookimpl
+
+_P = "compass_datasets."
+
+# name: (factory, one-line description)
+DATASETS = {
+    "ceval": ("ceval:ceval", "C-Eval val, 52 subjects, 5-shot; gen for chat, ppl for base models."),
+    "ceval_gen": ("ceval:ceval_gen", "C-Eval val, 52 subjects, 5-shot, generate the letter."),
+    "ceval_ppl": ("ceval:ceval_ppl", "C-Eval val, 52 subjects, 5-shot, most likely answer letter."),
+    "ceval_clp": ("ceval:ceval_clp", "C-Eval val, 52 subjects, 5-shot, next-token option probabilities."),
+    "mmlu": ("mmlu:mmlu", "MMLU test, 57 subjects, 5-shot; gen for chat, ppl for base models."),
+    "mmlu_gen": ("mmlu:mmlu_gen", "MMLU test, 57 subjects, 5-shot, generate the letter."),
+    "mmlu_ppl": ("mmlu:mmlu_ppl", "MMLU test, 57 subjects, 5-shot, most likely answer letter."),
+    "mmlu_clp": ("mmlu:mmlu_clp", "MMLU test, 57 subjects, 5-shot, next-token option probabilities."),
+    "cmmlu": ("cmmlu:cmmlu", "CMMLU test, 67 subjects, 5-shot; gen for chat, ppl for base models."),
+    "cmmlu_gen": ("cmmlu:cmmlu_gen", "CMMLU test, 67 subjects, 5-shot, generate the letter."),
+    "cmmlu_ppl": ("cmmlu:cmmlu_ppl", "CMMLU test, 67 subjects, 5-shot, most likely answer letter."),
+    "cmmlu_clp": ("cmmlu:cmmlu_clp", "CMMLU test, 67 subjects, 5-shot, next-token option probabilities."),
+    "gsm8k": ("gsm8k:gsm8k", "GSM8K test (1319): 0-shot boxed prompt for chat, 4-shot for base models."),
+    "gsm8k_gen": ("gsm8k:gsm8k_gen", "GSM8K test (1319), generation; same prompts as gsm8k."),
+    "math": ("math:math", "MATH test (5000), boxed answer, math equivalence; 0-shot chat, 4-shot base."),
+    "math_gen": ("math:math_gen", "MATH test (5000), generation; same prompts as math."),
+    "math500": ("math:math500", "MATH-500 test subset, boxed answer, math equivalence."),
+    "math500_gen": ("math:math500_gen", "MATH-500 test subset, generation; same prompts as math500."),
+    "arc_e": ("arc:arc_e", "ARC-Easy test (2376), 0-shot; gen for chat, ppl for base models."),
+    "arc_e_gen": ("arc:arc_e_gen", "ARC-Easy test, 0-shot, choices listed, generate the letter."),
+    "arc_e_ppl": ("arc:arc_e_ppl", "ARC-Easy test, 0-shot, most likely answer text (lm-eval prompt)."),
+    "arc_c": ("arc:arc_c", "ARC-Challenge test (1172), 0-shot; gen for chat, ppl for base models."),
+    "arc_c_gen": ("arc:arc_c_gen", "ARC-Challenge test, 0-shot, choices listed, generate the letter."),
+    "arc_c_ppl": ("arc:arc_c_ppl", "ARC-Challenge test, 0-shot, most likely answer text (lm-eval prompt)."),
+    "siqa": ("commonsense:siqa", "Social IQa dev (1954), 0-shot; gen for chat, ppl for base models."),
+    "siqa_gen": ("commonsense:siqa_gen", "Social IQa dev, 0-shot, generate the letter."),
+    "siqa_ppl": ("commonsense:siqa_ppl", "Social IQa dev, 0-shot, most likely answer text."),
+    "piqa": ("commonsense:piqa", "PIQA validation (1838), 0-shot; gen for chat, ppl for base models."),
+    "piqa_gen": ("commonsense:piqa_gen", "PIQA validation, 0-shot, generate the letter."),
+    "piqa_ppl": ("commonsense:piqa_ppl", "PIQA validation, 0-shot, most likely solution text."),
+    "winogrande": ("commonsense:winogrande", "Winogrande dev, 0-shot; gen for chat, ppl for base models."),
+    "winogrande_gen": ("commonsense:winogrande_gen", "Winogrande dev, 0-shot, generate the letter."),
+    "winogrande_ppl": ("commonsense:winogrande_ppl", "Winogrande dev, 0-shot, most likely filled-in sentence."),
+    "hellaswag": ("commonsense:hellaswag", "HellaSwag validation, 0-shot; gen for chat, ppl for base models."),
+    "hellaswag_gen": ("commonsense:hellaswag_gen", "HellaSwag validation, 0-shot, generate the letter."),
+    "hellaswag_ppl": ("commonsense:hellaswag_ppl", "HellaSwag validation, 0-shot, most likely ending."),
+    "boolq": ("boolq:boolq", "BoolQ validation, 0-shot; gen for chat, ppl for base models."),
+    "boolq_gen": ("boolq:boolq_gen", "BoolQ validation, 0-shot, generate A (yes) or B (no)."),
+    "boolq_ppl": ("boolq:boolq_ppl", "BoolQ validation, 0-shot, ' yes' vs ' no' likelihood."),
+    "demo_ceval": ("demo:demo_ceval", "4 C-Eval subjects (70 questions), shipped with compass; no data dir needed."),
+    "demo_gsm8k": ("demo:demo_gsm8k", "First 64 GSM8K test problems, shipped with compass; no data dir needed."),
+    "demo_math": ("demo:demo_math", "First 64 MATH-500 problems, shipped with compass; no data dir needed."),
+    "custom": ("custom:custom", "Your own .jsonl/.csv file: path=..., data_type=mcq|qa, infer_method=gen|ppl."),
+}
+
+
+@hookimpl
+def register_datasets(register):
+    for name, (factory, description) in DATASETS.items():
+        register(name, _P + factory, description)
+
+
+@hookimpl
+def register_commands(cli):
+    from compass_datasets.commands import data_command, new_dataset_command
+
+    cli.add_command(data_command)
+    cli.add_command(new_dataset_command)

@@ -1,0 +1,113 @@
+"""Which registered datasets are present in a data dir, where, and how many samples.
+
+Used by ``compass data``. Works for any plugin's datasets: each benchmark is built and
+each subset loaded; loaders of this package also tell where their files are and which
+variants share files (so C-Eval is read once for ``ceval``, ``ceval_gen``, ...).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from compass.dataset import DataError, DataMissing
+from compass.errors import CompassError
+
+
+@dataclass
+class DatasetStatus:
+    name: str
+    status: str  # present | missing | partial | error | needs options
+    samples: int | None
+    subsets: str
+    path: str
+    detail: str = ""
+
+
+def data_dir_from(option: str | None) -> tuple[Path, str]:
+    """The data dir (``--data-dir``, ``COMPASS_DATA_DIR``, ``./data``) and where it came from."""
+    from compass.plan import DEFAULT_DATA_DIR
+
+    if option:
+        return Path(option), "--data-dir"
+    if os.environ.get("COMPASS_DATA_DIR"):
+        return Path(os.environ["COMPASS_DATA_DIR"]), "COMPASS_DATA_DIR"
+    return Path(DEFAULT_DATA_DIR), "default"
+
+
+def _required_params(factory) -> list[str]:
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _shorten(path: Path, data_dir: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(data_dir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def dataset_status(reg, data_dir: Path, cache: dict) -> DatasetStatus:
+    """Load every subset of one registered dataset (``cache`` shares loads between variants)."""
+    factory = reg.load()
+    required = _required_params(factory)
+    if required:
+        return DatasetStatus(reg.name, "needs options", None, "-", "-", f"needs {', '.join(required)}")
+    try:
+        kwargs = {"chat": False} if "chat" in inspect.signature(factory).parameters else {}
+        bench = factory(**kwargs)
+    except CompassError as exc:
+        return DatasetStatus(reg.name, "error", None, "-", "-", str(exc))
+    counts, paths, problems = [], [], []
+    for subset in bench.subsets:
+        key = getattr(subset.load, "key", None) or ("id", id(subset.load))
+        if key not in cache:
+            try:
+                rows = subset.load(data_dir)
+                where = subset.load.locate(data_dir) if hasattr(subset.load, "locate") else None
+                cache[key] = ("ok", len(rows.test), where)
+            except DataMissing as exc:
+                looked = getattr(exc, "looked_for", None)
+                cache[key] = ("missing", None, f"not at {_shorten(Path(looked), data_dir)}" if looked else str(exc))
+            except (DataError, CompassError) as exc:
+                cache[key] = ("error", None, str(exc))
+        state, n, info = cache[key]
+        if state == "ok":
+            counts.append(n)
+            if info is not None:
+                paths.append(Path(info))
+        else:
+            problems.append((state, info))
+    total = len(bench.subsets)
+    if not problems:
+        status = "present"
+    elif not counts:
+        status = "error" if any(s == "error" for s, _ in problems) else "missing"
+    else:
+        status = "partial"
+    if paths:
+        common = Path(os.path.commonpath([str(p.parent) for p in paths])) if len(paths) > 1 else paths[0]
+        where = _shorten(common, data_dir)
+    else:
+        where = "-"
+    detail = problems[0][1] if problems else ""
+    subsets = f"{len(counts)}/{total}" if total > 1 else ("1" if counts else "0")
+    return DatasetStatus(reg.name, status, sum(counts) if counts else None, subsets, where, detail)
+
+
+def collect(registry, data_dir: Path, pattern: str | None = None) -> list[DatasetStatus]:
+    cache: dict = {}
+    out = []
+    for reg in registry.all("datasets"):
+        if pattern and pattern.lower() not in reg.name.lower():
+            continue
+        try:
+            out.append(dataset_status(reg, data_dir, cache))
+        except CompassError as exc:
+            out.append(DatasetStatus(reg.name, "error", None, "-", "-", str(exc)))
+    return out
