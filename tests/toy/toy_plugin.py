@@ -62,10 +62,25 @@ class ArithmeticModel:
     """Answers 'What is k + k?' correctly when k is even, wrongly when odd.
 
     ``delay`` sleeps per batch; ``crash_file``: raise once that file exists.
+    ``fail_times`` with ``counter_file``: the first ``fail_times`` constructions (counted
+    in that file, across processes) raise, later ones succeed (retry tests).
+    ``env_file``: write the accelerator and Slurm variables this process sees there as JSON.
+    ``num_gpus``: accepted like a real backend's (runners read it from the task).
     """
 
     def __init__(self, delay: float = 0.0, batch_size: int = 2, crash_file: str | None = None,
-                 max_out_len: int | None = None, stop_words: list | None = None):
+                 max_out_len: int | None = None, stop_words: list | None = None,
+                 fail_times: int = 0, counter_file: str | None = None, env_file: str | None = None,
+                 num_gpus: int = 0):
+        if env_file:
+            keys = ("CUDA_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES", "SLURM_JOB_ID", "SLURM_JOB_NAME")
+            Path(env_file).write_text(json.dumps({k: os.environ.get(k) for k in keys}))
+        if fail_times:
+            counter = Path(counter_file or "arith-failures.count")
+            count = int(counter.read_text() or 0) + 1 if counter.exists() else 1
+            counter.write_text(str(count))
+            if count <= fail_times:
+                raise RuntimeError(f"scripted failure {count} of {fail_times}")
         self.delay = delay
         self.batch_size = batch_size
         self.crash_file = crash_file
