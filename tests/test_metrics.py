@@ -137,6 +137,8 @@ MATH_EQUIV = [
     ("", "0", False),
     (None, "1", False),
     ("__import__('os').system('true')", "1", False),
+    ("9^{9^{9}}", "1", False),  # refused, not computed
+    ("2^{10}", "1024", True),
 ]
 
 

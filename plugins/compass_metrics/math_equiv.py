@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 
 MAX_LEN = 300
+MAX_EXPONENT = 1000
 
 _UNITS = ("square units", "square feet", "square inches", "square meters", "square cm", "sq units",
           "units", "unit", "cm", "centimeters", "meters", "m", "km", "inches", "inch", "feet", "foot",
@@ -179,11 +180,26 @@ def _to_sympy(s: str):
         return None
     expr = re.sub(r"(\d)\s*([A-Za-z(])", r"\1*\2", expr)
     expr = re.sub(r"\)\s*([\w(])", r")*\1", expr)
+    if re.search(r"\d{60}", expr):
+        return None
+    transformations = standard_transformations + (implicit_multiplication, convert_xor)
     try:
-        return parse_expr(expr, transformations=standard_transformations + (implicit_multiplication, convert_xor),
-                          evaluate=True)
+        if not _tame(parse_expr(expr, transformations=transformations, evaluate=False)):
+            return None
+        return parse_expr(expr, transformations=transformations, evaluate=True)
     except Exception:
         return None
+
+
+def _tame(expr) -> bool:
+    """No power with a huge exponent (``9^{9^{9}}`` would be computed exactly, forever)."""
+    from sympy import Pow
+
+    for p in expr.atoms(Pow):
+        exp = p.exp
+        if exp.is_number and abs(complex(exp.evalf(15))) > MAX_EXPONENT:
+            return False
+    return True
 
 
 def _sympy_equal(a: str, b: str) -> bool:
