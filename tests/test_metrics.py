@@ -63,6 +63,7 @@ GSM8K = [
     ("The answer is 3.5 hours. Later, 7 more.", "3.5"),
     ("First 12, then 24, finally 36", "36"),
     ("She has 10 apples and 5 pears. The answer is 15\n\nQuestion: next one has 99", "15"),
+    ("10 + 5 = 15 apples.\n\nQuestion: Tom has 3 pens. The answer is 3", "15"),
     ("It takes 2-3 days", "3"),
     ("\\boxed{18 \\text{ dollars}}", "18"),
     ("no number here", ""),

@@ -104,12 +104,16 @@ def _numbers(text: str) -> list[str]:
 def gsm8k(text: str) -> str:
     """The final number of a grade-school math answer, in canonical form, or ``""``.
 
-    In order: the number after the last ``####``; the last ``\\boxed{...}``; the number
-    after the last "the answer is"; the last number in the text. Commas, ``$`` and
-    trailing words are ignored, so ``"The answer is $50,000."`` gives ``"50000"``.
+    Text from a following ``Question:`` on is ignored. In order: the number after the
+    last ``####``; the last ``\\boxed{...}``; the number after the last "the answer is";
+    the last number in the text. Commas, ``$`` and trailing words are ignored, so
+    ``"The answer is $50,000."`` gives ``"50000"``.
     """
     if not text:
         return ""
+    cut = text.find("Question:")
+    if cut > 0:  # a base model that went on to invent the next few-shot question
+        text = text[:cut]
     if "####" in text:
         nums = _numbers(text.rsplit("####", 1)[1])
         if nums:
