@@ -14,6 +14,7 @@ answer, so the sample is counted as failed and ``--reuse`` asks it again.
 from __future__ import annotations
 
 import asyncio
+import time
 
 from compass.types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
                            OptionsRequest, prompt_to_text)
@@ -23,6 +24,7 @@ from compass_openai.retry import MalformedResponse
 from compass_openai.settings import MAX_STOP, ApiSettings
 
 ROLES = {"SYSTEM": "system", "HUMAN": "user", "BOT": "assistant"}
+REPORT_EVERY = 30.0  # seconds between two "what happened on the wire" lines in the task log
 
 
 def to_messages(prompt: tuple[Message, ...], system_prompt: str | None) -> list[dict]:
@@ -92,6 +94,7 @@ class OpenAIModel:
         self.client = ApiClient(self.settings, self.settings.read_key())
         self.batch_size = self.settings.chunk
         self._loop = LoopThread()
+        self._reported = time.monotonic()
 
     # -- gen -------------------------------------------------------------------------------
 
@@ -168,9 +171,17 @@ class OpenAIModel:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    @staticmethod
-    async def _gather(one, requests: list) -> list:
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+    async def _gather(self, one, requests: list) -> list:
+        out = list(await asyncio.gather(*(one(r) for r in requests)))
+        if time.monotonic() - self._reported >= REPORT_EVERY:
+            self._reported = time.monotonic()
+            self._report()
+        return out
+
+    def _report(self) -> None:
+        lim = self.client.limiter
+        self.client.log(f"{self.client.stats.line()}; concurrency limit {int(lim.limit)}/{lim.maximum}"
+                        f" (peak {lim.peak} in flight)")
 
     def close(self) -> None:
         """Close the connections and say what happened on the wire (to the task log)."""
@@ -178,6 +189,4 @@ class OpenAIModel:
             self._loop.run(self.client.aclose())
         finally:
             self._loop.close()
-        lim = self.client.limiter
-        self.client.log(f"{self.client.stats.line()}; concurrency limit {int(lim.limit)}/{lim.maximum}"
-                        f" (peak {lim.peak} in flight)")
+        self._report()

@@ -114,6 +114,8 @@ class ApiClient:
         self._rng = random.Random(seed)
         self._sdk = None
         self._told: set[str] = set()
+        self._warm = False
+        self._warm_lock = asyncio.Lock()
 
     def log(self, msg: str) -> None:
         self._log_fn(f"[{self.settings.model}] {scrub(msg, self._key)}")
@@ -131,29 +133,21 @@ class ApiClient:
         """``parse(await send(sdk))``, retried per the policy; :class:`Failed` if it gave up."""
         attempt = 0
         while True:
-            started = await self.limiter.acquire()
-            outcome, error = "error", None
-            try:
-                if self.rate is not None:
-                    await self.rate.acquire()
-                self.stats.attempts += 1
-                try:
-                    response = await asyncio.wait_for(send(self.sdk()), self.settings.timeout)
-                    try:
-                        value = parse(response)
-                    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-                        raise MalformedResponse(f"{type(exc).__name__}: {exc}") from exc
-                except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
-                    error = classify(exc)
-                    if error is None:
-                        raise
-                    outcome = "throttled" if error.throttled else "error"
-                else:
-                    outcome = "ok"
-                    self.stats.ok += 1
-                    return value
-            finally:
-                await self.limiter.release(started, outcome, error.retry_after if error else None)
+            if self._warm:
+                value, error = await self._attempt(send, parse)
+            else:
+                async with self._warm_lock:
+                    # The very first attempt goes alone: the SDK finishes setting itself up
+                    # (lazy imports, the first connection) outside any rate-limited burst,
+                    # and an endpoint that refuses us shows with one request, not a volley.
+                    first = not self._warm
+                    if first:
+                        value, error = await self._attempt(send, parse)
+                        self._warm = True
+                if not first:
+                    value, error = await self._attempt(send, parse)
+            if error is None:
+                return value
             self.stats.errors[error.kind] += 1
             wait = self.policy.delay(attempt, error, self._rng)
             if wait is None:
@@ -165,6 +159,33 @@ class ApiClient:
             attempt += 1
             self.stats.retries += 1
             await asyncio.sleep(wait)
+
+    async def _attempt(self, send, parse) -> tuple[Any, ApiError | None]:
+        """One HTTP attempt under the limits: ``(value, None)`` or ``(None, error)``."""
+        sdk = self.sdk()  # made before the token is taken: its set-up is no request's delay
+        started = await self.limiter.acquire()
+        outcome, error = "error", None
+        try:
+            if self.rate is not None:
+                await self.rate.acquire()
+            self.stats.attempts += 1
+            try:
+                response = await asyncio.wait_for(send(sdk), self.settings.timeout)
+                try:
+                    value = parse(response)
+                except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+                    raise MalformedResponse(f"{type(exc).__name__}: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
+                error = classify(exc)
+                if error is None:
+                    raise
+                outcome = "throttled" if error.throttled else "error"
+                return None, error
+            outcome = "ok"
+            self.stats.ok += 1
+            return value, None
+        finally:
+            await self.limiter.release(started, outcome, error.retry_after if error else None)
 
     def _give_up(self, error: ApiError, attempts: int) -> Failed:
         if not error.retryable:
