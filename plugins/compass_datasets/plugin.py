@@ -64,7 +64,8 @@ def register_datasets(register):
 
 @hookimpl
 def register_commands(cli):
-    from compass_datasets.commands import data_command, new_dataset_command
+    from compass_datasets.data_cmd import data_command
+    from compass_datasets.new_dataset_cmd import new_dataset_command
 
     cli.add_command(data_command)
     cli.add_command(new_dataset_command)

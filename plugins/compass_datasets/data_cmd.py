@@ -1,4 +1,4 @@
-"""``compass data``, ``compass data fetch NAME`` and ``compass new-dataset NAME``.
+"""``compass data``: which datasets are present where; ``compass data fetch NAME``.
 
 Only click is imported here; each command imports what it needs when it runs.
 """
@@ -70,22 +70,3 @@ def fetch_command(ctx, name, data_dir, timeout):
     written = fetch(name, folder, timeout=timeout, echo=lambda msg: click.echo(msg, err=True))
     for path in written:
         click.echo(f"wrote {path}")
-
-
-@click.command("new-dataset")
-@click.argument("name")
-@click.option("--dir", "where", default=".", show_default=True, metavar="DIR",
-              help="Folder in which the package folder is created.")
-def new_dataset_command(name, where):
-    """Scaffold a pip-installable dataset package compass-dataset-NAME.
-
-    It registers dataset NAME through the `compass` entry point, with example rows,
-    a README and a test; see CONTRIBUTING.md for the walk-through.
-    """
-    from pathlib import Path
-
-    from compass_datasets.scaffold import scaffold
-
-    root = scaffold(name, Path(where))
-    click.echo(f"created {root}")
-    click.echo(f"next: pip install -e {root} && compass list datasets {name}")
