@@ -20,6 +20,8 @@ FIRST_OPTION = [
     ("正确答案为（C）。", "C"),
     ("根据题意，答案应为A。", "A"),
     ("选项A错误，选项B也不对，故选C", "C"),
+    ("选项C正确，其余选项A、B、D都不对", "C"),
+    ("Option B is the best choice.", "B"),
     ("The answer is D.", "D"),
     ("Answer: (C) Paris", "C"),
     ("the correct option is B because ...", "B"),

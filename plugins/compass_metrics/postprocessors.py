@@ -23,10 +23,14 @@ def first_capital(text: str, options: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> str
 
 _OPEN = r"[\s*_`'\"“‘(（\[【{<]*"
 _CLOSE = r"[\s*_`'\"”’)）\]】}>.。:：,，;；!！]*"
-_STEM = (r"(?i:(?:the\s+)?(?:correct\s+|right\s+|final\s+|best\s+)?(?:answer|option|choice)"
-         r"(?:\s+(?:is|would\s+be|should\s+be|will\s+be|must\s+be))?)"
-         r"|答案(?:应该|应|就|即)?(?:是|为|选)?|正确(?:的)?(?:答案|选项)(?:应该是|应为|是|为)?"
-         r"|(?:故|应|因此|所以|我)选(?:择)?|选(?:择|项)?")
+# statements of the answer: the last one wins (conclusions come last)
+_STRONG = (r"(?i:(?:the\s+)?(?:correct\s+|right\s+|final\s+|best\s+)?answer"
+           r"(?:\s+(?:is|would\s+be|should\s+be|will\s+be|must\s+be))?)"
+           r"|答案(?:应该|应|就|即)?(?:是|为|选)?|正确(?:的)?(?:答案|选项)(?:应该是|应为|是|为)?"
+           r"|(?:故|应|因此|所以|我)选(?:择)?")
+# mentions of an option: only the first one is taken, and only without a statement
+_WEAK = (r"(?i:(?:the\s+)?(?:correct\s+|right\s+|best\s+)?(?:option|choice)"
+         r"(?:\s+(?:is|would\s+be|should\s+be))?)|选(?:择|项)?")
 
 
 def _is_article(text: str, pos: int) -> bool:
@@ -44,10 +48,10 @@ def first_option(text: str, options: str = "ABCD") -> str:
 
     1. the answer alone, possibly wrapped: ``B``, ``B.``, ``(C)``, ``**D**``, ``【A】``;
     2. an explicit statement (the last one wins, as conclusions come last): ``答案是 B``,
-       ``正确答案为（C）``, ``The answer is D.``, ``Answer: (C)``, ``the correct option is B``,
-       ``故选A``;
-    3. a leading option: ``C. Paris``, ``(B) because ...``;
-    4. the first option letter standing on its own (not inside a word, and not the
+       ``正确答案为（C）``, ``The answer is D.``, ``Answer: (C)``, ``故选A``;
+    3. the first mention of an option: ``the correct option is B``, ``选项C正确``;
+    4. a leading option: ``C. Paris``, ``(B) because ...``;
+    5. the first option letter standing on its own (not inside a word, and not the
        article "A" starting a sentence).
     """
     if not text:
@@ -57,9 +61,12 @@ def first_option(text: str, options: str = "ABCD") -> str:
     bare = re.fullmatch(rf"{_OPEN}({o}){_CLOSE}", s)
     if bare:
         return bare.group(1)
-    found = [m.group(1) for m in re.finditer(rf"(?:{_STEM}){_OPEN}({o})(?![A-Za-z])", s)]
+    found = [m.group(1) for m in re.finditer(rf"(?:{_STRONG}){_OPEN}({o})(?![A-Za-z])", s)]
     if found:
         return found[-1]
+    weak = re.search(rf"(?:{_WEAK}){_OPEN}({o})(?![A-Za-z])", s)
+    if weak:
+        return weak.group(1)
     lead = re.match(rf"{_OPEN}({o})(?:[.．、:：)）\]】}}>]|\s|$)", s)
     if lead and not _is_article(s, lead.start(1)):
         return lead.group(1)
