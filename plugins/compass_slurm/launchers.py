@@ -2,10 +2,12 @@
 
 Both launchers have the same three methods, used by :class:`compass_slurm.runner.SlurmRunner`:
 
-* ``start(task, number, attempts) -> Attempt`` — the job is on its way (never blocks on it);
+* ``start(task, number) -> Attempt`` — attempt ``number`` of the task is on its way
+  (never waits for the job);
 * ``poll(attempts) -> [(Attempt, Result)]`` — those that have ended, and how;
-* ``cancel(attempts) -> [job id]`` — ``scancel`` them and wait until the queue has none
-  left; returns the ids still there after the wait (normally none).
+* ``cancel(attempts) -> [job id]`` — ``scancel`` them, and any job of a task not yet seen to
+  end (``live``), and wait until the queue has none left; returns the ids still there
+  after the wait (normally none).
 
 srun mode runs a blocking ``srun`` per task as a child process (its exit code is the
 task's); sbatch mode submits ``sbatch --parsable`` jobs, which survive the driver, and
@@ -19,7 +21,7 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from compass.runners import TaskFile
@@ -39,7 +41,6 @@ class Attempt:
     task: TaskFile
     number: int
     name: str
-    started: float = field(default_factory=time.monotonic)
     proc: subprocess.Popen | None = None
     job_id: str | None = None
     missing_since: float | None = None
