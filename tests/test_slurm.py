@@ -81,10 +81,14 @@ def test_sbatch_appends_output_to_the_task_log(tmp_path):
 
 
 def test_batch_script_runs_the_task_after_a_header(tmp_path):
-    # run the script itself, with `echo` standing in for python, and an awkward task name
+    # run the script itself, with a stand-in for python that echoes its arguments, and an
+    # awkward task name
+    python = tmp_path / "python"
+    python.write_text('#!/bin/sh\necho "$@"\n')
+    python.chmod(0o755)
     task = _task(tmp_path, name="it's $HOME/`x`")
     script = tmp_path / "job.sh"
-    script.write_text(batch_script(SlurmOptions(python="echo"), task, 2, 3))
+    script.write_text(batch_script(SlurmOptions(python=str(python)), task, 2, 3))
     out = subprocess.run(["sh", str(script)], capture_output=True, text=True, check=True,
                          env={"SLURM_JOB_ID": "42", "PATH": os.environ["PATH"]}).stdout.splitlines()
     assert out[0].startswith("== task it's $HOME/`x`: slurm job 42 on ")
