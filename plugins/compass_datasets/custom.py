@@ -21,7 +21,7 @@ from compass.errors import CompassError
 from compass.prompt import PromptTemplate
 
 from compass_datasets.mcq import LETTERS, CachedLoader, mcq_subset, options_block
-from compass_datasets.readers import check_label, read_csv, read_jsonl, read_text, require
+from compass_datasets.readers import check_label, read_csv, read_jsonl, require
 
 DATA_TYPES = ("mcq", "qa")
 METHODS = ("gen", "ppl")
@@ -37,21 +37,20 @@ def _path(path: str | Path) -> Path:
 
 
 def columns_of(path: Path) -> list[str]:
-    """The column names: the CSV header, or the keys of the first JSON Lines object."""
-    text = read_text(path)
-    if path.suffix.lower() == ".csv":
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
-        import csv
+    """The column names: the CSV header, or the keys of the first JSON object (first line only)."""
+    import csv
 
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        number, first = next(((n, ln) for n, ln in enumerate(fh, start=1) if ln.strip()), (1, ""))
+    if not first:
+        raise DataError(f"{path}:1: the file is empty")
+    if path.suffix.lower() == ".csv":
         return [c.strip() for c in next(csv.reader([first]), [])]
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
-            return list(obj) if isinstance(obj, dict) else []
-    raise DataError(f"{path}:1: the file is empty")
+    try:
+        obj = json.loads(first)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+    return list(obj) if isinstance(obj, dict) else []
 
 
 def option_labels(columns: list[str]) -> str:
