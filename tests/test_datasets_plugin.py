@@ -159,3 +159,18 @@ def test_eval_custom_dataset_flags(tmp_path):
     run = only_run_dir(tmp_path)
     row = [ln for ln in next((run / "summary").glob("*.csv")).read_text().splitlines() if ln.startswith("quiz,")]
     assert row and row[0].split(",")[3] == "ppl"
+
+
+def test_compass_data_survives_a_broken_dataset(tmp_path):
+    (tmp_path / "brokends.py").write_text(
+        "from compass.hookspecs import hookimpl\n\n"
+        "def explode():\n    raise RuntimeError('boom')\n\n"
+        "@hookimpl\ndef register_datasets(register):\n"
+        "    register('broken-ds', explode, 'Always fails (tests).')\n")
+    env = compass_env(extra_plugins="toy.toy_plugin,brokends")
+    env["PYTHONPATH"] = f"{tmp_path}:{env['PYTHONPATH']}"
+    res = run_compass(["data", "--data-dir", str(DATA)], tmp_path, env)
+    assert res.code == 0, res.err
+    broken = next(ln for ln in res.out.splitlines() if ln.startswith("broken-ds"))
+    assert "error" in broken and "RuntimeError: boom" in broken
+    assert any(ln.startswith("gsm8k ") and "present" in ln for ln in res.out.splitlines())

@@ -58,11 +58,8 @@ def dataset_status(reg, data_dir: Path, cache: dict) -> DatasetStatus:
     required = _required_params(factory)
     if required:
         return DatasetStatus(reg.name, "needs options", None, "-", "-", f"needs {', '.join(required)}")
-    try:
-        kwargs = {"chat": False} if "chat" in inspect.signature(factory).parameters else {}
-        bench = factory(**kwargs)
-    except CompassError as exc:
-        return DatasetStatus(reg.name, "error", None, "-", "-", str(exc))
+    kwargs = {"chat": False} if "chat" in inspect.signature(factory).parameters else {}
+    bench = factory(**kwargs)
     counts, paths, problems = [], [], []
     for subset in bench.subsets:
         key = getattr(subset.load, "key", None) or ("id", id(subset.load))
@@ -76,6 +73,8 @@ def dataset_status(reg, data_dir: Path, cache: dict) -> DatasetStatus:
                 cache[key] = ("missing", None, f"not at {_shorten(Path(looked), data_dir)}" if looked else str(exc))
             except (DataError, CompassError) as exc:
                 cache[key] = ("error", None, str(exc))
+            except Exception as exc:  # a broken plugin's loader: report it, keep going
+                cache[key] = ("error", None, f"{type(exc).__name__}: {exc}")
         state, n, info = cache[key]
         if state == "ok":
             counts.append(n)
@@ -108,6 +107,7 @@ def collect(registry, data_dir: Path, pattern: str | None = None) -> list[Datase
             continue
         try:
             out.append(dataset_status(reg, data_dir, cache))
-        except CompassError as exc:
-            out.append(DatasetStatus(reg.name, "error", None, "-", "-", str(exc)))
+        except Exception as exc:  # one broken dataset must not hide the others
+            detail = str(exc) if isinstance(exc, CompassError) else f"{type(exc).__name__}: {exc}"
+            out.append(DatasetStatus(reg.name, "error", None, "-", "-", detail))
     return out
