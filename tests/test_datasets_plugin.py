@@ -78,7 +78,7 @@ def test_compass_data_table(tmp_path):
     assert lines["arc_e_ppl"][1:3] == ["present", "6"]
     assert lines["demo_ceval"][1:4] == ["present", "70", "4/4"]
     assert lines["math"][1] == "missing" and "math/math.json" in lines["math"][-1]
-    assert lines["custom"][1:3] == ["needs", "options"]
+    assert lines["custom"][1:3] == ["needs", "options"] and "needs path=FILE" in res.out
     assert f"data dir: {DATA.resolve()} (--data-dir)" in res.out
 
 
@@ -148,6 +148,12 @@ def test_eval_demo_sets_with_no_data_dir(tmp_path):
                      "demo_ceval-high_school_history", "demo_ceval-basic_medicine", "demo_ceval-stem",
                      "demo_ceval-social-science", "demo_ceval-humanities", "demo_ceval-other", "demo_ceval",
                      "demo_gsm8k", "demo_math"]
+
+
+def test_eval_custom_without_path_is_one_line(tmp_path):
+    res = run_compass(["eval", "-m", "mock", "-d", "custom"], tmp_path)
+    assert res.code == 2 and "Traceback" not in res.err
+    assert "error: custom dataset: needs path=FILE" in res.err
 
 
 def test_eval_custom_dataset_flags(tmp_path):

@@ -92,9 +92,12 @@ class CustomLoader(CachedLoader):
         return Rows(test=rows)
 
 
-def custom(path: str, data_type: str | None = None, infer_method: str | None = None, chat: bool = False,
+def custom(path: str | None = None, data_type: str | None = None, infer_method: str | None = None, chat: bool = False,
            name: str | None = None, postprocessor: str | None = None, evaluator: str | None = None) -> Benchmark:
     """A benchmark from one ``.jsonl``/``.csv`` file (see the module docstring)."""
+    if not path:
+        raise CompassError("custom dataset: needs path=FILE (.jsonl or .csv); on the command line: "
+                           "--custom-dataset-path FILE")
     if data_type not in (None, *DATA_TYPES):
         raise CompassError(f"custom dataset: data_type must be mcq or qa, got {data_type!r}")
     if infer_method not in (None, *METHODS):

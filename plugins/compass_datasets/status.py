@@ -59,7 +59,10 @@ def dataset_status(reg, data_dir: Path, cache: dict) -> DatasetStatus:
     if required:
         return DatasetStatus(reg.name, "needs options", None, "-", "-", f"needs {', '.join(required)}")
     kwargs = {"chat": False} if "chat" in inspect.signature(factory).parameters else {}
-    bench = factory(**kwargs)
+    try:
+        bench = factory(**kwargs)
+    except CompassError as exc:  # factories read no data: this is about their options
+        return DatasetStatus(reg.name, "needs options", None, "-", "-", str(exc))
     counts, paths, problems = [], [], []
     for subset in bench.subsets:
         key = getattr(subset.load, "key", None) or ("id", id(subset.load))
