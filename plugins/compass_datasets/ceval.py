@@ -85,6 +85,8 @@ def build(mode: str, subjects: Sequence[str] | None = None, *, prefix: str = NAM
           root: Path | None = None, name: str = NAME, description: str = "") -> Benchmark:
     """The C-Eval benchmark in one mode, optionally restricted to ``subjects``."""
     mapping = subject_mapping()
+    if isinstance(subjects, str):  # one subject, or a comma-separated list
+        subjects = [x.strip() for x in subjects.split(",") if x.strip()]
     chosen = list(mapping) if subjects is None else list(subjects)
     unknown = [s for s in chosen if s not in mapping]
     if unknown:

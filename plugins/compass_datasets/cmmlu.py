@@ -138,6 +138,8 @@ class CMMLULoader(CachedLoader):
 
 
 def build(mode: str, subjects: Sequence[str] | None = None, name: str = NAME) -> Benchmark:
+    if isinstance(subjects, str):  # one subject, or a comma-separated list
+        subjects = [x.strip() for x in subjects.split(",") if x.strip()]
     chosen = list(SUBJECTS if subjects is None else subjects)
     unknown = [s for s in chosen if s not in SUBJECTS]
     if unknown:

@@ -97,6 +97,8 @@ def make_subset(subject: str, mode: str, split: str = "test"):
 
 def build(mode: str, subjects: Sequence[str] | None = None, split: str = "test",
           name: str = NAME) -> Benchmark:
+    if isinstance(subjects, str):  # one subject, or a comma-separated list
+        subjects = [x.strip() for x in subjects.split(",") if x.strip()]
     chosen = list(SUBJECTS if subjects is None else subjects)
     unknown = [s for s in chosen if s not in CATEGORY]
     if unknown:
