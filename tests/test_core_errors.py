@@ -108,3 +108,7 @@ def test_broken_plugin_is_named_and_the_rest_work(compass):
 def test_duplicate_name_names_both_plugins(compass):
     res = compass("list", env=compass_env("toy.toy_plugin,toy.dup_plugin"))
     _one_line_error(res, "dataset 'toy' is registered by two plugins", "toy.toy_plugin", "toy.dup_plugin")
+
+
+def test_missing_required_option_is_named(compass):
+    _one_line_error(compass("eval", "-m", "arith", "-d", "toy_sized"), "dataset 'toy_sized' needs 'size'")

@@ -246,22 +246,21 @@ def test_math_says_when_only_math500_is_there():
 
 # --- ARC --------------------------------------------------------------------------------
 
-def test_arc_easy_rows_relabel_and_pad():
+def test_arc_easy_rows_relabel_with_per_question_candidates():
     sub = only(arc.arc_e_ppl())
     rows = sub.load(DATA)
     assert len(rows.test) == 6
     digits, three, five = rows.test[3], rows.test[4], rows.test[5]
-    assert digits["answer"] == "B" and digits["textB"] == "elements"  # labels 1-4 -> A-D
-    assert three["num_choices"] == 3 and three["textD"] == three["textE"] == three["textA"]
-    assert three["answer"] == "B" and three["ppl_gold"] == ["B"]
-    assert five["num_choices"] == 5 and five["textE"] != five["textA"]
-    first = rows.test[0]
-    assert first["ppl_gold"] == ["A", "E"]  # slot E repeats A, the right answer
+    assert digits["answer"] == "B" and digits["candidates"]["B"] == " elements"  # labels 1-4 -> A-D
+    assert three["num_choices"] == 3 and list(three["candidates"]) == ["A", "B", "C"]
+    assert three["answer"] == "B" and sub.labels(three) == ["A", "B", "C"]
+    assert len(sub.request(rows, 4, chat=False).continuations) == 3  # no padding: nothing computed twice
+    assert five["num_choices"] == 5 and sub.labels(five) == list("ABCDE")
     assert text(sub, rows) == ("Question: Which statement best explains why photosynthesis is the foundation "
                                "of most food webs?\nAnswer:")
     req = sub.request(rows, 0, chat=False)
     assert req.continuations[0] == " Sunlight is the source of energy for nearly all ecosystems."
-    assert len(req.continuations) == 5
+    assert len(req.continuations) == rows.test[0]["num_choices"]
 
 
 def test_arc_gen_lists_only_real_choices():

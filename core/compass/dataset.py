@@ -51,7 +51,8 @@ class Subset:
         first token is most likely next).
     :param gold: the row field holding the reference answer.
     :param candidates: ppl mode: label -> continuation template (``{"A": " A"}``, or the
-        full answer text ``{"A": " {textA}"}``).
+        full answer text ``{"A": " {textA}"}``); or the name of a row field holding each
+        row's own ``{label: continuation}`` (questions with different numbers of choices).
     :param options: clp mode: the option strings (``("A", "B", "C", "D")``).
     :param max_out_len / stop: gen mode generation settings (the model's own settings
         apply where these are ``None``/empty).
@@ -63,7 +64,7 @@ class Subset:
     template: PromptTemplate
     mode: str = "gen"
     gold: str = "answer"
-    candidates: Mapping[str, str] | None = None
+    candidates: Mapping[str, str] | str | None = None
     options: tuple[str, ...] | None = None
     fewshot: FewShot = field(default_factory=FewShot)
     max_out_len: int | None = None
@@ -88,7 +89,7 @@ class Subset:
             "template": self.template.describe(),
             "mode": self.mode,
             "gold": self.gold,
-            "candidates": dict(self.candidates or {}),
+            "candidates": self.candidates if isinstance(self.candidates, str) else dict(self.candidates or {}),
             "options": list(self.options or ()),
             "fewshot": self.fewshot.describe(),
             "max_out_len": self.max_out_len,
@@ -117,14 +118,26 @@ class Subset:
             )
         if self.mode == "ppl":
             row = rows.test[index]
-            return LoglikelihoodRequest(prompt, tuple(fill(c, row) for c in self.candidates.values()))
+            return LoglikelihoodRequest(prompt, tuple(fill(c, row) for c in self._candidates(row).values()))
         return OptionsRequest(prompt, tuple(self.options))
 
-    def labels(self) -> list[str]:
-        """The answer labels in ppl/clp mode, in the order scores come back."""
+    def _candidates(self, row: Row) -> Mapping[str, str]:
+        if isinstance(self.candidates, str):
+            cands = row.get(self.candidates)
+            if not isinstance(cands, Mapping) or not cands:
+                raise DataError(f"dataset subset '{self.name}': row field '{self.candidates}' must hold "
+                                f"a non-empty {{label: continuation}} table, got {cands!r}")
+            return cands
+        return self.candidates
+
+    def labels(self, row: Row | None = None) -> list[str]:
+        """The answer labels in ppl/clp mode, in the order scores come back.
+
+        clp labels are the options without surrounding blanks (``" A"`` -> ``"A"``).
+        """
         if self.mode == "ppl":
-            return list(self.candidates)
-        return list(self.options or ())
+            return list(self._candidates(row or {}))
+        return [o.strip() or o for o in self.options or ()]
 
 
 @dataclass(frozen=True)

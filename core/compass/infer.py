@@ -43,8 +43,8 @@ def _token_counter(model: Any) -> tuple[int, int] | None:
     return int(counts.get("prompt", 0)), int(counts.get("completion", 0))
 
 
-def _answer(subset: Subset, model: Any, requests: list) -> list[dict]:
-    """Ask the model for one batch; one record fragment per request."""
+def _answer(subset: Subset, model: Any, requests: list, labels: list[list[str]]) -> list[dict]:
+    """Ask the model for one batch; one record fragment per request (``labels``: ppl/clp)."""
     if subset.mode == "gen":
         outs: list[Completion] = model.generate(requests)
         return [
@@ -52,19 +52,18 @@ def _answer(subset: Subset, model: Any, requests: list) -> list[dict]:
              "usage": {"prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}}
             for c in outs
         ]
-    labels = subset.labels()
     if subset.mode == "ppl":
         scores = model.loglikelihood(requests)
     else:
         scores = model.option_logprobs(requests)
     records = []
-    for s in scores:
+    for s, names in zip(scores, labels):
         if isinstance(s, Failure):
             records.append({"prediction": None, "scores": None, "error": s.error})
             continue
         s = [float(x) for x in s]
         best = max(range(len(s)), key=s.__getitem__)
-        records.append({"prediction": labels[best], "scores": dict(zip(labels, s)), "error": None})
+        records.append({"prediction": names[best], "scores": dict(zip(names, s)), "error": None})
     return records
 
 
@@ -98,7 +97,8 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     with PredictionWriter(path) as writer:
         for pos in range(0, len(order), chunk):
             batch = order[pos:pos + chunk]
-            answers = _answer(subset, model, [requests[i] for i in batch])
+            labels = [subset.labels(rows.test[i]) for i in batch] if subset.mode != "gen" else []
+            answers = _answer(subset, model, [requests[i] for i in batch], labels)
             records = []
             for i, ans in zip(batch, answers):
                 gold = rows.test[i].get(subset.gold)

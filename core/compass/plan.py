@@ -34,6 +34,11 @@ def check_kwargs(factory: Callable[..., Any], kwargs: dict, what: str) -> None:
     except (TypeError, ValueError):
         return
     params = sig.parameters.values()
+    missing = [p.name for p in params if p.default is p.empty and p.name not in kwargs
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "chat", "host")]
+    if missing:
+        raise CompassError(f"{what} needs {', '.join(repr(k) for k in missing)}; give "
+                           f"{'it' if len(missing) == 1 else 'them'} in the config file or as a flag")
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return
     known = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]

@@ -7,10 +7,8 @@ ARC-Challenge-*``); ``arc/`` instead of ``ARC/`` and the official
 ``1-4`` and a question has 3 to 5 choices. Choices are relabelled ``A, B, ...`` by
 position and every question is kept (ARC-Easy test: 2376).
 
-* ``ppl`` (lm-evaluation-harness's prompt): ``Question: {stem}\\nAnswer:`` with each choice
-  text as the continuation. Candidates are fixed per subset, so there are five; a
-  question with fewer choices repeats its first choice in the empty slots, and every
-  slot holding the right text counts as correct, so ties cannot change the score.
+* ``ppl`` (lm-evaluation-harness's prompt): ``Question: {stem}\\nAnswer:`` with each of the
+  question's own choice texts as a continuation (per-row candidates: 3 to 5).
 * ``gen`` (OpenCompass's): ``Question: {stem}\\nA. ..\\nB. ..\\nAnswer:``, ``first_option``.
 """
 
@@ -46,10 +44,7 @@ def _row(obj: dict, path: Path, line: int) -> dict:
     row = {"id": obj.get("id", ""), "question": str(q["stem"]),
            "choices": "\n".join(f"{SLOTS[i]}. {t}" for i, t in enumerate(texts)),
            "answer": SLOTS[gold], "num_choices": len(texts)}
-    padded = texts + [texts[0]] * (len(SLOTS) - len(texts))
-    for i, text in enumerate(padded):
-        row[f"text{SLOTS[i]}"] = text
-    row["ppl_gold"] = [SLOTS[i] for i, t in enumerate(padded) if t == texts[gold]]
+    row["candidates"] = {SLOTS[i]: f" {text}" for i, text in enumerate(texts)}
     return row
 
 
@@ -79,7 +74,7 @@ def build(which: str, mode: str, split: str = "test", name: str = "") -> Benchma
         raise CompassError(f"{name}: split must be one of {', '.join(SPLITS)}, got {split!r}")
     subset = choice_subset(SETS[which][2], ARCLoader(which, split), mode, labels=SLOTS,
                            gen_human="Question: {question}\n{choices}\nAnswer:",
-                           ppl_human="Question: {question}\nAnswer:", ppl_gold="ppl_gold")
+                           ppl_human="Question: {question}\nAnswer:", candidates_field="candidates")
     return Benchmark(name or f"arc_{which}", (subset,))
 
 

@@ -91,14 +91,15 @@ class CachedLoader:
 
 def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str], gen_human: str,
                   ppl_human: str, continuation: str = " {text%s}", gold: str = "answer",
-                  ppl_gold: str | None = None) -> Subset:
+                  ppl_gold: str | None = None, candidates_field: str | None = None) -> Subset:
     """A zero-shot question whose choices are texts (ARC, SIQA, PIQA, HellaSwag, ...).
 
     ``gen``: the choices are listed as ``A. ..`` in ``gen_human`` and the letter is
     extracted with ``first_option``. ``ppl``: ``ppl_human`` is the context and each
     choice's text (``continuation % label``, filled from the row) is a candidate
     continuation, as lm-evaluation-harness does it; ``ppl_gold`` may name a row field
-    holding a list of acceptable labels.
+    holding a list of acceptable labels; ``candidates_field`` names a row field holding
+    that row's own ``{label: continuation}`` (questions with differing numbers of choices).
     """
     labels = tuple(labels)
     if mode == "gen":
@@ -107,5 +108,6 @@ def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str]
                       evaluator="accuracy")
     if mode == "ppl":
         return Subset(name, load, PromptTemplate(human=ppl_human), mode="ppl", gold=ppl_gold or gold,
-                      candidates={label: continuation % label for label in labels}, evaluator="accuracy")
+                      candidates=candidates_field or {label: continuation % label for label in labels},
+                      evaluator="accuracy")
     raise ValueError(f"unknown mode {mode!r}")

@@ -54,6 +54,10 @@ def toy_pair(n: int = 10) -> Benchmark:
                              Group("toy-pair-weighted", ("toy-first", "toy-second"), weighted=True)))
 
 
+def toy_sized(size: int) -> Benchmark:
+    return toy_benchmark(n=size)
+
+
 def toy_file() -> Benchmark:
     return Benchmark("toyfile", (Subset("toyfile", _load_file, PromptTemplate(human="{question}")),))
 
@@ -120,6 +124,7 @@ def register_datasets(register):
     register("toy", toy_benchmark, "Ten arithmetic questions (tests).")
     register("toy_pair", toy_pair, "Two toy subsets with group rows (tests).")
     register("toyfile", toy_file, "Reads data_dir/toyfile/test.jsonl (tests).")
+    register("toy_sized", toy_sized, "The toy questions; size is required (tests).")
 
 
 @hookimpl

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import click
 
@@ -176,7 +177,8 @@ def build_run_config(config_path: str | None, opts: dict):
     if datasets:
         cfg.datasets = [Component(name) for name in datasets]
     if opts.get("custom_dataset_path"):
-        kwargs = {"path": opts["custom_dataset_path"]}
+        # absolute: a runner may start tasks in another folder
+        kwargs = {"path": str(Path(opts["custom_dataset_path"]).resolve())}
         if opts.get("custom_dataset_data_type"):
             kwargs["data_type"] = opts["custom_dataset_data_type"]
         if opts.get("custom_dataset_infer_method"):
