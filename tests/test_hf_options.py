@@ -165,3 +165,59 @@ def test_chat_messages_roles():
                                         {"role": "user", "content": "hi"},
                                         {"role": "assistant", "content": "hello"}]
     assert chat_messages((H, H), merge=True) == [{"role": "user", "content": "hihi"}]
+
+
+class _FakeSaver:
+    """Stands in for a model/tokenizer: ``save_pretrained`` writes one file."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.config = type("Config", (), {})()
+        self.config.quantization_config = object()
+        self.hf_quantizer = object()
+
+    def save_pretrained(self, folder):
+        (folder / self.name).write_text("x")
+
+
+def test_gguf_cache_store_and_lookup(tmp_path, monkeypatch):
+    import os
+
+    from compass_hf import gguf_cache
+
+    monkeypatch.setenv("COMPASS_CACHE_DIR", str(tmp_path / "cache"))
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF v1")
+    assert gguf_cache.lookup(gguf) is None
+    model = _FakeSaver("model.safetensors")
+    folder = gguf_cache.store(gguf, model, _FakeSaver("tokenizer.json"))
+    assert folder == gguf_cache.lookup(gguf) and folder.parent == tmp_path / "cache" / "gguf"
+    assert {p.name for p in folder.iterdir()} == {"model.safetensors", "tokenizer.json", gguf_cache.MARKER}
+    assert model.hf_quantizer is None and not hasattr(model.config, "quantization_config")
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no temporary folder left
+    os.utime(gguf, ns=(1, 1))  # a changed file converts again
+    assert gguf_cache.lookup(gguf) is None
+    monkeypatch.setenv("COMPASS_GGUF_CACHE", "0")
+    assert gguf_cache.lookup(gguf) is None and gguf_cache.store(gguf, model, model) is None
+
+
+def test_gguf_cache_write_failure_is_a_warning(tmp_path, monkeypatch, capsys):
+    from compass_hf import gguf_cache
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COMPASS_CACHE_DIR", str(blocker))
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert gguf_cache.store(gguf, _FakeSaver("a"), _FakeSaver("b")) is None
+    assert "warning: could not cache" in capsys.readouterr().err
+
+
+def test_find_stop():
+    pytest.importorskip("torch")
+    from compass_hf.generation import find_stop
+
+    assert find_stop("abc\n\nQuestion: x", ["\n\n", "Question:"]) == 3
+    assert find_stop("abc", ["x"]) is None
+    assert find_stop("ab ab", ["ab"], start=3) == 3  # a stop ending inside the first tokens is kept
+    assert find_stop("xab", ["ab"], start=2) == 1  # ... but one that ends after them counts
