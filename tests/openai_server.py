@@ -133,6 +133,7 @@ def _prompt_text(path: str, body: dict) -> str:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
     server: "_Server"
 
     def log_message(self, *args) -> None:  # quiet
@@ -364,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cfg = ServerConfig(latency=args.latency, fault_rate=args.fault_rate,
                        models=tuple(args.model or ("test-model",)))
+    # many connection threads, each mostly asleep: hand the GIL over sooner than every 5 ms
+    # so that a finished sleep is answered promptly (the latency stays what was asked for)
+    sys.setswitchinterval(0.0005)
     srv = FakeOpenAI(cfg, args.port)
     print(f"PORT {srv.port}", flush=True)
     try:

@@ -69,7 +69,7 @@ def test_concurrency_limit_holds_and_is_used():
     assert all(not c.error for c in out)
     assert peak == 4
     assert took < 24 * 0.1 * 2 / 3  # the four slots were kept busy (one at a time: 2.4 s)
-    assert m.batch_size == 16  # the core hands over enough requests to fill them
+    assert m.batch_size == 32  # the core hands over enough requests to fill them
 
 
 def test_429_pauses_everyone_for_retry_after_and_cuts_concurrency_once_per_burst():
@@ -220,3 +220,39 @@ def test_plugin_manifest_does_not_import_the_sdk():
             "from compass.plugins import make_plugin_host; make_plugin_host().registry;"
             "assert 'openai' not in sys.modules, 'openai imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
+def test_every_fault_kind_is_survived_on_both_wires(http_backend):
+    pytest.importorskip(http_backend if http_backend == "aiohttp" else "openai")
+    cfg = ServerConfig(fault_rate=0.5, slow_seconds=1.0, retry_after="0.05", seed=7)
+    with FakeOpenAI(cfg) as srv:
+        m = model(srv, http_backend=http_backend, timeout=0.4, backoff_base=0.02, max_retries=8,
+                  adaptive=False)
+        try:
+            out = m.generate(requests(24))
+            kinds = dict(m.client.stats.errors)
+        finally:
+            m.close()
+    assert all(not c.error and c.text for c in out), [c.error for c in out if c.error]
+    assert set(kinds) == {"rate_limited", "server", "timeout", "connection", "malformed"}, kinds
+
+
+@pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
+def test_tls_and_refused_connections_are_named(http_backend):
+    with FakeOpenAI(ServerConfig()) as srv:
+        tls = OpenAIModel(model="test-model", api_base=srv.url.replace("http:", "https:"), api_key_env=None,
+                          http_backend=http_backend, max_retries=0)
+        try:
+            (out,) = tls.generate(requests(1))
+        finally:
+            tls.close()
+    assert "tls: " in out.error and "SSL" in out.error, out.error
+    sock_port = srv.port  # closed now: nothing listens
+    gone = OpenAIModel(model="test-model", api_base=f"http://127.0.0.1:{sock_port}/v1", api_key_env=None,
+                       http_backend=http_backend, max_retries=1, backoff_base=0.01)
+    try:
+        (out,) = gone.generate(requests(1))
+    finally:
+        gone.close()
+    assert "gave up after 2 attempts: connection" in out.error, out.error

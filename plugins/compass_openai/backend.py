@@ -68,7 +68,9 @@ class OpenAIModel:
     :param timeout: seconds before one attempt is abandoned and retried (``--request-timeout``).
     :param max_retries / backoff_base / backoff_max: retry policy (exponential backoff with
         jitter, never sooner than ``Retry-After``).
-    :param batch_size: requests per call from the core [default: 4 × max_concurrency].
+    :param batch_size: requests per call from the core [default: 8 × max_concurrency].
+    :param http_backend: ``auto`` (aiohttp under the SDK when installed: a third of the CPU
+        per request of httpx's pool), ``aiohttp`` or ``httpx`` (the SDK's own).
     :param max_out_len / stop_words: handled by the core (they arrive in each request).
     """
 
@@ -78,12 +80,13 @@ class OpenAIModel:
                  extra_body: dict | None = None, max_concurrency: int = 8, max_rps: float | None = None,
                  timeout: float = 60.0, max_retries: int = 6, backoff_base: float = 0.5,
                  backoff_max: float = 30.0, adaptive: bool = True, batch_size: int | None = None,
-                 max_out_len: int | None = None, stop_words: list | None = None):
+                 http_backend: str = "auto", max_out_len: int | None = None, stop_words: list | None = None):
         self.settings = ApiSettings.from_kwargs(
             model=model, api_base=api_base, api_key_env=api_key_env, chat=chat, logprobs=logprobs,
             system_prompt=system_prompt, temperature=temperature, extra_body=extra_body,
             max_concurrency=max_concurrency, max_rps=max_rps, timeout=timeout, max_retries=max_retries,
-            backoff_base=backoff_base, backoff_max=backoff_max, adaptive=adaptive, batch_size=batch_size)
+            backoff_base=backoff_base, backoff_max=backoff_max, adaptive=adaptive, batch_size=batch_size,
+            http_backend=http_backend)
         try:
             import openai  # noqa: F401
         except ImportError:
@@ -103,42 +106,33 @@ class OpenAIModel:
 
     async def _generate_one(self, req: GenerateRequest) -> Completion:
         s = self.settings
-        temperature = s.temperature if s.temperature is not None else req.temperature
-        stop = list(req.stop[:MAX_STOP]) or None
-        common = {"model": s.model, "max_tokens": req.max_out_len, "temperature": temperature}
-        if stop:
-            common["stop"] = stop
-        if s.extra_body:
-            common["extra_body"] = s.extra_body
+        body: dict = {"model": s.model, "max_tokens": req.max_out_len,
+                      "temperature": s.temperature if s.temperature is not None else req.temperature}
+        if req.stop:
+            body["stop"] = list(req.stop[:MAX_STOP])
         if s.chat:
-            messages = to_messages(req.prompt, s.system_prompt)
-
-            def send(sdk):
-                return sdk.chat.completions.create(messages=messages, **common)
-
-            def text_of(choice):
-                return choice.message.content
+            path, key = "/chat/completions", "message"
+            body["messages"] = to_messages(req.prompt, s.system_prompt)
         else:
-            prompt = prompt_to_text(req.prompt)
+            path, key = "/completions", "text"
+            body["prompt"] = prompt_to_text(req.prompt)
+        body.update(s.extra_body)
 
-            def send(sdk):
-                return sdk.completions.create(prompt=prompt, **common)
+        def parse(data: dict) -> Completion:
+            choice = data["choices"][0]
+            text = choice[key]["content"] if key == "message" else choice[key]
+            finish = choice.get("finish_reason") or ""
+            if not isinstance(text, str):
+                if text is None and finish in ("content_filter", "length"):
+                    text = ""
+                else:
+                    raise MalformedResponse(f"a choice without text: {str(choice)[:120]}")
+            usage = data.get("usage") or {}
+            return Completion(cut_at_stop(text, req.stop), prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                              completion_tokens=int(usage.get("completion_tokens") or 0),
+                              finish_reason=str(finish))
 
-            def text_of(choice):
-                return choice.text
-
-        def parse(resp) -> Completion:
-            choice = resp.choices[0]
-            text = text_of(choice)
-            if text is None and choice.finish_reason not in ("content_filter", "length"):
-                raise MalformedResponse("a choice without text")
-            usage = resp.usage
-            return Completion(cut_at_stop(text or "", req.stop),
-                              prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                              completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                              finish_reason=str(choice.finish_reason or ""))
-
-        out = await self.client.call(send, parse)
+        out = await self.client.call(path, body, parse)
         return Completion("", error=out.message) if isinstance(out, Failed) else out
 
     # -- ppl / clp ---------------------------------------------------------------------------
@@ -154,19 +148,16 @@ class OpenAIModel:
         s = self.settings
         context = prompt_to_text(prompt)
         texts = [context + c for c in continuations]
-        extra = {"extra_body": s.extra_body} if s.extra_body else {}
+        body = {"model": s.model, "prompt": texts, "max_tokens": 1, "temperature": 0, "echo": True,
+                "logprobs": 1, **s.extra_body}
 
-        def send(sdk):
-            return sdk.completions.create(model=s.model, prompt=texts, max_tokens=1, temperature=0,
-                                          echo=True, logprobs=1, **extra)
-
-        def parse(resp) -> tuple[float, ...]:
-            choices = sorted(resp.choices, key=lambda c: c.index)
+        def parse(data: dict) -> tuple[float, ...]:
+            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
             if len(choices) != len(texts):
                 raise MalformedResponse(f"{len(choices)} choices for {len(texts)} prompts")
-            return tuple(span_logprob(c.logprobs, len(context), len(t)) for c, t in zip(choices, texts))
+            return tuple(span_logprob(c.get("logprobs"), len(context), len(t)) for c, t in zip(choices, texts))
 
-        out = await self.client.call(send, parse)
+        out = await self.client.call("/completions", body, parse)
         return Failure(out.message) if isinstance(out, Failed) else out
 
     # -- plumbing --------------------------------------------------------------------------

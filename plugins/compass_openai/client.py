@@ -15,12 +15,13 @@ on across those calls.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from typing import Any, Callable, Coroutine, TypeVar
 
 from compass_openai.ratelimit import AdaptiveConcurrency, RateLimiter
 from compass_openai.retry import ApiError, MalformedResponse, RetryPolicy, classify
@@ -125,16 +126,28 @@ class ApiClient:
         if self._sdk is None:
             from openai import AsyncOpenAI
 
+            from compass_openai.transport import make_http_client
+
+            extra = {}
+            http_client = make_http_client(self.settings.http_backend)
+            if http_client is not None:
+                extra["http_client"] = http_client
             self._sdk = AsyncOpenAI(api_key=self._key, base_url=self.settings.api_base, max_retries=0,
-                                    timeout=self.settings.timeout)
+                                    timeout=self.settings.timeout, **extra)
         return self._sdk
 
-    async def call(self, send: Callable[[Any], Awaitable[Any]], parse: Callable[[Any], T]) -> T | Failed:
-        """``parse(await send(sdk))``, retried per the policy; :class:`Failed` if it gave up."""
+    async def call(self, path: str, body: dict, parse: Callable[[dict], T]) -> T | Failed:
+        """POST ``body`` to ``path`` (``/chat/completions``) and ``parse`` the JSON answer.
+
+        Retried per the policy; :class:`Failed` if it gave up. The request goes through the
+        SDK's client (auth, base URL, timeouts, errors mapped to ``openai.APIStatusError``
+        and friends) as raw JSON: the SDK's typed request transform and response models
+        cost ~3 ms of CPU per request, which at 200 requests/s is most of a core.
+        """
         attempt = 0
         while True:
             if self._warm:
-                value, error = await self._attempt(send, parse)
+                value, error = await self._attempt(path, body, parse)
             else:
                 async with self._warm_lock:
                     # The very first attempt goes alone: the SDK finishes setting itself up
@@ -142,10 +155,10 @@ class ApiClient:
                     # and an endpoint that refuses us shows with one request, not a volley.
                     first = not self._warm
                     if first:
-                        value, error = await self._attempt(send, parse)
+                        value, error = await self._attempt(path, body, parse)
                         self._warm = True
                 if not first:
-                    value, error = await self._attempt(send, parse)
+                    value, error = await self._attempt(path, body, parse)
             if error is None:
                 return value
             self.stats.errors[error.kind] += 1
@@ -160,7 +173,7 @@ class ApiClient:
             self.stats.retries += 1
             await asyncio.sleep(wait)
 
-    async def _attempt(self, send, parse) -> tuple[Any, ApiError | None]:
+    async def _attempt(self, path: str, body: dict, parse) -> tuple[Any, ApiError | None]:
         """One HTTP attempt under the limits: ``(value, None)`` or ``(None, error)``."""
         sdk = self.sdk()  # made before the token is taken: its set-up is no request's delay
         started = await self.limiter.acquire()
@@ -170,9 +183,10 @@ class ApiClient:
                 await self.rate.acquire()
             self.stats.attempts += 1
             try:
-                response = await asyncio.wait_for(send(sdk), self.settings.timeout)
+                raw = await asyncio.wait_for(sdk.post(path, body=body, cast_to=bytes), self.settings.timeout)
+                data = json.loads(raw)
                 try:
-                    value = parse(response)
+                    value = parse(data)
                 except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
                     raise MalformedResponse(f"{type(exc).__name__}: {exc}") from exc
             except Exception as exc:  # noqa: BLE001 - classified below; unknown ones re-raised
@@ -193,7 +207,7 @@ class ApiClient:
         elif error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
             msg = f"{error.describe()} (the server asks to wait {error.retry_after:.0f}s; not waited for)"
         else:
-            msg = f"gave up after {attempts} attempts: {error.describe()}"
+            msg = f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {error.describe()}"
         return Failed(scrub(msg, self._key))
 
     async def aclose(self) -> None:

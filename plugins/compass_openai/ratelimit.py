@@ -104,4 +104,6 @@ class AdaptiveConcurrency:
                     if self._on_change:
                         pause = f", pausing {retry_after:g}s as asked (Retry-After)" if retry_after else ""
                         self._on_change(f"rate limited: concurrency {before} -> {int(self.limit)}{pause}")
-            self.cond.notify_all()
+            # wake as many waiters as there are free slots (not all of them: with hundreds
+            # queued, waking everyone on every release costs more CPU than the requests)
+            self.cond.notify(max(1, max(self.minimum, int(self.limit)) - self.in_flight))

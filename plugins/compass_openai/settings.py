@@ -42,6 +42,7 @@ class ApiSettings:
     backoff_max: float = 30.0
     adaptive: bool = True
     batch_size: int | None = None
+    http_backend: str = "auto"
 
     @classmethod
     def from_kwargs(cls, where: str = "openai", **kw) -> ApiSettings:
@@ -78,7 +79,11 @@ class ApiSettings:
                 raise CompassError(f"{where}: {name} must be {'>' if strict else '>='} {low}, got {value}")
             return value
 
+        http_backend = kw.get("http_backend") or "auto"
+        if http_backend not in ("auto", "aiohttp", "httpx"):
+            raise CompassError(f"{where}: http_backend must be auto, aiohttp or httpx, got {http_backend!r}")
         return cls(
+            http_backend=http_backend,
             model=model.strip(), api_base=base.strip().rstrip("/"), api_key_env=env or None,
             chat=bool(kw.get("chat", True)), logprobs=bool(kw.get("logprobs", False)),
             system_prompt=kw.get("system_prompt") or None,
@@ -112,8 +117,13 @@ class ApiSettings:
 
     @property
     def chunk(self) -> int:
-        """Requests handed to the backend per call: enough to keep every slot busy."""
-        return self.batch_size or max(16, 4 * self.max_concurrency)
+        """Requests handed to the backend per call.
+
+        The core waits for a whole chunk before handing over the next, so the slots drain
+        at the end of each; eight rounds per chunk keep that under a few percent, while a
+        killed run still loses at most one chunk.
+        """
+        return self.batch_size or max(32, 8 * self.max_concurrency)
 
 
 def scrub(text: str, key: str | None) -> str:
