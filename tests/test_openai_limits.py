@@ -213,6 +213,8 @@ def test_traits_modes_and_option_errors(monkeypatch):
         openai_traits(model="m", api_key_env=None)
     with pytest.raises(CompassError, match="--api-model"):
         openai_traits(api_base="http://x/v1", api_key_env=None)
+    with pytest.raises(CompassError, match="never an option"):
+        openai_traits(**base, api_key="sk-123")
 
 
 def test_plugin_manifest_does_not_import_the_sdk():
@@ -240,6 +242,7 @@ def test_every_fault_kind_is_survived_on_both_wires(http_backend):
 
 @pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
 def test_tls_and_refused_connections_are_named(http_backend):
+    pytest.importorskip(http_backend if http_backend == "aiohttp" else "openai")
     with FakeOpenAI(ServerConfig()) as srv:
         tls = OpenAIModel(model="test-model", api_base=srv.url.replace("http:", "https:"), api_key_env=None,
                           http_backend=http_backend, max_retries=0)

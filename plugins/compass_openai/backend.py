@@ -72,6 +72,7 @@ class OpenAIModel:
     :param http_backend: ``auto`` (aiohttp under the SDK when installed: a third of the CPU
         per request of httpx's pool), ``aiohttp`` or ``httpx`` (the SDK's own).
     :param max_out_len / stop_words: handled by the core (they arrive in each request).
+    :param api_key: refused with an explanation: keys come only from the environment.
     """
 
     def __init__(self, model: str | None = None, api_base: str | None = None,
@@ -80,9 +81,10 @@ class OpenAIModel:
                  extra_body: dict | None = None, max_concurrency: int = 8, max_rps: float | None = None,
                  timeout: float = 60.0, max_retries: int = 6, backoff_base: float = 0.5,
                  backoff_max: float = 30.0, adaptive: bool = True, batch_size: int | None = None,
-                 http_backend: str = "auto", max_out_len: int | None = None, stop_words: list | None = None):
+                 http_backend: str = "auto", max_out_len: int | None = None, stop_words: list | None = None,
+                 api_key: None = None):
         self.settings = ApiSettings.from_kwargs(
-            model=model, api_base=api_base, api_key_env=api_key_env, chat=chat, logprobs=logprobs,
+            api_key=api_key, model=model, api_base=api_base, api_key_env=api_key_env, chat=chat, logprobs=logprobs,
             system_prompt=system_prompt, temperature=temperature, extra_body=extra_body,
             max_concurrency=max_concurrency, max_rps=max_rps, timeout=timeout, max_retries=max_retries,
             backoff_base=backoff_base, backoff_max=backoff_max, adaptive=adaptive, batch_size=batch_size,

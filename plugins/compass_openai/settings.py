@@ -47,6 +47,10 @@ class ApiSettings:
     @classmethod
     def from_kwargs(cls, where: str = "openai", **kw) -> ApiSettings:
         """Check user options; every problem is one line naming the option and the fix."""
+        if kw.get("api_key"):
+            raise CompassError(f"{where}: a key is never an option (it would end up in configs and shell "
+                               f"history); export it in an environment variable and name that with "
+                               f"--api-key-env / api_key_env")
         model = kw.get("model")
         if not isinstance(model, str) or not model.strip():
             raise CompassError(f"{where}: no model name; pass --api-model NAME (the model's name at the endpoint)")
@@ -110,9 +114,12 @@ class ApiSettings:
             return NO_KEY
         key = os.environ.get(self.api_key_env, "").strip()
         if not key:
+            hint = ""
+            if self.api_key_env == "OPENAI_API_KEY" and "api.openai.com" not in self.api_base:
+                hint = "; for a server that checks no key use -m openai-compatible"
             raise CompassError(f"the API key is not set: export {self.api_key_env}=<your key> "
                                f"(compass reads keys only from the environment; pick another "
-                               f"variable with --api-key-env)")
+                               f"variable with --api-key-env){hint}")
         return key
 
     @property
