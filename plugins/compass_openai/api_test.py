@@ -129,7 +129,7 @@ def api_test_command(name, api_base, api_model, api_key_env, request_timeout, da
     \b
     Examples:
       compass api-test moonshot-v1-8k
-      compass api-test --api-base http://127.0.0.1:8000/v1 --api-model qwen2
+      compass api-test openai-compatible --api-base http://127.0.0.1:8000/v1 --api-model qwen2
       compass api-test deepseek-chat --eval demo_gsm8k --limit 5
     """
     import asyncio
