@@ -126,3 +126,13 @@ def test_failed_task_is_reported_and_others_finish(compass, tmp_path):
     line = next(ln for ln in res.out.splitlines() if ln.startswith("toy-gen"))
     assert line.split()[-2:] == ["50.00", "-"]  # arith finished, broken has no result
     assert "-r " in res.err
+
+
+def test_streaming_backend_answers_are_written_as_they_come(compass):
+    res = compass("eval", "-m", "arith-stream", "-d", "toy", "--debug")
+    assert res.code == 0, res.err
+    run = only_run_dir(compass.cwd)
+    records = [json.loads(line) for line in (run / "predictions" / "arith-stream" / "toy-gen.jsonl").read_text().splitlines()]
+    assert sorted(r["index"] for r in records) == list(range(10))
+    assert all(r["prediction"] == str(2 * r["index"] + r["index"] % 2) for r in records)
+    assert next(ln for ln in res.out.splitlines() if ln.startswith("toy-gen")).split()[-1] == "50.00"

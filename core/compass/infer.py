@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from compass.dataset import Rows, Subset
 from compass.plan import build_benchmark, load_rows
@@ -18,6 +18,7 @@ from compass.store import PredictionWriter, RunFolder, read_predictions
 from compass.types import Completion, Failure, Message, prompt_to_text
 
 DEFAULT_CHUNK = 16
+FLUSH_SECONDS = 2.0
 
 
 def build_model(host: PluginHost, spec: dict) -> Any:
@@ -43,15 +44,15 @@ def _token_counter(model: Any) -> tuple[int, int] | None:
     return int(counts.get("prompt", 0)), int(counts.get("completion", 0))
 
 
+def _completion_record(c: Completion) -> dict:
+    return {"prediction": c.text, "error": c.error, "finish_reason": c.finish_reason,
+            "usage": {"prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}}
+
+
 def _answer(subset: Subset, model: Any, requests: list, labels: list[list[str]]) -> list[dict]:
     """Ask the model for one batch; one record fragment per request (``labels``: ppl/clp)."""
     if subset.mode == "gen":
-        outs: list[Completion] = model.generate(requests)
-        return [
-            {"prediction": c.text, "error": c.error, "finish_reason": c.finish_reason,
-             "usage": {"prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}}
-            for c in outs
-        ]
+        return [_completion_record(c) for c in model.generate(requests)]
     if subset.mode == "ppl":
         scores = model.loglikelihood(requests)
     else:
@@ -65,6 +66,35 @@ def _answer(subset: Subset, model: Any, requests: list, labels: list[list[str]])
         best = max(range(len(s)), key=s.__getitem__)
         records.append({"prediction": names[best], "scores": dict(zip(names, s)), "error": None})
     return records
+
+
+def _answers(subset: Subset, model: Any, order: list[int], requests: dict, rows: Rows,
+             chunk: int) -> Iterator[tuple[list[int], list[dict]]]:
+    """(sample indices, record fragments) as answers become available.
+
+    A backend with ``generate_stream`` gets every pending request at once and hands back
+    each answer as it is finished (an API client keeping its connections busy, a batcher
+    refilling freed slots); answers are written at least every ``chunk`` answers or
+    ``FLUSH_SECONDS``. Otherwise requests go in chunks of ``chunk``.
+    """
+    stream = getattr(model, "generate_stream", None) if subset.mode == "gen" else None
+    if stream is not None:
+        got_i: list[int] = []
+        got_a: list[dict] = []
+        last = time.monotonic()
+        for pos, completion in stream([requests[i] for i in order]):
+            got_i.append(order[pos])
+            got_a.append(_completion_record(completion))
+            if len(got_i) >= chunk or time.monotonic() - last >= FLUSH_SECONDS:
+                yield got_i, got_a
+                got_i, got_a, last = [], [], time.monotonic()
+        if got_i:
+            yield got_i, got_a
+        return
+    for pos in range(0, len(order), chunk):
+        batch = order[pos:pos + chunk]
+        labels = [subset.labels(rows.test[i]) for i in batch] if subset.mode != "gen" else []
+        yield batch, _answer(subset, model, [requests[i] for i in batch], labels)
 
 
 def run_infer(host: PluginHost, task: dict, model: Any, *,
@@ -94,11 +124,9 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     failed = 0
     prompt_tokens = completion_tokens = 0
     counted = _token_counter(model)
+    finished = 0
     with PredictionWriter(path) as writer:
-        for pos in range(0, len(order), chunk):
-            batch = order[pos:pos + chunk]
-            labels = [subset.labels(rows.test[i]) for i in batch] if subset.mode != "gen" else []
-            answers = _answer(subset, model, [requests[i] for i in batch], labels)
+        for batch, answers in _answers(subset, model, order, requests, rows, chunk):
             records = []
             for i, ans in zip(batch, answers):
                 gold = rows.test[i].get(subset.gold)
@@ -110,8 +138,9 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
                 completion_tokens += usage.get("completion_tokens", 0)
                 records.append(rec)
             writer.write_batch(records)
+            finished += len(records)
             if progress:
-                progress(min(pos + chunk, len(order)), len(order))
+                progress(finished, len(order))
     seconds = time.perf_counter() - t0
     if counted is not None and not (prompt_tokens or completion_tokens):
         prompt_tokens, completion_tokens = (a - b for a, b in zip(_token_counter(model), counted))

@@ -76,7 +76,7 @@ def _default_abbr(comp: Component, kwargs: dict) -> str:
     if isinstance(path, str) and path and comp.type in ("hf", "npu"):
         return Path(path.rstrip("/")).name or comp.type
     model_name = kwargs.get("model")
-    if isinstance(model_name, str) and model_name and comp.type in ("openai",):
+    if isinstance(model_name, str) and model_name and comp.type in ("openai", "openai-compatible"):
         return model_name.replace("/", "_")
     return comp.type
 

@@ -106,6 +106,15 @@ class Model(Protocol):
 
     A backend may leave out a mode it cannot serve; it then says so through
     ``ModelTraits.modes`` so that the run is refused while it is planned.
+
+    Optional members the core uses when present:
+
+    * ``batch_size``: how many requests to hand over at once (and to checkpoint);
+    * ``generate_stream(requests) -> Iterator[tuple[int, Completion]]``: all pending gen
+      requests at once, each answer yielded with its position as soon as it is finished
+      (continuous batching, API concurrency); preferred over ``generate`` when present;
+    * ``token_counts``: ``{"prompt": n, "completion": m}`` running totals, for telemetry;
+    * ``close()``: release the model.
     """
 
     def generate(self, requests: list[GenerateRequest]) -> list[Completion]: ...

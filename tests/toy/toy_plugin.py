@@ -115,6 +115,18 @@ class ArithmeticModel:
         raise NotImplementedError
 
 
+class StreamingArithmeticModel(ArithmeticModel):
+    """Answers through ``generate_stream``, in reverse order of the requests."""
+
+    def generate(self, requests):
+        raise AssertionError("generate_stream must be preferred")
+
+    def generate_stream(self, requests):
+        for pos in reversed(range(len(requests))):
+            self._tick()
+            yield pos, Completion(self._solve(requests[pos].prompt), prompt_tokens=5, completion_tokens=1)
+
+
 def arithmetic_traits(**kwargs) -> ModelTraits:
     return ModelTraits(is_chat=False, modes=frozenset({"gen", "ppl"}))
 
@@ -130,4 +142,6 @@ def register_datasets(register):
 @hookimpl
 def register_models(register):
     register("arith", ArithmeticModel, "Right on even questions, wrong on odd (tests).",
+             traits=arithmetic_traits)
+    register("arith-stream", StreamingArithmeticModel, "arith, answering through generate_stream (tests).",
              traits=arithmetic_traits)
