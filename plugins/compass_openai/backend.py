@@ -14,7 +14,9 @@ answer, so the sample is counted as failed and ``--reuse`` asks it again.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
+from typing import Iterator
 
 from compass.types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
                            OptionsRequest, prompt_to_text)
@@ -105,6 +107,22 @@ class OpenAIModel:
 
     def generate(self, requests: list[GenerateRequest]) -> list[Completion]:
         return self._loop.run(self._gather(self._generate_one, requests))
+
+    def generate_stream(self, requests: list[GenerateRequest]) -> Iterator[tuple[int, Completion]]:
+        """Every request at once (the limiter bounds what is in flight); each answer as it lands.
+
+        No batch boundary drains the connections, and the core writes answers as they come.
+        """
+        futures = {self._loop.submit(self._generate_one(r)): pos for pos, r in enumerate(requests)}
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                yield futures[fut], fut.result()
+                if time.monotonic() - self._reported >= REPORT_EVERY:
+                    self._reported = time.monotonic()
+                    self._report()
+        finally:
+            for fut in futures:
+                fut.cancel()
 
     async def _generate_one(self, req: GenerateRequest) -> Completion:
         s = self.settings

@@ -15,6 +15,7 @@ on across those calls.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import random
 import sys
@@ -54,13 +55,16 @@ class LoopThread:
         return loop
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        loop = self._loop or self._start()
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        future = self.submit(coro)
         try:
             return future.result()
         except BaseException:
             future.cancel()
             raise
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future:
+        """Start ``coro`` on the loop; its result arrives on the returned future."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop or self._start())
 
     def close(self) -> None:
         loop, self._loop = self._loop, None
