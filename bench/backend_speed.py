@@ -26,7 +26,7 @@ Workloads (token ids identical on both sides):
   max_new_tokens=N)``. Throughput counts new tokens over the whole call (prefill included).
 
 Prints one table with tokens/s for both and the ratio backend/plain (target ≥ 0.9).
-Environment: ``THREADS`` (2), ``PREFILL`` (``1x512,8x128,8x512,32x128``: BxL),
+Environment: ``THREADS`` (2), ``PREFILL`` (``1x512,8x128,32x128``: BxL),
 ``DEC_BATCHES`` (``1,8,32``), ``NEW_TOKENS`` (64), ``REPS`` (2 per side), ``OUT_JSON``.
 Takes about four minutes on two cores.
 """
@@ -39,7 +39,7 @@ import sys
 import time
 
 THREADS = int(os.environ.get("THREADS", "2"))
-PREFILL = [tuple(int(x) for x in s.split("x")) for s in os.environ.get("PREFILL", "1x512,8x128,8x512,32x128").split(",")]
+PREFILL = [tuple(int(x) for x in s.split("x")) for s in os.environ.get("PREFILL", "1x512,8x128,32x128").split(",")]
 DEC_BATCHES = [int(x) for x in os.environ.get("DEC_BATCHES", "1,8,32").split(",")]
 NEW_TOKENS = int(os.environ.get("NEW_TOKENS", "64"))
 REPS = int(os.environ.get("REPS", "2"))
