@@ -313,3 +313,34 @@ def test_close_frees_model(tiny):
     m = HFCausalLM(tiny["gpt2"], hf_type="base")
     m.close()
     assert m.model is None
+
+
+def test_peft_adapter_is_applied(tiny, tmp_path):
+    peft = pytest.importorskip("peft")
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny["llama"], dtype=torch.float32)
+    config = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    torch.manual_seed(0)
+    lora = peft.get_peft_model(base, config).eval()
+    lora.save_pretrained(tmp_path / "lora")
+    m = HFCausalLM(tiny["llama"], hf_type="base", peft_path=str(tmp_path / "lora"), batch_size=4)
+    plain = model(tiny, "llama", batch_size=4)
+    req = LoglikelihoodRequest(human(PROMPTS[1]), CONTINUATIONS)
+    with_adapter, without = m.loglikelihood([req])[0], plain.loglikelihood([req])[0]
+    assert all(abs(a - b) > 1e-3 for a, b in zip(with_adapter, without))
+    ctx = m.encoder.encode_one(PROMPTS[1])
+    cont = m.encoder.encode_one(PROMPTS[1] + CONTINUATIONS[0])[len(ctx):]
+    with torch.no_grad():
+        logp = torch.log_softmax(lora(torch.tensor([ctx + cont])).logits[0].float(), -1)
+    ref = float(sum(logp[len(ctx) - 1 + k, t] for k, t in enumerate(cont)))
+    assert with_adapter[0] == pytest.approx(ref, abs=TOL)
+
+
+def test_missing_peft_is_one_line(tiny, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "peft", None)  # import peft -> ImportError
+    with pytest.raises(CompassError, match=r"--peft-path needs the package peft; pip install 'compass-eval\[peft\]'"):
+        HFCausalLM(tiny["gpt2"], hf_type="base", peft_path=str(tmp_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -221,3 +222,24 @@ def test_find_stop():
     assert find_stop("abc", ["x"]) is None
     assert find_stop("ab ab", ["ab"], start=3) == 3  # a stop ending inside the first tokens is kept
     assert find_stop("xab", ["ab"], start=2) == 1  # ... but one that ends after them counts
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hf-path", "/no/such/model"], "error: --hf-path /no/such/model does not exist"),
+    (["--hf-path", "Qwen/Qwen2-1.5B", "--model-kwargs", "trust_remote_code"], "error: --model-kwargs: expected key=value"),
+    (["-m", "hf", "--hf-path", "Qwen/Qwen2-1.5B", "--hf-type", "chta"], "'chta' is not one of 'base', 'chat'"),
+    (["-m", "npu", "--hf-path", "Qwen/Qwen2-1.5B"], "error: model 'npu' needs the package torch-npu"),
+    (["-m", "hf", "--hf-path", "a/b", "--model-kwargs", "trust_remote_code=True"], None),  # plans fine
+])
+def test_cli_errors_are_one_line_exit_2(tmp_path, args, message):
+    if "npu" in args and importlib.util.find_spec("torch_npu") is not None:
+        pytest.skip("torch-npu is installed here")
+    proc = subprocess.run([sys.executable, "-m", "compass", "eval", *args, "-d", "demo_ceval", "--dry-run"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    if message is None:
+        assert proc.returncode == 0, proc.stderr
+        return
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
