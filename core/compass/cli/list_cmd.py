@@ -38,11 +38,10 @@ def list_command(ctx, args):
     from tabulate import tabulate
 
     args = list(args)
-    kinds = KINDS
-    if args and args[0] in KINDS:
-        kinds = (args.pop(0),)
-    elif args and args[0].rstrip("s") + "s" in KINDS:
-        kinds = (args.pop(0).rstrip("s") + "s",)
+    chosen = []
+    while args and args[0].rstrip("s") + "s" in KINDS:  # "datasets", "dataset", several kinds
+        chosen.append(args.pop(0).rstrip("s") + "s")
+    kinds = tuple(chosen) or KINDS
     host = ctx.find_root().command._host(ctx)
     rows = [[r.name, r.kind[:-1], r.plugin, r.description]
             for kind in kinds for r in host.registry.all(kind) if _matches(r.name, args)]
