@@ -344,3 +344,15 @@ def test_missing_peft_is_one_line(tiny, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "peft", None)  # import peft -> ImportError
     with pytest.raises(CompassError, match=r"--peft-path needs the package peft; pip install 'compass-eval\[peft\]'"):
         HFCausalLM(tiny["gpt2"], hf_type="base", peft_path=str(tmp_path))
+
+
+def test_token_counts_for_telemetry(tiny):
+    m = HFCausalLM(tiny["gpt2"], hf_type="base", batch_size=4)
+    assert m.token_counts == {"prompt": 0, "completion": 0}
+    c = m.generate([GenerateRequest(human(PROMPTS[0]), max_out_len=5, min_out_len=5)])[0]
+    assert m.token_counts == {"prompt": c.prompt_tokens, "completion": 5}
+    m.option_logprobs([OptionsRequest(human(PROMPTS[1]), ("A", "B"))])
+    ctx = len(m.encoder.encode_one(PROMPTS[1]))
+    assert m.token_counts["prompt"] == c.prompt_tokens + ctx
+    m.loglikelihood([LoglikelihoodRequest(human(PROMPTS[1]), (" four", " Germany."))])
+    assert m.token_counts["prompt"] > c.prompt_tokens + ctx

@@ -108,6 +108,7 @@ class HFCausalLM:
         else:
             self.batch_size = int(opts.batch_size)
         self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size)
+        self._gen_prompt_tokens = self._gen_completion_tokens = 0
 
     def _input_device(self) -> Any:
         try:
@@ -122,6 +123,12 @@ class HFCausalLM:
             if isinstance(value, int) and value > 0:
                 return value
         return DEFAULT_MAX_SEQ_LEN
+
+    @property
+    def token_counts(self) -> dict:
+        """Running totals for telemetry: tokens the model read (prompt) and wrote (completion)."""
+        read = self.scorer.tokens_read if self.scorer is not None else 0
+        return {"prompt": self._gen_prompt_tokens + read, "completion": self._gen_completion_tokens}
 
     def __repr__(self) -> str:
         return (f"HFCausalLM({self.options.path!r}, {self.options.hf_type}, device={self.device}, "
@@ -153,6 +160,8 @@ class HFCausalLM:
                                   user_kwargs=opts.generation_kwargs, eos_ids=self.eos_ids,
                                   end_strings=self.end_strings, pad_id=self.pad_id, device=self.device,
                                   batch_size=self.batch_size)
+            self._gen_prompt_tokens += sum(len(ids) for ids in prompts)
+            self._gen_completion_tokens += sum(out.completion_tokens for out in outs)
             for i, ids, out in zip(idx, prompts, outs):
                 results[i] = Completion(out.text, prompt_tokens=len(ids),
                                         completion_tokens=out.completion_tokens, finish_reason=out.finish_reason)

@@ -111,6 +111,7 @@ class Scorer:
         self.device = device
         self.batch_size = max(1, batch_size)
         self.share_cache: bool | None = None  # unknown until the first cache is seen
+        self.tokens_read = 0  # real (unpadded) tokens through the model, for telemetry
 
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, groups: list[Group], n_requests: int) -> list[list[float]]:
@@ -143,6 +144,7 @@ class Scorer:
             cached_rows = [(b, g, j) for b, g in enumerate(with_context) for j in multi(g)]
             want_cache = share and bool(cached_rows)
             ids, mask = left_pad([g.context for g in with_context], self.pad_id, self.device)
+            self.tokens_read += int(mask.sum())
             logits, cache = forward(self.model, self.features, ids, mask, use_cache=want_cache, keep=1)
             last = torch.log_softmax(logits[:, -1].float(), dim=-1)
             for b, g in enumerate(with_context):
@@ -172,6 +174,7 @@ class Scorer:
             conts = [g.continuations[j] for _, g, j in sub]
             ids, cont_mask = right_pad([c[:-1] for c in conts], self.pad_id, self.device)
             targets, _ = right_pad([c[1:] for c in conts], 0, self.device)
+            self.tokens_read += int(cont_mask.sum())
             mask = torch.cat([ctx_mask.index_select(0, idx), cont_mask], dim=1)
             pos = ctx_len.index_select(0, idx)[:, None] + torch.arange(ids.shape[1], device=ids.device)[None, :]
             logits, _ = forward(self.model, self.features, ids, mask, position_ids=pos, past=past,
@@ -188,6 +191,7 @@ class Scorer:
             conts = [g.continuations[j] for g, j in sub]
             keep = max(len(c) for c in conts)
             ids, mask = left_pad(seqs, self.pad_id, self.device)
+            self.tokens_read += int(mask.sum())
             logits, _ = forward(self.model, self.features, ids, mask, keep=keep)
             lp = torch.log_softmax(logits.float(), dim=-1)
             for row, ((g, j), cont) in enumerate(zip(sub, conts)):
@@ -203,6 +207,7 @@ class Scorer:
         with torch.inference_mode():
             for sub in chunks(order, self.batch_size):
                 ids, mask = left_pad([contexts[i] for i in sub], self.pad_id, self.device)
+                self.tokens_read += int(mask.sum())
                 logits, _ = forward(self.model, self.features, ids, mask, keep=1)
                 last = torch.log_softmax(logits[:, -1].float(), dim=-1)
                 for row, i in enumerate(sub):
