@@ -131,6 +131,8 @@ def test_options_normalise():
     assert opts.dtype == "bfloat16" and opts.model_kwargs == {"x": 1}
     assert opts.stop_words == ("\n\n",) and opts.batch_size == 4 and not opts.is_chat
     assert HFOptions.from_kwargs(path="a/b").hf_type == "chat"
+    moved = HFOptions.from_kwargs(path="a/b", model_kwargs="gguf_file='m.gguf' device='cpu' revision='main'")
+    assert (moved.gguf_file, moved.device, moved.model_kwargs) == ("m.gguf", "cpu", {"revision": "main"})
     assert HFOptions.from_kwargs(path="a/b", batch_size="auto").batch_size == "auto"
     assert parse_dtype("fp16") == "float16" and parse_dtype(None) == "auto"
     assert parse_device("NPU:1") == "npu:1" and parse_device(None) == "auto"
@@ -229,10 +231,11 @@ def test_find_stop():
     (["--hf-path", "Qwen/Qwen2-1.5B", "--model-kwargs", "trust_remote_code"], "error: --model-kwargs: expected key=value"),
     (["-m", "hf", "--hf-path", "Qwen/Qwen2-1.5B", "--hf-type", "chta"], "'chta' is not one of 'base', 'chat'"),
     (["-m", "npu", "--hf-path", "Qwen/Qwen2-1.5B"], "error: model 'npu' needs the package torch-npu"),
+    (["--hf-path", "Qwen/Qwen2-1.5B", "--model-kwargs", "device='npu'"], "error: device npu needs the package torch-npu"),
     (["-m", "hf", "--hf-path", "a/b", "--model-kwargs", "trust_remote_code=True"], None),  # plans fine
 ])
 def test_cli_errors_are_one_line_exit_2(tmp_path, args, message):
-    if "npu" in args and importlib.util.find_spec("torch_npu") is not None:
+    if any("npu" in a for a in args) and importlib.util.find_spec("torch_npu") is not None:
         pytest.skip("torch-npu is installed here")
     proc = subprocess.run([sys.executable, "-m", "compass", "eval", *args, "-d", "demo_ceval", "--dry-run"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)

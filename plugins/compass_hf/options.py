@@ -238,6 +238,13 @@ class HFOptions:
                 in_kwargs = model_kwargs.pop(key)
                 if dtype_given in (None, "auto"):
                     dtype_given = in_kwargs
+        # Backend options given inside --model-kwargs (gguf_file=..., device='npu') count as
+        # if given on their own; from_pretrained never sees them.
+        moved = {key: model_kwargs.pop(key) for key in ("gguf_file", "device") if key in model_kwargs}
+        gguf_file = kw.get("gguf_file") or moved.get("gguf_file")
+        device = kw.get("device")
+        if device in (None, "auto") and moved.get("device") is not None:
+            device = moved["device"]
         batch_size = kw.get("batch_size", DEFAULT_BATCH_SIZE)
         if batch_size is None:
             batch_size = DEFAULT_BATCH_SIZE
@@ -269,8 +276,8 @@ class HFOptions:
             pad_token_id=_as_int("pad_token_id", kw.get("pad_token_id"), minimum=0),
             peft_path=_as_str("peft_path", kw.get("peft_path")),
             peft_kwargs=_as_dict("peft_kwargs", kw.get("peft_kwargs")),
-            gguf_file=_as_str("gguf_file", kw.get("gguf_file")),
-            device=parse_device(kw.get("device")),
+            gguf_file=_as_str("gguf_file", gguf_file),
+            device=parse_device(device),
             dtype=parse_dtype(dtype_given),
             meta_template=meta_template,
             threads=_as_int("threads", kw.get("threads"), minimum=1),
