@@ -120,7 +120,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     # Longest first: batches of similar length waste little padding, and a batch that
     # would run out of memory does so at the start, not after an hour.
     order = sorted(todo, key=lambda i: -len(prompt_to_text(requests[i].prompt)))
-    chunk = max(1, int(getattr(model, "batch_size", 0) or DEFAULT_CHUNK))
+    chunk = max(1, int(getattr(model, "handover_size", 0) or getattr(model, "batch_size", 0) or DEFAULT_CHUNK))
     failed = 0
     prompt_tokens = completion_tokens = 0
     counted = _token_counter(model)

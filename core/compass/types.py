@@ -110,6 +110,8 @@ class Model(Protocol):
     Optional members the core uses when present:
 
     * ``batch_size``: how many requests to hand over at once (and to checkpoint);
+    * ``handover_size``: overrides ``batch_size`` for the hand-over, for a backend that
+      batches internally and gains from seeing more requests at once (shared prefixes);
     * ``generate_stream(requests) -> Iterator[tuple[int, Completion]]``: all pending gen
       requests at once, each answer yielded with its position as soon as it is finished
       (continuous batching, API concurrency); preferred over ``generate`` when present;

@@ -15,6 +15,7 @@ from compass_hf.options import HFOptions
 
 DEFAULT_MAX_SEQ_LEN = 2048
 AUTO_BATCH = {"cpu": 8, "mps": 8}  # other devices: 16
+HANDOVER = 32
 
 
 def _as_ids(value: Any) -> list[int]:
@@ -107,6 +108,9 @@ class HFCausalLM:
             self.batch_size = AUTO_BATCH.get(self.placement.kind, 16)
         else:
             self.batch_size = int(opts.batch_size)
+        # Requests the core hands over at once: the scorer batches them by batch_size
+        # itself, and a larger hand-over lets it find the prefix they share.
+        self.handover_size = max(self.batch_size, HANDOVER)
         self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size)
         self._gen_prompt_tokens = self._gen_completion_tokens = 0
 

@@ -14,7 +14,9 @@ Work is shared where the numbers allow it:
 * longer continuations of the same context reuse the context's KV cache (one context
   pass, its cache rows repeated for each continuation) instead of re-reading the context
   once per candidate; a model whose cache cannot be shared falls back to one full forward
-  pass per continuation.
+  pass per continuation;
+* a long prefix that all contexts of a batch share (few-shot examples) is read once and
+  kept between batches (:mod:`compass_hf.prefix`).
 
 Inputs are left-truncated so that no forward pass exceeds ``max_seq_len`` tokens.
 """
@@ -28,6 +30,7 @@ from typing import Any, Sequence
 import torch
 
 from compass_hf.batching import Features, chunks, forward, left_pad, right_pad
+from compass_hf.prefix import PrefixCache, select_rows, shareable
 
 
 @dataclass
@@ -82,25 +85,6 @@ def make_groups(contexts: list[list[int]], wholes: list[list[list[int]]], max_le
     return groups
 
 
-def _shareable(cache: Any) -> bool:
-    """Whether ``cache`` is a plain dynamic KV cache whose rows can be copied."""
-    try:
-        from transformers.cache_utils import DynamicCache, DynamicLayer
-    except ImportError:
-        return False
-    return (type(cache) is DynamicCache and bool(cache.layers)
-            and all(type(layer) is DynamicLayer and getattr(layer, "keys", None) is not None
-                    for layer in cache.layers))
-
-
-def _select_rows(cache: Any, rows: torch.Tensor) -> Any:
-    """A new cache holding ``rows`` of a shareable ``cache`` (repeats allowed)."""
-    from transformers.cache_utils import DynamicCache
-
-    return DynamicCache(ddp_cache_data=[(layer.keys.index_select(0, rows), layer.values.index_select(0, rows))
-                                        for layer in cache.layers])
-
-
 class Scorer:
     """Runs the forward passes of ppl and clp requests for one model."""
 
@@ -111,12 +95,37 @@ class Scorer:
         self.device = device
         self.batch_size = max(1, batch_size)
         self.share_cache: bool | None = None  # unknown until the first cache is seen
-        self.tokens_read = 0  # real (unpadded) tokens through the model, for telemetry
+        self._read = 0
+        self.prefix = PrefixCache(model, self.features, pad_id=pad_id, device=device)
+
+    @property
+    def tokens_read(self) -> int:
+        """Real (unpadded) tokens through the model, for telemetry."""
+        return self._read + self.prefix.tokens_read
+
+    @tokens_read.setter
+    def tokens_read(self, value: int) -> None:
+        self._read = value - self.prefix.tokens_read
+
+    def context_pass(self, contexts: list[list[int]], *, use_cache: bool) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """``(last-position logits, cache, mask)`` for left-padded ``contexts``; a prefix they
+        share is read from the prefix cache (same numbers as a full pass)."""
+        n = self.prefix.plan(contexts) if self.share_cache is not False else 0
+        if n:
+            done = self.prefix.run(contexts, n, use_cache=use_cache, keep=1)
+            if done is not None:
+                return done
+        ids, mask = left_pad(contexts, self.pad_id, self.device)
+        self.tokens_read += int(mask.sum())
+        logits, cache = forward(self.model, self.features, ids, mask, use_cache=use_cache, keep=1)
+        return logits, cache, mask
 
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, groups: list[Group], n_requests: int) -> list[list[float]]:
         """Summed log-probabilities, ``out[request][continuation]``."""
         out: dict[tuple[int, int], float] = {}
+        if self.share_cache is not False:
+            self.prefix.prepare([g.context for g in groups])
         order = sorted(groups, key=lambda g: -len(g.context))
         with torch.inference_mode():
             for chunk in chunks(order, self.batch_size):
@@ -143,15 +152,13 @@ class Scorer:
         if with_context:
             cached_rows = [(b, g, j) for b, g in enumerate(with_context) for j in multi(g)]
             want_cache = share and bool(cached_rows)
-            ids, mask = left_pad([g.context for g in with_context], self.pad_id, self.device)
-            self.tokens_read += int(mask.sum())
-            logits, cache = forward(self.model, self.features, ids, mask, use_cache=want_cache, keep=1)
+            logits, cache, mask = self.context_pass([g.context for g in with_context], use_cache=want_cache)
             last = torch.log_softmax(logits[:, -1].float(), dim=-1)
             for b, g in enumerate(with_context):
                 for j, cont in enumerate(g.continuations):
                     out[g.slots[j]] = float(last[b, cont[0]])
             if cached_rows:
-                if want_cache and _shareable(cache):
+                if want_cache and shareable(cache):
                     self.share_cache = True
                     self._score_from_cache(cache, mask, cached_rows, out)
                 else:
@@ -170,7 +177,7 @@ class Scorer:
         ctx_len = ctx_mask.sum(-1)
         for sub in chunks(rows, self.batch_size):
             idx = torch.tensor([b for b, _, _ in sub], device=ctx_mask.device)
-            past = _select_rows(cache, idx)
+            past = select_rows(cache, idx)
             conts = [g.continuations[j] for _, g, j in sub]
             ids, cont_mask = right_pad([c[:-1] for c in conts], self.pad_id, self.device)
             targets, _ = right_pad([c[1:] for c in conts], 0, self.device)
@@ -204,11 +211,10 @@ class Scorer:
         """Log-probability of each candidate token right after each context."""
         result: list[list[float]] = [[] for _ in contexts]
         order = sorted(range(len(contexts)), key=lambda i: -len(contexts[i]))
+        self.prefix.prepare(contexts)
         with torch.inference_mode():
             for sub in chunks(order, self.batch_size):
-                ids, mask = left_pad([contexts[i] for i in sub], self.pad_id, self.device)
-                self.tokens_read += int(mask.sum())
-                logits, _ = forward(self.model, self.features, ids, mask, keep=1)
+                logits, _, _ = self.context_pass([contexts[i] for i in sub], use_cache=False)
                 last = torch.log_softmax(logits[:, -1].float(), dim=-1)
                 for row, i in enumerate(sub):
                     result[i] = [float(last[row, t]) for t in token_ids[i]]
