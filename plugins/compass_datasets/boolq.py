@@ -17,7 +17,7 @@ from pathlib import Path
 from compass.dataset import Benchmark, DataError, Rows, Subset
 from compass.prompt import PromptTemplate
 
-from compass_datasets.mcq import CachedLoader, pick_mode
+from compass_datasets.mcq import GEN_MAX_OUT_LEN, CachedLoader, pick_mode
 from compass_datasets.readers import find, read_jsonl, require
 
 CANDIDATES = ("SuperGLUE/BoolQ/val.jsonl", "BoolQ/val.jsonl", "boolq/val.jsonl", "boolq/dev.jsonl",
@@ -58,7 +58,7 @@ def build(mode: str, name: str = "boolq") -> Benchmark:
     loader = BoolQLoader()
     if mode == "gen":
         template = PromptTemplate(human="{passage}\nQuestion: {question}?\nA. Yes\nB. No\nAnswer:")
-        sub = Subset("boolq", loader, template, mode="gen", postprocessor="first_option",
+        sub = Subset("boolq", loader, template, mode="gen", max_out_len=GEN_MAX_OUT_LEN, postprocessor="first_option",
                      postprocessor_kwargs={"options": "AB"}, evaluator="accuracy")
     else:
         template = PromptTemplate(human="{passage}\nQuestion: {question}?\nAnswer:")

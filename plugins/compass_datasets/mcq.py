@@ -22,6 +22,9 @@ from compass.prompt import FewShot, PromptTemplate
 
 LETTERS = "ABCDEFGHIJ"
 MODES = ("gen", "ppl", "clp")
+#: longest answer in gen mode: the letter comes first, and one runaway answer must not
+#: hold a whole batch (OpenCompass's classic HF configs use 100 for such answers)
+GEN_MAX_OUT_LEN = 100
 
 
 def options_block(labels: Sequence[str]) -> str:
@@ -32,8 +35,11 @@ def options_block(labels: Sequence[str]) -> str:
 def mcq_subset(name: str, load: Callable, mode: str, *, body: str, cue: str,
                labels: Sequence[str] = "ABCD", instruction: str = "", example_sep: str = "\n",
                fewshot: FewShot = FewShot(), gold: str = "answer",
-               max_out_len: int | None = None) -> Subset:
-    """One multiple-choice subset in ``mode`` (gen, ppl or clp); see the module docstring."""
+               max_out_len: int | None = GEN_MAX_OUT_LEN) -> Subset:
+    """One multiple-choice subset in ``mode`` (gen, ppl or clp); see the module docstring.
+
+    ``max_out_len`` caps a gen answer (default :data:`GEN_MAX_OUT_LEN`; None: the model's).
+    """
     labels = tuple(labels)
     if mode == "gen":
         template = PromptTemplate(human=f"{body}{cue} ", bot="{" + gold + "}",
@@ -95,8 +101,8 @@ def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str]
     """A zero-shot question whose choices are texts (ARC, SIQA, PIQA, HellaSwag, ...).
 
     ``gen``: the choices are listed as ``A. ..`` in ``gen_human`` and the letter is
-    extracted with ``first_option``. ``ppl``: ``ppl_human`` is the context and each
-    choice's text (``continuation % label``, filled from the row) is a candidate
+    extracted with ``first_option`` (at most :data:`GEN_MAX_OUT_LEN` new tokens).
+    ``ppl``: ``ppl_human`` is the context and each choice's text (``continuation % label``, filled from the row) is a candidate
     continuation, as lm-evaluation-harness does it; ``ppl_gold`` may name a row field
     holding a list of acceptable labels; ``candidates_field`` names a row field holding
     that row's own ``{label: continuation}`` (questions with differing numbers of choices).
@@ -104,8 +110,8 @@ def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str]
     labels = tuple(labels)
     if mode == "gen":
         return Subset(name, load, PromptTemplate(human=gen_human), mode="gen", gold=gold,
-                      postprocessor="first_option", postprocessor_kwargs={"options": "".join(labels)},
-                      evaluator="accuracy")
+                      max_out_len=GEN_MAX_OUT_LEN, postprocessor="first_option",
+                      postprocessor_kwargs={"options": "".join(labels)}, evaluator="accuracy")
     if mode == "ppl":
         return Subset(name, load, PromptTemplate(human=ppl_human), mode="ppl", gold=ppl_gold or gold,
                       candidates=candidates_field or {label: continuation % label for label in labels},
