@@ -7,7 +7,7 @@ signature); torch and transformers load when a model is built.
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import Any, Iterator
 
 from compass.types import Completion, GenerateRequest, LoglikelihoodRequest, OptionsRequest
 
@@ -113,6 +113,8 @@ class HFCausalLM:
         self.handover_size = max(self.batch_size, HANDOVER)
         self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size)
         self._gen_prompt_tokens = self._gen_completion_tokens = 0
+        self._decoder_obj: Any = None
+        self.decoder_usable = True
 
     def _input_device(self) -> Any:
         try:
@@ -142,19 +144,12 @@ class HFCausalLM:
     def generate(self, requests: list[GenerateRequest]) -> list[Completion]:
         """Greedy (or sampled) continuations; stop words and end-of-turn cut from the text."""
         from compass_hf.batching import left_truncate
-        from compass_hf.generation import Settings, generate_batch
+        from compass_hf.generation import generate_batch
 
         opts = self.options
         by_settings: dict[Any, list[int]] = {}
         for i, req in enumerate(requests):
-            max_new = max(1, int(req.max_out_len))
-            settings = Settings(
-                max_new=max_new,
-                min_new=min(max_new, max(int(req.min_out_len or 0), opts.min_out_len)),
-                stops=tuple(dict.fromkeys((*req.stop, *opts.stop_words))),
-                temperature=float(req.temperature or 0.0),
-            )
-            by_settings.setdefault(settings, []).append(i)
+            by_settings.setdefault(self._settings(req), []).append(i)
         results: list[Completion | None] = [None] * len(requests)
         for settings, idx in by_settings.items():
             texts = [self.encoder.render(requests[i].prompt) for i in idx]
@@ -170,6 +165,75 @@ class HFCausalLM:
                 results[i] = Completion(out.text, prompt_tokens=len(ids),
                                         completion_tokens=out.completion_tokens, finish_reason=out.finish_reason)
         return [r for r in results if r is not None]
+
+    def _settings(self, req: GenerateRequest) -> Any:
+        from compass_hf.generation import Settings
+
+        opts = self.options
+        max_new = max(1, int(req.max_out_len))
+        return Settings(max_new=max_new, min_new=min(max_new, max(int(req.min_out_len or 0), opts.min_out_len)),
+                        stops=tuple(dict.fromkeys((*req.stop, *opts.stop_words))),
+                        temperature=float(req.temperature or 0.0))
+
+    def generate_stream(self, requests: list[GenerateRequest]) -> Iterator[tuple[int, Completion]]:
+        """Every pending request at once; each answer with its position when it is done.
+
+        Greedy requests go through continuous batching (:mod:`compass_hf.decoding`): a
+        finished row leaves the batch and a waiting request takes its slot. Sampling, user
+        ``generation_kwargs`` and models whose cache cannot be shared use :meth:`generate`.
+        """
+        from compass_hf.batching import left_truncate
+        from compass_hf.decoding import Job, NotShareable
+
+        opts = self.options
+        jobs: list[Job] = []
+        rest: list[int] = []
+        for i, req in enumerate(requests):
+            settings = self._settings(req)
+            if settings.temperature > 0 or opts.generation_kwargs:
+                rest.append(i)
+                continue
+            text = self.encoder.render(req.prompt)
+            ids = left_truncate(self.encoder.encode_one(text), self.max_seq_len - settings.max_new)
+            jobs.append(Job(i, ids, settings))
+        decoder = self._decoder() if jobs else None
+        if decoder is not None and decoder.usable:
+            before = (decoder.prompt_tokens, decoder.completion_tokens)
+            done: set[int] = set()
+            lengths = {j.pos: len(j.prompt) for j in jobs}
+            try:
+                for pos, out in decoder.run(jobs):
+                    done.add(pos)
+                    yield pos, Completion(out.text, prompt_tokens=lengths[pos], completion_tokens=out.completion_tokens,
+                                          finish_reason=out.finish_reason)
+            except NotShareable:
+                self.decoder_usable = False
+            finally:
+                self._gen_prompt_tokens += decoder.prompt_tokens - before[0]
+                self._gen_completion_tokens += decoder.completion_tokens - before[1]
+            rest += [j.pos for j in jobs if j.pos not in done]
+        else:
+            rest += [j.pos for j in jobs]
+        rest.sort()
+        for start in range(0, len(rest), self.batch_size):
+            idx = rest[start:start + self.batch_size]
+            for i, c in zip(idx, self.generate([requests[i] for i in idx])):
+                yield i, c
+
+    def _decoder(self) -> Any:
+        if self._decoder_obj is None:
+            from compass_hf.autobatch import budget
+            from compass_hf.decoding import Decoder
+            from compass_hf.prefix import PrefixCache
+
+            limits = budget(self.model, self.placement.kind, self.device, self.options.batch_size)
+            prefix = PrefixCache(self.model, self.scorer.features, pad_id=self.pad_id, device=self.device)
+            self._decoder_obj = Decoder(self.model, self.tokenizer, eos_ids=self.eos_ids,
+                                        end_strings=self.end_strings, pad_id=self.pad_id, device=self.device,
+                                        budget=limits, prefix=prefix)
+        if not self.decoder_usable:
+            self._decoder_obj.features = type(self._decoder_obj.features)(False, False)
+        return self._decoder_obj
 
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]:

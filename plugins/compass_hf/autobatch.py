@@ -1,0 +1,61 @@
+"""``batch_size="auto"``: the largest generation batch that fits memory, chosen up front.
+
+The KV cache is what grows during generation: ``2 × layers × kv_heads × head_dim ×
+bytes`` per token and row. The budget is a fraction of the memory free *before* the run
+(device memory on an accelerator, available RAM on CPU), so a batch cannot run out of
+memory half-way: the decoder never lets rows × (width + max_out_len) exceed it. On CPU
+the row count is also capped where extra rows stop paying (a couple of cores saturate at
+a few dozen rows).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from compass_hf.decoding import Budget
+
+CPU_ROWS = 32
+ACCEL_ROWS = 256
+MEMORY_SHARE = 0.4  # of the free memory, for the KV cache
+PREFILL_TOKENS = {"cpu": 4096}  # accelerators: 16384
+
+
+def kv_bytes_per_token(model: Any) -> int:
+    """Bytes of KV cache one token of one row takes."""
+    cfg = getattr(model, "config", None)
+    layers = getattr(cfg, "num_hidden_layers", None) or getattr(cfg, "n_layer", None) or 32
+    heads = getattr(cfg, "num_attention_heads", None) or getattr(cfg, "n_head", None) or 32
+    kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+    hidden = getattr(cfg, "hidden_size", None) or getattr(cfg, "n_embd", None) or 4096
+    head_dim = getattr(cfg, "head_dim", None) or hidden // heads
+    try:
+        size = next(model.parameters()).element_size()
+    except (StopIteration, AttributeError, TypeError):
+        size = 4
+    return 2 * int(layers) * int(kv_heads) * int(head_dim) * size
+
+
+def free_memory(kind: str, device: Any) -> int:
+    """Free bytes on ``device`` (accelerators) or available RAM (CPU); 8 GiB if unknown."""
+    try:
+        if kind == "cuda":
+            import torch
+
+            return int(torch.cuda.mem_get_info(device)[0])
+        pages = os.sysconf("SC_AVPHYS_PAGES")
+        return int(pages) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError, RuntimeError, ImportError):
+        return 8 << 30
+
+
+def budget(model: Any, kind: str, device: Any, batch_size: int | str) -> Budget:
+    """The decoder's limits for ``batch_size`` (a number of rows, or ``"auto"``)."""
+    prefill = PREFILL_TOKENS.get(kind, 16384)
+    per_token = max(1, kv_bytes_per_token(model))
+    kv_tokens = max(4096, int(free_memory(kind, device) * MEMORY_SHARE) // per_token)
+    if batch_size == "auto":
+        rows = CPU_ROWS if kind in ("cpu", "mps") else ACCEL_ROWS
+    else:
+        rows = max(1, int(batch_size))
+    return Budget(max_rows=rows, kv_tokens=kv_tokens, prefill_tokens=prefill)

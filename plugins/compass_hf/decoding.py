@@ -1,0 +1,222 @@
+"""Continuous batching for greedy generation: no row decodes after it is done.
+
+:class:`Decoder` keeps one running batch (a KV cache, its attention mask, each row's next
+position). Every step feeds each row its last token; a row that reaches eos/end-of-turn
+(after ``min_out_len`` tokens), a stop word or ``max_out_len`` leaves the batch at once
+and its answer is yielded, and freed slots are refilled with waiting requests: their
+prompts are prefilled together (a prefix they share read from a
+:class:`~compass_hf.prefix.PrefixCache`) and their cache rows joined to the batch,
+left-padded to a common width. Columns no row attends to any more are cut off.
+
+Each row sees exactly the tokens and positions of a batch-of-one run (padding is masked,
+position ids count real tokens), so greedy answers are those of ``generate`` one by one.
+The batch is bounded by ``max_rows`` and by a KV-cache token budget (rows × width);
+prefills are split by a prompt-token budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import torch
+
+from compass_hf.batching import Features, forward, left_pad
+from compass_hf.generation import Output, Settings, finish
+from compass_hf.prefix import PrefixCache, layers, make_cache, shareable
+
+
+@dataclass
+class Job:
+    """One request in flight."""
+
+    pos: int
+    prompt: list[int]
+    settings: Settings
+    new: list[int] = field(default_factory=list)
+    stopped_at: int | None = None
+
+
+@dataclass
+class Budget:
+    """Limits of the running batch."""
+
+    max_rows: int = 32
+    kv_tokens: int = 1 << 16  # rows × cache width
+    prefill_tokens: int = 4096  # padded prompt tokens per prefill pass
+
+
+class NotShareable(Exception):
+    """The model's KV cache cannot be split and joined; use ``model.generate`` instead."""
+
+
+class Decoder:
+    """Greedy continuous-batching decoder for one model (see the module docstring)."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, eos_ids: Sequence[int], end_strings: Sequence[str],
+                 pad_id: int, device: Any, budget: Budget, prefix: PrefixCache | None = None):
+        self.model = model
+        self.features = Features.of(model)
+        self.tokenizer = tokenizer
+        self.eos_ids = tuple(eos_ids)
+        self.pad_id = pad_id
+        self.device = device
+        self.budget = budget
+        self.prefix = prefix
+        eos_text = {tokenizer.convert_ids_to_tokens(i) for i in self.eos_ids}
+        self.end_watch = tuple(s for s in end_strings if s not in eos_text)
+        self.end_trim = tuple(end_strings)
+        self.prompt_tokens = self.completion_tokens = 0
+        self._eos = torch.tensor(self.eos_ids, dtype=torch.long, device=device) if self.eos_ids else None
+
+    @property
+    def usable(self) -> bool:
+        return self.features.position_ids
+
+    # ------------------------------------------------------------------ rows
+    def _watch(self, job: Job) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*job.settings.stops, *self.end_watch)))
+
+    def _done(self, job: Job) -> bool:
+        """Record ``job``'s latest token; whether it ends the row."""
+        s = job.settings
+        n = len(job.new)
+        if n > s.min_new and job.new[-1] in self.eos_ids:
+            return True
+        watch = self._watch(job)
+        if watch and n > s.min_new:
+            window = max(len(w) for w in watch) + 4
+            tail = self.tokenizer.decode(job.new[max(s.min_new, n - window):], skip_special_tokens=False)
+            if any(w in tail for w in watch):
+                job.stopped_at = n
+                return True
+        return n >= s.max_new
+
+    def _output(self, job: Job) -> Output:
+        s = job.settings
+        trim = tuple(dict.fromkeys((*s.stops, *self.end_trim)))
+        return finish(self.tokenizer, job.new, eos_ids=self.eos_ids, stops=trim, min_new=s.min_new,
+                      max_new=s.max_new, stopped_at=job.stopped_at)
+
+    def _pick(self, logits: torch.Tensor, jobs: list[Job]) -> list[int]:
+        """Greedy next token per row; eos is forbidden before a row's ``min_new`` tokens."""
+        scores = logits[:, -1].float()
+        if self._eos is not None:
+            early = [b for b, j in enumerate(jobs) if len(j.new) < j.settings.min_new]
+            if early:
+                rows = torch.tensor(early, device=scores.device)
+                scores[rows[:, None], self._eos[None, :]] = float("-inf")
+        return scores.argmax(-1).tolist()
+
+    # ------------------------------------------------------------------ cache
+    def _prefill(self, jobs: list[Job]) -> tuple[Any, torch.Tensor]:
+        prompts = [j.prompt for j in jobs]
+        n = self.prefix.plan(prompts) if self.prefix is not None else 0
+        done = self.prefix.run(prompts, n, use_cache=True, keep=1) if n else None
+        if done is None:
+            ids, mask = left_pad(prompts, self.pad_id, self.device)
+            logits, cache = forward(self.model, self.features, ids, mask, use_cache=True, keep=1)
+        else:
+            logits, cache, mask = done
+        if not shareable(cache):
+            raise NotShareable
+        self.prompt_tokens += sum(len(p) for p in prompts)
+        for job, tok in zip(jobs, self._pick(logits, jobs)):
+            job.new.append(tok)
+        return cache, mask
+
+    @staticmethod
+    def _pad_left(tensors: list[tuple[torch.Tensor, torch.Tensor]], mask: torch.Tensor,
+                  width: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+        extra = width - mask.shape[1]
+        if extra <= 0:
+            return tensors, mask
+        out = []
+        for k, v in tensors:
+            zk = k.new_zeros((k.shape[0], k.shape[1], extra, k.shape[3]))
+            zv = v.new_zeros((v.shape[0], v.shape[1], extra, v.shape[3]))
+            out.append((torch.cat([zk, k], dim=2), torch.cat([zv, v], dim=2)))
+        return out, torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
+
+    def _join(self, a: tuple[list, torch.Tensor] | None, b: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
+        if a is None:
+            return b
+        width = max(a[1].shape[1], b[1].shape[1])
+        (ta, ma), (tb, mb) = self._pad_left(*a, width), self._pad_left(*b, width)
+        joined = [(torch.cat([ka, kb]), torch.cat([va, vb])) for (ka, va), (kb, vb) in zip(ta, tb)]
+        return joined, torch.cat([ma, mb])
+
+    @staticmethod
+    def _keep(state: tuple[list, torch.Tensor], rows: list[int]) -> tuple[list, torch.Tensor]:
+        tensors, mask = state
+        idx = torch.tensor(rows, dtype=torch.long, device=mask.device)
+        mask = mask.index_select(0, idx)
+        used = mask.any(0).nonzero()
+        start = int(used[0]) if len(used) else 0
+        return ([(k.index_select(0, idx)[:, :, start:], v.index_select(0, idx)[:, :, start:]) for k, v in tensors],
+                mask[:, start:])
+
+    # ------------------------------------------------------------------ loop
+    def _admit(self, waiting: list[Job], running: int, width: int) -> list[Job]:
+        """Waiting jobs that fit now (in order), within the row, KV and prefill budgets."""
+        b = self.budget
+        taken: list[Job] = []
+        longest = 0
+        for job in waiting:
+            rows = running + len(taken) + 1
+            new_longest = max(longest, len(job.prompt))
+            grow = max(width, new_longest) + job.settings.max_new
+            if taken or running:
+                if rows > b.max_rows or rows * grow > b.kv_tokens:
+                    break
+                if new_longest * (len(taken) + 1) > b.prefill_tokens:
+                    break
+            taken.append(job)
+            longest = new_longest
+        return taken
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[int, Output]]:
+        """Each job's position and output, as soon as it is finished."""
+        waiting = list(jobs)
+        if self.prefix is not None:
+            self.prefix.prepare([j.prompt for j in jobs])
+        active: list[Job] = []
+        state: tuple[list, torch.Tensor] | None = None
+        refill = max(1, self.budget.max_rows // 8)
+        with torch.inference_mode():
+            while waiting or active:
+                free = self.budget.max_rows - len(active)
+                if waiting and (not active or free >= refill or len(waiting) <= free):
+                    width = 0 if state is None else state[1].shape[1]
+                    newcomers = self._admit(waiting, len(active), width)
+                    if newcomers:
+                        del waiting[:len(newcomers)]
+                        cache, mask = self._prefill(newcomers)
+                        state = self._join(state, (layers(cache), mask))
+                        active += newcomers
+                # Rows whose latest token ends them leave; the rest decode one more token.
+                ended = [b for b, j in enumerate(active) if self._done(j)]
+                if ended:
+                    for b in ended:
+                        job = active[b]
+                        out = self._output(job)
+                        self.completion_tokens += out.completion_tokens
+                        yield job.pos, out
+                    keep = [b for b in range(len(active)) if b not in set(ended)]
+                    active = [active[b] for b in keep]
+                    state = self._keep(state, keep) if keep else None
+                    continue
+                state = self._step(active, state)
+
+    def _step(self, active: list[Job], state: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
+        tensors, mask = state
+        b = len(active)
+        ids = torch.tensor([[j.new[-1]] for j in active], dtype=torch.long, device=mask.device)
+        mask = torch.cat([mask, mask.new_ones((b, 1))], dim=1)
+        pos = torch.tensor([[len(j.prompt) + len(j.new) - 1] for j in active], dtype=torch.long,
+                           device=mask.device)
+        logits, cache = forward(self.model, self.features, ids, mask, position_ids=pos, past=make_cache(tensors),
+                                use_cache=True, keep=1)
+        for job, tok in zip(active, self._pick(logits, active)):
+            job.new.append(tok)
+        return layers(cache), mask
