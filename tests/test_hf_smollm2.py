@@ -30,7 +30,7 @@ def smol():
     from compass_hf.backend import HFCausalLM
     from compass_hf.presets import PRESETS
 
-    model = HFCausalLM(**PRESETS["smollm2-135m-instruct"][1], batch_size=8)
+    model = HFCausalLM(**{**PRESETS["smollm2-135m-instruct"][1], "batch_size": 8})
     yield model
     model.close()
 
