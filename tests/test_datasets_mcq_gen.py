@@ -33,3 +33,26 @@ def test_every_letter_answer_gen_subset_is_capped():
                 seen += 1
                 assert s.max_out_len is not None and s.max_out_len <= GEN_MAX_OUT_LEN, (reg.name, s.name)
     assert seen >= 10
+
+
+def test_ceval_shots_header_and_cue_options(tmp_path):
+    import pytest
+
+    from compass.dataset import Rows
+    from compass.errors import CompassError
+    from compass_datasets import ceval
+
+    row = {"question": "1+1=?", "A": "1", "B": "2", "C": "3", "D": "4", "answer": "B"}
+    rows = Rows(test=[row], fewshot=[dict(row, question=f"q{i}") for i in range(5)])
+    plain = ceval.ceval_ppl(subjects="accountant", shots=0, header=False, cue="答案：").subsets[0]
+    req = plain.request(rows, 0, chat=False)
+    from compass.types import prompt_to_text
+
+    assert prompt_to_text(req.prompt) == "1+1=?\nA. 1\nB. 2\nC. 3\nD. 4\n答案："
+    assert req.continuations == (" A", " B", " C", " D")
+    five = ceval.ceval_ppl(subjects="accountant").subsets[0]
+    text = prompt_to_text(five.request(rows, 0, chat=False).prompt)
+    assert text.count("以下是中国关于") == 6 and "q4" in text and text.endswith("答案:")
+    assert plain.version != five.version
+    with pytest.raises(CompassError):
+        ceval.ceval_ppl(shots=6)

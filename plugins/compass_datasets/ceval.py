@@ -76,14 +76,22 @@ class CevalLoader(CachedLoader):
         return Rows(test=_read_split(val), fewshot=_read_split(dev))
 
 
-def body(subject_zh: str) -> str:
-    return (f"以下是中国关于{subject_zh}考试的单项选择题，请选出其中的正确答案。\n"
-            f"{{question}}\n{options_block('ABCD')}\n")
+def body(subject_zh: str, header: bool = True) -> str:
+    head = f"以下是中国关于{subject_zh}考试的单项选择题，请选出其中的正确答案。\n" if header else ""
+    return f"{head}{{question}}\n{options_block('ABCD')}\n"
 
 
 def build(mode: str, subjects: Sequence[str] | None = None, *, prefix: str = NAME,
-          root: Path | None = None, name: str = NAME, description: str = "") -> Benchmark:
-    """The C-Eval benchmark in one mode, optionally restricted to ``subjects``."""
+          root: Path | None = None, name: str = NAME, description: str = "", shots: int = 5,
+          header: bool = True, cue: str = "答案:") -> Benchmark:
+    """The C-Eval benchmark in one mode, optionally restricted to ``subjects``.
+
+    ``shots``: in-context dev examples (0-5, the first ones); ``header``: the per-subject
+    instruction line; ``cue``: the answer cue (lm-eval's C-Eval prompt: ``header=False``,
+    ``cue="答案："``).
+    """
+    if not 0 <= int(shots) <= 5:
+        raise CompassError(f"{name}: shots must be 0 to 5 (C-Eval has 5 dev examples per subject), got {shots}")
     mapping = subject_mapping()
     if isinstance(subjects, str):  # one subject, or a comma-separated list
         subjects = [x.strip() for x in subjects.split(",") if x.strip()]
@@ -92,8 +100,8 @@ def build(mode: str, subjects: Sequence[str] | None = None, *, prefix: str = NAM
     if unknown:
         raise CompassError(f"{name}: unknown subject(s) {', '.join(unknown)}; known: {', '.join(mapping)}")
     subsets = tuple(
-        mcq_subset(f"{prefix}-{s}", CevalLoader(s, root), mode, body=body(mapping[s][1]),
-                   cue="答案:", fewshot=FewShot(indices=(0, 1, 2, 3, 4)))
+        mcq_subset(f"{prefix}-{s}", CevalLoader(s, root), mode, body=body(mapping[s][1], header),
+                   cue=cue, fewshot=FewShot(indices=tuple(range(int(shots)))))
         for s in chosen)
     groups = []
     for category, slug in CATEGORIES:
@@ -107,18 +115,22 @@ def build(mode: str, subjects: Sequence[str] | None = None, *, prefix: str = NAM
     return Benchmark(name, subsets, tuple(groups), description)
 
 
-def ceval(chat: bool = False, subjects: Sequence[str] | None = None) -> Benchmark:
+def ceval(chat: bool = False, subjects: Sequence[str] | None = None, shots: int = 5, header: bool = True,
+          cue: str = "答案:") -> Benchmark:
     """C-Eval val, 5-shot: gen for chat models, ppl for base models."""
-    return build(pick_mode(None, chat), subjects)
+    return build(pick_mode(None, chat), subjects, shots=shots, header=header, cue=cue)
 
 
-def ceval_gen(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("gen", subjects, name="ceval_gen")
+def ceval_gen(subjects: Sequence[str] | None = None, shots: int = 5, header: bool = True,
+              cue: str = "答案:") -> Benchmark:
+    return build("gen", subjects, name="ceval_gen", shots=shots, header=header, cue=cue)
 
 
-def ceval_ppl(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("ppl", subjects, name="ceval_ppl")
+def ceval_ppl(subjects: Sequence[str] | None = None, shots: int = 5, header: bool = True,
+              cue: str = "答案:") -> Benchmark:
+    return build("ppl", subjects, name="ceval_ppl", shots=shots, header=header, cue=cue)
 
 
-def ceval_clp(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("clp", subjects, name="ceval_clp")
+def ceval_clp(subjects: Sequence[str] | None = None, shots: int = 5, header: bool = True,
+              cue: str = "答案:") -> Benchmark:
+    return build("clp", subjects, name="ceval_clp", shots=shots, header=header, cue=cue)
