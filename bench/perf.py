@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""compass against lm-eval and the hardware floor, side by side in one run (issue 7).
+
+Workloads (SmolLM2-135M-Instruct, CPU, the same threads for everyone):
+
+* ``w1``: GSM8K test, first N, zero-shot chat, greedy, at most 256 new tokens;
+* ``w2``: C-Eval val, first 200 questions in sorted subject order (7 subjects), zero-shot,
+  prompt ``{question}\\nA. ..\\nB. ..\\nC. ..\\nD. ..\\n答案：``, option scored by the
+  log-likelihood of `` A``..`` D``; ``w2_5shot``: the same with each subject's 5 dev rows;
+* ``w3``: ARC-Easy test, first N, zero-shot, the full answer texts as continuations.
+
+Each harness runs as a whole process under ``/usr/bin/time -v`` (one after another, never
+two at once). compass runs through its CLI with a TOML config written here; lm-eval
+(``--lmeval``, default ``/tmp/peers/lmeval/bin/lm_eval``) through task YAMLs written here
+that read the same local files. The hardware floor is the fewest tokens each workload
+must push through the model ÷ plain transformers' best tokens/s, measured in this run.
+
+Usage: ``python bench/perf.py [--quick] [--workloads w2,w3] [--skip-lmeval]``; results
+go to ``--out`` (``/tmp/compass-perf``) as ``summary.json`` plus a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = {"w1": 100, "w2": 200, "w2_5shot": 200, "w3": 500}
+QUICK = {"w1": 8, "w2": 40, "w2_5shot": 40, "w3": 60}
+
+
+# ---------------------------------------------------------------------------- helpers
+def timed(cmd: list[str], out: Path, env: dict) -> dict:
+    """Run ``cmd`` under /usr/bin/time -v; wall, cpu and peak RSS."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cmd.txt").write_text(" ".join(cmd) + "\n")
+    t0 = time.time()
+    with open(out / "stdout.txt", "w") as log:
+        rc = subprocess.call(["/usr/bin/time", "-v", "-o", str(out / "time.txt"), *cmd], stdout=log,
+                             stderr=subprocess.STDOUT, env=env, cwd=out)
+    wall = time.time() - t0
+    tv = (out / "time.txt").read_text() if (out / "time.txt").exists() else ""
+    grab = lambda pat: (re.search(pat, tv) or [None, None])[1]  # noqa: E731
+    return {"rc": rc, "wall_s": round(wall, 1), "cpu_pct": grab(r"Percent of CPU this job got: (\d+)%"),
+            "peak_rss_mb": round(int(grab(r"Maximum resident set size \(kbytes\): (\d+)") or 0) / 1024)}
+
+
+def ceval_subjects(data: Path, n: int) -> tuple[list[str], int]:
+    """The first subjects in sorted order covering ``n`` val questions (and how many that is)."""
+    val = data / "ceval" / "formal_ceval" / "val"
+    chosen, total = [], 0
+    for f in sorted(val.glob("*_val.csv")):
+        if total >= n:
+            break
+        with open(f, encoding="utf-8") as fh:
+            rows = sum(1 for _ in csv.DictReader(fh))
+        chosen.append(f.name[: -len("_val.csv")])
+        total += rows
+    return chosen, total
+
+
+# ---------------------------------------------------------------------------- compass
+def compass_config(work: Path, wl: str, n: int, args) -> Path:
+    """TOML config for one workload."""
+    model = ['type = "smollm2-135m-instruct"', f"threads = {args.threads}"]
+    if wl == "w1":
+        model += ["max_out_len = 256"]
+        ds = ['type = "gsm8k"']
+    elif wl.startswith("w2"):
+        subjects, _ = ceval_subjects(Path(args.data), n)
+        shots = 5 if wl == "w2_5shot" else 0
+        model += ['hf_type = "base"']
+        ds = ['type = "ceval_ppl"', f"subjects = {json.dumps(subjects)}", f"shots = {shots}",
+              "header = false", 'cue = "答案："']
+    else:
+        model += ['hf_type = "base"']
+        ds = ['type = "arc_e_ppl"']
+    text = (f'work_dir = "{work / "outputs"}"\ndata_dir = "{args.data}"\n\n[[models]]\n' + "\n".join(model)
+            + "\n\n[[datasets]]\n" + "\n".join(ds) + "\n")
+    path = work / "config.toml"
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def compass_accuracy(work: Path, wl: str, n: int) -> tuple[float | None, dict]:
+    """Question-weighted accuracy from the predictions (first ``n`` in subject order)."""
+    runs = sorted((work / "outputs").glob("*/"))
+    if not runs:
+        return None, {}
+    run = runs[-1]
+    tokens = {"prompt": 0, "completion": 0}
+    if wl == "w1":
+        for f in (run / "summary").glob("summary_*.csv"):
+            rows = list(csv.reader(open(f, encoding="utf-8")))
+            for r in rows[1:]:
+                if r and r[0].startswith("gsm8k"):
+                    try:
+                        acc = float(r[-1])
+                    except ValueError:
+                        acc = None
+        for f in (run / "predictions").rglob("*.jsonl"):
+            for line in open(f, encoding="utf-8"):
+                u = json.loads(line).get("usage") or {}
+                tokens["prompt"] += u.get("prompt_tokens", 0)
+                tokens["completion"] += u.get("completion_tokens", 0)
+        return acc, tokens
+    files = sorted((run / "predictions").rglob("*.jsonl"))
+    recs = []
+    for f in files:  # subject files sort like the subjects
+        got = [json.loads(line) for line in open(f, encoding="utf-8")]
+        recs += sorted(got, key=lambda r: r["index"])
+    if not recs:
+        return None, tokens
+    return 100.0 * sum(r["prediction"] == r["gold"] for r in recs) / len(recs), tokens
+
+
+def run_compass(wl: str, n: int, args, env: dict) -> dict:
+    work = Path(args.out) / f"compass_{wl}"
+    shutil.rmtree(work, ignore_errors=True)
+    cfg = compass_config(work, wl, n, args)
+    cmd = [str(ROOT / ".venv" / "bin" / "compass"), "eval", str(cfg)]
+    if wl in ("w1", "w3"):
+        cmd += ["--limit", str(n)]
+    res = timed(cmd, work, env)
+    res["accuracy"], res["tokens"] = compass_accuracy(work, wl, n)
+    return res
+
+
+# ---------------------------------------------------------------------------- lm-eval
+def lmeval_tasks(folder: Path, wl: str, n: int, args) -> str:
+    """Write the task YAML(s) for one workload; returns the task (or group) name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = Path(args.data)
+    if wl == "w1":
+        (folder / "w1.yaml").write_text(f"""task: w1
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data / 'gsm8k' / 'test.jsonl'}
+output_type: generate_until
+test_split: test
+num_fewshot: 0
+doc_to_text: "{{{{question}}}}"
+doc_to_target: "{{{{answer.split('#### ')[-1].strip()}}}}"
+generation_kwargs:
+  until: ["<|im_end|>"]
+  do_sample: false
+  max_gen_toks: 256
+filter_list:
+  - name: last-number
+    filter:
+      - function: regex
+        group_select: -1
+        regex_pattern: "(-?[$0-9.,]{{2,}})|(-?[0-9]+)"
+      - function: take_first
+metric_list:
+  - metric: exact_match
+    aggregation: mean
+    higher_is_better: true
+    ignore_case: true
+    regexes_to_ignore: [",", "\\\\$", "(?s).*#### ", "\\\\.$"]
+metadata:
+  version: 1.0
+""")
+        return "w1"
+    if wl.startswith("w2"):
+        subjects, _ = ceval_subjects(data, n)
+        root = data / "ceval" / "formal_ceval"
+        shots = 5 if wl == "w2_5shot" else 0
+        names = []
+        for s in subjects:
+            name = f"{wl}_{s}"
+            names.append(name)
+            fewshot = ("fewshot_split: dev\nfewshot_config:\n  sampler: first_n\nfewshot_delimiter: \"\\n\"\n"
+                       if shots else "")
+            (folder / f"{name}.yaml").write_text(f"""task: {name}
+dataset_path: csv
+dataset_kwargs:
+  data_files:
+    test: {root / 'val' / (s + '_val.csv')}
+    dev: {root / 'dev' / (s + '_dev.csv')}
+output_type: multiple_choice
+test_split: test
+{fewshot}num_fewshot: {shots}
+doc_to_text: "{{{{question}}}}\\nA. {{{{A}}}}\\nB. {{{{B}}}}\\nC. {{{{C}}}}\\nD. {{{{D}}}}\\n答案："
+doc_to_choice: ["A", "B", "C", "D"]
+doc_to_target: "{{{{['A', 'B', 'C', 'D'].index(answer)}}}}"
+metric_list:
+  - metric: acc
+    aggregation: mean
+metadata:
+  version: 1.0
+""")
+        return ",".join(names)
+    (folder / "w3.yaml").write_text(f"""task: w3
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data / 'arc' / 'ARC-e' / 'ARC-Easy-Test.jsonl'}
+output_type: multiple_choice
+test_split: test
+num_fewshot: 0
+doc_to_text: "Question: {{{{question.stem}}}}\\nAnswer:"
+doc_to_choice: "{{{{question.choices | map(attribute='text') | list}}}}"
+doc_to_target: "{{{{(question.choices | map(attribute='label') | list).index(answerKey)}}}}"
+metric_list:
+  - metric: acc
+    aggregation: mean
+metadata:
+  version: 1.0
+""")
+    return "w3"
+
+
+def lmeval_accuracy(out: Path, n: int) -> float | None:
+    """Question-weighted accuracy over the logged samples."""
+    correct = total = 0
+    for f in sorted(out.rglob("samples_*.jsonl")):
+        for line in open(f, encoding="utf-8"):
+            rec = json.loads(line)
+            for key in ("acc", "exact_match"):
+                if key in rec:
+                    correct += float(rec[key])
+                    total += 1
+                    break
+    return 100.0 * correct / total if total else None
+
+
+def run_lmeval(wl: str, n: int, args, env: dict) -> dict:
+    work = Path(args.out) / f"lmeval_{wl}"
+    shutil.rmtree(work, ignore_errors=True)
+    tasks = lmeval_tasks(work / "tasks", wl, n, args)
+    bs = "16" if wl == "w1" else "1"  # the peers' best batch size per workload (RESULTS.md)
+    cmd = [args.lmeval, "--model", "hf", "--model_args", f"pretrained={args.model_dir},dtype=float32",
+           "--device", "cpu", "--tasks", tasks, "--include_path", str(work / "tasks"),
+           "--batch_size", bs, "--log_samples", "--output_path", str(work / "out"), "--seed", "0"]
+    if wl in ("w1", "w3"):
+        cmd += ["--limit", str(n)]
+    if wl == "w1":
+        cmd += ["--apply_chat_template"]
+    res = timed(cmd, work, env)
+    res["accuracy"] = lmeval_accuracy(work / "out", n)
+    res["batch_size"] = int(bs)
+    return res
+
+
+# ---------------------------------------------------------------------------- floor
+def floor(workloads: dict[str, int], args, compass_tokens: dict) -> dict:
+    """Fewest tokens per workload and plain transformers' best tokens/s, measured now."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(args.threads)
+    tok = AutoTokenizer.from_pretrained(args.model_dir)
+    model = AutoModelForCausalLM.from_pretrained(args.model_dir, dtype=torch.float32).eval()
+    speed = {}
+    with torch.inference_mode():
+        for bs, length in ((8, 128), (4, 256)):
+            ids = torch.randint(100, 10000, (bs, length))
+            for kind, keep in (("last", 1), ("full", 0)):
+                model(ids[:1, :16], logits_to_keep=keep)
+                t = time.perf_counter()
+                for _ in range(2):
+                    model(ids, logits_to_keep=keep)
+                rate = 2 * bs * length / (time.perf_counter() - t)
+                speed[kind] = max(speed.get(kind, 0), rate)
+        bs, steps = 32, 32
+        ids = torch.randint(100, 10000, (bs, 64))
+        out = model(ids, use_cache=True)
+        past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+        t = time.perf_counter()
+        for _ in range(steps):
+            out = model(nxt, past_key_values=past, use_cache=True)
+            past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+        speed["decode_bs32"] = bs * steps / (time.perf_counter() - t)
+    data = Path(args.data)
+    need: dict[str, dict] = {}
+    for wl, n in workloads.items():
+        if wl.startswith("w2"):
+            subjects, n = ceval_subjects(data, n)
+            root = data / "ceval" / "formal_ceval"
+            left, ctx = n, 0
+            for s in subjects:
+                rows = list(csv.DictReader(open(root / "val" / f"{s}_val.csv", encoding="utf-8")))[:left]
+                left -= len(rows)
+                shot = ""
+                if wl == "w2_5shot":
+                    dev = list(csv.DictReader(open(root / "dev" / f"{s}_dev.csv", encoding="utf-8")))[:5]
+                    shot = "".join(f"{r['question']}\nA. {r['A']}\nB. {r['B']}\nC. {r['C']}\nD. {r['D']}\n答案： "
+                                   f"{r['answer']}\n" for r in dev)
+                    ctx += len(tok(shot).input_ids)  # the shared prefix, once per subject
+                for r in rows:
+                    q = f"{r['question']}\nA. {r['A']}\nB. {r['B']}\nC. {r['C']}\nD. {r['D']}\n答案："
+                    ctx += len(tok(shot + q).input_ids) - (len(tok(shot).input_ids) if shot else 0)
+                if left <= 0:
+                    break
+            need[wl] = {"prefill_last": ctx}
+        elif wl == "w3":
+            ctx = cont = 0
+            with open(data / "arc" / "ARC-e" / "ARC-Easy-Test.jsonl", encoding="utf-8") as fh:
+                for i, line in enumerate(fh):
+                    if i >= n:
+                        break
+                    q = json.loads(line)["question"]
+                    text = f"Question: {q['stem']}\nAnswer:"
+                    c = len(tok(text).input_ids)
+                    ctx += c
+                    cont += sum(len(tok(text + " " + ch["text"]).input_ids) - c for ch in q["choices"])
+            need[wl] = {"prefill_last": ctx, "prefill_full": cont}
+        elif wl == "w1":
+            t = compass_tokens.get("w1") or {}
+            need[wl] = {"prefill_last": t.get("prompt", 0), "decode": t.get("completion", 0)}
+    seconds = {}
+    for wl, d in need.items():
+        seconds[wl] = round(d.get("prefill_last", 0) / speed["last"] + d.get("prefill_full", 0) / speed["full"]
+                            + d.get("decode", 0) / speed["decode_bs32"], 1)
+    return {"speed_tok_s": {k: round(v, 1) for k, v in speed.items()}, "tokens": need, "floor_s": seconds}
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="small N for a smoke run")
+    p.add_argument("--workloads", default="w2,w2_5shot,w3,w1")
+    p.add_argument("--n", action="append", default=[], metavar="WL=N", help="override N, e.g. w3=200")
+    p.add_argument("--skip-lmeval", action="store_true")
+    p.add_argument("--skip-compass", action="store_true")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--data", default=os.environ.get("COMPASS_DATA_DIR", "/work/shared/data"))
+    p.add_argument("--model-dir", default=os.environ.get("MODEL_DIR") or str(next(
+        iter(sorted((Path.home() / ".cache/compass/gguf").glob("SmolLM2-135M-Instruct*"))), "/tmp/models/smollm2")))
+    p.add_argument("--lmeval", default="/tmp/peers/lmeval/bin/lm_eval")
+    p.add_argument("--out", default="/tmp/compass-perf")
+    args = p.parse_args()
+    sizes = dict(QUICK if args.quick else FULL)
+    for item in args.n:
+        k, _, v = item.partition("=")
+        sizes[k] = int(v)
+    for wl in ("w2", "w2_5shot"):  # whole subjects: the first ones covering N questions
+        sizes[wl] = ceval_subjects(Path(args.data), sizes[wl])[1]
+    wls = [w for w in args.workloads.split(",") if w]
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads),
+               TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    results: dict = {"sizes": {w: sizes[w] for w in wls}, "compass": {}, "lmeval": {}}
+    for wl in wls:
+        if not args.skip_compass:
+            results["compass"][wl] = r = run_compass(wl, sizes[wl], args, env)
+            print(f"compass {wl}: {r}", flush=True)
+        if not args.skip_lmeval:
+            results["lmeval"][wl] = r = run_lmeval(wl, sizes[wl], args, env)
+            print(f"lm-eval {wl}: {r}", flush=True)
+    toks = {w: r.get("tokens") for w, r in results["compass"].items()}
+    results["floor"] = floor({w: sizes[w] for w in wls}, args, toks)
+    print(f"floor: {results['floor']}", flush=True)
+    lines = ["| workload | N | compass s | acc | lm-eval s | acc | lm-eval ÷ compass | floor s | compass ÷ floor |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for wl in wls:
+        c, l_ = results["compass"].get(wl, {}), results["lmeval"].get(wl, {})
+        fl = results["floor"]["floor_s"].get(wl)
+        ratio = f"{l_['wall_s'] / c['wall_s']:.2f}×" if c.get("wall_s") and l_.get("wall_s") else "-"
+        over = f"{c['wall_s'] / fl:.2f}×" if c.get("wall_s") and fl else "-"
+        fmt = lambda a: "-" if a is None else f"{a:.1f}%"  # noqa: E731
+        lines.append(f"| {wl} | {sizes[wl]} | {c.get('wall_s', '-')} | {fmt(c.get('accuracy'))} | "
+                     f"{l_.get('wall_s', '-')} | {fmt(l_.get('accuracy'))} | {ratio} | {fl} | {over} |")
+    table = "\n".join(lines)
+    print(table)
+    (Path(args.out) / "summary.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    (Path(args.out) / "summary.md").write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
