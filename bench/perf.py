@@ -179,6 +179,14 @@ metadata:
         names = []
         for s in subjects:
             name = f"{wl}_{s}"
+            for split in ("val", "dev"):  # dev files carry an extra 'explanation' column
+                with open(root / split / f"{s}_{split}.csv", encoding="utf-8") as fh:
+                    rows = [{k: r[k] for k in ("id", "question", "A", "B", "C", "D", "answer")}
+                            for r in csv.DictReader(fh)]
+                with open(folder / f"{s}_{split}.csv", "w", encoding="utf-8", newline="") as fh:
+                    w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                    w.writeheader()
+                    w.writerows(rows)
             names.append(name)
             fewshot = ("fewshot_split: dev\nfewshot_config:\n  sampler: first_n\nfewshot_delimiter: \"\\n\"\n"
                        if shots else "")
@@ -186,8 +194,8 @@ metadata:
 dataset_path: csv
 dataset_kwargs:
   data_files:
-    test: {root / 'val' / (s + '_val.csv')}
-    dev: {root / 'dev' / (s + '_dev.csv')}
+    test: {folder / (s + '_val.csv')}
+    dev: {folder / (s + '_dev.csv')}
 output_type: multiple_choice
 test_split: test
 {fewshot}num_fewshot: {shots}
