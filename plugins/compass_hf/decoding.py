@@ -109,6 +109,7 @@ class Decoder:
         return scores.argmax(-1).tolist()
 
     # ------------------------------------------------------------------ cache
+    @torch.inference_mode()
     def _prefill(self, jobs: list[Job]) -> tuple[Any, torch.Tensor]:
         prompts = [j.prompt for j in jobs]
         n = self.prefix.plan(prompts) if self.prefix is not None else 0
@@ -138,6 +139,7 @@ class Decoder:
             out.append((torch.cat([zk, k], dim=2), torch.cat([zv, v], dim=2)))
         return out, torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
 
+    @torch.inference_mode()
     def _join(self, a: tuple[list, torch.Tensor] | None, b: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
         if a is None:
             return b
@@ -147,6 +149,7 @@ class Decoder:
         return joined, torch.cat([ma, mb])
 
     @staticmethod
+    @torch.inference_mode()
     def _keep(state: tuple[list, torch.Tensor], rows: list[int]) -> tuple[list, torch.Tensor]:
         tensors, mask = state
         idx = torch.tensor(rows, dtype=torch.long, device=mask.device)
@@ -183,31 +186,33 @@ class Decoder:
         active: list[Job] = []
         state: tuple[list, torch.Tensor] | None = None
         refill = max(1, self.budget.max_rows // 8)
-        with torch.inference_mode():
-            while waiting or active:
-                free = self.budget.max_rows - len(active)
-                if waiting and (not active or free >= refill or len(waiting) <= free):
-                    width = 0 if state is None else state[1].shape[1]
-                    newcomers = self._admit(waiting, len(active), width)
-                    if newcomers:
-                        del waiting[:len(newcomers)]
-                        cache, mask = self._prefill(newcomers)
-                        state = self._join(state, (layers(cache), mask))
-                        active += newcomers
-                # Rows whose latest token ends them leave; the rest decode one more token.
-                ended = [b for b, j in enumerate(active) if self._done(j)]
-                if ended:
-                    for b in ended:
-                        job = active[b]
-                        out = self._output(job)
-                        self.completion_tokens += out.completion_tokens
-                        yield job.pos, out
-                    keep = [b for b in range(len(active)) if b not in set(ended)]
-                    active = [active[b] for b in keep]
-                    state = self._keep(state, keep) if keep else None
-                    continue
-                state = self._step(active, state)
+        # No torch state is held across a yield: each tensor step runs in its own
+        # inference_mode block, so the caller's code between answers is unaffected.
+        while waiting or active:
+            free = self.budget.max_rows - len(active)
+            if waiting and (not active or free >= refill or len(waiting) <= free):
+                width = 0 if state is None else state[1].shape[1]
+                newcomers = self._admit(waiting, len(active), width)
+                if newcomers:
+                    del waiting[:len(newcomers)]
+                    cache, mask = self._prefill(newcomers)
+                    state = self._join(state, (layers(cache), mask))
+                    active += newcomers
+            # Rows whose latest token ends them leave; the rest decode one more token.
+            ended = [b for b, j in enumerate(active) if self._done(j)]
+            if ended:
+                for b in ended:
+                    job = active[b]
+                    out = self._output(job)
+                    self.completion_tokens += out.completion_tokens
+                    yield job.pos, out
+                keep = [b for b in range(len(active)) if b not in set(ended)]
+                active = [active[b] for b in keep]
+                state = self._keep(state, keep) if keep else None
+                continue
+            state = self._step(active, state)
 
+    @torch.inference_mode()
     def _step(self, active: list[Job], state: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
         tensors, mask = state
         b = len(active)
