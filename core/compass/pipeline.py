@@ -86,6 +86,14 @@ class _Evaluator:
     def submit(self, unit: EvalUnit) -> None:
         self.futures.append((unit, self.pool.submit(self._eval, unit)))
 
+    def start_finished(self, pending_tasks: set[str]) -> None:
+        """Evaluate now every unit none of whose shards is left to infer."""
+        with self.lock:
+            for key, (unit, names) in list(self.waiting.items()):
+                if not names & pending_tasks:
+                    del self.waiting[key]
+                    self.submit(unit)
+
     def _eval(self, unit: EvalUnit) -> dict:
         log = self.run.eval_log(unit.model.abbr, unit.subset.name)
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -186,14 +194,8 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
         if outcome.ok and do_eval:
             evaluator.task_done(outcome.name)
 
-    # Subsets with nothing left to infer are evaluated right away.
-    if do_eval:
-        for unit in plan.evals:
-            names = {f"{unit.model.abbr}/{unit.subset.name}" + ("" if s is None else f"_{s}") for s in unit.shards}
-            if not names & pending_names:
-                with evaluator.lock:
-                    evaluator.waiting.pop(f"{unit.model.abbr}/{unit.subset.name}", None)
-                    evaluator.submit(unit)
+    if do_eval:  # subsets with nothing left to infer are evaluated right away
+        evaluator.start_finished(pending_names)
     interrupted = False
     t_run = time.time()
     if runner is not None and files:

@@ -9,12 +9,9 @@ import click
 
 
 def _host(ctx: click.Context):
-    root = ctx.find_root()
-    if root.obj is None:
-        from compass.plugins import make_plugin_host
+    from compass.cli.main import plugin_host
 
-        root.obj = make_plugin_host()
-    return root.obj
+    return plugin_host(ctx)
 
 
 @click.group("data", invoke_without_command=True)

@@ -89,13 +89,9 @@ async def _list_models(settings, key: str) -> list[str] | None:
 
 
 def _host():
-    ctx = click.get_current_context()
-    host = ctx.find_root().obj
-    if host is None:
-        from compass.plugins import make_plugin_host
+    from compass.cli.main import plugin_host
 
-        host = make_plugin_host()
-    return host
+    return plugin_host()
 
 
 def resolve(name: str, flags: dict):

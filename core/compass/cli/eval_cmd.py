@@ -137,13 +137,10 @@ def eval_command(ctx, config, **opts):
     """
     from compass.pipeline import run_eval_command
 
-    cfg = build_run_config(config, opts)
-    host = ctx.parent.command._host(ctx) if ctx.parent else None
-    if host is None:
-        from compass.plugins import make_plugin_host
+    from compass.cli.main import plugin_host
 
-        host = make_plugin_host()
-    ctx.exit(run_eval_command(cfg, host))
+    cfg = build_run_config(config, opts)
+    ctx.exit(run_eval_command(cfg, plugin_host(ctx)))
 
 
 def build_run_config(config_path: str | None, opts: dict):

@@ -6,6 +6,8 @@ import fnmatch
 
 import click
 
+from compass.cli.main import plugin_host
+
 from compass.registry import KINDS
 
 
@@ -42,7 +44,7 @@ def list_command(ctx, args):
     while args and args[0].rstrip("s") + "s" in KINDS:  # "datasets", "dataset", several kinds
         chosen.append(args.pop(0).rstrip("s") + "s")
     kinds = tuple(chosen) or KINDS
-    host = ctx.find_root().command._host(ctx)
+    host = plugin_host(ctx)
     rows = [[r.name, r.kind[:-1], r.plugin, r.description]
             for kind in kinds for r in host.registry.all(kind) if _matches(r.name, args)]
     if not rows:

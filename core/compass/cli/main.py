@@ -22,6 +22,26 @@ BUILTIN_COMMANDS = {
 }
 
 
+def plugin_host(ctx: click.Context | None = None):
+    """The plugin host of this ``compass`` invocation (built once, on first use).
+
+    Sub-commands, plugin commands included, call this instead of building their own; a
+    plugin that failed to load is reported here, once, as a one-line warning.
+    """
+    from compass.plugins import make_plugin_host
+
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return make_plugin_host()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = make_plugin_host()
+        for failure in root.obj.failures:
+            click.echo(f"warning: plugin '{failure.name}' ({failure.module}) failed to load and "
+                       f"is skipped: {failure.error}", err=True)
+    return root.obj
+
+
 class CompassGroup(click.Group):
     """Built-in commands load lazily; plugin commands are added once plugins are loaded."""
 
@@ -29,21 +49,10 @@ class CompassGroup(click.Group):
         super().__init__(*args, **kwargs)
         self._plugins_added = False
 
-    def _host(self, ctx: click.Context):
-        root = ctx.find_root()
-        if root.obj is None:
-            from compass.plugins import make_plugin_host
-
-            root.obj = make_plugin_host()
-            for failure in root.obj.failures:
-                click.echo(f"warning: plugin '{failure.name}' ({failure.module}) failed to load and "
-                           f"is skipped: {failure.error}", err=True)
-        return root.obj
-
     def _add_plugin_commands(self, ctx: click.Context) -> None:
         if not self._plugins_added:
             self._plugins_added = True
-            self._host(ctx).pm.hook.register_commands(cli=self)
+            plugin_host(ctx).pm.hook.register_commands(cli=self)
 
     def list_commands(self, ctx):
         self._add_plugin_commands(ctx)

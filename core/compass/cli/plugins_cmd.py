@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from compass.cli.main import plugin_host
+
 from compass.registry import KINDS
 
 
@@ -21,7 +23,7 @@ def plugins_command(ctx, names):
     """
     from tabulate import tabulate
 
-    host = ctx.find_root().command._host(ctx)
+    host = plugin_host(ctx)
     registry = host.registry
     commands = {}
     for impl in host.pm.hook.register_commands.get_hookimpls():
