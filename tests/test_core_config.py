@@ -38,14 +38,20 @@ def test_flags_override_the_config_file(compass, tmp_path):
     assert (tmp_path / "elsewhere").is_dir()
 
 
-def test_dumped_config_redacts_secrets(compass, tmp_path):
-    (tmp_path / "a.toml").write_text(
-        '[[models]]\ntype = "mock"\napi_key = "sk-very-secret"\n[[datasets]]\ntype = "toy"\n')
+def test_refused_secret_option_is_not_echoed_or_written(compass, tmp_path):
+    # a model that does not take the option refuses it before anything is written,
+    # and the error names the option, never its value
+    (tmp_path / "a.toml").write_text('[[models]]\ntype = "mock"\napi_key = "sk-very-secret"\n'
+                                     '[[datasets]]\ntype = "toy"\n')
     res = compass("eval", "a.toml", "--debug")
-    # the mock takes no api_key: refused before anything runs, and nothing written
     assert res.code == 2 and "does not take 'api_key'" in res.err
-    assert redact({"models": [{"api_key": "x", "token": "y", "path": "p"}]}) == \
-        {"models": [{"api_key": "***", "token": "***", "path": "p"}]}
+    assert "sk-very-secret" not in res.err and not (tmp_path / "outputs").exists()
+
+
+def test_redact_replaces_secret_values_at_any_depth():
+    cfg = {"models": [{"api_key": "x", "token": "y", "path": "p", "extra": {"password": "z"}}]}
+    assert redact(cfg) == {"models": [{"api_key": "***", "token": "***", "path": "p",
+                                       "extra": {"password": "***"}}]}
 
 
 def test_config_dump_is_the_config_used(compass):

@@ -105,12 +105,21 @@ def read_predictions(path: Path) -> dict[int, dict]:
     return done
 
 
+def _ends_mid_line(path: Path) -> bool:
+    """Whether the file's last byte is not a newline (reads that one byte only)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 class PredictionWriter:
     """Appends prediction records, one batch per write, flushed and fsynced."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+        torn = _ends_mid_line(path)
         self._fh = path.open("a", encoding="utf-8")
         if torn:  # a killed writer left half a line: start the next record on its own line
             self._fh.write("\n")
