@@ -1,12 +1,14 @@
 """Continuous batching for greedy generation: no row decodes after it is done.
 
-:class:`Decoder` keeps one running batch (a KV cache, its attention mask, each row's next
-position). Every step feeds each row its last token; a row that reaches eos/end-of-turn
+:class:`Decoder` keeps one running batch (its KV cache and attention mask in a
+preallocated :class:`~compass_hf.slots.SlotBuffer`, each row's next position). Every step feeds each row its last token; a row that reaches eos/end-of-turn
 (after ``min_out_len`` tokens), a stop word or ``max_out_len`` leaves the batch at once
 and its answer is yielded, and freed slots are refilled with waiting requests: their
 prompts are prefilled together (a prefix they share read from a
-:class:`~compass_hf.prefix.PrefixCache`) and their cache rows joined to the batch,
-left-padded to a common width. Columns no row attends to any more are cut off.
+:class:`~compass_hf.prefix.PrefixCache`) and their cache rows copied into free rows of the
+buffer, left-padded to a common width. Columns no row attends to any more are cut off.
+Nothing copies the whole cache per step (a ``DynamicCache`` concatenates every layer at
+every step).
 
 Each row sees exactly the tokens and positions of a batch-of-one run (padding is masked,
 position ids count real tokens), so greedy answers are those of ``generate`` one by one.
@@ -23,7 +25,8 @@ import torch
 
 from compass_hf.batching import Features, forward, left_pad
 from compass_hf.generation import Output, Settings, finish
-from compass_hf.prefix import PrefixCache, layers, make_cache, shareable
+from compass_hf.prefix import PrefixCache, layers, shareable
+from compass_hf.slots import SlotBuffer
 
 
 @dataclass
@@ -126,39 +129,6 @@ class Decoder:
             job.new.append(tok)
         return cache, mask
 
-    @staticmethod
-    def _pad_left(tensors: list[tuple[torch.Tensor, torch.Tensor]], mask: torch.Tensor,
-                  width: int) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
-        extra = width - mask.shape[1]
-        if extra <= 0:
-            return tensors, mask
-        out = []
-        for k, v in tensors:
-            zk = k.new_zeros((k.shape[0], k.shape[1], extra, k.shape[3]))
-            zv = v.new_zeros((v.shape[0], v.shape[1], extra, v.shape[3]))
-            out.append((torch.cat([zk, k], dim=2), torch.cat([zv, v], dim=2)))
-        return out, torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
-
-    @torch.inference_mode()
-    def _join(self, a: tuple[list, torch.Tensor] | None, b: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
-        if a is None:
-            return b
-        width = max(a[1].shape[1], b[1].shape[1])
-        (ta, ma), (tb, mb) = self._pad_left(*a, width), self._pad_left(*b, width)
-        joined = [(torch.cat([ka, kb]), torch.cat([va, vb])) for (ka, va), (kb, vb) in zip(ta, tb)]
-        return joined, torch.cat([ma, mb])
-
-    @staticmethod
-    @torch.inference_mode()
-    def _keep(state: tuple[list, torch.Tensor], rows: list[int]) -> tuple[list, torch.Tensor]:
-        tensors, mask = state
-        idx = torch.tensor(rows, dtype=torch.long, device=mask.device)
-        mask = mask.index_select(0, idx)
-        used = mask.any(0).nonzero()
-        start = int(used[0]) if len(used) else 0
-        return ([(k.index_select(0, idx)[:, :, start:], v.index_select(0, idx)[:, :, start:]) for k, v in tensors],
-                mask[:, start:])
-
     # ------------------------------------------------------------------ loop
     def _admit(self, waiting: list[Job], running: int, width: int) -> list[Job]:
         """Waiting jobs that fit now (in order), within the row, KV and prefill budgets."""
@@ -183,20 +153,20 @@ class Decoder:
         waiting = list(jobs)
         if self.prefix is not None:
             self.prefix.prepare([j.prompt for j in jobs])
-        active: list[Job] = []
-        state: tuple[list, torch.Tensor] | None = None
+        active: list[Job] = []  # row i of `slots` is active[i]
+        slots = SlotBuffer(self.device, max_rows=self.budget.max_rows, max_tokens=self.budget.kv_tokens)
         refill = max(1, self.budget.max_rows // 8)
         # No torch state is held across a yield: each tensor step runs in its own
         # inference_mode block, so the caller's code between answers is unaffected.
         while waiting or active:
             free = self.budget.max_rows - len(active)
             if waiting and (not active or free >= refill or len(waiting) <= free):
-                width = 0 if state is None else state[1].shape[1]
-                newcomers = self._admit(waiting, len(active), width)
+                newcomers = self._admit(waiting, len(active), slots.width)
                 if newcomers:
                     del waiting[:len(newcomers)]
                     cache, mask = self._prefill(newcomers)
-                    state = self._join(state, (layers(cache), mask))
+                    room = max(1, max(j.settings.max_new - len(j.new) for j in (*active, *newcomers)))
+                    slots.add(layers(cache), mask, room)
                     active += newcomers
             # Rows whose latest token ends them leave; the rest decode one more token.
             ended = [b for b, j in enumerate(active) if self._done(j)]
@@ -206,22 +176,18 @@ class Decoder:
                     out = self._output(job)
                     self.completion_tokens += out.completion_tokens
                     yield job.pos, out
-                keep = [b for b in range(len(active)) if b not in set(ended)]
-                active = [active[b] for b in keep]
-                state = self._keep(state, keep) if keep else None
+                active = [active[old] for old in slots.remove(ended)]
                 continue
-            state = self._step(active, state)
+            self._step(active, slots)
 
     @torch.inference_mode()
-    def _step(self, active: list[Job], state: tuple[list, torch.Tensor]) -> tuple[list, torch.Tensor]:
-        tensors, mask = state
-        b = len(active)
-        ids = torch.tensor([[j.new[-1]] for j in active], dtype=torch.long, device=mask.device)
-        mask = torch.cat([mask, mask.new_ones((b, 1))], dim=1)
+    def _step(self, active: list[Job], slots: SlotBuffer) -> None:
+        ids = torch.tensor([[j.new[-1]] for j in active], dtype=torch.long, device=self.device)
         pos = torch.tensor([[len(j.prompt) + len(j.new) - 1] for j in active], dtype=torch.long,
-                           device=mask.device)
-        logits, cache = forward(self.model, self.features, ids, mask, position_ids=pos, past=make_cache(tensors),
-                                use_cache=True, keep=1)
+                           device=self.device)
+        mask = slots.step_mask()
+        logits, _ = forward(self.model, self.features, ids, mask, position_ids=pos, past=slots.cache(),
+                            use_cache=True, keep=1)
+        slots.advance()
         for job, tok in zip(active, self._pick(logits, active)):
             job.new.append(tok)
-        return layers(cache), mask
