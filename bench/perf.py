@@ -73,7 +73,7 @@ def compass_config(work: Path, wl: str, n: int, args) -> Path:
     model = ['type = "smollm2-135m-instruct"', f"threads = {args.threads}"]
     if wl == "w1":
         model += ["max_out_len = 256"]
-        ds = ['type = "gsm8k"']
+        ds = ['type = "gsm8k"', 'prompt = "{question}"']  # lm-eval's W1 prompt, no boxed instruction
     elif wl.startswith("w2"):
         subjects, _ = ceval_subjects(Path(args.data), n)
         shots = 5 if wl == "w2_5shot" else 0
@@ -123,6 +123,17 @@ def compass_accuracy(work: Path, wl: str, n: int) -> tuple[float | None, dict]:
     return 100.0 * sum(r["prediction"] == r["gold"] for r in recs) / len(recs), tokens
 
 
+def compass_inference_span(work: Path) -> float | None:
+    """Seconds from the first task's start to the last task's end (model loads excluded)."""
+    runs = sorted((work / "outputs").glob("*/"))
+    files = sorted((runs[-1] / "summary").glob("telemetry_*.json")) if runs else []
+    if not files:
+        return None
+    tasks = json.loads(files[-1].read_text())
+    start = min(t["started_at"] + t.get("model_load_seconds", 0.0) for t in tasks)
+    return round(max(t["started_at"] + t.get("model_load_seconds", 0.0) + t["seconds"] for t in tasks) - start, 1)
+
+
 def run_compass(wl: str, n: int, args, env: dict) -> dict:
     work = Path(args.out) / f"compass_{wl}"
     shutil.rmtree(work, ignore_errors=True)
@@ -132,6 +143,7 @@ def run_compass(wl: str, n: int, args, env: dict) -> dict:
         cmd += ["--limit", str(n)]
     res = timed(cmd, work, env)
     res["accuracy"], res["tokens"] = compass_accuracy(work, wl, n)
+    res["inference_s"] = compass_inference_span(work)
     return res
 
 
@@ -261,6 +273,110 @@ def run_lmeval(wl: str, n: int, args, env: dict) -> dict:
     return res
 
 
+def w1_agreement(compass_work: Path, lmeval_work: Path) -> dict:
+    """How many W1 answers are the same text in compass and lm-eval (greedy, same prompt)."""
+    runs = sorted((compass_work / "outputs").glob("*/"))
+    ours: dict[int, str] = {}
+    for f in (runs[-1] / "predictions").rglob("*.jsonl") if runs else []:
+        for line in open(f, encoding="utf-8"):
+            rec = json.loads(line)
+            ours[int(rec["index"])] = (rec.get("prediction") or "").strip()
+    theirs: dict[int, str] = {}
+    for f in (lmeval_work / "out").rglob("samples_*.jsonl"):
+        for line in open(f, encoding="utf-8"):
+            rec = json.loads(line)
+            theirs[int(rec["doc_id"])] = str(rec["resps"][0][0]).strip()
+    both = sorted(set(ours) & set(theirs))
+    same = [i for i in both if ours[i] == theirs[i]]
+    return {"compared": len(both), "same": len(same),
+            "differ": [i for i in both if ours[i] != theirs[i]][:20]}
+
+
+# ---------------------------------------------------------------------------- OpenCompass
+def opencompass_config(work: Path, wl: str, n: int, args, bs: int) -> Path:
+    """An OpenCompass (0.5.x) Python config reading the same local files.
+
+    W1: GSM8K first ``n``, ``{question}`` as the one HUMAN turn of the chat template,
+    greedy, 256 new tokens, OpenCompass's own gsm8k postprocessor and evaluator. W2: the
+    same C-Eval subjects as compass and lm-eval, ``ceval_ppl``-style: four candidate texts
+    ``..答案： X`` scored by their loss (what OpenCompass's PPLInferencer does).
+    """
+    data = Path(args.data)
+    model_type = "HuggingFacewithChatTemplate" if wl == "w1" else "HuggingFaceBaseModel"
+    model = f"""models = [dict(type={model_type}, abbr='smollm2-135m-instruct', path={str(args.model_dir)!r},
+    model_kwargs=dict(torch_dtype='torch.float32', device_map='cpu'), max_out_len=256, batch_size={bs},
+    generation_kwargs=dict(do_sample=False), run_cfg=dict(num_gpus=0))]
+"""
+    if wl == "w1":
+        text = f"""from opencompass.models import HuggingFacewithChatTemplate
+from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+from opencompass.openicl.icl_inferencer import GenInferencer
+from opencompass.datasets import GSM8KDataset, Gsm8kEvaluator, gsm8k_dataset_postprocess, gsm8k_postprocess
+
+datasets = [dict(abbr='w1_gsm8k', type=GSM8KDataset, path={str(data / 'gsm8k')!r},
+    reader_cfg=dict(input_columns=['question'], output_column='answer', test_range='[0:{n}]'),
+    infer_cfg=dict(prompt_template=dict(type=PromptTemplate, template=dict(round=[dict(role='HUMAN', prompt='{{question}}')])),
+                   retriever=dict(type=ZeroRetriever), inferencer=dict(type=GenInferencer, max_out_len=256)),
+    eval_cfg=dict(evaluator=dict(type=Gsm8kEvaluator), pred_postprocessor=dict(type=gsm8k_postprocess),
+                  dataset_postprocessor=dict(type=gsm8k_dataset_postprocess)))]
+"""
+    else:
+        subjects, _ = ceval_subjects(data, n)
+        text = f"""from opencompass.models import HuggingFaceBaseModel
+from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+from opencompass.openicl.icl_inferencer import PPLInferencer
+from opencompass.openicl.icl_evaluator import AccEvaluator
+from opencompass.datasets import CEvalDataset
+
+datasets = [dict(abbr='w2_ceval-' + s, type=CEvalDataset, path={str(data / 'ceval' / 'formal_ceval')!r}, name=s,
+    reader_cfg=dict(input_columns=['question', 'A', 'B', 'C', 'D'], output_column='answer',
+                    train_split='dev', test_split='val'),
+    infer_cfg=dict(prompt_template=dict(type=PromptTemplate, template={{
+                       x: '{{question}}\\nA. {{A}}\\nB. {{B}}\\nC. {{C}}\\nD. {{D}}\\n答案： ' + x for x in 'ABCD'}}),
+                   retriever=dict(type=ZeroRetriever), inferencer=dict(type=PPLInferencer)),
+    eval_cfg=dict(evaluator=dict(type=AccEvaluator))) for s in {subjects!r}]
+"""
+    path = work / f"oc_{wl}.py"
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + model)
+    return path
+
+
+def opencompass_accuracy(out: Path, wl: str, n: int, args) -> float | None:
+    """Question-weighted accuracy from OpenCompass's summary CSV (None if a cell is '-')."""
+    files = sorted(out.rglob("summary_*.csv"))
+    if not files:
+        return None
+    rows = list(csv.DictReader(open(files[-1], encoding="utf-8")))
+    col = "smollm2-135m-instruct"
+    try:
+        if wl == "w1":
+            return float(rows[0][col])
+        data = Path(args.data) / "ceval" / "formal_ceval" / "val"
+        total = correct = 0.0
+        for r in rows:
+            s = r["dataset"].removeprefix("w2_ceval-")
+            k = sum(1 for _ in csv.DictReader(open(data / f"{s}_val.csv", encoding="utf-8")))
+            correct += float(r[col]) * k
+            total += k
+        return correct / total if total else None
+    except (ValueError, KeyError):
+        return None
+
+
+def run_opencompass(wl: str, n: int, args, env: dict) -> dict:
+    work = Path(args.out) / f"opencompass_{wl}"
+    shutil.rmtree(work, ignore_errors=True)
+    bs = 16 if wl == "w1" else 1  # its best batch size per workload (shared RESULTS.md)
+    cfg = opencompass_config(work, wl, n, args, bs)
+    res = timed([args.opencompass, str(cfg), "-w", str(work / "out")], work, env)
+    res["accuracy"] = opencompass_accuracy(work / "out", wl, n, args)
+    res["batch_size"] = bs
+    return res
+
+
 # ---------------------------------------------------------------------------- floor
 def floor(workloads: dict[str, int], args, compass_tokens: dict) -> dict:
     """Fewest tokens per workload and plain transformers' best tokens/s, measured now."""
@@ -347,6 +463,9 @@ def main() -> int:
     p.add_argument("--model-dir", default=os.environ.get("MODEL_DIR") or str(next(
         iter(sorted((Path.home() / ".cache/compass/gguf").glob("SmolLM2-135M-Instruct*"))), "/tmp/models/smollm2")))
     p.add_argument("--lmeval", default="/tmp/peers/lmeval/bin/lm_eval")
+    p.add_argument("--opencompass", default="/tmp/peers/opencompass/bin/opencompass",
+                   help="OpenCompass 0.5.x CLI (runs W1 and W2 zero-shot)")
+    p.add_argument("--skip-opencompass", action="store_true")
     p.add_argument("--out", default="/tmp/compass-perf")
     args = p.parse_args()
     sizes = dict(QUICK if args.quick else FULL)
@@ -360,7 +479,7 @@ def main() -> int:
                TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    results: dict = {"sizes": {w: sizes[w] for w in wls}, "compass": {}, "lmeval": {}}
+    results: dict = {"sizes": {w: sizes[w] for w in wls}, "compass": {}, "lmeval": {}, "opencompass": {}}
     for wl in wls:
         if not args.skip_compass:
             results["compass"][wl] = r = run_compass(wl, sizes[wl], args, env)
@@ -368,19 +487,28 @@ def main() -> int:
         if not args.skip_lmeval:
             results["lmeval"][wl] = r = run_lmeval(wl, sizes[wl], args, env)
             print(f"lm-eval {wl}: {r}", flush=True)
+        if not args.skip_opencompass and wl in ("w1", "w2") and Path(args.opencompass).exists():
+            results["opencompass"][wl] = r = run_opencompass(wl, sizes[wl], args, env)
+            print(f"OpenCompass {wl}: {r}", flush=True)
+        if wl == "w1" and not (args.skip_compass or args.skip_lmeval):
+            results["w1_same_answers"] = r = w1_agreement(Path(args.out) / "compass_w1", Path(args.out) / "lmeval_w1")
+            print(f"W1 answers compass vs lm-eval: {r}", flush=True)
     toks = {w: r.get("tokens") for w, r in results["compass"].items()}
     results["floor"] = floor({w: sizes[w] for w in wls}, args, toks)
     print(f"floor: {results['floor']}", flush=True)
-    lines = ["| workload | N | compass s | acc | lm-eval s | acc | lm-eval ÷ compass | floor s | compass ÷ floor |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| workload | N | compass s (inference s) | acc | lm-eval s | acc | lm-eval ÷ compass | OpenCompass s | acc "
+             "| OpenCompass ÷ compass | floor s | compass ÷ floor (inference ÷ floor) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda a: "-" if a is None else f"{a:.1f}%"  # noqa: E731
+    ratio = lambda a, b: f"{a / b:.2f}×" if a and b else "-"  # noqa: E731
     for wl in wls:
-        c, l_ = results["compass"].get(wl, {}), results["lmeval"].get(wl, {})
+        c, l_, o = (results[k].get(wl, {}) for k in ("compass", "lmeval", "opencompass"))
         fl = results["floor"]["floor_s"].get(wl)
-        ratio = f"{l_['wall_s'] / c['wall_s']:.2f}×" if c.get("wall_s") and l_.get("wall_s") else "-"
-        over = f"{c['wall_s'] / fl:.2f}×" if c.get("wall_s") and fl else "-"
-        fmt = lambda a: "-" if a is None else f"{a:.1f}%"  # noqa: E731
-        lines.append(f"| {wl} | {sizes[wl]} | {c.get('wall_s', '-')} | {fmt(c.get('accuracy'))} | "
-                     f"{l_.get('wall_s', '-')} | {fmt(l_.get('accuracy'))} | {ratio} | {fl} | {over} |")
+        lines.append(f"| {wl} | {sizes[wl]} | {c.get('wall_s', '-')} ({c.get('inference_s', '-')}) | "
+                     f"{fmt(c.get('accuracy'))} | {l_.get('wall_s', '-')} | {fmt(l_.get('accuracy'))} | "
+                     f"{ratio(l_.get('wall_s'), c.get('wall_s'))} | {o.get('wall_s', '-')} | {fmt(o.get('accuracy'))} | "
+                     f"{ratio(o.get('wall_s'), c.get('wall_s'))} | {fl} | {ratio(c.get('wall_s'), fl)} "
+                     f"({ratio(c.get('inference_s'), fl)}) |")
     table = "\n".join(lines)
     print(table)
     (Path(args.out) / "summary.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))

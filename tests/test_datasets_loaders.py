@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from compass.dataset import DataMissing
+from compass.errors import CompassError
 from compass.prompt import fill
 from compass.types import prompt_to_text
 
@@ -178,6 +179,16 @@ def test_gsm8k_chat_is_zero_shot_boxed():
                                                    "within \\boxed{}.")
     assert rows.test[0]["answer"] == "18"
     assert (sub.postprocessor, sub.evaluator, sub.stop) == ("gsm8k", "accuracy", ())
+
+
+def test_gsm8k_prompt_option_replaces_the_template():
+    sub = only(gsm8k.gsm8k(chat=True, prompt="{question}"))
+    assert text(sub, sub.load(DATA), chat=True) == GSM_Q0  # lm-eval's plain chat prompt
+    sub = only(gsm8k.gsm8k(chat=False, prompt="Q: {question}\nA:"))
+    prompt = text(sub, sub.load(DATA))
+    assert prompt.count("Q: ") == 5 and prompt.endswith("Q: " + GSM_Q0 + "\nA:")
+    with pytest.raises(CompassError, match=r"prompt must contain \{question\}"):
+        gsm8k.gsm8k(chat=True, prompt="Solve it.")
 
 
 def test_gsm8k_base_is_4_shot_from_train_with_stop_word():

@@ -76,7 +76,7 @@ def gen_requests(n: int = 12) -> list[GenerateRequest]:
 def test_loglikelihood_equals_direct_forward(tiny, name):
     m = model(tiny, name, batch_size=4)
     got = m.loglikelihood(ll_requests())
-    assert m.scorer.share_cache is True  # longer continuations read the context's KV cache
+    assert m.scorer.packing is True  # continuations packed after their context, checked once
     for req, scores in zip(ll_requests(), got):
         text = m.encoder.render(req.prompt)
         ctx = m.encoder.encode_one(text)
@@ -99,8 +99,35 @@ def test_loglikelihood_independent_of_batch_size(tiny, name):
 def test_loglikelihood_without_shared_cache_matches(tiny):
     shared = model(tiny, "llama", batch_size=4)
     plain = HFCausalLM(tiny["llama"], hf_type="base", batch_size=4)
-    plain.scorer.share_cache = False  # one full forward pass per continuation
-    for a, b in zip(shared.loglikelihood(ll_requests()), plain.loglikelihood(ll_requests())):
+    plain.scorer.share_cache = plain.scorer.packing = False  # one full forward pass per continuation
+    cached = HFCausalLM(tiny["llama"], hf_type="base", batch_size=4)
+    cached.scorer.packing = False  # the context's KV cache repeated per continuation
+    want = shared.loglikelihood(ll_requests())
+    for other in (plain, cached):
+        for a, b in zip(want, other.loglikelihood(ll_requests())):
+            assert a == pytest.approx(b, abs=TOL)
+    assert cached.scorer.share_cache is True
+
+
+def test_packing_that_disagrees_is_switched_off(tiny, monkeypatch, capsys):
+    """A model whose attention ignored the packed mask would score continuations wrongly:
+    the first packed batch is checked against the cache path and packing is dropped."""
+    import compass_hf.scoring as scoring
+
+    want = model(tiny, "llama", batch_size=4).loglikelihood(ll_requests())
+    real_pack = scoring.pack
+
+    def leaky_pack(*args, **kwargs):
+        p = real_pack(*args, **kwargs)
+        p.mask.zero_()  # every token sees every other one, as if the mask were ignored
+        return p
+
+    monkeypatch.setattr(scoring, "pack", leaky_pack)
+    m = HFCausalLM(tiny["llama"], hf_type="base", batch_size=4)
+    got = m.loglikelihood(ll_requests())
+    assert m.scorer.packing is False
+    assert "does not follow a custom 4-D mask" in capsys.readouterr().err
+    for a, b in zip(got, want):
         assert a == pytest.approx(b, abs=TOL)
 
 
@@ -288,7 +315,20 @@ def test_sampling_uses_generation_kwargs(tiny):
 
 def test_batch_size_attribute_and_auto(tiny):
     assert model(tiny, "gpt2", batch_size=3).batch_size == 3
-    assert model(tiny, "gpt2", batch_size="auto").batch_size == 8  # on CPU
+    auto = model(tiny, "gpt2", batch_size="auto")
+    assert (auto.batch_size, auto.scorer.token_budget) == (32, 2048)  # on CPU: rows and padded tokens per pass
+
+
+def test_budget_chunks_bound_rows_and_padded_tokens():
+    from compass_hf.batching import budget_chunks
+
+    lengths = [100, 90, 60, 50, 50, 10, 10, 10, 10, 1000]
+    got = [list(c) for c in budget_chunks(lengths, 4, 200, lambda n: n)]
+    assert got == [[100, 90], [60, 50, 50], [10, 10, 10, 10], [1000]]  # a row over budget still goes alone
+    assert [len(c) for c in budget_chunks(lengths, 3, None, lambda n: n)] == [3, 3, 3, 1]
+    # Much shorter items start a new chunk once it is worth a pass of its own (a quarter budget).
+    assert [list(c) for c in budget_chunks([100, 100, 100, 50], 8, 1000, lambda n: n)] == [[100, 100, 100], [50]]
+    assert [list(c) for c in budget_chunks([100, 50, 50], 8, 1000, lambda n: n)] == [[100, 50, 50]]
 
 
 def test_load_errors_are_one_line(tiny, tmp_path):

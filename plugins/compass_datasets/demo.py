@@ -34,11 +34,11 @@ def demo_ceval(chat: bool = False) -> Benchmark:
                        name="demo_ceval")
 
 
-def demo_gsm8k(chat: bool = False) -> Benchmark:
-    """First 64 GSM8K test problems."""
+def demo_gsm8k(chat: bool = False, prompt: str | None = None) -> Benchmark:
+    """First 64 GSM8K test problems (``prompt`` as for ``gsm8k``)."""
     from compass_datasets import gsm8k
 
-    return gsm8k.build(chat, subset="demo_gsm8k", name="demo_gsm8k", root=demo_root())
+    return gsm8k.build(chat, subset="demo_gsm8k", name="demo_gsm8k", root=demo_root(), prompt=prompt)
 
 
 def demo_math(chat: bool = False) -> Benchmark:

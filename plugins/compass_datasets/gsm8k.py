@@ -82,24 +82,30 @@ class GSM8KLoader(CachedLoader):
 
 
 def build(chat: bool, num_fewshot: int | None = None, *, subset: str = NAME, name: str = NAME,
-          root: Path | None = None) -> Benchmark:
+          root: Path | None = None, prompt: str | None = None) -> Benchmark:
     shots = (0 if chat else DEFAULT_SHOTS) if num_fewshot is None else int(num_fewshot)
     if not 0 <= shots <= 8:
         raise CompassError(f"{name}: num_fewshot must be between 0 and 8, got {shots}")
+    if prompt is not None and "{question}" not in str(prompt):
+        raise CompassError(f"{name}: prompt must contain {{question}} (where the problem goes), got {prompt!r}")
     loader = GSM8KLoader(shots, root, name)
     common = dict(postprocessor="gsm8k", evaluator="accuracy")
     if chat and shots == 0:
-        sub = Subset(subset, loader, PromptTemplate(human=CHAT_PROMPT), mode="gen", **common)
+        sub = Subset(subset, loader, PromptTemplate(human=prompt or CHAT_PROMPT), mode="gen", **common)
     else:
-        sub = Subset(subset, loader, PromptTemplate(human=BASE_PROMPT, bot=BASE_ANSWER, example_sep="\n\n"),
+        sub = Subset(subset, loader, PromptTemplate(human=prompt or BASE_PROMPT, bot=BASE_ANSWER, example_sep="\n\n"),
                      mode="gen", fewshot=FewShot(indices=tuple(range(shots))), stop=("Question:",), **common)
     return Benchmark(name, (sub,))
 
 
-def gsm8k(chat: bool = False, num_fewshot: int | None = None) -> Benchmark:
-    """GSM8K test: zero-shot boxed prompt for chat models, 4-shot for base models."""
-    return build(chat, num_fewshot)
+def gsm8k(chat: bool = False, num_fewshot: int | None = None, prompt: str | None = None) -> Benchmark:
+    """GSM8K test: zero-shot boxed prompt for chat models, 4-shot for base models.
+
+    ``prompt`` replaces the question's template (it must contain ``{question}``), e.g.
+    ``"{question}"`` for lm-eval's plain chat prompt.
+    """
+    return build(chat, num_fewshot, prompt=prompt)
 
 
-def gsm8k_gen(chat: bool = False, num_fewshot: int | None = None) -> Benchmark:
-    return build(chat, num_fewshot, name="gsm8k_gen")
+def gsm8k_gen(chat: bool = False, num_fewshot: int | None = None, prompt: str | None = None) -> Benchmark:
+    return build(chat, num_fewshot, name="gsm8k_gen", prompt=prompt)

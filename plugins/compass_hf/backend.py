@@ -14,8 +14,9 @@ from compass.types import Completion, GenerateRequest, LoglikelihoodRequest, Opt
 from compass_hf.options import HFOptions
 
 DEFAULT_MAX_SEQ_LEN = 2048
-AUTO_BATCH = {"cpu": 8, "mps": 8}  # other devices: 16
-HANDOVER = 32
+AUTO_BATCH = {"cpu": 32, "mps": 32}  # rows per pass under batch_size="auto"; other devices: 64
+AUTO_TOKENS = {"cpu": 2048, "mps": 2048}  # ... and padded tokens per scoring pass; others: 16384
+HANDOVER = 64
 
 
 def _as_ids(value: Any) -> list[int]:
@@ -41,7 +42,9 @@ class HFCausalLM:
         model's ``max_position_embeddings`` (2048 when unknown).
     :param max_out_len: longest generation (the core puts it in each request).
     :param min_out_len: fewest new tokens before eos/end-of-turn/stop words may end generation.
-    :param batch_size: requests per forward pass, or ``"auto"`` (8 on CPU, 16 on accelerators).
+    :param batch_size: requests per forward pass, or ``"auto"``: scoring passes of up to 32
+        rows and 2048 padded tokens on CPU (64 and 16384 on accelerators); generation as
+        many rows as the KV-cache memory budget allows (:mod:`compass_hf.autobatch`).
     :param num_gpus: accelerators for one model; above 1 the model is spread with ``device_map="auto"``.
     :param stop_words: strings that end generation (cut from the output), added to the
         dataset's own.
@@ -104,14 +107,17 @@ class HFCausalLM:
         self.pad_id = pad
         self.start_id = next(int(t) for t in (tok.bos_token_id, *self.eos_ids, pad) if t is not None)
         self.max_seq_len = opts.max_seq_len or self._model_max_len()
+        token_budget = None
         if opts.batch_size == "auto":
-            self.batch_size = AUTO_BATCH.get(self.placement.kind, 16)
+            self.batch_size = AUTO_BATCH.get(self.placement.kind, 64)
+            token_budget = AUTO_TOKENS.get(self.placement.kind, 16384)
         else:
             self.batch_size = int(opts.batch_size)
         # Requests the core hands over at once: the scorer batches them by batch_size
         # itself, and a larger hand-over lets it find the prefix they share.
         self.handover_size = max(self.batch_size, HANDOVER)
-        self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size)
+        self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size,
+                             token_budget=token_budget)
         self._gen_prompt_tokens = self._gen_completion_tokens = 0
         self._decoder_obj: Any = None
         self.decoder_usable = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import torch
 
@@ -19,6 +19,30 @@ T = TypeVar("T")
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), max(1, size)):
         yield items[start:start + size]
+
+
+def budget_chunks(items: Sequence[T], rows: int, tokens: int | None,
+                  length: Callable[[T], int], min_fill: float = 0.8) -> Iterator[Sequence[T]]:
+    """Consecutive chunks of at most ``rows`` items whose padded size (items × the longest
+    ``length``) stays within ``tokens``; at least one item each.
+
+    With a token budget (None: rows only), an item shorter than ``min_fill`` × the chunk's
+    longest starts a new chunk once the chunk holds a quarter of the budget: for items
+    sorted longest first, padding stays under ``1 - min_fill`` without tiny passes.
+    """
+    start = 0
+    while start < len(items):
+        end, longest = start + 1, length(items[start])
+        while end < len(items) and end - start < rows:
+            n = length(items[end])
+            longer = max(longest, n)
+            if tokens is not None and (longer * (end - start + 1) > tokens or (
+                    n < min_fill * longest and longest * (end - start) >= tokens // 4)):
+                break
+            longest = longer
+            end += 1
+        yield items[start:end]
+        start = end
 
 
 def left_truncate(ids: list[int], limit: int) -> list[int]:

@@ -11,10 +11,17 @@ Work is shared where the numbers allow it:
 * the first token of every continuation is scored from the context's last position, so a
   request whose continuations are single tokens (`` A``/`` B``/`` C``/`` D``) costs one
   forward pass of its context with last-position logits only;
-* longer continuations of the same context reuse the context's KV cache (one context
-  pass, its cache rows repeated for each continuation) instead of re-reading the context
-  once per candidate; a model whose cache cannot be shared falls back to one full forward
-  pass per continuation;
+* longer continuations of the same context are packed into one row after it: the row
+  reads ``context, continuation 1, continuation 2, ..`` and a 4-D attention mask lets each
+  continuation see the context and itself only, with the positions it would have after
+  the context alone (:func:`pack`). Every token of the workload goes through the model
+  once and only the positions that score something get logits. The first packed batch is
+  checked against the cache-reuse path below; a model that disagrees (its attention
+  ignores custom masks) keeps that path;
+* otherwise longer continuations reuse the context's KV cache (one context pass, its
+  cache rows repeated for each continuation) instead of re-reading the context once per
+  candidate; a model whose cache cannot be shared falls back to one full forward pass per
+  continuation;
 * a long prefix that all contexts of a batch share (few-shot examples) is read once and
   kept between batches (:mod:`compass_hf.prefix`).
 
@@ -29,7 +36,7 @@ from typing import Any, Sequence
 
 import torch
 
-from compass_hf.batching import Features, chunks, forward, left_pad, right_pad
+from compass_hf.batching import Features, budget_chunks, chunks, forward, left_pad, right_pad
 from compass_hf.prefix import PrefixCache, select_rows, shareable
 
 
@@ -85,16 +92,77 @@ def make_groups(contexts: list[list[int]], wholes: list[list[list[int]]], max_le
     return groups
 
 
+def packed_length(g: Group) -> int:
+    """Tokens of the group's packed row: the context and every continuation but its last token."""
+    return len(g.context) + sum(max(0, len(c) - 1) for c in g.continuations)
+
+
+@dataclass
+class Packed:
+    """Left-padded packed rows (see :func:`pack`) and where each score is read."""
+
+    ids: torch.Tensor
+    positions: torch.Tensor
+    mask: torch.Tensor  # [batch, 1, width, width], additive: 0 attends, dtype minimum does not
+    keep: int  # logits of the last `keep` columns are enough
+    reads: list[list[list[int]]]  # reads[b][j]: column of the logits scoring each token of continuation j
+
+
+def pack(groups: Sequence[Group], pad_id: int, dtype: torch.dtype, device: Any) -> Packed:
+    """One row per group: its context, then every continuation but its last token.
+
+    Continuation ``j``'s tokens attend to the context and to the earlier tokens of ``j``
+    only, at positions ``len(context), len(context)+1, ..``: exactly what a pass over
+    ``context + continuation j`` alone computes. Its first token is scored from the
+    context's last column, token ``i`` from the column of its token ``i-1``.
+    """
+    rows = []
+    for g in groups:
+        ids, seg, pos = list(g.context), [0] * len(g.context), list(range(len(g.context)))
+        starts = []
+        for j, cont in enumerate(g.continuations):
+            starts.append(len(ids))
+            ids += cont[:-1]
+            seg += [j + 1] * (len(cont) - 1)
+            pos += range(len(g.context), len(g.context) + len(cont) - 1)
+        rows.append((ids, seg, pos, starts))
+    width = max(len(r[0]) for r in rows)
+    n = len(rows)
+    ids_t = torch.full((n, width), pad_id, dtype=torch.long)
+    pos_t = torch.zeros((n, width), dtype=torch.long)
+    allowed = torch.eye(width, dtype=torch.bool).repeat(n, 1, 1)  # padding rows see themselves only
+    keep = 1
+    reads: list[list[list[int]]] = []
+    for b, ((ids, seg, pos, starts), g) in enumerate(zip(rows, groups)):
+        off = width - len(ids)
+        ids_t[b, off:] = torch.tensor(ids, dtype=torch.long)
+        pos_t[b, off:] = torch.tensor(pos, dtype=torch.long)
+        s = torch.tensor(seg)
+        causal = torch.ones((len(ids), len(ids)), dtype=torch.bool).tril()
+        allowed[b, off:, off:] = causal & ((s[:, None] == s[None, :]) | (s[None, :] == 0))
+        last_ctx = off + len(g.context) - 1
+        keep = max(keep, width - last_ctx)
+        reads.append([[last_ctx] + [off + start + i for i in range(len(cont) - 1)]
+                      for start, cont in zip(starts, g.continuations)])
+    mask = torch.zeros((n, 1, width, width), dtype=dtype)
+    mask.masked_fill_(~allowed[:, None], torch.finfo(dtype).min)
+    shift = width - keep
+    reads = [[[c - shift for c in cols] for cols in row] for row in reads]
+    return Packed(ids_t.to(device), pos_t.to(device), mask.to(device), keep, reads)
+
+
 class Scorer:
     """Runs the forward passes of ppl and clp requests for one model."""
 
-    def __init__(self, model: Any, *, pad_id: int, device: Any, batch_size: int):
+    def __init__(self, model: Any, *, pad_id: int, device: Any, batch_size: int, token_budget: int | None = None):
         self.model = model
         self.features = Features.of(model)
         self.pad_id = pad_id
         self.device = device
         self.batch_size = max(1, batch_size)
+        self.token_budget = token_budget  # padded tokens per forward pass; None: rows only
         self.share_cache: bool | None = None  # unknown until the first cache is seen
+        self.packing: bool | None = None if self.features.position_ids else False  # checked on first use
         self._read = 0
         self.prefix = PrefixCache(model, self.features, pad_id=pad_id, device=device)
 
@@ -126,9 +194,9 @@ class Scorer:
         out: dict[tuple[int, int], float] = {}
         if self.share_cache is not False:
             self.prefix.prepare([g.context for g in groups])
-        order = sorted(groups, key=lambda g: -len(g.context))
+        order = sorted(groups, key=lambda g: -packed_length(g))
         with torch.inference_mode():
-            for chunk in chunks(order, self.batch_size):
+            for chunk in budget_chunks(order, self.batch_size, self.token_budget, packed_length):
                 self._score_chunk(list(chunk), out)
         result: list[list[float]] = [[] for _ in range(n_requests)]
         for (r, j), value in sorted(out.items()):
@@ -144,6 +212,11 @@ class Scorer:
         def has_single(g: Group) -> bool:
             return any(len(c) == 1 for c in g.continuations)
 
+        packable = [g for g in chunk if multi(g)] if self.packing is not False else []
+        if packable and not self.prefix.plan([g.context for g in packable]):
+            chunk = self._score_packed(packable, out, chunk)
+            if not chunk:
+                return
         # A context pass pays off for single-token continuations (scored from its last
         # position) and, when the cache can be shared, for several longer ones.
         with_context = [g for g in chunk if has_single(g) or (share and len(multi(g)) >= 2)]
@@ -170,6 +243,40 @@ class Scorer:
             del cache
         if full_rows:
             self._score_full(full_rows, out)
+
+    def _score_packed(self, groups: list[Group], out: dict[tuple[int, int], float],
+                      chunk: list[Group]) -> list[Group]:
+        """Score ``groups`` packed (:func:`pack`); returns the groups of ``chunk`` left to score.
+
+        The first time, two of the groups are also scored the other way: if the numbers
+        differ, packing is switched off for this model and the whole chunk is left to the
+        other paths.
+        """
+        dtype = next(self.model.parameters()).dtype
+        p = pack(groups, self.pad_id, dtype if dtype.is_floating_point else torch.float32, self.device)
+        logits, _ = forward(self.model, self.features, p.ids, p.mask, position_ids=p.positions, keep=p.keep)
+        lp = torch.log_softmax(logits.float(), dim=-1)
+        got: dict[tuple[int, int], float] = {}
+        for b, g in enumerate(groups):
+            for j, cont in enumerate(g.continuations):
+                cols = torch.tensor(p.reads[b][j], device=lp.device)
+                target = torch.tensor(cont, device=lp.device)
+                got[g.slots[j]] = float(lp[b].index_select(0, cols).gather(-1, target[:, None]).sum())
+        self.tokens_read += sum(len(g.context) + sum(len(c) - 1 for c in g.continuations) for g in groups)
+        packed = {id(g) for g in groups}
+        if self.packing is None:
+            self.packing = False
+            check: dict[tuple[int, int], float] = {}
+            sample = sorted(groups, key=packed_length)[:2]  # the two shortest: a cheap check
+            self._score_chunk(sample, check)
+            tolerance = 1e-3 if dtype == torch.float32 else 5e-2
+            self.packing = all(abs(got[k] - v) <= tolerance * max(1.0, abs(v)) for k, v in check.items())
+            if not self.packing:
+                print("note: this model's attention does not follow a custom 4-D mask; continuations are "
+                      "scored one context pass at a time", file=sys.stderr)
+                return chunk
+        out.update(got)
+        return [g for g in chunk if id(g) not in packed]
 
     def _score_from_cache(self, cache: Any, ctx_mask: torch.Tensor, rows: list[tuple[int, Group, int]],
                           out: dict[tuple[int, int], float]) -> None:
@@ -213,7 +320,7 @@ class Scorer:
         order = sorted(range(len(contexts)), key=lambda i: -len(contexts[i]))
         self.prefix.prepare(contexts)
         with torch.inference_mode():
-            for sub in chunks(order, self.batch_size):
+            for sub in budget_chunks(order, self.batch_size, self.token_budget, lambda i: len(contexts[i])):
                 logits, _, _ = self.context_pass([contexts[i] for i in sub], use_cache=False)
                 last = torch.log_softmax(logits[:, -1].float(), dim=-1)
                 for row, i in enumerate(sub):
