@@ -4,8 +4,9 @@ The KV cache is what grows during generation: ``2 × layers × kv_heads × head_
 bytes`` per token and row. The budget is a fraction of the memory free *before* the run
 (device memory on an accelerator, available RAM on CPU), so a batch cannot run out of
 memory half-way: the decoder never lets rows × (width + max_out_len) exceed it. On CPU
-the row count is also capped where extra rows stop paying (a couple of cores saturate at
-a few dozen rows).
+the row count is also capped at 128: measured on 2 cores (SmolLM2-135M, GSM8K 100,
+256 new tokens), 32 rows gave 91 generated tokens/s, 64 gave 101, 128 gave 118 — each
+step pays for reading the weights once, whatever the rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from compass_hf.decoding import Budget
 
-CPU_ROWS = 32
+CPU_ROWS = 128
 ACCEL_ROWS = 256
 MEMORY_SHARE = 0.4  # of the free memory, for the KV cache
 PREFILL_TOKENS = {"cpu": 4096}  # accelerators: 16384
