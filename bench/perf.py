@@ -293,6 +293,21 @@ def w1_agreement(compass_work: Path, lmeval_work: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------- OpenCompass
+def transformers4_model_dir(src: Path, dest: Path) -> Path:
+    """The model folder as transformers 4 (OpenCompass's pin) can read it: the same weights
+    and tokenizer.json (symlinked), the tokenizer class named the v4 way."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.name != "tokenizer_config.json" and not (dest / f.name).exists():
+            (dest / f.name).symlink_to(f.resolve())
+    cfg = json.loads((src / "tokenizer_config.json").read_text())
+    if cfg.get("tokenizer_class") == "TokenizersBackend":
+        cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+        cfg.pop("backend", None)
+    (dest / "tokenizer_config.json").write_text(json.dumps(cfg, indent=1))
+    return dest
+
+
 def opencompass_config(work: Path, wl: str, n: int, args, bs: int) -> Path:
     """An OpenCompass (0.5.x) Python config reading the same local files.
 
@@ -303,7 +318,8 @@ def opencompass_config(work: Path, wl: str, n: int, args, bs: int) -> Path:
     """
     data = Path(args.data)
     model_type = "HuggingFacewithChatTemplate" if wl == "w1" else "HuggingFaceBaseModel"
-    model = f"""models = [dict(type={model_type}, abbr='smollm2-135m-instruct', path={str(args.model_dir)!r},
+    model_dir = transformers4_model_dir(Path(args.model_dir), work / "model")
+    model = f"""models = [dict(type={model_type}, abbr='smollm2-135m-instruct', path={str(model_dir)!r},
     model_kwargs=dict(torch_dtype='torch.float32', device_map='cpu'), max_out_len=256, batch_size={bs},
     generation_kwargs=dict(do_sample=False), run_cfg=dict(num_gpus=0))]
 """
