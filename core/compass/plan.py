@@ -18,6 +18,7 @@ from compass.dataset import Benchmark, Rows, Subset
 from compass.errors import CompassError
 from compass.plugins import PluginHost
 from compass.registry import Registration
+from compass.sizes import SizeCache
 from compass.types import ModelTraits
 
 DEFAULT_DATA_DIR = "data"
@@ -187,6 +188,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     tasks: list[Task] = []
     evals: list[EvalUnit] = []
     counts: dict[tuple[str, str], int] = {}
+    sizes = SizeCache()  # counts remembered by file content: planning again does not parse
     size = cfg.max_partition_size
     if size is not None and size < 1:
         raise CompassError(f"--max-partition-size must be at least 1, got {size}")
@@ -203,7 +205,8 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                     )
                 key = (subset.name, str(sorted(comp.kwargs.items())))
                 if key not in counts:
-                    counts[key] = len(load_rows(subset, data_dir, cfg.limit).test)
+                    full = sizes.count(subset, data_dir, lambda: len(subset.load(data_dir).test))
+                    counts[key] = full if cfg.limit is None else min(full, max(0, cfg.limit))
                 n = counts[key]
                 unit = EvalUnit(model, subset, comp.type, n)
                 if size and n > size:
@@ -221,4 +224,5 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     dupes = {n for n in names if names.count(n) > len(models)}
     if dupes:
         raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
+    sizes.save()
     return Plan(models, benchmarks, tasks, evals)
