@@ -302,7 +302,7 @@ def transformers4_model_dir(src: Path, dest: Path) -> Path:
             (dest / f.name).symlink_to(f.resolve())
     cfg = json.loads((src / "tokenizer_config.json").read_text())
     if cfg.get("tokenizer_class") == "TokenizersBackend":
-        cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+        cfg["tokenizer_class"] = "GPT2Tokenizer"  # what SmolLM2 names; no token_type_ids
         cfg.pop("backend", None)
     (dest / "tokenizer_config.json").write_text(json.dumps(cfg, indent=1))
     return dest

@@ -10,8 +10,8 @@ than parsing it) and reuses the count while the content is unchanged. Loaders wi
 main file's presence is still checked (``locate`` raises the usual one-line error), a
 missing few-shot file only when the task reads it.
 
-``<cache>`` is ``$COMPASS_CACHE_DIR``, else ``$XDG_CACHE_HOME/compass``, else
-``~/.cache/compass``; ``COMPASS_SIZE_CACHE=0`` turns this cache off. A cache that cannot
+``<cache>`` is :func:`compass.cache.cache_root`; ``COMPASS_SIZE_CACHE=0`` turns this
+cache off. A cache that cannot
 be read or written is ignored (counting still works); counts of files that no longer
 exist are dropped whenever the file is written.
 """
@@ -26,16 +26,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from compass import __version__
+from compass.cache import cache_root
 
 FILE = "sizes.json"
-
-
-def cache_root() -> Path:
-    """Where compass keeps caches (see the module docstring)."""
-    if os.environ.get("COMPASS_CACHE_DIR"):
-        return Path(os.environ["COMPASS_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(base).expanduser() / "compass"
 
 
 def enabled() -> bool:

@@ -16,7 +16,7 @@ from compass_hf.options import HFOptions
 DEFAULT_MAX_SEQ_LEN = 2048
 AUTO_BATCH = {"cpu": 32, "mps": 32}  # rows per pass under batch_size="auto"; other devices: 64
 AUTO_TOKENS = {"cpu": 2048, "mps": 2048}  # ... and padded tokens per scoring pass; others: 16384
-HANDOVER = 64
+HANDOVER = 256  # requests handed over at once (predictions are written per hand-over)
 
 
 def _as_ids(value: Any) -> list[int]:

@@ -1,7 +1,8 @@
 """Continuous batching for greedy generation: no row decodes after it is done.
 
 :class:`Decoder` keeps one running batch (its KV cache and attention mask in a
-preallocated :class:`~compass_hf.slots.SlotBuffer`, each row's next position). Every step feeds each row its last token; a row that reaches eos/end-of-turn
+preallocated :class:`~compass_hf.slots.SlotBuffer`, each row's next position). Every
+step feeds each row its last token; a row that reaches eos/end-of-turn
 (after ``min_out_len`` tokens), a stop word or ``max_out_len`` leaves the batch at once
 and its answer is yielded, and freed slots are refilled with waiting requests: their
 prompts are prefilled together (a prefix they share read from a

@@ -23,14 +23,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from compass.cache import cache_root
+
 MARKER = "COMPASS_COMPLETE"
-
-
-def cache_root() -> Path:
-    if os.environ.get("COMPASS_CACHE_DIR"):
-        return Path(os.environ["COMPASS_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(base).expanduser() / "compass"
 
 
 def enabled() -> bool:

@@ -255,13 +255,24 @@ class Scorer:
         dtype = next(self.model.parameters()).dtype
         p = pack(groups, self.pad_id, dtype if dtype.is_floating_point else torch.float32, self.device)
         logits, _ = forward(self.model, self.features, p.ids, p.mask, position_ids=p.positions, keep=p.keep)
-        lp = torch.log_softmax(logits.float(), dim=-1)
-        got: dict[tuple[int, int], float] = {}
+        # Normalise only the positions that score a token (not every kept column).
+        keys: list[tuple[int, int]] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        targets: list[int] = []
+        owner: list[int] = []
         for b, g in enumerate(groups):
             for j, cont in enumerate(g.continuations):
-                cols = torch.tensor(p.reads[b][j], device=lp.device)
-                target = torch.tensor(cont, device=lp.device)
-                got[g.slots[j]] = float(lp[b].index_select(0, cols).gather(-1, target[:, None]).sum())
+                rows += [b] * len(cont)
+                cols += p.reads[b][j]
+                targets += cont
+                owner += [len(keys)] * len(cont)
+                keys.append(g.slots[j])
+        dev = logits.device
+        picked = logits[torch.tensor(rows, device=dev), torch.tensor(cols, device=dev)].float()
+        lp = torch.log_softmax(picked, dim=-1).gather(-1, torch.tensor(targets, device=dev)[:, None]).squeeze(-1)
+        sums = torch.zeros(len(keys), device=dev).index_add_(0, torch.tensor(owner, device=dev, dtype=torch.long), lp)
+        got = dict(zip(keys, sums.tolist()))
         self.tokens_read += sum(len(g.context) + sum(len(c) - 1 for c in g.continuations) for g in groups)
         packed = {id(g) for g in groups}
         if self.packing is None:

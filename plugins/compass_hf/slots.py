@@ -162,8 +162,9 @@ class SlotBuffer:
             dst = torch.tensor(holes, device=self.device)
             src = torch.tensor(movers, device=self.device)
             s, e = self.start, self.end
-            for buf in (*self.keys, *self.values):
-                buf[dst, :, s:e] = buf[src, :, s:e]
+            for buf in (*self.keys, *self.values):  # layers may sit on different devices
+                d, r = dst.to(buf.device), src.to(buf.device)
+                buf[d, :, s:e] = buf[r, :, s:e]
             self.mask[dst] = self.mask[src]
             for h, m in zip(holes, movers):
                 order[h] = m
