@@ -89,3 +89,28 @@ def test_fewshot_prefix_option_logprobs(tiny):
     assert plain.scorer.prefix.cache is None
     for scores, ref in zip(got, plain.option_logprobs(reqs)):
         assert list(scores) == pytest.approx(list(ref), abs=TOL)
+
+
+def test_token_budget_counts_only_what_the_prefix_cache_does_not_serve(tiny, monkeypatch):
+    """With a shared few-shot block, a pass computes only the questions' own tails, so the
+    token budget must fill passes with tails: here 7 one-row passes would be a waste."""
+    import compass_hf.scoring as scoring
+
+    rows_per_pass = []
+    real = scoring.Scorer._score_chunk
+
+    def spy(self, chunk, out):
+        rows_per_pass.append(len(chunk))
+        return real(self, chunk, out)
+
+    monkeypatch.setattr(scoring.Scorer, "_score_chunk", spy)
+    m = HFCausalLM(tiny["llama"], hf_type="base", batch_size=16)
+    prompts = [m.encoder.encode_one(SHOTS + q) for q in QUESTIONS]
+    longest = max(len(p) for p in prompts)
+    # A budget below two whole prompts but far above seven tails.
+    m.scorer.token_budget = longest + longest // 2
+    reqs = [LoglikelihoodRequest(human(SHOTS + q), (" A", " B")) for q in QUESTIONS]
+    got = m.loglikelihood(reqs)
+    assert sum(rows_per_pass) == len(QUESTIONS) and len(rows_per_pass) <= 2, rows_per_pass
+    for req, scores in zip(reqs, got):
+        assert list(scores) == pytest.approx(_reference(m, tiny["llama"], req), abs=TOL)

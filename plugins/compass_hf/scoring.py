@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -188,15 +188,26 @@ class Scorer:
         logits, cache = forward(self.model, self.features, ids, mask, use_cache=use_cache, keep=1)
         return logits, cache, mask
 
+    def _uncached(self, size: Callable[[Any], int],
+                  context: Callable[[Any], Sequence[int]] = lambda g: g.context) -> Callable[[Any], int]:
+        """``size`` minus the prefix the prefix cache will serve: what a pass really computes
+        (a 5-shot question's own tail, not its thousand-token examples), for batching."""
+        shared = list(self.prefix.tokens) if self.share_cache is not False else []
+        n = len(shared)
+        if not n:
+            return size
+        return lambda item: size(item) - (n if list(context(item)[:n]) == shared else 0)
+
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, groups: list[Group], n_requests: int) -> list[list[float]]:
         """Summed log-probabilities, ``out[request][continuation]``."""
         out: dict[tuple[int, int], float] = {}
         if self.share_cache is not False:
             self.prefix.prepare([g.context for g in groups])
-        order = sorted(groups, key=lambda g: -packed_length(g))
+        length = self._uncached(packed_length)
+        order = sorted(groups, key=lambda g: -length(g))
         with torch.inference_mode():
-            for chunk in budget_chunks(order, self.batch_size, self.token_budget, packed_length):
+            for chunk in budget_chunks(order, self.batch_size, self.token_budget, length):
                 self._score_chunk(list(chunk), out)
         result: list[list[float]] = [[] for _ in range(n_requests)]
         for (r, j), value in sorted(out.items()):
@@ -330,8 +341,9 @@ class Scorer:
         result: list[list[float]] = [[] for _ in contexts]
         order = sorted(range(len(contexts)), key=lambda i: -len(contexts[i]))
         self.prefix.prepare(contexts)
+        length = self._uncached(lambda i: len(contexts[i]), lambda i: contexts[i])
         with torch.inference_mode():
-            for sub in budget_chunks(order, self.batch_size, self.token_budget, lambda i: len(contexts[i])):
+            for sub in budget_chunks(order, self.batch_size, self.token_budget, length):
                 logits, _, _ = self.context_pass([contexts[i] for i in sub], use_cache=False)
                 last = torch.log_softmax(logits[:, -1].float(), dim=-1)
                 for row, i in enumerate(sub):
