@@ -1,4 +1,5 @@
-"""``batch_size="auto"``: the largest generation batch that fits memory, chosen up front.
+"""``batch_size="auto"``: the largest generation batch that fits memory, chosen up front,
+and the size of scoring passes (:func:`scoring_limits`).
 
 The KV cache is what grows during generation: ``2 × layers × kv_heads × head_dim ×
 bytes`` per token and row. The budget is a fraction of the memory free *before* the run
@@ -20,6 +21,13 @@ CPU_ROWS = 128
 ACCEL_ROWS = 256
 MEMORY_SHARE = 0.4  # of the free memory, for the KV cache
 PREFILL_TOKENS = {"cpu": 4096}  # accelerators: 16384
+SCORING_ROWS = {"cpu": 32, "mps": 32}  # accelerators: 64
+SCORING_TOKENS = {"cpu": 2048, "mps": 2048}  # padded tokens per ppl/clp pass; accelerators: 16384
+
+
+def scoring_limits(kind: str) -> tuple[int, int]:
+    """Rows and padded tokens per scoring (ppl/clp) pass under ``batch_size="auto"``."""
+    return SCORING_ROWS.get(kind, 64), SCORING_TOKENS.get(kind, 16384)
 
 
 def kv_bytes_per_token(model: Any) -> int:

@@ -14,8 +14,6 @@ from compass.types import Completion, GenerateRequest, LoglikelihoodRequest, Opt
 from compass_hf.options import HFOptions
 
 DEFAULT_MAX_SEQ_LEN = 2048
-AUTO_BATCH = {"cpu": 32, "mps": 32}  # rows per pass under batch_size="auto"; other devices: 64
-AUTO_TOKENS = {"cpu": 2048, "mps": 2048}  # ... and padded tokens per scoring pass; others: 16384
 HANDOVER = 256  # requests handed over at once (predictions are written per hand-over)
 
 
@@ -109,8 +107,9 @@ class HFCausalLM:
         self.max_seq_len = opts.max_seq_len or self._model_max_len()
         token_budget = None
         if opts.batch_size == "auto":
-            self.batch_size = AUTO_BATCH.get(self.placement.kind, 64)
-            token_budget = AUTO_TOKENS.get(self.placement.kind, 16384)
+            from compass_hf.autobatch import scoring_limits
+
+            self.batch_size, token_budget = scoring_limits(self.placement.kind)
         else:
             self.batch_size = int(opts.batch_size)
         # Requests the core hands over at once: the scorer batches them by batch_size

@@ -18,12 +18,15 @@ without a copy.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
 
 
+@functools.cache
 def _slot_layer_class() -> type:
+    """The cache layer class (defined on first use: transformers is imported only then)."""
     from transformers.cache_utils import DynamicLayer
 
     class SlotLayer(DynamicLayer):
@@ -59,7 +62,6 @@ class SlotBuffer:
         self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)
         self.rows = 0
         self.start = self.end = 0
-        self._layer_class: type | None = None
 
     # ------------------------------------------------------------------ shape
     @property
@@ -191,10 +193,9 @@ class SlotBuffer:
         """A ``DynamicCache`` over the live region whose ``update`` writes column ``end``."""
         from transformers.cache_utils import DynamicCache
 
-        if self._layer_class is None:
-            self._layer_class = _slot_layer_class()
+        layer = _slot_layer_class()
         cache = DynamicCache()
-        cache.layers = [self._layer_class(self, i) for i in range(len(self.keys))]
+        cache.layers = [layer(self, i) for i in range(len(self.keys))]
         return cache
 
     def advance(self) -> None:
