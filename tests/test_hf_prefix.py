@@ -83,6 +83,7 @@ def test_fewshot_prefix_option_logprobs(tiny):
     m = HFCausalLM(tiny["llama"], hf_type="base", batch_size=8)
     plain = HFCausalLM(tiny["llama"], hf_type="base", batch_size=1)
     plain.scorer.prefix.enabled = False
+    plain.scorer.segments = False  # padded passes over whole prompts
     reqs = [OptionsRequest(human(SHOTS + q), (" A", " B", " C", " D")) for q in QUESTIONS]
     got = m.option_logprobs(reqs)
     assert m.scorer.prefix.cache is not None

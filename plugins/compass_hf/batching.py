@@ -22,24 +22,32 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def budget_chunks(items: Sequence[T], rows: int, tokens: int | None,
-                  length: Callable[[T], int], min_fill: float = 0.8) -> Iterator[Sequence[T]]:
+                  length: Callable[[T], int], min_fill: float = 0.8, *,
+                  packed: bool = False) -> Iterator[Sequence[T]]:
     """Consecutive chunks of at most ``rows`` items whose padded size (items × the longest
     ``length``) stays within ``tokens``; at least one item each.
 
     With a token budget (None: rows only), an item shorter than ``min_fill`` × the chunk's
     longest starts a new chunk once the chunk holds a quarter of the budget: for items
     sorted longest first, padding stays under ``1 - min_fill`` without tiny passes.
+    ``packed=True`` is for passes without padding (:mod:`compass_hf.segments`): the
+    chunk's size is the sum of its lengths.
     """
     start = 0
     while start < len(items):
         end, longest = start + 1, length(items[start])
+        total = longest
         while end < len(items) and end - start < rows:
             n = length(items[end])
             longer = max(longest, n)
-            if tokens is not None and (longer * (end - start + 1) > tokens or (
-                    n < min_fill * longest and longest * (end - start) >= tokens // 4)):
-                break
-            longest = longer
+            if tokens is not None:
+                if packed:
+                    if total + n > tokens:
+                        break
+                elif longer * (end - start + 1) > tokens or (
+                        n < min_fill * longest and longest * (end - start) >= tokens // 4):
+                    break
+            longest, total = longer, total + n
             end += 1
         yield items[start:end]
         start = end

@@ -110,7 +110,9 @@ class PrefixCache:
             return n
         return 0
 
-    def _ensure(self, tokens: list[int]) -> Any:
+    def kv(self, tokens: list[int]) -> Any:
+        """The KV cache of ``tokens`` (computed unless remembered), or None when the model's
+        cache cannot be shared."""
         if self.cache is not None and self.tokens == tokens:
             return self.cache
         self.cache, self.tokens = None, []
@@ -132,7 +134,7 @@ class PrefixCache:
         Returns ``(logits of the last keep positions, cache or None, attention mask over
         prefix + tails)``, or None when the model's cache turned out not to be shareable.
         """
-        prefix = self._ensure(list(contexts[0][:n]))
+        prefix = self.kv(list(contexts[0][:n]))
         if prefix is None:
             return None
         tails = [c[n:] for c in contexts]

@@ -23,7 +23,11 @@ Work is shared where the numbers allow it:
   candidate; a model whose cache cannot be shared falls back to one full forward pass per
   continuation;
 * a long prefix that all contexts of a batch share (few-shot examples) is read once and
-  kept between batches (:mod:`compass_hf.prefix`).
+  kept between batches (:mod:`compass_hf.prefix`);
+* a pass that needs only each context's last logits lays its contexts (or their tails
+  after the cached prefix) end to end in one row, without padding and without copying the
+  prefix's KV cache (:mod:`compass_hf.segments`, CPU). The first such pass is checked
+  against the padded one; a model that disagrees keeps the padded path.
 
 Inputs are left-truncated so that no forward pass exceeds ``max_seq_len`` tokens.
 """
@@ -36,6 +40,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from compass_hf import segments
 from compass_hf.batching import Features, budget_chunks, chunks, forward, left_pad, right_pad
 from compass_hf.prefix import PrefixCache, select_rows, shareable
 
@@ -165,6 +170,8 @@ class Scorer:
         self.packing: bool | None = None if self.features.position_ids else False  # checked on first use
         self._read = 0
         self.prefix = PrefixCache(model, self.features, pad_id=pad_id, device=device)
+        # packed last-logits passes (compass_hf.segments): None until checked on first use
+        self.segments: bool | None = None if segments.available(model, self.features, device) else False
 
     @property
     def tokens_read(self) -> int:
@@ -178,6 +185,10 @@ class Scorer:
     def context_pass(self, contexts: list[list[int]], *, use_cache: bool) -> tuple[torch.Tensor, Any, torch.Tensor]:
         """``(last-position logits, cache, mask)`` for left-padded ``contexts``; a prefix they
         share is read from the prefix cache (same numbers as a full pass)."""
+        if not use_cache and self.segments is not False:
+            logits = self._packed_pass(contexts)
+            if logits is not None:
+                return logits, None, None
         n = self.prefix.plan(contexts) if self.share_cache is not False else 0
         if n:
             done = self.prefix.run(contexts, n, use_cache=use_cache, keep=1)
@@ -187,6 +198,47 @@ class Scorer:
         self.tokens_read += int(mask.sum())
         logits, cache = forward(self.model, self.features, ids, mask, use_cache=use_cache, keep=1)
         return logits, cache, mask
+
+    def _packed_pass(self, contexts: list[list[int]]) -> torch.Tensor | None:
+        """Last-position logits ``[batch, 1, vocab]`` of ``contexts`` from one packed pass
+        (:mod:`compass_hf.segments`), or None where packing is off for this model.
+
+        The first time, the two shortest contexts are also run the padded way; if the
+        log-probabilities differ, packing is switched off for this model.
+        """
+        n = self.prefix.plan(contexts) if self.share_cache is not False else 0
+        prefix = self.prefix.kv(list(contexts[0][:n])) if n else None
+        if n and prefix is None:  # the model's cache cannot be shared: no prefix either way
+            n = 0
+        seqs = [c[n:] for c in contexts]
+        try:
+            logits = segments.packed_last_logits(self.model, seqs, self.device, prefix=prefix, offset=n)
+        except Exception as err:  # noqa: BLE001 - any model this path cannot run keeps the padded one
+            if self.segments:
+                raise
+            self._packing_off(f"{type(err).__name__}: {err}")
+            return None
+        if self.segments is None:
+            self.segments = False
+            sample = sorted(range(len(contexts)), key=lambda i: len(contexts[i]))[:2]
+            read = self.tokens_read
+            reference, _, _ = self.context_pass([contexts[i] for i in sample], use_cache=False)
+            self.tokens_read = read  # the check is not the workload's tokens
+            got = torch.log_softmax(logits[sample].float(), dim=-1)
+            want = torch.log_softmax(reference[:, -1].float(), dim=-1)
+            dtype = next(self.model.parameters()).dtype
+            tolerance = 1e-3 if dtype == torch.float32 else 5e-2
+            if not torch.allclose(got, want, rtol=0, atol=tolerance):
+                self._packing_off(f"largest log-probability difference {float((got - want).abs().max()):.3g}")
+                return None
+            self.segments = True
+        self.tokens_read += sum(len(s) for s in seqs)
+        return logits[:, None]
+
+    def _packing_off(self, why: str) -> None:
+        self.segments = False
+        print(f"note: contexts are scored in padded batches for this model (packing them in one row "
+              f"did not give the same numbers: {why})", file=sys.stderr)
 
     def _uncached(self, size: Callable[[Any], int],
                   context: Callable[[Any], Sequence[int]] = lambda g: g.context) -> Callable[[Any], int]:
@@ -198,6 +250,14 @@ class Scorer:
             return size
         return lambda item: size(item) - (n if list(context(item)[:n]) == shared else 0)
 
+    def _chunks(self, items: Sequence[Any], length: Callable[[Any], int], *, last_only: bool):
+        """Batches of ``items`` for the passes: by padded size, or by total size when every
+        pass needs last logits only and may be packed (then ``batch_size="auto"`` limits
+        tokens, not rows)."""
+        packed = last_only and self.segments is not False and self.token_budget is not None
+        rows = self.token_budget if packed else self.batch_size
+        return budget_chunks(items, rows, self.token_budget, length, packed=packed)
+
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, groups: list[Group], n_requests: int) -> list[list[float]]:
         """Summed log-probabilities, ``out[request][continuation]``."""
@@ -206,8 +266,9 @@ class Scorer:
             self.prefix.prepare([g.context for g in groups])
         length = self._uncached(packed_length)
         order = sorted(groups, key=lambda g: -length(g))
+        single = all(len(c) == 1 for g in groups for c in g.continuations)
         with torch.inference_mode():
-            for chunk in budget_chunks(order, self.batch_size, self.token_budget, length):
+            for chunk in self._chunks(order, length, last_only=single):
                 self._score_chunk(list(chunk), out)
         result: list[list[float]] = [[] for _ in range(n_requests)]
         for (r, j), value in sorted(out.items()):
@@ -343,7 +404,7 @@ class Scorer:
         self.prefix.prepare(contexts)
         length = self._uncached(lambda i: len(contexts[i]), lambda i: contexts[i])
         with torch.inference_mode():
-            for sub in budget_chunks(order, self.batch_size, self.token_budget, length):
+            for sub in self._chunks(order, length, last_only=True):
                 logits, _, _ = self.context_pass([contexts[i] for i in sub], use_cache=False)
                 last = torch.log_softmax(logits[:, -1].float(), dim=-1)
                 for row, i in enumerate(sub):
