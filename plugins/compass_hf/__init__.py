@@ -8,6 +8,8 @@ Module map (only ``plugin``, ``presets``, ``options``, ``paths``, ``templates``,
 * ``options`` — keyword arguments; ``paths`` — hub id / folder / ``pkg://``;
 * ``devices`` — cpu/cuda/mps/npu placement; ``loading`` / ``gguf_cache`` — from_pretrained;
 * ``templates`` / ``encoding`` — prompts to token ids;
-* ``batching`` — padding and the forward call; ``scoring`` — ppl and clp;
-  ``generation`` — gen; ``backend`` — the Model the core calls.
+* ``batching`` — padding and the forward call; ``scoring`` — ppl and clp, with
+  ``prefix`` (a shared few-shot prefix's KV cache) and ``segments`` (passes packed without
+  padding); ``generation`` / ``decoding`` / ``slots`` — gen with continuous batching over
+  a slot KV buffer; ``autobatch`` — ``batch_size="auto"``; ``backend`` — the Model the core calls.
 """

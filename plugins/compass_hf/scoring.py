@@ -183,8 +183,9 @@ class Scorer:
         self._read = value - self.prefix.tokens_read
 
     def context_pass(self, contexts: list[list[int]], *, use_cache: bool) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """``(last-position logits, cache, mask)`` for left-padded ``contexts``; a prefix they
-        share is read from the prefix cache (same numbers as a full pass)."""
+        """``(last-position logits, cache, mask)`` for ``contexts``; a prefix they share is
+        read from the prefix cache (same numbers as a full pass). Without ``use_cache`` the
+        pass may be packed (:meth:`_packed_pass`; no cache, no mask), else it is left-padded."""
         if not use_cache and self.segments is not False:
             logits = self._packed_pass(contexts)
             if logits is not None:
@@ -216,7 +217,7 @@ class Scorer:
         except Exception as err:  # noqa: BLE001 - any model this path cannot run keeps the padded one
             if self.segments:
                 raise
-            self._packing_off(f"{type(err).__name__}: {err}")
+            self._packing_off(f"{type(err).__name__}: {err}".rstrip(": "))
             return None
         if self.segments is None:
             self.segments = False
@@ -229,7 +230,8 @@ class Scorer:
             dtype = next(self.model.parameters()).dtype
             tolerance = 1e-3 if dtype == torch.float32 else 5e-2
             if not torch.allclose(got, want, rtol=0, atol=tolerance):
-                self._packing_off(f"largest log-probability difference {float((got - want).abs().max()):.3g}")
+                self._packing_off(f"not the padded pass's numbers: log-probabilities differ by up to "
+                                  f"{float((got - want).abs().max()):.3g}")
                 return None
             self.segments = True
         self.tokens_read += sum(len(s) for s in seqs)
@@ -237,8 +239,8 @@ class Scorer:
 
     def _packing_off(self, why: str) -> None:
         self.segments = False
-        print(f"note: contexts are scored in padded batches for this model (packing them in one row "
-              f"did not give the same numbers: {why})", file=sys.stderr)
+        print(f"note: contexts are scored in padded batches for this model (packed in one row: {why})",
+              file=sys.stderr)
 
     def _uncached(self, size: Callable[[Any], int],
                   context: Callable[[Any], Sequence[int]] = lambda g: g.context) -> Callable[[Any], int]:
