@@ -305,10 +305,12 @@ def test_ctrl_c_cancels_every_job_and_reuse_finishes_on_local(slurm, tmp_path, l
     cfg = tmp_path / "slow.toml"
     cfg.write_text('[[models]]\ntype = "arith"\ndelay = 1.0\nbatch_size = 2\n\n'
                    '[[datasets]]\ntype = "toy"\n\n[[datasets]]\ntype = "toy_pair"\n')
+    # Ctrl-C as typed in a terminal: a suite started in the background (``cmd &`` in a
+    # script) hands SIGINT=ignored to its children, and compass rightly keeps ignoring it.
     proc = subprocess.Popen([sys.executable, "-m", "compass", "eval", str(cfg), "--runner", "slurm",
                              "--slurm-mode", mode, "--max-num-workers", "3"],
                             cwd=tmp_path, env=compass_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # wait until a prediction batch is written (jobs are running), then Ctrl-C
         deadline = time.time() + 60
