@@ -26,7 +26,9 @@ SCORING_TOKENS = {"cpu": 2048, "mps": 2048}  # padded tokens per ppl/clp pass; a
 
 
 def scoring_limits(kind: str) -> tuple[int, int]:
-    """Rows and padded tokens per scoring (ppl/clp) pass under ``batch_size="auto"``."""
+    """Rows and padded tokens per scoring (ppl/clp) pass under ``batch_size="auto"``
+    (a packed pass, :mod:`compass_hf.segments`, has no padding and no row limit: only the
+    token count applies)."""
     return SCORING_ROWS.get(kind, 64), SCORING_TOKENS.get(kind, 16384)
 
 

@@ -38,7 +38,11 @@ class Unsupported(RuntimeError):
 def available(model: Any, features: Any, device: Any) -> bool:
     """Whether packed passes can be tried for ``model`` on ``device``."""
     cfg = getattr(model, "config", None)
-    return (torch.device(device).type == "cpu" and features.position_ids and features.logits_to_keep
+    try:
+        on_cpu = torch.device(device).type == "cpu"
+    except (RuntimeError, TypeError):
+        return False
+    return (on_cpu and features.position_ids and features.logits_to_keep
             and getattr(cfg, "_attn_implementation", None) == "sdpa"
             and hasattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu"))
 
