@@ -432,7 +432,8 @@ def floor(workloads: dict[str, int], args, compass_tokens: dict) -> dict:
         if wl.startswith("w2"):
             subjects, n = ceval_subjects(data, n)
             root = data / "ceval" / "formal_ceval"
-            left, ctx = n, 0
+            left = n
+            prefix = tails = 0  # 5-shot: the examples once per subject; the questions' own tokens
             for s in subjects:
                 rows = list(csv.DictReader(open(root / "val" / f"{s}_val.csv", encoding="utf-8")))[:left]
                 left -= len(rows)
@@ -441,23 +442,16 @@ def floor(workloads: dict[str, int], args, compass_tokens: dict) -> dict:
                     dev = list(csv.DictReader(open(root / "dev" / f"{s}_dev.csv", encoding="utf-8")))[:5]
                     shot = "".join(f"{r['question']}\nA. {r['A']}\nB. {r['B']}\nC. {r['C']}\nD. {r['D']}\n答案： "
                                    f"{r['answer']}\n" for r in dev)
-                    ctx += len(tok(shot).input_ids)  # the shared prefix, once per subject
-                    shared = tails = 0
-                for r in rows:
-                    q = f"{r['question']}\nA. {r['A']}\nB. {r['B']}\nC. {r['C']}\nD. {r['D']}\n答案："
-                    tail = len(tok(shot + q).input_ids) - (len(tok(shot).input_ids) if shot else 0)
-                    ctx += tail
-                    if shot:
-                        tails += tail
-                if shot:
-                    shared = len(tok(shot).input_ids)
-                    prefix_keys += tails * shared
-                    need.setdefault(wl, {}).setdefault("prefix", 0)
-                    need[wl]["prefix"] += shared
-                    need[wl]["tails"] = need[wl].get("tails", 0) + tails
+                shared = len(tok(shot).input_ids) if shot else 0
+                own = sum(len(tok(shot + q).input_ids) - shared for q in (
+                    f"{r['question']}\nA. {r['A']}\nB. {r['B']}\nC. {r['C']}\nD. {r['D']}\n答案：" for r in rows))
+                prefix, tails = prefix + shared, tails + own
+                prefix_keys += own * shared
                 if left <= 0:
                     break
-            need.setdefault(wl, {})["prefill_last"] = ctx
+            need[wl] = {"prefill_last": prefix + tails}
+            if prefix:
+                need[wl].update(prefix=prefix, tails=tails)
         elif wl == "w3":
             ctx = cont = 0
             with open(data / "arc" / "ARC-e" / "ARC-Easy-Test.jsonl", encoding="utf-8") as fh:
@@ -477,7 +471,7 @@ def floor(workloads: dict[str, int], args, compass_tokens: dict) -> dict:
     for wl, d in need.items():
         seconds[wl] = round(d.get("prefill_last", 0) / speed["last"] + d.get("prefill_full", 0) / speed["full"]
                             + d.get("decode", 0) / speed["decode_bs32"], 1)
-    result = {"speed_tok_s": speed, "tokens": need, "floor_s": seconds}
+    result: dict = {"tokens": need, "floor_s": seconds}
     if "w2_5shot" in need and need["w2_5shot"].get("tails"):
         # The floor above prices a question's tokens as if they attended to ~128 others; in
         # 5-shot each attends to its subject's examples too. Plain transformers' best rate for
