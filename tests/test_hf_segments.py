@@ -115,3 +115,27 @@ def test_budget_chunks_packed_bounds_the_sum():
     got = [list(c) for c in budget_chunks(lengths, 99, 200, lambda n: n, packed=True)]
     assert got == [[100, 90], [60, 50, 50, 10, 10, 10, 10], [1000]]  # 200 fits exactly
     assert [len(c) for c in budget_chunks(lengths, 3, 10_000, lambda n: n, packed=True)] == [3, 3, 3, 1]
+
+
+def test_a_sliding_window_model_is_scored_padded(tmp_path, capsys):
+    """Mistral asks its attention for a sliding window, which packed passes do not compute:
+    the first pass raises, the note says why, and the padded path gives the numbers."""
+    from transformers import MistralConfig, MistralForCausalLM
+
+    folder = tmp_path / "mistral"
+    folder.mkdir()
+    hf_models.build_tokenizer(folder, chat=False)
+    config = MistralConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                           num_key_value_heads=2, max_position_embeddings=256, sliding_window=64,
+                           **hf_models._ids(folder))
+    torch.manual_seed(0)
+    MistralForCausalLM(config).save_pretrained(folder)
+    m = HFCausalLM(str(folder), hf_type="base", batch_size=8)
+    reqs = [OptionsRequest(human(q), (" A", " B")) for q in QUESTIONS]
+    got = m.option_logprobs(reqs)
+    assert m.scorer.segments is False
+    assert "Unsupported: packed scoring needs plain causal attention" in capsys.readouterr().err
+    padded = HFCausalLM(str(folder), hf_type="base", batch_size=8)
+    padded.scorer.segments = False
+    for scores, ref in zip(got, padded.option_logprobs(reqs)):
+        assert list(scores) == pytest.approx(list(ref), abs=TOL)

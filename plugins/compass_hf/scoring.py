@@ -227,15 +227,17 @@ class Scorer:
             self.tokens_read = read  # the check is not the workload's tokens
             got = torch.log_softmax(logits[sample].float(), dim=-1)
             want = torch.log_softmax(reference[:, -1].float(), dim=-1)
-            dtype = next(self.model.parameters()).dtype
-            tolerance = 1e-3 if dtype == torch.float32 else 5e-2
-            if not torch.allclose(got, want, rtol=0, atol=tolerance):
+            if not torch.allclose(got, want, rtol=0, atol=self._check_tolerance()):
                 self._packing_off(f"not the padded pass's numbers: log-probabilities differ by up to "
                                   f"{float((got - want).abs().max()):.3g}")
                 return None
             self.segments = True
         self.tokens_read += sum(len(s) for s in seqs)
         return logits[:, None]
+
+    def _check_tolerance(self) -> float:
+        """How far a first-use check lets a faster path's log-probabilities differ."""
+        return 1e-3 if next(self.model.parameters()).dtype == torch.float32 else 5e-2
 
     def _packing_off(self, why: str) -> None:
         self.segments = False
@@ -354,7 +356,7 @@ class Scorer:
             check: dict[tuple[int, int], float] = {}
             sample = sorted(groups, key=packed_length)[:2]  # the two shortest: a cheap check
             self._score_chunk(sample, check)
-            tolerance = 1e-3 if dtype == torch.float32 else 5e-2
+            tolerance = self._check_tolerance()
             self.packing = all(abs(got[k] - v) <= tolerance * max(1.0, abs(v)) for k, v in check.items())
             if not self.packing:
                 print("note: this model's attention does not follow a custom 4-D mask; continuations are "
