@@ -14,3 +14,8 @@ Modules, one job each:
 * ``backend``   — the ``compass.types.Model`` implementation;
 * ``diagnose`` / ``api_test`` — ``compass api-test``.
 """
+
+#: the backend and its traits as ``module:attr`` strings: registered by the plugin manifest,
+#: recognised by ``compass api-test`` (both import them from here, not from each other)
+FACTORY = "compass_openai.backend:OpenAIModel"
+TRAITS = "compass_openai.settings:openai_traits"

@@ -96,7 +96,7 @@ def _host():
 
 def resolve(name: str, flags: dict):
     """The registered model ``name`` with ``flags`` over its defaults, checked; (kwargs, settings)."""
-    from compass_openai.plugin import FACTORY
+    from compass_openai import FACTORY
     from compass_openai.settings import ApiSettings, _known
 
     reg = _host().registry.get("models", name)

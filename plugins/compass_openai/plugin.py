@@ -6,8 +6,7 @@ resolved only when a run uses the model, and the command imports inside its func
 
 from compass.hookspecs import hookimpl
 
-FACTORY = "compass_openai.backend:OpenAIModel"
-TRAITS = "compass_openai.settings:openai_traits"
+from compass_openai import FACTORY, TRAITS
 
 
 @hookimpl
