@@ -6,24 +6,13 @@ with the header ``,Question,A,B,C,D,Answer`` (the first, unnamed column is a row
 Prompt (OpenCompass ``cmmlu_gen``/``cmmlu_ppl``): ``以下是关于{科目}的单项选择题，请直接给出正确
 答案的选项。\\n题目：{question}\\nA. ..\\nD. ..`` followed by ``答案是: X``. Groups:
 ``cmmlu-humanities``, ``cmmlu-stem``, ``cmmlu-social-science``, ``cmmlu-other``,
-``cmmlu-china-specific`` and ``cmmlu`` (plain average of the 67 subjects).
+``cmmlu-china-specific`` and ``cmmlu`` (plain average of the 67 subjects); a subject may
+be in two groups (``other`` and ``china-specific``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Sequence
-
-from compass.dataset import Benchmark, Group, Rows
-from compass.errors import CompassError
-from compass.prompt import FewShot
-
-from compass_datasets.mcq import CachedLoader, mcq_subset, options_block, pick_mode
-from compass_datasets.readers import check_label, find, read_csv
-
-NAME = "cmmlu"
-ROOTS = ("cmmlu", "cmmlu/data", "CMMLU")
-COLUMNS = ("Question", "A", "B", "C", "D", "Answer")
+from compass_datasets.exam import CsvReader, Exam, Layout, Subject, Wording
 
 # subject: (Chinese name, sub-categories); sub-categories map to the groups below.
 SUBJECTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -106,70 +95,21 @@ CATEGORIES = {
     "china-specific": ("china specific",),
 }
 
+CMMLU = Exam(
+    name="cmmlu", title="CMMLU", lang="zh",
+    subjects={s: Subject(zh, tuple(slug for slug, cats in CATEGORIES.items() if set(sub) & set(cats)))
+              for s, (zh, sub) in SUBJECTS.items()},
+    layout=Layout(roots=("cmmlu", "cmmlu/data", "CMMLU"), test="{split}/{subject}.csv", dev="{subject}.csv",
+                  split="test", read=CsvReader(columns=("Question", "A", "B", "C", "D", "Answer"), answer="Answer",
+                                               keep={"Question": "question", **{k: k for k in "ABCD"},
+                                                     "Answer": "answer"})),
+    wording={"zh": Wording(head="以下是关于{subject}的单项选择题，请直接给出正确答案的选项。\n",
+                           question="题目：{question}", cue="答案是:")},
+    groups=tuple(CATEGORIES),
+)
 
-def _read(path: Path) -> list[dict]:
-    rows = []
-    for line, raw in read_csv(path, columns=COLUMNS):
-        rows.append({"question": raw["Question"], "A": raw["A"], "B": raw["B"], "C": raw["C"],
-                     "D": raw["D"], "answer": check_label(raw["Answer"], "ABCD", path, line, "Answer")})
-    return rows
-
-
-class CMMLULoader(CachedLoader):
-    """One subject's test rows and its dev rows."""
-
-    def __init__(self, subject: str):
-        super().__init__()
-        self.subject = subject
-
-    @property
-    def key(self) -> tuple:
-        return ("cmmlu", self.subject)
-
-    def locate(self, data_dir) -> Path:
-        return find(Path(data_dir), [f"{r}/test/{self.subject}.csv" for r in ROOTS], name=NAME,
-                    what=f"CMMLU test split of '{self.subject}'")
-
-    def read(self, data_dir) -> Rows:
-        test = self.locate(data_dir)
-        dev = find(test.parent.parent / "dev", [f"{self.subject}.csv"], name=NAME,
-                   what=f"CMMLU dev split of '{self.subject}' (the 5 in-context examples)")
-        return Rows(test=_read(test), fewshot=_read(dev))
-
-
-def build(mode: str, subjects: Sequence[str] | None = None, name: str = NAME) -> Benchmark:
-    if isinstance(subjects, str):  # one subject, or a comma-separated list
-        subjects = [x.strip() for x in subjects.split(",") if x.strip()]
-    chosen = list(SUBJECTS if subjects is None else subjects)
-    unknown = [s for s in chosen if s not in SUBJECTS]
-    if unknown:
-        raise CompassError(f"{name}: unknown subject(s) {', '.join(unknown)}; known: {', '.join(SUBJECTS)}")
-    subsets = tuple(
-        mcq_subset(f"cmmlu-{s}", CMMLULoader(s), mode, cue="答案是:", fewshot=FewShot(indices=(0, 1, 2, 3, 4)),
-                   body=f"以下是关于{SUBJECTS[s][0]}的单项选择题，请直接给出正确答案的选项。\n"
-                        f"题目：{{question}}\n{options_block('ABCD')}\n")
-        for s in chosen)
-    groups = []
-    for slug, cats in CATEGORIES.items():
-        members = tuple(f"cmmlu-{s}" for s in chosen if set(SUBJECTS[s][1]) & set(cats))
-        if members:
-            groups.append(Group(f"cmmlu-{slug}", members))
-    groups.append(Group("cmmlu", tuple(s.name for s in subsets)))
-    return Benchmark(name, subsets, tuple(groups))
-
-
-def cmmlu(chat: bool = False, subjects: Sequence[str] | None = None) -> Benchmark:
-    """CMMLU, 5-shot: gen for chat models, ppl for base models."""
-    return build(pick_mode(None, chat), subjects)
-
-
-def cmmlu_gen(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("gen", subjects, "cmmlu_gen")
-
-
-def cmmlu_ppl(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("ppl", subjects, "cmmlu_ppl")
-
-
-def cmmlu_clp(subjects: Sequence[str] | None = None) -> Benchmark:
-    return build("clp", subjects, "cmmlu_clp")
+build = CMMLU.build
+cmmlu = CMMLU.factory(None)
+cmmlu_gen = CMMLU.factory("gen")
+cmmlu_ppl = CMMLU.factory("ppl")
+cmmlu_clp = CMMLU.factory("clp")

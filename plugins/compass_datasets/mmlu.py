@@ -7,27 +7,14 @@ Prompts: ``mmlu_ppl`` follows the original evaluation (``The following are multi
 questions (with answers) about  <subject>.`` once, then ``question / A. .. / Answer: X``
 blocks separated by a blank line; the double space is the original's); ``mmlu_gen``
 follows OpenCompass's chat-friendly ``There is a single choice question about <subject>.
-Answer the question by replying A, B, C or D.`` per question. Groups: ``mmlu-humanities``,
-``mmlu-stem``, ``mmlu-social-science``, ``mmlu-other``, ``mmlu`` (plain average) and
-``mmlu-weighted`` (weighted by questions).
+Answer the question by replying A, B, C or D.`` per question. Option: ``split`` (test or
+val). Groups: ``mmlu-humanities``, ``mmlu-stem``, ``mmlu-social-science``, ``mmlu-other``,
+``mmlu`` (plain average) and ``mmlu-weighted`` (weighted by questions).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Sequence
-
-from compass.dataset import Benchmark, Group, Rows
-from compass.errors import CompassError
-from compass.prompt import FewShot
-
-from compass_datasets.mcq import CachedLoader, mcq_subset, options_block, pick_mode
-from compass_datasets.readers import check_label, find, read_csv
-
-NAME = "mmlu"
-COLUMNS = ("question", "A", "B", "C", "D", "answer")
-ROOTS = ("mmlu", "mmlu/data", "MMLU")
-SPLITS = ("test", "val")
+from compass_datasets.exam import CsvReader, Exam, Layout, Subject, Wording
 
 _GROUPS = {
     "humanities": "formal_logic high_school_european_history high_school_us_history "
@@ -50,82 +37,22 @@ _GROUPS = {
 CATEGORY = {s: slug for slug, names in _GROUPS.items() for s in names.split()}
 SUBJECTS = tuple(sorted(CATEGORY))
 
+MMLU = Exam(
+    name="mmlu", title="MMLU", lang="en",
+    subjects={s: Subject(s.replace("_", " "), (CATEGORY[s],)) for s in SUBJECTS},
+    layout=Layout(roots=("mmlu", "mmlu/data", "MMLU"), test="{split}/{subject}_{split}.csv",
+                  dev="{subject}_dev.csv", split="test", splits=("test", "val"),
+                  read=CsvReader(columns=("question", "A", "B", "C", "D", "answer"), header=False)),
+    wording={"en": Wording(cue="Answer:", example_sep="\n\n", instruction="The following are multiple choice "
+                           "questions (with answers) about  {subject}.\n\n"),
+             "en/gen": Wording(cue="Answer:", question="Question: {question}",
+                               head="There is a single choice question about {subject}. Answer the question "
+                                    "by replying A, B, C or D.\n")},
+    groups=tuple(_GROUPS), weighted_total=True, options=("split",),
+)
 
-def _read(path: Path) -> list[dict]:
-    rows = []
-    for line, row in read_csv(path, header=False, columns=COLUMNS):
-        row["answer"] = check_label(row["answer"], "ABCD", path, line)
-        rows.append(row)
-    return rows
-
-
-class MMLULoader(CachedLoader):
-    """One subject's evaluated split and its dev rows."""
-
-    def __init__(self, subject: str, split: str = "test"):
-        super().__init__()
-        self.subject, self.split = subject, split
-
-    @property
-    def key(self) -> tuple:
-        return ("mmlu", self.subject, self.split)
-
-    def locate(self, data_dir) -> Path:
-        s, sp = self.subject, self.split
-        return find(Path(data_dir), [f"{r}/{sp}/{s}_{sp}.csv" for r in ROOTS], name=NAME,
-                    what=f"MMLU {sp} split of '{s}'")
-
-    def read(self, data_dir) -> Rows:
-        test = self.locate(data_dir)
-        dev = find(test.parent.parent / "dev", [f"{self.subject}_dev.csv"], name=NAME,
-                   what=f"MMLU dev split of '{self.subject}' (the 5 in-context examples)")
-        return Rows(test=_read(test), fewshot=_read(dev))
-
-
-def make_subset(subject: str, mode: str, split: str = "test"):
-    spaced = subject.replace("_", " ")
-    loader = MMLULoader(subject, split)
-    fewshot = FewShot(indices=(0, 1, 2, 3, 4))
-    if mode == "gen":
-        hint = f"There is a single choice question about {spaced}. Answer the question by replying A, B, C or D."
-        return mcq_subset(f"mmlu-{subject}", loader, mode, fewshot=fewshot, cue="Answer:",
-                          body=f"{hint}\nQuestion: {{question}}\n{options_block('ABCD')}\n")
-    return mcq_subset(f"mmlu-{subject}", loader, mode, fewshot=fewshot, cue="Answer:",
-                      instruction=f"The following are multiple choice questions (with answers) about  {spaced}.\n\n",
-                      body=f"{{question}}\n{options_block('ABCD')}\n", example_sep="\n\n")
-
-
-def build(mode: str, subjects: Sequence[str] | None = None, split: str = "test",
-          name: str = NAME) -> Benchmark:
-    if isinstance(subjects, str):  # one subject, or a comma-separated list
-        subjects = [x.strip() for x in subjects.split(",") if x.strip()]
-    chosen = list(SUBJECTS if subjects is None else subjects)
-    unknown = [s for s in chosen if s not in CATEGORY]
-    if unknown:
-        raise CompassError(f"{name}: unknown subject(s) {', '.join(unknown)}; known: {', '.join(SUBJECTS)}")
-    if split not in SPLITS:
-        raise CompassError(f"{name}: split must be one of {', '.join(SPLITS)}, got {split!r}")
-    subsets = tuple(make_subset(s, mode, split) for s in chosen)
-    groups = [Group(f"mmlu-{slug}", tuple(f"mmlu-{s}" for s in chosen if CATEGORY[s] == slug))
-              for slug in _GROUPS]
-    groups = [g for g in groups if g.members]
-    every = tuple(s.name for s in subsets)
-    groups += [Group("mmlu", every), Group("mmlu-weighted", every, weighted=True)]
-    return Benchmark(name, subsets, tuple(groups))
-
-
-def mmlu(chat: bool = False, subjects: Sequence[str] | None = None, split: str = "test") -> Benchmark:
-    """MMLU, 5-shot: gen for chat models, ppl for base models."""
-    return build(pick_mode(None, chat), subjects, split)
-
-
-def mmlu_gen(subjects: Sequence[str] | None = None, split: str = "test") -> Benchmark:
-    return build("gen", subjects, split, "mmlu_gen")
-
-
-def mmlu_ppl(subjects: Sequence[str] | None = None, split: str = "test") -> Benchmark:
-    return build("ppl", subjects, split, "mmlu_ppl")
-
-
-def mmlu_clp(subjects: Sequence[str] | None = None, split: str = "test") -> Benchmark:
-    return build("clp", subjects, split, "mmlu_clp")
+build = MMLU.build
+mmlu = MMLU.factory(None)
+mmlu_gen = MMLU.factory("gen")
+mmlu_ppl = MMLU.factory("ppl")
+mmlu_clp = MMLU.factory("clp")
