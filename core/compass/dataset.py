@@ -106,14 +106,19 @@ class Subset:
 
     def request(self, rows: Rows, index: int, *, chat: bool, max_out_len: int | None = None,
                 stop: Sequence[str] = ()):
-        """The model request for the question at ``index``."""
+        """The model request for the question at ``index``.
+
+        ``max_out_len`` is the length in force (the planner decides it: an explicit user
+        setting wins over this subset's default); ``None`` means this subset's default, or 512.
+        ``stop`` words are added to the subset's own.
+        """
         from compass.prompt import fill
 
         prompt = self.prompt(rows, index, chat=chat)
         if self.mode == "gen":
             return GenerateRequest(
                 prompt=prompt,
-                max_out_len=self.max_out_len or max_out_len or 512,
+                max_out_len=max_out_len or self.max_out_len or 512,
                 stop=tuple(dict.fromkeys((*self.stop, *stop))),
             )
         if self.mode == "ppl":

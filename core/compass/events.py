@@ -7,6 +7,10 @@ implementation written today keeps working.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compass.summary import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +48,7 @@ class RunFinished:
     seconds: float
     summary_path: str | None = None
     failed_tasks: tuple[str, ...] = ()
+    #: the summary table itself (header, rows, notes), as printed
+    summary: Summary | None = None
+    #: the files the reporters wrote
+    report_files: tuple[str, ...] = ()

@@ -1,7 +1,9 @@
 """Inference of one task: build requests, ask the model in batches, append predictions.
 
-Samples already in the predictions file (without an error) are never asked again, so a
-re-run with ``--reuse`` only infers what is missing or failed.
+A sample already answered with the same settings and the same request (see
+:mod:`compass.fingerprint`) is never asked again, so a re-run with ``--reuse`` only infers
+what is missing, failed, or was made by other settings; a predictions file made by other
+settings is kept beside the new one.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from compass.dataset import Rows, Subset
+from compass.errors import CompassError
+from compass.fingerprint import FingerprintBook, ReuseReport, decide_reuse, request_key
 from compass.plan import build_benchmark, load_rows
 from compass.plugins import PluginHost
-from compass.store import PredictionWriter, RunFolder, read_predictions
+from compass.store import (PredictionWriter, RunFolder, read_predictions, reusable_records,
+                           set_aside_mismatched)
 from compass.types import Completion, Failure, Message, prompt_to_text
 
 DEFAULT_CHUNK = 16
@@ -49,27 +54,75 @@ def _completion_record(c: Completion) -> dict:
             "usage": {"prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens}}
 
 
-def _answer(subset: Subset, model: Any, requests: list, labels: list[list[str]]) -> list[dict]:
+def build_requests(subset: Subset, rows: Rows, indices, chat: bool, generation: dict) -> dict[int, Any]:
+    """The request each sample is asked with, under the generation settings in force."""
+    gen = {}
+    if subset.mode == "gen" and generation:
+        gen = {"max_out_len": generation.get("max_out_len"), "stop": tuple(generation.get("stop") or ())}
+    return {i: subset.request(rows, i, chat=chat, **gen) for i in indices}
+
+
+def reuse_report(run: RunFolder, model: str, subset: Subset, shard: int | None, indices,
+                 fingerprint: str, keys: dict[int, str]) -> ReuseReport:
+    """What ``--reuse`` keeps of a task's samples and why the others are inferred again."""
+    path = run.predictions(model, subset.name, shard)
+    book = FingerprintBook(path.parent)
+    return decide_reuse(reusable_records(path, fingerprint), indices, fingerprint, keys,
+                        explain=lambda old: book.explain(old, fingerprint))
+
+
+def settle_predictions(path: Path, fingerprint: str, report: ReuseReport) -> Path | None:
+    """Make the predictions file hold what ``report`` reuses, before anything is inferred.
+
+    A file with records of other settings is moved aside (returned); reused records found
+    in a file set aside earlier are copied back, so evaluation reads one file.
+    """
+    records = reusable_records(path, fingerprint)
+    aside = set_aside_mismatched(path, fingerprint)
+    current = read_predictions(path)
+    carried = [records[i] for i in report.reused if current.get(i) != records[i]]
+    if carried:
+        with PredictionWriter(path) as writer:
+            writer.write_batch(carried)
+    return aside
+
+
+class BackendContractError(CompassError):
+    """A backend answered a batch with the wrong number of results."""
+
+
+def _check_count(backend: str, got: int, asked: int) -> None:
+    if got != asked:
+        raise BackendContractError(
+            f"model backend '{backend}' returned {got} answers for {asked} requests; answers "
+            f"cannot be matched to their samples (a bug in the backend's plugin, report it there)")
+
+
+def _answer(subset: Subset, model: Any, requests: list, labels: list[list[str]], backend: str) -> list[dict]:
     """Ask the model for one batch; one record fragment per request (``labels``: ppl/clp)."""
     if subset.mode == "gen":
-        return [_completion_record(c) for c in model.generate(requests)]
+        completions = list(model.generate(requests))
+        _check_count(backend, len(completions), len(requests))
+        return [_completion_record(c) for c in completions]
     if subset.mode == "ppl":
-        scores = model.loglikelihood(requests)
+        scores = list(model.loglikelihood(requests))
     else:
-        scores = model.option_logprobs(requests)
+        scores = list(model.option_logprobs(requests))
+    _check_count(backend, len(scores), len(requests))
     records = []
     for s, names in zip(scores, labels):
         if isinstance(s, Failure):
             records.append({"prediction": None, "scores": None, "error": s.error})
             continue
         s = [float(x) for x in s]
+        _check_count(backend, len(s), len(names))
         best = max(range(len(s)), key=s.__getitem__)
         records.append({"prediction": names[best], "scores": dict(zip(names, s)), "error": None})
     return records
 
 
 def _answers(subset: Subset, model: Any, order: list[int], requests: dict, rows: Rows,
-             chunk: int) -> Iterator[tuple[list[int], list[dict]]]:
+             chunk: int, backend: str) -> Iterator[tuple[list[int], list[dict]]]:
     """(sample indices, record fragments) as answers become available.
 
     A backend with ``generate_stream`` gets every pending request at once and hands back
@@ -82,7 +135,13 @@ def _answers(subset: Subset, model: Any, order: list[int], requests: dict, rows:
         got_i: list[int] = []
         got_a: list[dict] = []
         last = time.monotonic()
+        seen: set[int] = set()
         for pos, completion in stream([requests[i] for i in order]):
+            if not 0 <= pos < len(order) or pos in seen:
+                raise BackendContractError(
+                    f"model backend '{backend}' answered request {pos} of {len(order)} twice or out "
+                    f"of range; answers cannot be matched to their samples (a bug in the backend's plugin)")
+            seen.add(pos)
             got_i.append(order[pos])
             got_a.append(_completion_record(completion))
             if len(got_i) >= chunk or time.monotonic() - last >= FLUSH_SECONDS:
@@ -90,11 +149,12 @@ def _answers(subset: Subset, model: Any, order: list[int], requests: dict, rows:
                 got_i, got_a, last = [], [], time.monotonic()
         if got_i:
             yield got_i, got_a
+        _check_count(backend, len(seen), len(order))
         return
     for pos in range(0, len(order), chunk):
         batch = order[pos:pos + chunk]
         labels = [subset.labels(rows.test[i]) for i in batch] if subset.mode != "gen" else []
-        yield batch, _answer(subset, model, [requests[i] for i in batch], labels)
+        yield batch, _answer(subset, model, [requests[i] for i in batch], labels, backend)
 
 
 def run_infer(host: PluginHost, task: dict, model: Any, *,
@@ -109,14 +169,16 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     subset = bench.subset(task["subset"])
     rows: Rows = load_rows(subset, Path(task["data_dir"]), task.get("limit"))
     path = run.predictions(abbr, subset.name, task.get("shard"))
-    done = read_predictions(path)
-    todo = [i for i in range(task["start"], task["end"]) if i not in done or done[i].get("error")]
     chat = ds["chat"]
-    gen_kwargs = {}
-    if subset.mode == "gen":
-        gen_kwargs = {"max_out_len": task["model"]["kwargs"].get("max_out_len"),
-                      "stop": tuple(task["model"]["kwargs"].get("stop_words") or ())}
-    requests = {i: subset.request(rows, i, chat=chat, **gen_kwargs) for i in todo}
+    fp = task.get("fingerprint", "")
+    indices = range(task["start"], task["end"])
+    requests = build_requests(subset, rows, indices, chat, task.get("generation") or {})
+    keys = {i: request_key(r) for i, r in requests.items()}
+    report = reuse_report(run, abbr, subset, task.get("shard"), indices, fp, keys)
+    aside = settle_predictions(path, fp, report)
+    if aside is not None:
+        print(f"[{task['name']}] predictions made with other settings kept as {aside}", file=sys.stderr)
+    todo = report.todo
     # Longest first: batches of similar length waste little padding, and a batch that
     # would run out of memory does so at the start, not after an hour.
     order = sorted(todo, key=lambda i: -len(prompt_to_text(requests[i].prompt)))
@@ -126,12 +188,12 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     counted = _token_counter(model)
     finished = 0
     with PredictionWriter(path) as writer:
-        for batch, answers in _answers(subset, model, order, requests, rows, chunk):
+        for batch, answers in _answers(subset, model, order, requests, rows, chunk, task["model"]["type"]):
             records = []
             for i, ans in zip(batch, answers):
                 gold = rows.test[i].get(subset.gold)
                 rec = {"index": i, "origin_prompt": _prompt_record(requests[i].prompt, chat),
-                       **ans, "gold": gold}
+                       **ans, "gold": gold, "fp": fp, "req": keys[i]}
                 failed += bool(ans.get("error"))
                 usage = ans.get("usage") or {}
                 prompt_tokens += usage.get("prompt_tokens", 0)
@@ -145,12 +207,13 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     if counted is not None and not (prompt_tokens or completion_tokens):
         prompt_tokens, completion_tokens = (a - b for a, b in zip(_token_counter(model), counted))
     stats = {
-        "task": task["name"], "samples": len(todo), "reused": task["end"] - task["start"] - len(todo),
+        "task": task["name"], "samples": len(todo), "reused": len(report.reused),
+        "recomputed": dict(report.reasons),
         "failed": failed, "seconds": round(seconds, 3),
         "samples_per_s": round(len(todo) / seconds, 3) if seconds > 0 and todo else 0.0,
         "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
         "started_at": started_at,
     }
-    print(f"[{task['name']}] inferred {len(todo)} samples ({stats['reused']} reused, {failed} failed) "
+    print(f"[{task['name']}] inferred {len(todo)} samples ({report.describe()}; {failed} failed) "
           f"in {seconds:.1f}s", file=sys.stderr, flush=True)
     return stats

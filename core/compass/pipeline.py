@@ -1,9 +1,12 @@
-"""One ``compass eval``: plan → infer (runner) → evaluate → summarize.
+"""One ``compass eval``: plan → infer (runner) → evaluate → summarize → report.
 
 A dataset is evaluated as soon as all its shards are inferred, in a background thread of
-the launcher, so evaluation overlaps the remaining inference. Nothing already computed is
-ever deleted: a failed or interrupted run keeps its predictions, and ``--reuse`` picks up
-from there.
+the launcher, so evaluation overlaps the remaining inference; an evaluator that calls
+models (``run_as_task``) is run by the runner as a task of its own once inference is done.
+Nothing already computed is ever deleted: a failed or interrupted run keeps its
+predictions, and ``--reuse`` keeps every sample made with the same settings.
+
+Use it through :func:`compass.api.evaluate`.
 """
 
 from __future__ import annotations
@@ -14,21 +17,53 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compass.config import RunConfig, dump_config
 from compass.errors import CompassError
-from compass.evaluate import run_eval
+from compass.evaluate import iter_results, run_eval, runs_as_task
 from compass.events import RunFinished, RunStarted, TaskFinished, TaskStarted
-from compass.plan import EvalUnit, Plan, Task, accepts, check_kwargs, make_plan
+from compass.fingerprint import FingerprintBook, ReuseReport, request_key
+from compass.plan import EvalUnit, Plan, Task, accepts, check_kwargs, load_rows, make_plan
 from compass.plugins import PluginHost
+from compass.reporting import Report, run_reporters
 from compass.runners import TaskFile, TaskOutcome
-from compass.store import RunFolder, new_timestamp, read_predictions, resolve_run_dir, write_json
-from compass.summary import build_summary, user_groups, write_summary
+from compass.store import RunFolder, new_timestamp, resolve_run_dir, write_json
+from compass.summary import Summary, build_summary, user_groups
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunResult:
+    """What one run produced (returned by :func:`compass.api.evaluate`).
+
+    :param exit_code: 0 all good; 1 a task, sample or evaluation failed; 130 interrupted.
+    :param results: the result files' contents (``results/<model>/<dataset>.json``).
+    """
+
+    exit_code: int
+    run_dir: Path | None = None
+    summary: Summary | None = None
+    results: list[dict] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    reuse: dict[str, ReuseReport] = field(default_factory=dict)
+    report_files: list[Path] = field(default_factory=list)
+    plan: Plan | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def score(self, model: str, dataset: str) -> float | None:
+        """The first metric of ``dataset`` for ``model`` (None when it has no result)."""
+        for r in self.results:
+            if r.get("model") == model and r.get("dataset") == dataset and r.get("metrics"):
+                return next(iter(r["metrics"].values()))
+        return None
 
 
 def describe_plan(plan: Plan, run_dir: Path, reused: bool) -> str:
@@ -42,9 +77,48 @@ def describe_plan(plan: Plan, run_dir: Path, reused: bool) -> str:
     return head + tabulate(rows, headers=["task", "mode", "samples", "range"], tablefmt="simple")
 
 
-def _pending(run: RunFolder, task: Task) -> int:
-    done = read_predictions(run.predictions(task.model.abbr, task.subset.name, task.shard))
-    return sum(1 for i in range(task.start, task.end) if i not in done or done[i].get("error"))
+class _ReuseChecker:
+    """What ``--reuse`` keeps of each task (loads a subset's rows only when it has predictions)."""
+
+    def __init__(self, run: RunFolder, cfg: RunConfig):
+        from compass.plan import data_dir_of
+
+        self.run = run
+        self.data_dir = data_dir_of(cfg)
+        self.limit = cfg.limit
+        self._keys: dict[tuple[str, str], dict[int, str]] = {}
+
+    def report(self, task: Task) -> ReuseReport:
+        from compass.infer import build_requests, reuse_report, settle_predictions
+        from compass.store import kept_aside
+
+        fp = task.fingerprint.hash if task.fingerprint else ""
+        path = self.run.predictions(task.model.abbr, task.subset.name, task.shard)
+        indices = range(task.start, task.end)
+        if not path.exists() and not kept_aside(path):
+            return ReuseReport(todo=list(indices))
+        key = (task.model.abbr, task.subset.name)
+        if key not in self._keys:
+            rows = load_rows(task.subset, self.data_dir, self.limit)
+            requests = build_requests(task.subset, rows, range(len(rows.test)), task.chat, task.generation)
+            self._keys[key] = {i: request_key(r) for i, r in requests.items()}
+        report = reuse_report(self.run, task.model.abbr, task.subset, task.shard, indices, fp, self._keys[key])
+        settle_predictions(path, fp, report)
+        return report
+
+
+def _reuse_lines(plan: Plan, reuse: dict[str, ReuseReport]) -> list[str]:
+    """One line per model × dataset: how many samples ``-r`` kept, how many are redone and why."""
+    totals: dict[tuple[str, str], ReuseReport] = {}
+    for task in plan.tasks:
+        report = reuse.get(task.name)
+        if report is None:
+            continue
+        total = totals.setdefault((task.model.abbr, task.dataset_type), ReuseReport())
+        total.reused += report.reused
+        total.todo += report.todo
+        total.reasons.update(report.reasons)
+    return [f"reuse {model} / {dataset}: {r.describe()}" for (model, dataset), r in totals.items()]
 
 
 def _make_runner(cfg: RunConfig, host: PluginHost):
@@ -62,17 +136,18 @@ def _make_runner(cfg: RunConfig, host: PluginHost):
 class _Evaluator:
     """Evaluates each model × subset once all its shards are done, in a background thread."""
 
-    def __init__(self, host: PluginHost, run: RunFolder, units: list[EvalUnit], dump_details: bool):
+    def __init__(self, host: PluginHost, run: RunFolder, units: list[EvalUnit], cfg: RunConfig):
         self.host = host
         self.run = run
-        self.dump = dump_details
+        self.cfg = cfg
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compass-eval")
         self.lock = threading.Lock()
         self.waiting: dict[str, tuple[EvalUnit, set]] = {}
         self.futures: list[tuple[EvalUnit, Future]] = []
+        self.ready_for_runner: list[EvalUnit] = []
         for u in units:
-            names = {f"{u.model.abbr}/{u.subset.name}" + ("" if s is None else f"_{s}") for s in u.shards}
-            self.waiting[f"{u.model.abbr}/{u.subset.name}"] = (u, names)
+            names = {u.name + ("" if s is None else f"_{s}") for s in u.shards}
+            self.waiting[u.name] = (u, names)
 
     def task_done(self, name: str) -> None:
         with self.lock:
@@ -84,7 +159,10 @@ class _Evaluator:
                         self.submit(unit)
 
     def submit(self, unit: EvalUnit) -> None:
-        self.futures.append((unit, self.pool.submit(self._eval, unit)))
+        if runs_as_task(self.host, unit.subset):
+            self.ready_for_runner.append(unit)
+        else:
+            self.futures.append((unit, self.pool.submit(self._eval, unit)))
 
     def start_finished(self, pending_tasks: set[str]) -> None:
         """Evaluate now every unit none of whose shards is left to infer."""
@@ -99,8 +177,7 @@ class _Evaluator:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("a", encoding="utf-8") as fh:
             try:
-                result = run_eval(self.host, self.run, unit.model.abbr, unit.subset, unit.num_samples,
-                                  unit.shards, benchmark=unit.benchmark, dump_details=self.dump)
+                result = run_eval(self.host, unit.spec(self.run.root, self.cfg))
             except Exception:
                 fh.write(traceback.format_exc())
                 raise
@@ -108,15 +185,14 @@ class _Evaluator:
             return result
 
     def finish(self) -> list[str]:
-        """Wait for every evaluation; returns the errors, one line each."""
+        """Wait for every evaluation in this process; returns the errors, one line each."""
         errors = []
         for unit, fut in self.futures:
             try:
                 fut.result()
             except Exception as exc:
-                errors.append(f"evaluation of {unit.model.abbr}/{unit.subset.name} failed: "
-                              f"{type(exc).__name__}: {exc} (log: "
-                              f"{self.run.eval_log(unit.model.abbr, unit.subset.name)})")
+                errors.append(f"evaluation of {unit.name} failed: {type(exc).__name__}: {exc} "
+                              f"(log: {self.run.eval_log(unit.model.abbr, unit.subset.name)})")
         self.pool.shutdown()
         return errors
 
@@ -147,8 +223,30 @@ def format_telemetry(rows: list[dict], run_started: float) -> str:
                         "model load s", "queue wait s"], tablefmt="simple")
 
 
-def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
-    """The whole run; returns the exit code (0 ok, 1 when a task or evaluation failed)."""
+def _eval_tasks(run: RunFolder, cfg: RunConfig, units: list[EvalUnit]) -> list[TaskFile]:
+    """Task files for the evaluations a runner runs (evaluators that call models)."""
+    files = []
+    for unit in units:
+        spec = unit.spec(run.root, cfg)
+        log = run.eval_log(unit.model.abbr, unit.subset.name)
+        spec["log"] = str(log)
+        path = run.task_file("eval__" + unit.name.replace("/", "__"))
+        write_json(path, spec)
+        files.append(TaskFile(spec["name"], path, log, f"eval:{unit.subset.evaluator}"))
+    return files
+
+
+def _paths_line(paths: list[Path]) -> str:
+    """``dir/summary_ts.{csv,md,txt}`` for files that differ only by suffix, else a list."""
+    stems = {(p.parent, p.stem) for p in paths}
+    if len(stems) == 1 and len(paths) > 1:
+        parent, stem = stems.pop()
+        return f"{parent / stem}.{{{','.join(p.suffix.lstrip('.') for p in paths)}}}"
+    return ", ".join(str(p) for p in paths)
+
+
+def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
+    """The whole run (see :func:`compass.api.evaluate`)."""
     t_start = time.perf_counter()
     if cfg.mode not in ("all", "infer", "eval", "viz"):
         raise CompassError(f"--mode {cfg.mode}: expected all, infer, eval or viz")
@@ -157,16 +255,28 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
     run_dir, reused = resolve_run_dir(cfg.work_dir, cfg.reuse)
     if cfg.dry_run:
         print(describe_plan(plan, run_dir, reused))
-        return 0
-    runner = _make_runner(cfg, host) if cfg.mode in ("all", "infer") else None
+        return RunResult(0, None, plan=plan)
+    infer = cfg.mode in ("all", "infer")
+    do_eval = cfg.mode in ("all", "eval")
+    task_evals = [u for u in plan.evals if runs_as_task(host, u.subset)] if do_eval else []
+    runner = _make_runner(cfg, host) if infer or task_evals else None
     run = RunFolder(run_dir).create()
     dump_config(cfg, run.root / "configs" / f"config_{new_timestamp()}.json")
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
 
+    for task in plan.tasks:  # what each fingerprint stands for, so a mismatch can say why
+        if task.fingerprint:
+            FingerprintBook(run.predictions(task.model.abbr, "x").parent).add(task.fingerprint)
     todo: list[Task] = []
     files: list[TaskFile] = []
+    reuse: dict[str, ReuseReport] = {}
+    checker = _ReuseChecker(run, cfg)
     for task in plan.tasks:
-        if cfg.mode not in ("all", "infer") or _pending(run, task) == 0:
+        if not infer:
+            continue
+        report = checker.report(task)
+        reuse[task.name] = report
+        if not report.todo:
             continue
         fname = task.name.replace("/", "__")
         log = run.infer_log(task.model.abbr, task.subset.name, task.shard)
@@ -177,13 +287,15 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
         files.append(TaskFile(task.name, path, log, task.model.abbr,
                               spec["resources"]["num_gpus"], spec["resources"]["device"]))
 
+    if reused:
+        for line in _reuse_lines(plan, reuse):
+            _say(line)
     hook = host.pm.hook
     hook.on_run_started(event=RunStarted(str(run.root), tuple(m.abbr for m in plan.models),
                                          tuple(c.type for c in cfg.datasets), len(files)))
-    evaluator = _Evaluator(host, run, plan.evals, cfg.dump_eval_details)
+    evaluator = _Evaluator(host, run, plan.evals, cfg)
     pending_names = {t.name for t in todo}
     outcomes: dict[str, TaskOutcome] = {}
-    do_eval = cfg.mode in ("all", "eval")
 
     def on_done(outcome: TaskOutcome) -> None:
         outcomes[outcome.name] = outcome
@@ -198,27 +310,39 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
         evaluator.start_finished(pending_names)
     interrupted = False
     t_run = time.time()
-    if runner is not None and files:
-        for t in todo:
-            hook.on_task_started(event=TaskStarted(str(run.root), t.name, t.model.abbr, t.subset.name))
-        try:
+    eval_outcomes: list[TaskOutcome] = []
+    try:
+        if runner is not None and files:
+            for t in todo:
+                hook.on_task_started(event=TaskStarted(str(run.root), t.name, t.model.abbr, t.subset.name))
             runner.run(files, on_done)
-        except KeyboardInterrupt:
-            interrupted = True
-            _say("interrupted: finished predictions are kept; resume with: compass eval … -r "
-                 f"{run.timestamp}")
+        if runner is not None and evaluator.ready_for_runner:
+            eval_files = _eval_tasks(run, cfg, evaluator.ready_for_runner)
+            eval_outcomes = runner.run(eval_files, lambda outcome: None)
+    except KeyboardInterrupt:
+        interrupted = True
+        _say("interrupted: finished predictions are kept; resume with: compass eval … -r "
+             f"{run.timestamp}")
     eval_errors = evaluator.finish()
+    eval_errors += [f"evaluation {o.name} failed (log: {o.log}):\n{o.error or ''}" for o in eval_outcomes if not o.ok]
 
     benchmarks = list({id(b): b for b in plan.benchmarks.values()}.values())
     summary = build_summary(run, [m.abbr for m in plan.models], benchmarks, user_groups(cfg.summarizer))
-    summary_path = write_summary(summary, run)
     telemetry = _telemetry(run, todo)
+    results = [r for r in iter_results(run)
+               if (r.get("model"), r.get("dataset")) in {(u.model.abbr, u.subset.name) for u in plan.evals}]
     print(summary.text())
     if telemetry:
         write_json(run.summary_dir / f"telemetry_{run.timestamp}.json", telemetry)
         _say("\n" + format_telemetry(telemetry, t_run))
-    _say(f"summary written to {summary_path.parent}/summary_{run.timestamp}.{{csv,txt,md}}")
+    report = Report(run.root, run.timestamp, summary, tuple(results), tuple(telemetry), cfg.to_dict())
+    written, warnings = run_reporters(host, report)
+    for w in warnings:
+        _say(w)
+    if written:
+        _say(f"summary written to {_paths_line(written)}")
     failed = [o for o in outcomes.values() if not o.ok]
+    failures = [f"task {o.name} (log: {o.log}):\n{o.error or ''}" for o in failed] + eval_errors
     for o in failed:
         _say(f"\nFAILED task {o.name} (log: {o.log}):\n{o.error or ''}")
     for err in eval_errors:
@@ -228,13 +352,18 @@ def run_eval_command(cfg: RunConfig, host: PluginHost) -> int:
              f"rerun with -r {run.timestamp} to retry only what is missing")
     # A task can finish with failed samples (an API request that failed after its retries):
     # the run is then incomplete, and says so through its exit code as well.
-    incomplete = sum(_pending(run, t) for t in plan.tasks) if cfg.mode in ("all", "infer") else 0
+    if infer and do_eval:
+        incomplete = sum(r.get("failed", 0) + r.get("missing", 0) for r in results)
+    else:
+        incomplete = sum(len(checker.report(t).todo) for t in plan.tasks) if infer else 0
     if incomplete and not failed and not interrupted:
         _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong); rerun with "
              f"-r {run.timestamp} to retry only those")
     ok = not failed and not eval_errors and not interrupted and not incomplete
+    main_file = next((p for p in written if p.suffix == ".txt"), written[0] if written else None)
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
-                                           str(summary_path), tuple(o.name for o in failed)))
-    if interrupted:
-        return 130
-    return 0 if ok else 1
+                                           str(main_file) if main_file else None,
+                                           tuple(o.name for o in failed), summary,
+                                           tuple(str(p) for p in written)))
+    code = 130 if interrupted else (0 if ok else 1)
+    return RunResult(code, run.root, summary, results, failures, reuse, written, plan)

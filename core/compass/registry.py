@@ -12,13 +12,14 @@ from typing import Any, Callable
 
 from compass.errors import CompassError, PluginError, did_you_mean
 
-KINDS: tuple[str, ...] = ("models", "datasets", "postprocessors", "evaluators", "runners")
+KINDS: tuple[str, ...] = ("models", "datasets", "postprocessors", "evaluators", "runners", "reporters")
 KIND_SINGULAR = {
     "models": "model",
     "datasets": "dataset",
     "postprocessors": "postprocessor",
     "evaluators": "evaluator",
     "runners": "runner",
+    "reporters": "reporter",
 }
 
 

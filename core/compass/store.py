@@ -105,6 +105,45 @@ def read_predictions(path: Path) -> dict[int, dict]:
     return done
 
 
+def kept_aside(path: Path) -> list[Path]:
+    """Prediction files of the same subset set aside because other settings made them."""
+    return sorted(path.parent.glob(f"{path.stem}@*{path.suffix}")) if path.parent.is_dir() else []
+
+
+def reusable_records(path: Path, fp: str) -> dict[int, dict]:
+    """The latest record per index, preferring records made with fingerprint ``fp``.
+
+    Looks in the predictions file and in the files set aside beside it, so switching
+    settings back and forth with ``-r`` finds the earlier answers again.
+    """
+    records = read_predictions(path)
+    for aside in kept_aside(path):
+        for i, rec in read_predictions(aside).items():
+            if rec.get("fp") == fp and records.get(i, {}).get("fp") != fp:
+                records[i] = rec
+    return records
+
+
+def set_aside_mismatched(path: Path, fp: str) -> Path | None:
+    """Move a predictions file holding records of other settings aside; returns its new path.
+
+    Nothing is deleted: the file becomes ``<subset>@<fingerprint>.jsonl`` beside the new one.
+    """
+    if not path.exists():
+        return None
+    others = [r.get("fp") or "unknown" for r in read_predictions(path).values() if r.get("fp") != fp]
+    if not others:
+        return None
+    tag = max(set(others), key=others.count)[:12]
+    aside = path.with_name(f"{path.stem}@{tag}{path.suffix}")
+    n = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.stem}@{tag}_{n}{path.suffix}")
+        n += 1
+    os.replace(path, aside)
+    return aside
+
+
 def _ends_mid_line(path: Path) -> bool:
     """Whether the file's last byte is not a newline (reads that one byte only)."""
     if not path.exists() or path.stat().st_size == 0:

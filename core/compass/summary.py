@@ -1,25 +1,26 @@
 """The summary table: ``dataset | version | metric | mode | <model>…`` plus group rows.
 
-Written as ``summary/summary_<ts>.{csv,txt,md}`` and printed.
+Printed, and written by the reporters (``summary/summary_<ts>.{csv,txt,md}`` by default).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from compass.dataset import Benchmark, Group
 from compass.evaluate import read_result
 from compass.store import RunFolder
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
-    header: list[str]
-    rows: list[list[str]]
-    notes: list[str] = field(default_factory=list)
+    """The summary table of a run: what reporters and ``RunFinished`` observers receive."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
 
     def text(self, fmt: str = "simple") -> str:
         from tabulate import tabulate
@@ -66,8 +67,11 @@ def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]
                   extra_groups: list[Group] = ()) -> Summary:
     """Read every result file of ``run`` and lay them out, one column per model.
 
-    Group rows follow their benchmark's subsets; ``extra_groups`` (from the config's
-    summarizer) come last and may average any rows above them, groups included.
+    A row describes what was run: when models ran a subset differently (a base model in
+    ppl mode, a chat model in gen mode, or another prompt version), each variant gets its
+    own row and each model's score sits in the row of what it ran. Group rows follow their
+    benchmark's subsets; ``extra_groups`` (from the config's summarizer) come last and may
+    average any rows above them, groups included.
     """
     header = ["dataset", "version", "metric", "mode", *models]
     rows: list[list[str]] = []
@@ -90,34 +94,27 @@ def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]
             if subset.name in seen:
                 continue
             seen.add(subset.name)
-            metric, values = "-", []
+            variants: dict[tuple[str, str, str], dict[str, float]] = {}
             for model in models:
                 res = read_result(run, model, subset.name)
                 if res is None or not res["metrics"]:
-                    values.append(None)
                     continue
                 metric, value = next(iter(res["metrics"].items()))
-                values.append(value)
+                key = (res.get("version", subset.version), metric, res.get("mode", subset.mode))
+                variants.setdefault(key, {})[model] = value
                 scores[model][subset.name] = (value, res["num_samples"])
                 if res.get("failed") or res.get("missing"):
                     notes.append(f"note: {model} / {subset.name}: {res.get('failed', 0)} failed and "
                                  f"{res.get('missing', 0)} missing of {res['num_samples']} samples "
                                  f"(counted as wrong; rerun with -r to retry them)")
-            rows.append([subset.name, subset.version, metric, subset.mode, *map(_fmt, values)])
+            if not variants:
+                variants[(subset.version, "-", subset.mode)] = {}
+            for (version, metric, mode), values in variants.items():
+                rows.append([subset.name, version, metric, mode, *(_fmt(values.get(m)) for m in models)])
         for group in bench.groups:
             if group.name not in seen:
                 seen.add(group.name)
                 rows.append(group_row(group))
     for group in extra_groups:
         rows.append(group_row(group))
-    return Summary(header, rows, notes)
-
-
-def write_summary(summary: Summary, run: RunFolder) -> Path:
-    out = run.summary_dir
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"summary_{run.timestamp}"
-    stem.with_suffix(".csv").write_text(summary.csv(), encoding="utf-8")
-    stem.with_suffix(".txt").write_text(summary.text("simple") + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(summary.text("github") + "\n", encoding="utf-8")
-    return stem.with_suffix(".txt")
+    return Summary(tuple(header), tuple(map(tuple, rows)), tuple(notes))

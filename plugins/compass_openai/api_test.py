@@ -166,21 +166,11 @@ def api_test_command(name, api_base, api_model, api_key_env, request_timeout, da
 
 
 def _run_eval(name: str, flags: dict, datasets: tuple[str, ...], limit: int, work_dir: str | None) -> None:
-    """The usual ``compass eval`` with the same model options, in this process."""
-    from compass.cli.eval_cmd import build_run_config, eval_command
-    from compass.pipeline import run_eval_command
+    """The usual evaluation with the same model options, in this process (through compass.api)."""
+    from compass import api
 
-    args = ["-m", name, "--limit", str(limit), "--debug"]
-    for ds in datasets:
-        args += ["-d", ds]
-    for opt, key in (("--api-base", "api_base"), ("--api-model", "model"), ("--api-key-env", "api_key_env"),
-                     ("--request-timeout", "timeout")):
-        if flags.get(key) is not None:
-            args += [opt, str(flags[key])]
-    if work_dir:
-        args += ["-w", work_dir]
-    ctx = click.get_current_context()
-    with eval_command.make_context("eval", args, parent=ctx) as sub:
-        cfg = build_run_config(None, sub.params)
+    model = api.Component(name, {k: v for k, v in flags.items() if v is not None})
+    cfg = api.RunConfig(models=[model], datasets=[api.Component(d) for d in datasets],
+                        runner=api.Component("debug"), limit=limit, work_dir=work_dir or "outputs/default")
     click.echo(f"\nevaluating {name} on {', '.join(datasets)} ({limit} samples each):", err=True)
-    ctx.exit(run_eval_command(cfg, _host()))
+    click.get_current_context().exit(api.evaluate(cfg, _host()).exit_code)

@@ -1,0 +1,1 @@
+"""The first-party reporters: the summary table as csv, txt and md."""
