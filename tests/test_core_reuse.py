@@ -145,3 +145,14 @@ def test_explicit_max_out_len_beats_the_dataset_default(compass, tmp_path):
     res = compass("eval", str(cfg), "--limit", "2", "-w", "none")
     assert res.code == 0, res.err
     assert any(len(p["prediction"]) > 3 * 8 for p in predictions("none"))
+
+
+def test_settings_that_change_only_speed_do_not_void_reuse(compass, tmp_path):
+    _write_mcq(tmp_path / "q.jsonl")
+    cfg = _config(tmp_path, "gen")
+    assert compass("eval", str(cfg)).code == 0
+    faster = tmp_path / "faster.toml"
+    faster.write_text(cfg.read_text().replace('default = "A"', 'default = "A"\nbatch_size = 1'))
+    res = compass("eval", str(faster), "-r")
+    assert res.code == 0, res.err
+    assert "reuse echo / custom: 3 reused, 0 to infer" in res.err

@@ -21,7 +21,7 @@ from compass.types import (Completion, GenerateRequest, LoglikelihoodRequest, Mo
 
 
 def mock_traits(chat: bool = True, **_: object) -> ModelTraits:
-    return ModelTraits(is_chat=bool(chat))
+    return ModelTraits(is_chat=bool(chat), operational=frozenset({"batch_size", "delay"}))
 
 
 class MockModel:

@@ -144,7 +144,12 @@ def openai_traits(**kwargs) -> ModelTraits:
     """Planning-time check: options valid, key present; chat or not, which modes."""
     settings = ApiSettings.from_kwargs(**_known(kwargs))
     settings.read_key()
-    return ModelTraits(is_chat=settings.chat, modes=settings.modes)
+    return ModelTraits(is_chat=settings.chat, modes=settings.modes, operational=OPERATIONAL)
+
+
+#: options that change how requests are sent, not what is answered (left out of fingerprints)
+OPERATIONAL = frozenset({"api_key_env", "max_concurrency", "max_rps", "timeout", "max_retries", "backoff_base",
+                         "backoff_max", "adaptive", "batch_size", "http_backend"})
 
 
 def _known(kwargs: dict) -> dict:
