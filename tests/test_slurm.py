@@ -65,6 +65,47 @@ def test_gres_follows_the_device_kind(tmp_path):
     assert not [a for a in srun_argv(opts, _task(tmp_path, num_gpus=1, device="cpu"), "n") if a.startswith("--gres")]
 
 
+def _planned_task_files(tmp_path, model: dict) -> list[TaskFile]:
+    """Plan ``model`` × toy in-process, write the task files, and make the runner's view of
+    them exactly as the pipeline does (resources come from the task file)."""
+    from conftest import TESTS
+
+    from compass.config import Component, RunConfig
+    from compass.plan import make_plan
+    from compass.plugins import make_plugin_host
+
+    sys.path.insert(0, str(TESTS))
+    try:
+        from toy import toy_plugin
+    finally:
+        sys.path.remove(str(TESTS))
+    cfg = RunConfig(models=[Component(model.pop("type"), model)], datasets=[Component("toy")])
+    plan = make_plan(cfg, make_plugin_host([toy_plugin]))
+    files = []
+    for task in plan.tasks:
+        spec = task.spec(tmp_path, cfg)
+        path = tmp_path / "tasks" / (task.name.replace("/", "__") + ".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(spec))
+        resources = json.loads(path.read_text())["resources"]
+        files.append(TaskFile(task.name, path, tmp_path / "x.out", task.model.abbr,
+                              resources["num_gpus"], resources["device"]))
+    return files
+
+
+def test_npu_model_asks_slurm_for_npus(tmp_path):
+    """An npu backend is an npu model without a ``device=``: its jobs ask for the npu GRES."""
+    opts = SlurmOptions(gres_name="a100", npu_gres_name="ascend910")
+    [npu] = _planned_task_files(tmp_path / "npu", {"type": "arith-npu", "env_log": "x", "num_gpus": 2})
+    assert "--gres=ascend910:2" in srun_argv(opts, npu, "n")
+    assert "--gres=ascend910:2" in sbatch_argv(opts, npu, "n", "/x/job.sh")
+    [gpu] = _planned_task_files(tmp_path / "gpu", {"type": "arith-devices", "env_log": "x", "num_gpus": 1})
+    assert "--gres=a100:1" in srun_argv(opts, gpu, "n")
+    [cpu] = _planned_task_files(tmp_path / "cpu", {"type": "arith-npu", "env_log": "x", "num_gpus": 2,
+                                                    "device": "cpu"})
+    assert not [a for a in srun_argv(opts, cpu, "n") if a.startswith("--gres")]
+
+
 def test_user_export_setting_is_not_doubled(tmp_path):
     opts = SlurmOptions(extra_args=normalize_extra_args(["--export=ALL,HF_HOME=/data/hf"]))
     argv = sbatch_argv(opts, _task(tmp_path), "n", "/x/job.sh")
@@ -399,3 +440,41 @@ def test_time_limit_kill_is_reported_as_timeout(slurm, tmp_path):
         assert procs[mode].returncode == 1, err
         assert "TIMEOUT: killed by its Slurm time limit" in err, (mode, err)
         assert "FAILED task arith/toy-gen" in err
+
+
+@pytest.mark.slurm
+@pytest.mark.parametrize("mode", MODES)
+def test_unbuildable_model_fails_once_without_retries(slurm, tmp_path, mode):
+    """A model whose factory raises a CompassError is tried by one job, never retried; its
+    other tasks are not submitted and fail with the same one line; the other model goes on."""
+    attempts = tmp_path / "attempts.txt"
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[[models]]\ntype = "arith"\n\n'
+                   f'[[models]]\ntype = "unbuildable"\nabbr = "bad"\nattempts_file = "{attempts}"\n\n'
+                   '[[datasets]]\ntype = "toy"\n\n[[datasets]]\ntype = "toy_pair"\n\n'
+                   f'[runner]\ntype = "slurm"\nmode = "{mode}"\nretry = 2\n')
+    res = run_compass(["eval", str(cfg)], tmp_path, timeout=300)
+    assert res.code == 1, res.err
+    assert len(attempts.read_text().splitlines()) == 1
+    assert "retrying" not in res.err and "Traceback" not in res.err
+    reason = "model 'bad' could not be built: toy/unbuildable: the tokenizer has no chat template"
+    for name in ("bad/toy-gen", "bad/toy-first", "bad/toy-second"):
+        assert f"FAILED task {name} (log: " in res.err
+    assert res.err.count(reason) >= 3
+    run = only_run_dir(tmp_path)
+    assert (run / "results" / "arith" / "toy-second.json").exists()
+    logs = [p.read_text() for p in (run / "logs" / "infer" / "bad").glob("*.out")]
+    assert sum("Traceback" in text for text in logs) == 1
+
+
+@pytest.mark.slurm
+def test_npu_gres_is_what_slurm_is_asked_for(slurm, tmp_path):
+    """This cluster has no npu GRES: the job request itself names it, and Slurm refuses it."""
+    cfg = tmp_path / "npu.toml"
+    cfg.write_text(f'[[models]]\ntype = "arith-npu"\nnum_gpus = 1\nenv_log = "{tmp_path / "env"}"\n\n'
+                   '[[datasets]]\ntype = "toy"\n\n[runner]\ntype = "slurm"\nretry = 0\n')
+    res = run_compass(["eval", str(cfg)], tmp_path)
+    assert res.code == 1, res.err
+    log = (only_run_dir(tmp_path) / "logs" / "infer" / "arith-npu" / "toy-gen.out").read_text()
+    assert "gres" in log.lower(), log
+    assert not (tmp_path / "env").exists()  # no job ran

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from compass.config import Component, RunConfig
 from compass.dataset import Benchmark, Rows, Subset
+from compass.devices import task_resources
 from compass.errors import CompassError
 from compass.plugins import PluginHost
 from compass.registry import Registration
@@ -144,8 +145,7 @@ class Task:
             "shard": self.shard,
             "limit": cfg.limit,
             "data_dir": str(data_dir_of(cfg).resolve()),
-            "resources": {"num_gpus": int(self.model.kwargs.get("num_gpus") or 0),
-                          "device": str(self.model.kwargs.get("device") or "")},
+            "resources": task_resources(self.model.kwargs, self.model.traits.device).as_json(),
         }
 
 

@@ -6,6 +6,10 @@ Every runner starts tasks this way (or, for the local runner's long-lived worker
 ``--serve`` reads one task path per line on stdin and answers one JSON line per task on
 the original stdout; while a task runs, its stdout/stderr go to the task's log file.
 Exit code: 0 when every task succeeded, 1 otherwise.
+
+A model whose factory raises is tried once: the traceback goes to that task's log, and
+every task of the model ends with the same one line (``FAILED: model '…' could not be
+built: …``), also in later processes of the run (see :class:`ModelCache`).
 """
 
 from __future__ import annotations
@@ -18,29 +22,62 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
+from compass.errors import CompassError
 from compass.plugins import PluginHost, make_plugin_host
+from compass.runners import (ModelBuildFailed, build_failure_reason, clear_model_error, read_model_error,
+                             write_model_error)
 
 
 class ModelCache:
-    """Keeps the most recently used model loaded; a different model replaces it."""
+    """Keeps the most recently used model loaded; a different model replaces it.
+
+    A model whose factory raised is not tried again: in this process the failure is
+    remembered, and across processes (other workers, Slurm jobs) the failing task leaves
+    ``<run>/tasks/<model>.model-error`` (:func:`compass.runners.write_model_error`), which
+    later tasks of the model read before loading anything. Both end the task with
+    :class:`~compass.runners.ModelBuildFailed` and the same one-line reason.
+    """
 
     def __init__(self, host: PluginHost):
         self.host = host
         self._key: str | None = None
         self._model: Any = None
+        self._failed: dict[str, str] = {}  # spec key -> one-line reason
         self.last_load_seconds = 0.0
 
-    def get(self, spec: dict) -> tuple[Any, float]:
-        """The model for ``spec`` and the seconds spent loading it now (0 when cached)."""
+    def get(self, spec: dict, task_path: Path | None = None, task_name: str | None = None) -> tuple[Any, float]:
+        """The model for ``spec`` and the seconds spent loading it now (0 when cached).
+
+        With ``task_path`` (the task file) and ``task_name``, a failure to build is shared
+        with the run's other tasks through a marker file beside the task file; a retry of
+        the very task that failed tries again.
+        """
         from compass.infer import build_model
 
         key = json.dumps(spec, sort_keys=True, default=str)
         if key == self._key:
             return self._model, 0.0
+        if key in self._failed:
+            raise ModelBuildFailed(self._failed[key])
+        abbr = str(spec.get("abbr") or spec.get("type"))
+        known = read_model_error(task_path, abbr) if task_path is not None else None
+        if known and known.get("task") != task_name:
+            self._failed[key] = known["reason"]
+            raise ModelBuildFailed(known["reason"])
         self.close()
         t0 = time.perf_counter()
-        self._model = build_model(self.host, spec)
-        self._key = key
+        try:
+            model = build_model(self.host, spec)
+        except Exception as exc:
+            reason = build_failure_reason(abbr, exc)
+            self._failed[key] = reason
+            if task_path is not None:
+                write_model_error(task_path, abbr, task_name or "", reason,
+                                  retry=not isinstance(exc, CompassError))
+            raise ModelBuildFailed(reason, traceback.format_exc()) from exc
+        if known:  # this very task failed to build it before, and now it worked (a retry)
+            clear_model_error(task_path, abbr)
+        self._model, self._key = model, key
         return self._model, time.perf_counter() - t0
 
     def close(self) -> None:
@@ -53,16 +90,27 @@ class ModelCache:
 
 def execute(host: PluginHost, path: Path, cache: ModelCache,
             progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run one task file; writes ``<task>.stats.json`` beside it and returns the stats."""
+    """Run one task file; writes ``<task>.stats.json`` beside it and returns the stats.
+
+    Raises :class:`~compass.runners.ModelBuildFailed` when the task's model cannot be built.
+    """
     from compass.infer import run_infer
     from compass.store import write_json
 
     task = json.loads(Path(path).read_text(encoding="utf-8"))
-    model, load_seconds = cache.get(task["model"])
+    model, load_seconds = cache.get(task["model"], Path(path), task.get("name"))
     stats = run_infer(host, task, model, progress=progress)
     stats["model_load_seconds"] = round(load_seconds, 3)
     write_json(Path(path).with_suffix(".stats.json"), stats)
     return stats
+
+
+def report_build_failure(exc: ModelBuildFailed) -> None:
+    """What a task whose model cannot be built writes to its log (stdout/stderr are the log
+    while a task runs): the traceback, if this task made the attempt, then the one line."""
+    if exc.details:
+        print(exc.details.rstrip("\n"), file=sys.stderr)
+    print(f"FAILED: {exc.reason}", file=sys.stderr, flush=True)
 
 
 class _Redirect:
@@ -102,15 +150,19 @@ def serve(host: PluginHost) -> int:
             continue
         task = json.loads(path.read_text(encoding="utf-8"))
         log = Path(task["log"])
-        ok, error, stats = True, None, {}
+        ok, error, stats, model_error = True, None, {}, False
         with _Redirect(log):
             print(f"== task {task['name']} (pid {os.getpid()})", flush=True)
             try:
                 stats = execute(host, path, cache)
+            except ModelBuildFailed as exc:  # one line for the runner, the traceback in the log
+                ok, error, model_error = False, exc.reason, True
+                report_build_failure(exc)
             except BaseException as exc:  # reported to the runner, the worker lives on
                 ok, error = False, f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
-        reply.write(json.dumps({"task": str(path), "ok": ok, "error": error, "stats": stats}) + "\n")
+        reply.write(json.dumps({"task": str(path), "ok": ok, "error": error, "stats": stats,
+                                "model_error": model_error}) + "\n")
     cache.close()
     return 0
 
@@ -130,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     for arg in argv:
         try:
             execute(host, Path(arg), cache)
+        except ModelBuildFailed as exc:
+            report_build_failure(exc)
+            status = 1
         except Exception:
             traceback.print_exc()
             status = 1

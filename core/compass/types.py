@@ -94,10 +94,17 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class ModelTraits:
-    """What the planner must know about a model before it is loaded."""
+    """What the planner must know about a model before it is loaded.
+
+    ``device`` is the device kind the model runs on when its settings name none
+    (``cuda``, ``npu``, ``mps``, ``cpu``; ``""``: decided by the settings alone, see
+    :func:`compass.devices.task_resources`). A backend for one kind of accelerator sets it
+    here, so its tasks are scheduled on that kind even when the user gives no ``device``.
+    """
 
     is_chat: bool
     modes: frozenset[str] = frozenset(MODES)
+    device: str = ""
 
 
 @runtime_checkable

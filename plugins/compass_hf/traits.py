@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from compass.devices import device_kind
 from compass.errors import CompassError
 from compass.types import ModelTraits
 
@@ -51,7 +52,8 @@ def check_options(opts: HFOptions) -> None:
 
 
 def hf_traits(**kwargs) -> ModelTraits:
-    """``ModelTraits`` of an ``hf`` model: chat or base, and every mode (gen, ppl, clp)."""
+    """``ModelTraits`` of an ``hf`` model: chat or base, every mode (gen, ppl, clp), and the
+    device kind its ``device`` names (empty for ``auto``)."""
     opts = HFOptions.from_kwargs(**kwargs)
     check_options(opts)
-    return ModelTraits(is_chat=opts.is_chat, modes=MODES)
+    return ModelTraits(is_chat=opts.is_chat, modes=MODES, device=device_kind(opts.device))

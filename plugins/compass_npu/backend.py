@@ -17,7 +17,8 @@ from compass_hf.traits import hf_traits
 
 
 def npu_traits(**kwargs) -> ModelTraits:
-    """Like ``hf``'s traits, with ``device`` defaulting to ``npu``."""
+    """Like ``hf``'s traits, with ``device`` defaulting to ``npu``: its tasks are npu tasks
+    (``ModelTraits.device``), so runners hand out NPUs, not GPUs, without a ``device=``."""
     device = str(kwargs.get("device") or NPUCausalLM.default_device)
     if device.startswith("npu"):
         check_torch_npu("model 'npu'")

@@ -18,7 +18,8 @@ import time
 from typing import Callable
 
 from compass.errors import CompassError
-from compass.runners import TaskFile, TaskOutcome, log_tail, visible_devices_env
+from compass.devices import share_out
+from compass.runners import TaskFile, TaskOutcome, log_tail
 
 
 class _Progress:
@@ -54,7 +55,9 @@ class LocalRunner:
 
     :param max_num_workers: number of worker processes.
     :param num_devices: accelerators to share out when tasks ask for ``num_gpus``
-        (default: all visible; worker ``k`` gets devices ``k*g … k*g+g-1``).
+        (default: all the parent may use; worker ``k`` gets the ``k``-th group of ``g`` of
+        them, taken from the parent's ``CUDA_VISIBLE_DEVICES`` / ``ASCEND_RT_VISIBLE_DEVICES``
+        when set, by the task's device kind).
     :param threads: CPU threads per worker (default: cores ÷ workers).
     """
 
@@ -75,14 +78,15 @@ class LocalRunner:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, str(threads))
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
-        gpus = max((t.num_gpus for t in tasks), default=0)
-        if gpus:
-            device = next((t.device for t in tasks if t.num_gpus), "")
-            total = self.num_devices or _count_devices(device)
-            if total and (k + 1) * gpus > total:
-                raise CompassError(f"{workers} workers × {gpus} devices need {workers * gpus} "
-                                   f"devices but {total} are visible; lower --max-num-workers")
-            env.update(visible_devices_env(device, list(range(k * gpus, (k + 1) * gpus))))
+        # Each device kind the tasks ask for is shared out of the parent's own visible devices:
+        # with CUDA_VISIBLE_DEVICES=4,5,6,7 and 2 per task, worker 0 gets 4,5 and worker 1 6,7.
+        kinds: dict[str, int] = {}
+        for t in tasks:
+            if t.num_gpus > 0:
+                kind = t.device or "cuda"
+                kinds[kind] = max(kinds.get(kind, 0), t.num_gpus)
+        for kind, per_worker in kinds.items():
+            env.update(share_out(kind, per_worker, k, workers, total=self.num_devices))
         return env
 
     def _start(self, env: dict[str, str], errlog) -> subprocess.Popen:
@@ -106,12 +110,21 @@ class LocalRunner:
         progress = _Progress(len(tasks))
         envs = [self._worker_env(k, tasks) for k in range(min(self.max_num_workers, len(tasks)))]
 
+        untried: set[str] = set()  # models handed to a worker that has not answered yet
+
         def take(model: str | None) -> TaskFile | None:
             with lock:
-                for i, t in enumerate(queue):
-                    if t.model == model:
-                        return queue.pop(i)
-                return queue.pop(0) if queue else None
+                picked = next((i for i, t in enumerate(queue) if t.model == model), None)
+                if picked is None:
+                    # A new model for this worker: rather one that no other worker is building
+                    # right now, so a model that cannot be built is tried once, not by each.
+                    picked = next((i for i, t in enumerate(queue) if t.model not in untried), 0)
+                if not queue:
+                    return None
+                task = queue.pop(picked)
+                if task.model != model:
+                    untried.add(task.model)
+                return task
 
         def worker(k: int) -> None:
             proc: subprocess.Popen | None = None
@@ -129,6 +142,8 @@ class LocalRunner:
                 except (BrokenPipeError, OSError):
                     line = ""
                 seconds = time.perf_counter() - t0
+                with lock:
+                    untried.discard(task.model)
                 if line:
                     reply = json.loads(line)
                     outcome = TaskOutcome(task.name, reply["ok"], seconds, task.log,
@@ -139,7 +154,8 @@ class LocalRunner:
                     outcome = TaskOutcome(task.name, False, seconds, task.log,
                                           f"worker process died (exit code {code})")
                     proc, model = None, None
-                if not outcome.ok:
+                # A model that could not be built is reported in one line (traceback in the log).
+                if not outcome.ok and not (line and reply.get("model_error")):
                     tail = log_tail(task.log)
                     outcome.error = f"{outcome.error}\n{tail}" if tail else outcome.error
                 with lock:
@@ -165,12 +181,3 @@ class LocalRunner:
                         proc.kill()
             raise
         return outcomes
-
-
-def _count_devices(device: str) -> int:
-    """Visible accelerators of a kind, from the environment (no torch import)."""
-    var = "ASCEND_RT_VISIBLE_DEVICES" if device == "npu" else "CUDA_VISIBLE_DEVICES"
-    value = os.environ.get(var)
-    if value:
-        return len([v for v in value.split(",") if v.strip()])
-    return 0

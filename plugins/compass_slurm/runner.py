@@ -1,9 +1,12 @@
 """The ``slurm`` runner: each inference task as a Slurm job, from a bounded pool.
 
 At most ``max_num_workers`` jobs are in flight; a task whose job fails is submitted again
-(``retry`` times) and then reported with its log and the tail of its error. Ctrl-C cancels
-every job the run submitted (``scancel``) before the interrupt propagates; predictions
-already written stay, so ``compass eval … -r`` resumes — with any runner.
+(``retry`` times) and then reported with its log and the tail of its error. A task whose
+model cannot be built leaves a marker in the run's ``tasks/`` folder (see
+:class:`compass.task.ModelCache`): the model's other tasks then end with the same one line,
+without being submitted or retried. Ctrl-C cancels every job the run submitted
+(``scancel``) before the interrupt propagates; predictions already written stay, so
+``compass eval … -r`` resumes — with any runner.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from time import monotonic, sleep
 from typing import Callable
 
 from compass.errors import CompassError
-from compass.runners import TaskFile, TaskOutcome, log_tail
+from compass.runners import TaskFile, TaskOutcome, log_tail, read_model_error
 
 from compass_slurm import cluster
 from compass_slurm.commands import SlurmOptions, normalize_extra_args
-from compass_slurm.launchers import Attempt, Result, make_launcher
+from compass_slurm.launchers import Attempt, Result, _append, make_launcher
 
 MODES = ("srun", "sbatch")
 DEFAULT_POLL = {"srun": 0.05, "sbatch": 0.5}  # srun: a local wait; sbatch: one squeue call
@@ -77,23 +80,41 @@ class SlurmRunner:
         outcomes: list[TaskOutcome] = []
         _say(f"{len(tasks)} task(s) as Slurm jobs 'compass-{token}:…' ({self.mode} mode, "
              f"at most {self.max_num_workers} at a time)")
+
+        def finish(outcome: TaskOutcome, attempt: Attempt | None, result: Result | None) -> None:
+            outcomes.append(outcome)
+            self._report(outcome, attempt, result, len(outcomes), len(tasks))
+            on_done(outcome)
+
         try:
             while queue or active:
-                while queue and len(active) < self.max_num_workers:
-                    task = queue.popleft()
+                for task in self._startable(queue, active, len(active)):
+                    broken = _broken_model(task)
+                    if broken is not None:  # another task of this model could not build it
+                        _append(task.log, f"== task {task.name}: not submitted\nFAILED: {broken}")
+                        finish(TaskOutcome(task.name, False, 0.0, task.log, broken), None, None)
+                        continue
                     first_start[task.name] = monotonic()
                     active.append(launcher.start(task, 1))
                 for attempt, result in launcher.poll(active):
                     active.remove(attempt)
+                    marker = read_model_error(attempt.task.path, attempt.task.model) if not result.ok else None
+                    if marker is not None:  # the model could not be built: one line, and no retry
+                        # unless this very task made the attempt and it may help (not a CompassError)
+                        retry = marker.get("task") == attempt.task.name and marker.get("retry", True)
+                        result = Result(False, marker["reason"], result.job_id, "MODEL_ERROR")
+                        if not retry or attempt.number > self.retry:
+                            finish(TaskOutcome(attempt.task.name, False,
+                                               monotonic() - first_start[attempt.task.name],
+                                               attempt.task.log, marker["reason"]), attempt, result)
+                            continue
                     if not result.ok and attempt.number <= self.retry:
                         _say(f"{attempt.task.name}: {result.why}; retrying "
                              f"({attempt.number + 1}/{self.retry + 1}, log: {attempt.task.log})")
                         active.append(launcher.start(attempt.task, attempt.number + 1))
                         continue
-                    outcome = self._outcome(attempt, result, monotonic() - first_start[attempt.task.name])
-                    outcomes.append(outcome)
-                    self._report(outcome, attempt, result, len(outcomes), len(tasks))
-                    on_done(outcome)
+                    finish(self._outcome(attempt, result, monotonic() - first_start[attempt.task.name]),
+                           attempt, result)
                 if active:
                     sleep(self.poll_interval)
         except BaseException:  # Ctrl-C above all: no job of this run may outlive it
@@ -105,6 +126,21 @@ class SlurmRunner:
                     _say(f"jobs still in the queue after scancel: {', '.join(left)}")
             raise
         return outcomes
+
+    def _startable(self, queue: deque, active: list[Attempt], running: int) -> list[TaskFile]:
+        """Tasks to start now, taken out of ``queue``: up to the free slots, passing over a
+        task whose model is being built, after a failure, by a retry of another task (it
+        waits to learn whether that model can be built at all)."""
+        retrying = {a.task.model for a in active if read_model_error(a.task.path, a.task.model)}
+        picked: list[TaskFile] = []
+        for task in list(queue):
+            if running + len(picked) >= self.max_num_workers:
+                break
+            if task.model in retrying:
+                continue
+            queue.remove(task)
+            picked.append(task)
+        return picked
 
     @staticmethod
     def _outcome(attempt: Attempt, result: Result, seconds: float) -> TaskOutcome:
@@ -119,10 +155,19 @@ class SlurmRunner:
         return TaskOutcome(task.name, False, seconds, task.log, f"{error}\n{tail}" if tail else error)
 
     @staticmethod
-    def _report(outcome: TaskOutcome, attempt: Attempt, result: Result, done: int, total: int) -> None:
-        job = f", job {result.job_id}" if result.job_id else ""
+    def _report(outcome: TaskOutcome, attempt: Attempt | None, result: Result | None, done: int,
+                total: int) -> None:
+        job = f", job {result.job_id}" if result is not None and result.job_id else ""
         head = f"{done}/{total} tasks  {outcome.name}"
         if outcome.ok:
             _say(f"{head} ok ({outcome.seconds:.1f}s{job})")
+        elif attempt is None:
+            _say(f"{head} FAILED, not submitted: {outcome.error}")
         else:
             _say(f"{head} FAILED after {attempt.number} attempt(s) ({outcome.seconds:.1f}s): {result.why}")
+
+
+def _broken_model(task: TaskFile) -> str | None:
+    """The one-line reason when another task of this run could not build the task's model."""
+    marker = read_model_error(task.path, task.model)
+    return marker["reason"] if marker and marker.get("task") != task.name else None

@@ -131,6 +131,52 @@ def arithmetic_traits(**kwargs) -> ModelTraits:
     return ModelTraits(is_chat=False, modes=frozenset({"gen", "ppl"}))
 
 
+class DeviceArithmeticModel(ArithmeticModel):
+    """``arith`` that appends, per construction, the accelerators its process may use
+    (``{"pid", "CUDA_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES"}``, one JSON line) to
+    ``env_log``: what a runner handed this worker."""
+
+    def __init__(self, env_log: str, num_gpus: int = 0, device: str | None = None, **kwargs):
+        line = {"pid": os.getpid(), **{k: os.environ.get(k) for k in
+                                       ("CUDA_VISIBLE_DEVICES", "ASCEND_RT_VISIBLE_DEVICES")}}
+        with open(env_log, "a") as fh:
+            fh.write(json.dumps(line) + "\n")
+        super().__init__(num_gpus=num_gpus, **kwargs)
+
+
+def npu_arithmetic_traits(**kwargs) -> ModelTraits:
+    """A backend made for NPUs: its tasks are npu tasks unless the settings name a device."""
+    return ModelTraits(is_chat=False, modes=frozenset({"gen", "ppl"}), device="npu")
+
+
+class UnbuildableModel:
+    """A model whose factory always raises, as a chat model without a chat template does.
+
+    Each attempt appends a line to ``attempts_file``; ``plain=True`` raises a RuntimeError
+    instead of a CompassError.
+    """
+
+    def __init__(self, attempts_file: str, plain: bool = False):
+        with open(attempts_file, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        if plain:
+            raise RuntimeError("weights are corrupt (scripted)")
+        from compass.errors import CompassError
+
+        raise CompassError("toy/unbuildable: the tokenizer has no chat template; use --hf-type base, "
+                           "or give the model a meta_template")
+
+
+@hookimpl
+def on_run_finished(event):
+    """With ``TOY_EVENTS_FILE`` set, record that the run finished (and how) there."""
+    path = os.environ.get("TOY_EVENTS_FILE")
+    if path:
+        with open(path, "a") as fh:
+            fh.write(json.dumps({"event": "run_finished", "ok": event.ok,
+                                 "failed_tasks": list(event.failed_tasks)}) + "\n")
+
+
 @hookimpl
 def register_datasets(register):
     register("toy", toy_benchmark, "Ten arithmetic questions (tests).")
@@ -144,4 +190,10 @@ def register_models(register):
     register("arith", ArithmeticModel, "Right on even questions, wrong on odd (tests).",
              traits=arithmetic_traits)
     register("arith-stream", StreamingArithmeticModel, "arith, answering through generate_stream (tests).",
+             traits=arithmetic_traits)
+    register("arith-devices", DeviceArithmeticModel, "arith, logging the devices it was given (tests).",
+             traits=arithmetic_traits)
+    register("arith-npu", DeviceArithmeticModel, "arith-devices for NPUs: device kind npu by default (tests).",
+             traits=npu_arithmetic_traits)
+    register("unbuildable", UnbuildableModel, "A model whose factory always raises (tests).",
              traits=arithmetic_traits)
