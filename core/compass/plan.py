@@ -17,6 +17,7 @@ from compass.config import Component, RunConfig
 from compass.dataset import Benchmark, Rows, Subset
 from compass.devices import task_resources
 from compass.errors import CompassError
+from compass.fingerprint import Fingerprint, model_settings, task_fingerprint
 from compass.plugins import PluginHost
 from compass.registry import Registration
 from compass.sizes import SizeCache
@@ -62,13 +63,40 @@ def accepts(factory: Callable[..., Any], name: str) -> bool:
 
 @dataclass
 class ResolvedModel:
+    """A model of the run: registry defaults merged under the user's settings.
+
+    ``explicit`` names the settings the user gave (a flag or the config file); they win
+    over a dataset's defaults (e.g. ``--max-out-len`` over a multiple-choice dataset's 100).
+    """
+
     abbr: str
     reg: Registration
     kwargs: dict
     traits: ModelTraits
+    explicit: frozenset[str] = frozenset()
 
     def task_spec(self) -> dict:
         return {"abbr": self.abbr, "type": self.reg.name, "kwargs": self.kwargs}
+
+    def settings(self) -> dict:
+        """What changes this model's answers (for fingerprints)."""
+        return model_settings(self.reg.name, self.kwargs, self.traits.operational)
+
+
+def generation_settings(model: ResolvedModel, subset: Subset) -> dict:
+    """The output length and stop words a gen subset is asked with.
+
+    Precedence: the user's explicit setting (flag or config file) > the dataset's own
+    default > the model's preset default > 512.
+    """
+    if subset.mode != "gen":
+        return {}
+    if "max_out_len" in model.explicit and model.kwargs.get("max_out_len"):
+        length = model.kwargs["max_out_len"]
+    else:
+        length = subset.max_out_len or model.kwargs.get("max_out_len") or 512
+    stop = tuple(dict.fromkeys((*subset.stop, *(model.kwargs.get("stop_words") or ()))))
+    return {"max_out_len": int(length), "stop": list(stop)}
 
 
 def _default_abbr(comp: Component, kwargs: dict) -> str:
@@ -90,7 +118,8 @@ def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
     check_kwargs(factory, kwargs, f"model '{comp.type}'")
     traits_fn = reg.load_traits()
     traits = traits_fn(**kwargs) if traits_fn else ModelTraits(is_chat=False)
-    return ResolvedModel(_default_abbr(comp, kwargs), reg, kwargs, traits)
+    task_resources(kwargs, traits.device)  # an unknown device or a bad num_gpus fails here
+    return ResolvedModel(_default_abbr(comp, kwargs), reg, kwargs, traits, frozenset(comp.kwargs))
 
 
 def build_benchmark(host: PluginHost, type_: str, kwargs: dict, chat: bool) -> Benchmark:
@@ -127,6 +156,8 @@ class Task:
     start: int
     end: int
     shard: int | None
+    generation: dict = field(default_factory=dict)
+    fingerprint: Fingerprint | None = None
 
     @property
     def num_samples(self) -> int:
@@ -143,6 +174,8 @@ class Task:
             "start": self.start,
             "end": self.end,
             "shard": self.shard,
+            "generation": self.generation,
+            "fingerprint": self.fingerprint.hash if self.fingerprint else "",
             "limit": cfg.limit,
             "data_dir": str(data_dir_of(cfg).resolve()),
             "resources": task_resources(self.model.kwargs, self.model.traits.device).as_json(),
@@ -158,6 +191,31 @@ class EvalUnit:
     benchmark: str
     num_samples: int
     shards: list[int | None] = field(default_factory=list)
+    dataset_kwargs: dict = field(default_factory=dict)
+    generation: dict = field(default_factory=dict)
+    fingerprint: Fingerprint | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.model.abbr}/{self.subset.name}"
+
+    def spec(self, run_dir: Path, cfg: RunConfig) -> dict:
+        """The JSON form of an evaluation (``python -m compass.task`` runs it too)."""
+        return {
+            "kind": "eval",
+            "name": f"eval:{self.name}",
+            "run_dir": str(run_dir),
+            "model": self.model.task_spec(),
+            "dataset": {"type": self.benchmark, "kwargs": self.dataset_kwargs, "chat": self.model.traits.is_chat},
+            "subset": self.subset.name,
+            "num_samples": self.num_samples,
+            "shards": self.shards,
+            "generation": self.generation,
+            "fingerprint": self.fingerprint.hash if self.fingerprint else "",
+            "limit": cfg.limit,
+            "data_dir": str(data_dir_of(cfg).resolve()),
+            "dump_details": cfg.dump_eval_details,
+        }
 
 
 @dataclass
@@ -208,16 +266,19 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                     full = sizes.count(subset, data_dir, lambda: len(subset.load(data_dir).test))
                     counts[key] = full if cfg.limit is None else min(full, max(0, cfg.limit))
                 n = counts[key]
-                unit = EvalUnit(model, subset, comp.type, n)
+                generation = generation_settings(model, subset)
+                fp = task_fingerprint(model.settings(), model.traits.is_chat, subset, generation)
+                unit = EvalUnit(model, subset, comp.type, n, dataset_kwargs=comp.kwargs,
+                                generation=generation, fingerprint=fp)
                 if size and n > size:
                     for shard, start in enumerate(range(0, n, size)):
                         tasks.append(Task(f"{model.abbr}/{subset.name}_{shard}", model, comp.type,
                                           comp.kwargs, subset, model.traits.is_chat, start,
-                                          min(n, start + size), shard))
+                                          min(n, start + size), shard, generation, fp))
                         unit.shards.append(shard)
                 else:
                     tasks.append(Task(f"{model.abbr}/{subset.name}", model, comp.type, comp.kwargs,
-                                      subset, model.traits.is_chat, 0, n, None))
+                                      subset, model.traits.is_chat, 0, n, None, generation, fp))
                     unit.shards.append(None)
                 evals.append(unit)
     names = [u.subset.name for u in evals]

@@ -98,6 +98,14 @@ def execute(host: PluginHost, path: Path, cache: ModelCache,
     from compass.store import write_json
 
     task = json.loads(Path(path).read_text(encoding="utf-8"))
+    if task.get("kind") == "eval":  # an evaluation that calls models (compass.evaluate)
+        from compass.evaluate import run_eval
+
+        t0 = time.perf_counter()
+        result = run_eval(host, task, models=cache)
+        stats = {"task": task["name"], "samples": result["num_samples"], "seconds": round(time.perf_counter() - t0, 3)}
+        write_json(Path(path).with_suffix(".stats.json"), stats)
+        return stats
     model, load_seconds = cache.get(task["model"], Path(path), task.get("name"))
     stats = run_infer(host, task, model, progress=progress)
     stats["model_load_seconds"] = round(load_seconds, 3)

@@ -105,6 +105,9 @@ class ModelTraits:
     is_chat: bool
     modes: frozenset[str] = frozenset(MODES)
     device: str = ""
+    #: keyword arguments that change how fast answers come, not what they are (batch size,
+    #: concurrency, timeouts): left out of the fingerprint that decides what ``-r`` reuses.
+    operational: frozenset[str] = frozenset()
 
 
 @runtime_checkable

@@ -19,6 +19,9 @@ from compass_hf.options import HFOptions, flag
 from compass_hf.paths import check_local, resolve_location
 
 MODES = frozenset({"gen", "ppl", "clp"})
+#: options that change speed or placement, not answers (results do not depend on the batch
+#: size): left out of the fingerprint that decides what ``-r`` reuses
+OPERATIONAL = frozenset({"batch_size", "num_gpus"})
 
 
 def has_chat_template(folder: Path) -> bool | None:
@@ -56,4 +59,5 @@ def hf_traits(**kwargs) -> ModelTraits:
     device kind its ``device`` names (empty for ``auto``)."""
     opts = HFOptions.from_kwargs(**kwargs)
     check_options(opts)
-    return ModelTraits(is_chat=opts.is_chat, modes=MODES, device=device_kind(opts.device))
+    return ModelTraits(is_chat=opts.is_chat, modes=MODES, device=device_kind(opts.device),
+                       operational=OPERATIONAL)
