@@ -82,8 +82,11 @@ def test_killed_evaluation_resumes_without_redoing_finished_samples(tmp_path):
 def test_documented_details_method_is_called(compass, tmp_path):
     res = compass("eval", "-m", "arith", "-d", "toy_details", "--dump-eval-details", env=_env())
     assert res.code == 0, res.err
-    result = json.loads((only_run_dir(tmp_path) / "results" / "arith" / "toy-details.json").read_text())
+    run = only_run_dir(tmp_path)
+    result = json.loads((run / "results" / "arith" / "toy-details.json").read_text())
     assert [d["correct"] for d in result["details"]] == [k % 2 == 0 for k in range(10)]
+    verdicts = _lines(run / "results" / "arith" / "toy-details.samples.jsonl")
+    assert [(v["index"], v["correct"], v["gold"]) for v in verdicts] == [(k, k % 2 == 0, str(2 * k)) for k in range(10)]
 
 
 def test_backend_returning_too_few_answers_is_an_error_not_a_shift(compass, tmp_path):

@@ -20,6 +20,7 @@ launcher); others run in a thread of the launcher as soon as a subset's predicti
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def runs_as_task(host: PluginHost, subset: Subset) -> bool:
 
 def _per_sample(run: RunFolder, spec: dict, evaluator: Any, context: EvalContext) -> tuple[dict[int, dict], dict]:
     """Run a per-sample evaluator over what is not evaluated yet; appends as it goes."""
-    path = run.root / "evaluations" / spec["model"]["abbr"] / f"{spec['subset']}.jsonl"
+    path = run.evaluations(spec["model"]["abbr"], spec["subset"])
     setting = [context.subset.evaluator, dict(context.subset.evaluator_kwargs), spec.get("fingerprint", "")]
     keys = {s.index: digest([setting, s.prediction, s.answer, s.gold, s.error]) for s in context.samples}
     done = {i: r for i, r in read_predictions(path).items() if r.get("key") == keys.get(i)}
@@ -226,8 +227,30 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
              "gold": s.gold, "correct": verdicts[k], "error": s.error}
             for k, s in enumerate(samples)
         ]
+    _write_verdicts(run.sample_verdicts(abbr, subset.name), samples, verdicts)
     write_json(run.result(abbr, subset.name), result)
     return result
+
+
+def _write_verdicts(path: Path, samples: list[EvalSample], verdicts: list[Any]) -> None:
+    """``results/<model>/<dataset>.samples.jsonl``: per sample, the extracted answer, the gold
+    and the verdict — what reports and run comparisons read (prompts and raw predictions
+    stay in ``predictions/``). Rewritten whole at each evaluation (it is derived data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        for s, v in zip(samples, verdicts):
+            fh.write(json.dumps({"index": s.index, "correct": v, "answer": s.answer, "gold": s.gold,
+                                 "error": s.error}, ensure_ascii=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def read_verdicts(run: RunFolder, model: str, subset: str) -> list[dict]:
+    """The per-sample verdicts of an evaluated subset (empty when it was never evaluated)."""
+    path = run.sample_verdicts(model, subset)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def iter_results(run: RunFolder) -> Iterator[dict]:

@@ -66,6 +66,12 @@ class RunFolder:
     def result(self, model: str, dataset: str) -> Path:
         return self.root / "results" / model / f"{dataset}.json"
 
+    def sample_verdicts(self, model: str, dataset: str) -> Path:
+        return self.root / "results" / model / f"{dataset}.samples.jsonl"
+
+    def evaluations(self, model: str, dataset: str) -> Path:
+        return self.root / "evaluations" / model / f"{dataset}.jsonl"
+
     def infer_log(self, model: str, dataset: str, shard: int | None = None) -> Path:
         suffix = "" if shard is None else f"_{shard}"
         return self.root / "logs" / "infer" / model / f"{dataset}{suffix}.out"
