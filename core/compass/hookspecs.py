@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import click
 
     from compass.events import RunFinished, RunStarted, TaskFinished, TaskStarted
+    from compass.flags import OptionRegister
     from compass.registry import Register
 
 hookspec = pluggy.HookspecMarker("compass")
@@ -120,6 +121,35 @@ def register_commands(cli: click.Group) -> None:
         command's imports inside its function body.
 
     Called once per plugin, before the command line is parsed.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Flags of ``compass eval``: backends and runners own theirs
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_eval_options(register: OptionRegister) -> None:
+    """Add flags to ``compass eval`` for your backend or runner.
+
+    :param register: call ``register(flag, help, model_kwarg=... | runner_kwarg=..., type=str,
+        choices=None, multiple=False, metavar=None, min=None, min_open=False,
+        implies_model=None)`` once per flag (see :class:`compass.flags.OptionRegister`).
+        ``flag`` is spelled ``--lower-case-words``. The value the user gives becomes the
+        keyword argument ``model_kwarg`` of every model of the run, or ``runner_kwarg`` of
+        the runner, over what a config file says for it (an explicit flag always wins).
+        ``type`` is ``str``, ``int``, ``float``, ``bool`` (a switch), ``"kv"`` (``key=value``
+        items read by :func:`compass.kv.parse_kv` into a dict) or a function ``f(text) ->
+        value`` that raises ``ValueError`` with a message for a bad value; ``min`` (with
+        ``min_open``) bounds a number; ``multiple=True`` takes several values (``--flag a
+        b``) as a list. ``implies_model="hf"`` makes the flag mean ``-m hf`` when the user
+        names no model (``--hf-path``); flags implying different models are an error.
+
+    Called once per plugin when ``compass eval`` runs or shows its help, never for other
+    commands; register from data, import nothing heavy. ``compass eval --help`` lists the
+    flags under the plugin's name. A flag contributed by two plugins (or taken by the
+    core) is an error that names both.
     """
 
 

@@ -8,13 +8,13 @@ command-line flag the user typed.
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from compass.errors import CompassError, did_you_mean
+from compass.kv import parse_kv
+from compass_hf.flags import HF_FLAGS
 
 HF_TYPES = ("base", "chat")
 DEVICE_KINDS = ("auto", "cpu", "cuda", "mps", "npu")
@@ -27,23 +27,7 @@ DTYPES = {
 DEFAULT_BATCH_SIZE = 8
 
 # The command-line flag of each keyword, for error messages.
-FLAGS = {
-    "path": "--hf-path",
-    "hf_type": "--hf-type",
-    "model_kwargs": "--model-kwargs",
-    "tokenizer_path": "--tokenizer-path",
-    "tokenizer_kwargs": "--tokenizer-kwargs",
-    "generation_kwargs": "--generation-kwargs",
-    "max_seq_len": "--max-seq-len",
-    "max_out_len": "--max-out-len",
-    "min_out_len": "--min-out-len",
-    "batch_size": "--batch-size",
-    "num_gpus": "--hf-num-gpus",
-    "stop_words": "--stop-words",
-    "pad_token_id": "--pad-token-id",
-    "peft_path": "--peft-path",
-    "peft_kwargs": "--peft-kwargs",
-}
+FLAGS = {key: flag for flag, key, _help, _options in HF_FLAGS}
 
 
 def flag(name: str) -> str:
@@ -51,88 +35,9 @@ def flag(name: str) -> str:
     return FLAGS.get(name, f"{name}=")
 
 
-def parse_kv(text: str, name: str = "model_kwargs") -> dict:
-    """Parse ``"k=v k2=v2"`` (or a JSON object) into a dict.
-
-    Values are Python literals where they are literals (``True``, ``8``, ``'auto'``,
-    ``[1, 2]``) and plain strings otherwise (``torch.bfloat16``).
-    """
-    text = text.strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                raise CompassError(f"{flag(name)}: malformed value {text!r}; expected key=value pairs") from None
-        if not isinstance(value, dict):
-            raise CompassError(f"{flag(name)}: expected key=value pairs, got {text!r}")
-        return value
-    items = _split_items(text)
-    if items is None:
-        raise CompassError(f"{flag(name)}: malformed value {text!r} (unbalanced quotes or brackets)")
-    out: dict[str, Any] = {}
-    for item in items:
-        key, eq, raw = item.partition("=")
-        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", key):
-            raise CompassError(f"{flag(name)}: malformed item {item!r}; expected key=value (e.g. trust_remote_code=True)")
-        out[key] = _literal(raw)
-    return out
-
-
-def _split_items(text: str) -> list[str] | None:
-    """Split at blanks outside quotes and brackets; None when they do not balance."""
-    items, current, depth, quote = [], [], 0, ""
-    for ch in text:
-        if quote:
-            current.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            current.append(ch)
-        elif ch in "([{":
-            depth += 1
-            current.append(ch)
-        elif ch in ")]}":
-            depth -= 1
-            current.append(ch)
-        elif ch.isspace() and depth == 0:
-            if current:
-                items.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-    if quote or depth:
-        return None
-    if current:
-        items.append("".join(current))
-    return items
-
-
-def _literal(raw: str) -> Any:
-    try:
-        return ast.literal_eval(raw)
-    except (ValueError, SyntaxError):
-        return raw
-
-
 def _as_dict(name: str, value: Any) -> dict:
-    if value is None:
-        return {}
-    if isinstance(value, dict):
-        bad = [k for k in value if not isinstance(k, str)]
-        if bad:
-            raise CompassError(f"{flag(name)}: keys must be strings, got {bad[0]!r}")
-        return dict(value)
-    if isinstance(value, str):
-        return parse_kv(value, name)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return parse_kv(" ".join(value), name)
-    raise CompassError(f"{flag(name)}: expected key=value pairs, got {value!r}")
+    """``key=value`` items (a string, a list of them) or a dict: the grammar of :mod:`compass.kv`."""
+    return parse_kv(value, flag(name))
 
 
 def _as_int(name: str, value: Any, *, minimum: int, optional: bool = True) -> int | None:

@@ -15,3 +15,10 @@ def register_models(register):
              traits=TRAITS)
     for name, (description, defaults) in PRESETS.items():
         register(name, BACKEND, description, defaults=defaults, traits=TRAITS)
+
+
+@hookimpl
+def register_eval_options(register):
+    from compass_hf.flags import register_flags
+
+    register_flags(register)

@@ -25,3 +25,10 @@ def register_commands(cli):
     from compass_openai.api_test import api_test_command
 
     cli.add_command(api_test_command)
+
+
+@hookimpl
+def register_eval_options(register):
+    from compass_openai.flags import register_flags
+
+    register_flags(register)

@@ -1,73 +1,129 @@
-"""``compass eval``: flags or a config file → RunConfig → the pipeline."""
+"""``compass eval``: flags or a config file → RunConfig → the pipeline.
+
+The core's own flags are declared here; backends and runners contribute theirs through the
+``register_eval_options`` hook (:mod:`compass.flags`), added to the command when it runs or
+shows its help. Precedence, for every flag: a flag the user gives beats the config file,
+which beats a plugin's or preset's default, which beats a dataset's default.
+"""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import click
 
+from compass.cli import plugin_host
 from compass.errors import CompassError
 
-MULTI_VALUE_OPTIONS = {"-m", "--models", "-d", "--datasets", "--model-kwargs", "--tokenizer-kwargs",
-                       "--generation-kwargs", "--peft-kwargs", "--stop-words", "--runner-kwargs",
-                       "--extra-body"}
-
-# flag destination -> model keyword argument (handed to the model plugin when the flag is given)
-HF_FLAGS = {
-    "hf_type": "hf_type", "hf_path": "path", "model_kwargs": "model_kwargs",
-    "tokenizer_path": "tokenizer_path", "tokenizer_kwargs": "tokenizer_kwargs",
-    "generation_kwargs": "generation_kwargs", "max_seq_len": "max_seq_len",
-    "max_out_len": "max_out_len", "min_out_len": "min_out_len", "batch_size": "batch_size",
-    "hf_num_gpus": "num_gpus", "stop_words": "stop_words", "pad_token_id": "pad_token_id",
-    "peft_path": "peft_path", "peft_kwargs": "peft_kwargs",
-}
-API_FLAGS = {
-    "api_base": "api_base", "api_model": "model", "api_key_env": "api_key_env",
-    "max_concurrency": "max_concurrency", "max_rps": "max_rps", "request_timeout": "timeout",
-    "extra_body": "extra_body", "temperature": "temperature", "system_prompt": "system_prompt",
-}
-SLURM_FLAGS = {"partition": "partition", "qos": "qos", "slurm_time": "time", "retry": "retry",
-               "slurm_mode": "mode"}
+CORE = "compass"  # the owner of the core's flags, in messages about clashing flags
+_OPTIONS_KEY = "compass.eval_options"
 
 
-def parse_literal(text: str):
-    """A Python literal where the text is one (``True``, ``'auto'``, ``3``), else the text."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_kv(values: tuple[str, ...], flag: str) -> dict:
-    """``("a=1", "b='x'")`` → ``{"a": 1, "b": "x"}``; a malformed item names the flag."""
-    out = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise CompassError(f"{flag}: expected key=value items, got {item!r} "
-                               f"(e.g. {flag} device_map='auto' trust_remote_code=True)")
-        out[key.strip()] = parse_literal(value)
+def expand_multi_values(args: list[str], multi: set[str]) -> list[str]:
+    """Let ``-m a b`` mean ``-m a -m b`` (OpenCompass style) for the options in ``multi``."""
+    out: list[str] = []
+    current = None
+    for arg in args:
+        if arg in multi:
+            current = arg
+            out.append(arg)
+            continue
+        if current and not arg.startswith("-") and out[-1] != current and not arg.endswith((".py", ".toml")):
+            out.extend([current, arg])
+            continue
+        if arg.startswith("-"):
+            current = None
+        out.append(arg)
     return out
 
 
-def _batch_size(ctx, param, value):
-    if value is None or value == "auto":
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a positive integer or 'auto', got {value!r}") from None
-    if n < 1:
-        raise click.BadParameter(f"expected a positive integer or 'auto', got {value!r}")
-    return n
+class _Converted(click.ParamType):
+    """A plugin's converter function as a click type (its ValueError is a usage error)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = getattr(fn, "__name__", "value")
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.fn(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _click_option(opt) -> click.Option:
+    """The click option of a contributed :class:`compass.flags.EvalOption`."""
+    help_text = opt.help
+    if opt.implies_model:
+        stop = "." if help_text.endswith(".") else ""
+        help_text = f"{help_text.removesuffix('.')} (implies -m {opt.implies_model}){stop}"
+    kwargs: dict = {"help": help_text, "default": None, "multiple": opt.multiple, "metavar": opt.metavar}
+    if opt.type is bool:
+        return click.Option([opt.flag], is_flag=True, default=None, help=help_text)
+    if opt.type == "kv":
+        kwargs["metavar"] = opt.metavar or "K=V…"
+    elif opt.choices:
+        kwargs["type"] = click.Choice(opt.choices)
+    elif opt.type is int:
+        kwargs["type"] = click.INT if opt.min is None else click.IntRange(min=int(opt.min), min_open=opt.min_open)
+    elif opt.type is float:
+        kwargs["type"] = click.FLOAT if opt.min is None else click.FloatRange(min=opt.min, min_open=opt.min_open)
+    elif callable(opt.type) and opt.type is not str:
+        kwargs["type"] = _Converted(opt.type)
+    return click.Option([opt.flag], **kwargs)
+
+
+class EvalCommand(click.Command):
+    """``compass eval``: the core's options plus those the loaded plugins contribute."""
+
+    def contributed(self, ctx: click.Context) -> list:
+        """The plugins' :class:`~compass.flags.EvalOption` list of this invocation (collected once)."""
+        meta = ctx.meta
+        if _OPTIONS_KEY not in meta:
+            from compass.flags import collect_eval_options
+
+            taken = {name: CORE for p in self.params for name in (*p.opts, *p.secondary_opts, p.name)}
+            taken.update({"-h": CORE, "--help": CORE, "help": CORE})
+            options = collect_eval_options(plugin_host(ctx).pm, taken)
+            meta[_OPTIONS_KEY] = (options, [_click_option(o) for o in options])
+        return meta[_OPTIONS_KEY][0]
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        self.contributed(ctx)
+        help_option = self.get_help_option(ctx)
+        return [*self.params, *ctx.meta[_OPTIONS_KEY][1], *([help_option] if help_option else [])]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        multi = {name for p in self.get_params(ctx) if isinstance(p, click.Option) and p.multiple
+                 for name in p.opts}
+        return super().parse_args(ctx, expand_multi_values(args, multi))
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The core's options, then each plugin's under its name."""
+        records = [p.get_help_record(ctx) for p in self.params if isinstance(p, click.Option)]
+        help_option = self.get_help_option(ctx)
+        if help_option is not None:
+            records.append(help_option.get_help_record(ctx))
+        with formatter.section("Options"):
+            formatter.write_dl([r for r in records if r])
+        options, params = ctx.meta[_OPTIONS_KEY] if _OPTIONS_KEY in ctx.meta else ([], [])
+        by_plugin: dict[str, list] = {}
+        for opt, param in zip(options, params):
+            record = param.get_help_record(ctx)
+            if record:
+                by_plugin.setdefault(opt.plugin, []).append(record)
+        for plugin, rows in by_plugin.items():
+            with formatter.section(f"Options of plugin {plugin}"):
+                formatter.write_dl(rows)
 
 
 def _split_names(values: tuple[str, ...]) -> list[str]:
     return [n for v in values for n in v.split(",") if n]
 
 
-@click.command("eval", context_settings={"max_content_width": 100})
+@click.command("eval", cls=EvalCommand, context_settings={"max_content_width": 100})
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.option("-m", "--models", multiple=True, metavar="NAME…",
               help="Models by registry name (see: compass list models); several allowed.")
@@ -95,36 +151,6 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
               help="Type of the custom dataset [default: detected from its columns].")
 @click.option("--custom-dataset-infer-method", type=click.Choice(["gen", "ppl"]), default=None,
               help="How the custom dataset is answered [default: gen for chat models, ppl for base].")
-@click.option("--hf-type", type=click.Choice(["base", "chat"]), default=None,
-              help="HF model kind: base (plain text) or chat (chat template).")
-@click.option("--hf-path", default=None, help="HF model folder or hub id (implies -m hf).")
-@click.option("--model-kwargs", multiple=True, metavar="K=V…", help="Extra from_pretrained() arguments, e.g. device_map='auto'.")
-@click.option("--tokenizer-path", default=None, help="Tokenizer folder or hub id [default: --hf-path].")
-@click.option("--tokenizer-kwargs", multiple=True, metavar="K=V…", help="Extra tokenizer arguments.")
-@click.option("--generation-kwargs", multiple=True, metavar="K=V…", help="Extra generate() arguments, e.g. do_sample=True.")
-@click.option("--max-seq-len", type=click.IntRange(min=1), default=None, help="Longest input; longer prompts are cut from the left.")
-@click.option("--max-out-len", type=click.IntRange(min=1), default=None, help="Most new tokens per answer.")
-@click.option("--min-out-len", type=click.IntRange(min=0), default=None, help="Fewest new tokens per answer.")
-@click.option("--batch-size", callback=_batch_size, default=None, metavar="N|auto", help="Batch size, or 'auto' (largest that fits).")
-@click.option("--hf-num-gpus", type=click.IntRange(min=0), default=None, help="Accelerators per model instance.")
-@click.option("--stop-words", multiple=True, metavar="WORD…", help="Extra stop strings for generation.")
-@click.option("--pad-token-id", type=int, default=None, help="Pad token id when the tokenizer has none.")
-@click.option("--peft-path", default=None, help="A PEFT/LoRA adapter to apply.")
-@click.option("--peft-kwargs", multiple=True, metavar="K=V…", help="Extra PeftModel.from_pretrained() arguments.")
-@click.option("--api-base", default=None, help="OpenAI-compatible endpoint, e.g. https://api.moonshot.cn/v1 (implies -m openai).")
-@click.option("--api-model", default=None, help="Model name at that endpoint.")
-@click.option("--api-key-env", default=None, help="Environment variable holding the API key [default: OPENAI_API_KEY].")
-@click.option("--max-concurrency", type=click.IntRange(min=1), default=None, help="Most API requests in flight.")
-@click.option("--max-rps", type=click.FloatRange(min=0, min_open=True), default=None, help="Most API requests per second.")
-@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds before an API request is retried.")
-@click.option("--extra-body", multiple=True, metavar="K=V…", help="Extra JSON body fields for API requests.")
-@click.option("--temperature", type=float, default=None, help="Sampling temperature for API models.")
-@click.option("--system-prompt", default=None, help="System prompt for API chat models.")
-@click.option("--partition", default=None, help="Slurm partition (--runner slurm).")
-@click.option("--qos", default=None, help="Slurm QOS (--runner slurm).")
-@click.option("--slurm-time", default=None, help="Slurm time limit per task, e.g. 2:00:00.")
-@click.option("--retry", type=click.IntRange(min=0), default=None, help="Retries of a failed Slurm task [default: 2].")
-@click.option("--slurm-mode", type=click.Choice(["srun", "sbatch"]), default=None, help="Blocking srun steps or submitted sbatch jobs.")
 @click.pass_context
 def eval_command(ctx, config, **opts):
     """Evaluate models on datasets: infer, evaluate, summarize.
@@ -135,36 +161,38 @@ def eval_command(ctx, config, **opts):
       compass eval -m hf --hf-path Qwen/Qwen2-1.5B-Instruct --hf-type chat -d ceval_gen --debug
       compass eval my_config.toml -r latest
     """
-    from compass.pipeline import run_eval_command
+    cfg = build_run_config(config, opts, ctx.command.contributed(ctx))
+    from compass.api import evaluate
 
-    from compass.cli.main import plugin_host
-
-    cfg = build_run_config(config, opts)
-    ctx.exit(run_eval_command(cfg, plugin_host(ctx)))
+    ctx.exit(evaluate(cfg, plugin_host(ctx)).exit_code)
 
 
-def build_run_config(config_path: str | None, opts: dict):
-    """Merge a config file (if any) and the flags into one RunConfig."""
+def build_run_config(config_path: str | None, opts: dict, contributed: list | None = None):
+    """Merge a config file (if any) and the flags into one RunConfig.
+
+    :param opts: the command's parameters (``ctx.params``).
+    :param contributed: the plugins' flags (:class:`compass.flags.EvalOption`); by default
+        those of the current ``compass eval`` invocation.
+
+    A flag the user gave wins over the config file: model flags are written into every
+    model's kwargs, runner flags into the runner's kwargs.
+    """
     from compass.config import Component, RunConfig, config_from_file_data, load_config_file
+    from compass.flags import flag_values, implied_model
+    from compass.kv import parse_kv
 
+    if contributed is None:
+        ctx = click.get_current_context()
+        contributed = eval_command.contributed(ctx)
     if config_path:
         cfg = config_from_file_data(load_config_file(config_path), config_path)
     else:
         cfg = RunConfig()
-    kv = {name: parse_kv(opts[name], "--" + name.replace("_", "-"))
-          for name in ("model_kwargs", "tokenizer_kwargs", "generation_kwargs", "peft_kwargs",
-                       "runner_kwargs", "extra_body")}
-    model_flags = {}
-    for flag, key in {**HF_FLAGS, **API_FLAGS}.items():
-        value = kv.get(flag, opts.get(flag))
-        if value not in (None, (), {}, []):
-            model_flags[key] = list(value) if isinstance(value, tuple) else value
+    model_flags, runner_flags, implied = flag_values(contributed, opts)
     models = _split_names(opts["models"])
     if not models and not cfg.models:
-        if opts.get("hf_path"):
-            models = ["hf"]
-        elif opts.get("api_base") or opts.get("api_model"):
-            models = ["openai"]
+        name = implied_model(implied)
+        models = [name] if name else []
     if models:
         cfg.models = [Component(name, dict(model_flags)) for name in models]
     elif model_flags:
@@ -185,17 +213,19 @@ def build_run_config(config_path: str | None, opts: dict):
         cfg.runner = Component(opts["runner"], dict(cfg.runner.kwargs) if opts["runner"] == cfg.runner.type else {})
     elif opts.get("debug"):
         cfg.runner = Component("debug")
-    cfg.runner.kwargs.update(kv["runner_kwargs"])
-    for flag, key in SLURM_FLAGS.items():
-        if opts.get(flag) is not None:
-            cfg.runner.kwargs[key] = opts[flag]
+    cfg.runner.kwargs.update(parse_kv(list(opts.get("runner_kwargs") or ()), "--runner-kwargs"))
+    cfg.runner.kwargs.update(runner_flags)
+    if opts.get("max_num_workers") is not None:
+        cfg.max_num_workers = opts["max_num_workers"]
+        if "max_num_workers" in cfg.runner.kwargs:  # the config file's [runner] value loses to the flag
+            cfg.runner.kwargs["max_num_workers"] = opts["max_num_workers"]
     for key in ("work_dir", "data_dir"):
         if opts.get(key):
             setattr(cfg, key, opts[key])
-    for key in ("reuse", "limit", "max_partition_size", "max_num_workers"):
+    for key in ("reuse", "limit", "max_partition_size"):
         if opts.get(key) is not None:
             setattr(cfg, key, opts[key])
-    cfg.mode = opts["mode"]
-    cfg.dump_eval_details = cfg.dump_eval_details or opts["dump_eval_details"]
-    cfg.dry_run = opts["dry_run"]
+    cfg.mode = opts.get("mode") or "all"
+    cfg.dump_eval_details = cfg.dump_eval_details or bool(opts.get("dump_eval_details"))
+    cfg.dry_run = bool(opts.get("dry_run"))
     return cfg

@@ -6,7 +6,7 @@ import fnmatch
 
 import click
 
-from compass.cli.main import plugin_host
+from compass.cli import plugin_host
 
 from compass.registry import KINDS
 

@@ -12,6 +12,7 @@ import sys
 import click
 
 from compass import __version__
+from compass.cli import plugin_host  # plugin commands import it from here too
 from compass.errors import CompassError
 
 # name -> (module, attribute); imported only when the command runs or help is shown
@@ -20,26 +21,6 @@ BUILTIN_COMMANDS = {
     "list": ("compass.cli.list_cmd", "list_command"),
     "plugins": ("compass.cli.plugins_cmd", "plugins_command"),
 }
-
-
-def plugin_host(ctx: click.Context | None = None):
-    """The plugin host of this ``compass`` invocation (built once, on first use).
-
-    Sub-commands, plugin commands included, call this instead of building their own; a
-    plugin that failed to load is reported here, once, as a one-line warning.
-    """
-    from compass.plugins import make_plugin_host
-
-    ctx = ctx or click.get_current_context(silent=True)
-    if ctx is None:
-        return make_plugin_host()
-    root = ctx.find_root()
-    if root.obj is None:
-        root.obj = make_plugin_host()
-        for failure in root.obj.failures:
-            click.echo(f"warning: plugin '{failure.name}' ({failure.module}) failed to load and "
-                       f"is skipped: {failure.error}", err=True)
-    return root.obj
 
 
 class CompassGroup(click.Group):
@@ -79,30 +60,8 @@ def cli():
     """
 
 
-def _expand_multi_values(args: list[str]) -> list[str]:
-    """Let ``-m a b`` mean ``-m a -m b`` (OpenCompass style) for multi-value options."""
-    from compass.cli.eval_cmd import MULTI_VALUE_OPTIONS
-
-    out: list[str] = []
-    current = None
-    for arg in args:
-        if arg in MULTI_VALUE_OPTIONS:
-            current = arg
-            out.append(arg)
-            continue
-        if current and not arg.startswith("-") and out[-1] != current and not arg.endswith((".py", ".toml")):
-            out.extend([current, arg])
-            continue
-        if arg.startswith("-"):
-            current = None
-        out.append(arg)
-    return out
-
-
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["eval"]:
-        args = ["eval", *_expand_multi_values(args[1:])]
     try:
         code = cli.main(args=args, prog_name="compass", standalone_mode=False)
     except CompassError as exc:

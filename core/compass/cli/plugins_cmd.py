@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from compass.cli.main import plugin_host
+from compass.cli import plugin_host
 
 from compass.registry import KINDS
 
