@@ -19,7 +19,7 @@ from typing import Any
 
 from compass.errors import CompassError
 
-CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir")
+CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings")
 SECRET_KEY = re.compile(r"(api_?key|token|secret|password|authorization)$", re.IGNORECASE)
 
 
@@ -59,6 +59,8 @@ class RunConfig:
     datasets: list[Component] = field(default_factory=list)
     runner: Component = field(default_factory=lambda: Component("local"))
     summarizer: dict = field(default_factory=dict)
+    #: settings every evaluator sees (``context.settings``, ``preflight``), e.g. allow_unsafe_code
+    eval_settings: dict = field(default_factory=dict)
     work_dir: str = "outputs/default"
     data_dir: str | None = None
     mode: str = "all"
@@ -158,6 +160,10 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
         if not isinstance(data["summarizer"], dict):
             raise CompassError(f"{where}: summarizer must be a table")
         cfg.summarizer = dict(data["summarizer"])
+    if "eval_settings" in data:
+        if not isinstance(data["eval_settings"], dict):
+            raise CompassError(f"{where}: eval_settings must be a table (e.g. allow_unsafe_code = true)")
+        cfg.eval_settings = dict(data["eval_settings"])
     for key in ("work_dir", "data_dir"):
         if key in data:
             setattr(cfg, key, str(data[key]))

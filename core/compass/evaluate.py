@@ -59,8 +59,10 @@ class EvalContext:
     """Everything an evaluator may use for one model × subset."""
 
     def __init__(self, host: PluginHost, subset: Subset, model_abbr: str, samples: list[EvalSample],
-                 models: Any = None):
+                 models: Any = None, settings: Mapping[str, Any] | None = None):
         self.host = host
+        #: the run's evaluation settings (``eval_settings`` in a config, flags with ``eval_setting=``)
+        self.settings: dict[str, Any] = dict(settings or {})
         self.subset = subset
         self.model_abbr = model_abbr
         self.samples = samples
@@ -182,7 +184,7 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
     preds = gather_predictions(run, abbr, subset, spec["shards"])
     samples, counts = _samples(host, spec, subset, preds)
     ev_reg, evaluator = load_evaluator(host, subset)
-    context = EvalContext(host, subset, abbr, samples, models)
+    context = EvalContext(host, subset, abbr, samples, models, spec.get("eval_settings"))
     verdicts: list[Any] = [None] * len(samples)
     extra: dict = {}
     try:
@@ -201,6 +203,8 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
     if not isinstance(scored, dict):
         raise CompassError(f"evaluator '{subset.evaluator}' (plugin {ev_reg.plugin}) must return a dict")
     listed = scored.pop("details", None)
+    notes = [str(n) for n in scored.pop("notes", None) or ()]
+    info = scored.pop("info", None)
     if listed is not None and verdicts == [None] * len(samples):
         verdicts = list(listed)
     if len(verdicts) != len(samples):
@@ -219,6 +223,8 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
         "fingerprint": spec.get("fingerprint", ""),
         "evaluator": subset.evaluator,
         **({"evaluation": extra} if extra else {}),
+        **({"info": info} if info else {}),
+        **({"notes": notes} if notes else {}),
         "seconds": round(time.perf_counter() - t0, 3),
     }
     if spec.get("dump_details"):

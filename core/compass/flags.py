@@ -1,10 +1,11 @@
 """Flags that plugins contribute to ``compass eval`` (the ``register_eval_options`` hook).
 
 A contributed flag is data: its spelling, its help, how its value is checked, and where
-the value goes — a keyword argument of every model of the run, or of the runner. The
-core turns these into command-line options when ``compass eval`` runs (nothing here
-imports click), and :func:`apply_flags` writes the values the user gave into a
-:class:`~compass.config.RunConfig`, over what a config file said.
+the value goes — a keyword argument of every model of the run, of the runner, or an
+evaluation setting (``RunConfig.eval_settings``, which evaluators see as ``context.settings``
+and in their ``preflight``). The core turns these into command-line options when ``compass
+eval`` runs (nothing here imports click), and :func:`apply_flags` writes the values the
+user gave into a :class:`~compass.config.RunConfig`, over what a config file said.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class EvalOption:
     plugin: str
     model_kwarg: str | None = None
     runner_kwarg: str | None = None
+    eval_setting: str | None = None
     type: Any = str
     choices: tuple[str, ...] | None = None
     multiple: bool = False
@@ -45,8 +47,10 @@ class EvalOption:
 
     @property
     def target(self) -> tuple[str, str]:
-        """``("model", kwarg)`` or ``("runner", kwarg)``."""
-        return ("model", self.model_kwarg) if self.model_kwarg else ("runner", self.runner_kwarg)
+        """``("model", kwarg)``, ``("runner", kwarg)`` or ``("setting", name)`` (an evaluation setting)."""
+        if self.model_kwarg:
+            return "model", self.model_kwarg
+        return ("runner", self.runner_kwarg) if self.runner_kwarg else ("setting", self.eval_setting)
 
 
 class OptionRegister:
@@ -57,14 +61,15 @@ class OptionRegister:
         self._out = out
 
     def __call__(self, flag: str, help: str = "", *, model_kwarg: str | None = None,
-                 runner_kwarg: str | None = None, type: Any = str, choices=None, multiple: bool = False,
+                 runner_kwarg: str | None = None, eval_setting: str | None = None, type: Any = str,
+                 choices=None, multiple: bool = False,
                  metavar: str | None = None, min: float | None = None, min_open: bool = False,
                  implies_model: str | None = None) -> None:
         where = f"plugin {self.plugin}: eval option {flag!r}"
         if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
             raise PluginError(f"{where} must be spelled --lower-case-words")
-        if (model_kwarg is None) == (runner_kwarg is None):
-            raise PluginError(f"{where} needs exactly one of model_kwarg= or runner_kwarg=")
+        if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting)) != 1:
+            raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg= or eval_setting=")
         if not (type in TYPES or callable(type)):
             raise PluginError(f"{where}: type must be str, int, float, bool, 'kv' or a converter function")
         if implies_model is not None and model_kwarg is None:
@@ -73,7 +78,7 @@ class OptionRegister:
             multiple = True
         self._out.append(EvalOption(
             flag=flag, help=" ".join((help or "").split()), plugin=self.plugin, model_kwarg=model_kwarg,
-            runner_kwarg=runner_kwarg, type=type, choices=tuple(choices) if choices else None,
+            runner_kwarg=runner_kwarg, eval_setting=eval_setting, type=type, choices=tuple(choices) if choices else None,
             multiple=bool(multiple), metavar=metavar, min=min, min_open=min_open, implies_model=implies_model))
 
 
@@ -132,10 +137,29 @@ def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict
         elif opt.multiple:
             value = list(value)
         kind, key = opt.target
+        if kind == "setting":  # see setting_values
+            continue
         (model if kind == "model" else runner)[key] = value
         if opt.implies_model:
             implied[opt.flag] = opt.implies_model
     return model, runner, implied
+
+
+def setting_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
+    """The evaluation settings (``eval_setting=`` flags) the user gave, for ``RunConfig.eval_settings``."""
+    from compass.kv import parse_kv
+
+    out: dict = {}
+    for opt in options:
+        value = values.get(opt.dest)
+        if opt.eval_setting is None or not given(value):
+            continue
+        if opt.type == "kv":
+            value = parse_kv(list(value), opt.flag)
+        elif opt.multiple:
+            value = list(value)
+        out[opt.eval_setting] = value
+    return out
 
 
 def implied_model(implied: dict[str, str]) -> str | None:

@@ -215,6 +215,7 @@ class EvalUnit:
             "limit": cfg.limit,
             "data_dir": str(data_dir_of(cfg).resolve()),
             "dump_details": cfg.dump_eval_details,
+            "eval_settings": dict(cfg.eval_settings),
         }
 
 
@@ -224,6 +225,19 @@ class Plan:
     benchmarks: dict[tuple[str, str], Benchmark]  # (model abbr, dataset type) -> benchmark
     tasks: list[Task]
     evals: list[EvalUnit]
+
+
+def preflight_evaluators(host: PluginHost, subsets: list[Subset], settings: dict) -> None:
+    """Let each evaluator the run uses refuse it now, before any model loads.
+
+    An evaluator class may define ``preflight(settings)`` (a static or class method); it is
+    called once per evaluator name with the run's ``eval_settings`` and raises
+    :class:`CompassError` to refuse (e.g. code execution without a sandbox).
+    """
+    for name in dict.fromkeys(s.evaluator for s in subsets):
+        check = getattr(host.registry.get("evaluators", name).load(), "preflight", None)
+        if callable(check):
+            check(dict(settings))
 
 
 def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
@@ -285,5 +299,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     dupes = {n for n in names if names.count(n) > len(models)}
     if dupes:
         raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
+    if cfg.mode in ("all", "eval"):
+        preflight_evaluators(host, [u.subset for u in evals], cfg.eval_settings)
     sizes.save()
     return Plan(models, benchmarks, tasks, evals)

@@ -107,6 +107,8 @@ def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]
                     notes.append(f"note: {model} / {subset.name}: {res.get('failed', 0)} failed and "
                                  f"{res.get('missing', 0)} missing of {res['num_samples']} samples "
                                  f"(counted as wrong; rerun with -r to retry them)")
+                for text in res.get("notes") or ():  # what the evaluator says about its run
+                    notes.append(f"note: {model} / {subset.name}: {text}")
             if not variants:
                 variants[(subset.version, "-", subset.mode)] = {}
             for (version, metric, mode), values in variants.items():

@@ -147,7 +147,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--dump-eval-details", is_flag=True, help="Write per-sample verdicts into the result files.")
 @click.option("--data-dir", default=None, help="Benchmark data folder [default: $COMPASS_DATA_DIR or ./data].")
 @click.option("--custom-dataset-path", default=None, help="A .jsonl/.csv file of your own (question,A,B,C,D,answer or question,answer).")
-@click.option("--custom-dataset-data-type", type=click.Choice(["mcq", "qa"]), default=None,
+@click.option("--custom-dataset-data-type", type=click.Choice(["mcq", "qa", "code"]), default=None,
               help="Type of the custom dataset [default: detected from its columns].")
 @click.option("--custom-dataset-infer-method", type=click.Choice(["gen", "ppl"]), default=None,
               help="How the custom dataset is answered [default: gen for chat models, ppl for base].")
@@ -178,7 +178,7 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     model's kwargs, runner flags into the runner's kwargs.
     """
     from compass.config import Component, RunConfig, config_from_file_data, load_config_file
-    from compass.flags import flag_values, implied_model
+    from compass.flags import flag_values, implied_model, setting_values
     from compass.kv import parse_kv
 
     if contributed is None:
@@ -189,6 +189,7 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     else:
         cfg = RunConfig()
     model_flags, runner_flags, implied = flag_values(contributed, opts)
+    cfg.eval_settings.update(setting_values(contributed, opts))
     models = _split_names(opts["models"])
     if not models and not cfg.models:
         name = implied_model(implied)
