@@ -2,9 +2,11 @@
 
 * multiple choice (``mcq``): columns ``question``, ``A``, ``B`` (``C``, ``D``, ... as many
   as needed) and ``answer`` (a letter);
-* question answering (``qa``): columns ``question`` and ``answer``.
+* question answering (``qa``): columns ``question`` and ``answer``;
+* code (``code``, ``.jsonl`` only): ``prompt``, ``tests`` and optionally ``entry_point``,
+  run in a sandbox (see :mod:`compass_code.custom`).
 
-The type is detected from the columns (``A`` and ``B`` present means mcq) unless
+The type is detected from the columns (``A`` and ``B`` mean mcq, ``tests`` code) unless
 ``data_type`` says it. ``infer_method`` ``gen`` or ``ppl`` (mcq only); unset, chat models
 generate and base models compare likelihoods. These are OpenCompass's
 ``--custom-dataset-path/-data-type/-infer-method``.
@@ -23,7 +25,7 @@ from compass.prompt import PromptTemplate
 from compass_datasets.mcq import LETTERS, CachedLoader, mcq_subset, options_block
 from compass_datasets.readers import check_label, read_csv, read_jsonl, require
 
-DATA_TYPES = ("mcq", "qa")
+DATA_TYPES = ("mcq", "qa", "code")
 METHODS = ("gen", "ppl")
 
 
@@ -99,13 +101,19 @@ def custom(path: str | None = None, data_type: str | None = None, infer_method: 
         raise CompassError("custom dataset: needs path=FILE (.jsonl or .csv); on the command line: "
                            "--custom-dataset-path FILE")
     if data_type not in (None, *DATA_TYPES):
-        raise CompassError(f"custom dataset: data_type must be mcq or qa, got {data_type!r}")
+        raise CompassError(f"custom dataset: data_type must be mcq, qa or code, got {data_type!r}")
     if infer_method not in (None, *METHODS):
         raise CompassError(f"custom dataset: infer_method must be gen or ppl, got {infer_method!r}")
     file = _path(path)
     columns = columns_of(file)
     labels = option_labels(columns)
-    kind = data_type or ("mcq" if len(labels) >= 2 else "qa")
+    kind = data_type or ("mcq" if len(labels) >= 2 else "code" if "tests" in columns else "qa")
+    if kind == "code":
+        if file.suffix.lower() != ".jsonl" or infer_method == "ppl":
+            raise CompassError(f"custom dataset {file}: code tasks are a .jsonl file answered by generation (gen)")
+        from compass_code.custom import code_benchmark
+
+        return code_benchmark(file.resolve(), chat, name or re.sub(r"[^\w.-]+", "_", file.stem))
     if kind == "mcq" and len(labels) < 2:
         raise CompassError(f"custom dataset {file}: mcq needs columns A and B (found: {', '.join(columns)})")
     method = infer_method or ("gen" if chat else "ppl")

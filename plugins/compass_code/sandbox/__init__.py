@@ -1,0 +1,46 @@
+"""Running untrusted programs: one small interface, two providers.
+
+* :mod:`.bwrap` — bubblewrap: no network, own PID namespace, read-only system, a private
+  ``/tmp`` as the only writable place, an empty environment, dies with its parent;
+* :mod:`.unsafe` — a separate process in a temp dir with an empty environment: rlimits
+  only, for machines without bubblewrap (``--allow-unsafe-code``).
+
+Both apply the same rlimits and wall-clock timeout (:class:`.base.Limits`) and report the
+same :class:`.base.Outcome`; :func:`.pool.run_programs` runs many programs in parallel.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from compass.errors import CompassError
+
+from compass_code.sandbox.base import Limits, Outcome, Sandbox
+
+__all__ = ["Limits", "Outcome", "Sandbox", "choose", "REFUSAL"]
+
+REFUSAL = ("model code needs a sandbox and bubblewrap (bwrap) is not on PATH: install it "
+           "(apt-get install bubblewrap) or pass --allow-unsafe-code to run it with rlimits only")
+
+
+def choose(allow_unsafe: bool = False, provider: str | None = None) -> Sandbox:
+    """The sandbox to run model code in: bubblewrap, or rlimits only when allowed.
+
+    :param allow_unsafe: with bubblewrap missing, run programs with rlimits only instead
+        of refusing.
+    :param provider: ``"bwrap"`` or ``"unsafe"`` to force one (tests, benchmarks).
+    :raises CompassError: bubblewrap is missing and ``allow_unsafe`` is false.
+    """
+    from compass_code.sandbox.bwrap import BwrapSandbox
+    from compass_code.sandbox.unsafe import UnsafeSandbox
+
+    if provider == "unsafe":
+        return UnsafeSandbox()
+    path = shutil.which("bwrap")
+    if path:
+        return BwrapSandbox(path)
+    if provider == "bwrap":
+        raise CompassError("bubblewrap (bwrap) is not on PATH: install it (apt-get install bubblewrap)")
+    if allow_unsafe:
+        return UnsafeSandbox()
+    raise CompassError(REFUSAL)
