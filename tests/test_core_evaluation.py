@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,7 +63,11 @@ def test_killed_evaluation_resumes_without_redoing_finished_samples(tmp_path):
             if len(_lines(evals)) >= 1:
                 break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # launcher and workers, mid-judging
+    # the launcher and the worker judging (workers run in sessions of their own), mid-judging
+    log = evals.parents[2] / "logs" / "eval" / "arith" / "toy-judged.out"
+    worker = int(re.search(r"\(pid (\d+)\)", log.read_text()).group(1))
+    os.killpg(proc.pid, signal.SIGKILL)
+    os.kill(worker, signal.SIGKILL)
     proc.communicate(timeout=30)
     finished = {r["index"] for r in _lines(evals)}
     assert 1 <= len(finished) < 10, finished
