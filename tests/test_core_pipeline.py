@@ -42,7 +42,8 @@ def test_eval_writes_predictions_results_and_summary(compass, runner_args):
     ts = run.name
     with open(run / "summary" / f"summary_{ts}.csv", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["dataset", "version", "metric", "mode", "arith"]
+    assert rows[0] == ["dataset", "version", "metric", "mode", "arith",
+                       "arith_stderr", "arith_ci95_low", "arith_ci95_high"]
     assert [(r[0], r[2], r[3], r[4]) for r in rows[1:]] == EXPECTED_ROWS
     assert all(len(r[1]) == 6 for r in rows[1:4])  # version hashes
     md = (run / "summary" / f"summary_{ts}.md").read_text()

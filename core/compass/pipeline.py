@@ -237,12 +237,12 @@ def _eval_tasks(run: RunFolder, cfg: RunConfig, units: list[EvalUnit]) -> list[T
 
 
 def _paths_line(paths: list[Path]) -> str:
-    """``dir/summary_ts.{csv,md,txt}`` for files that differ only by suffix, else a list."""
-    stems = {(p.parent, p.stem) for p in paths}
-    if len(stems) == 1 and len(paths) > 1:
-        parent, stem = stems.pop()
-        return f"{parent / stem}.{{{','.join(p.suffix.lstrip('.') for p in paths)}}}"
-    return ", ".join(str(p) for p in paths)
+    """``dir/summary_ts.{csv,md,txt}, dir/report_ts.html``: files that differ only by suffix in braces."""
+    stems: dict[Path, list[str]] = {}
+    for p in paths:
+        stems.setdefault(p.parent / p.stem, []).append(p.suffix.lstrip("."))
+    return ", ".join(f"{stem}.{{{','.join(sfx)}}}" if len(sfx) > 1 else f"{stem}.{sfx[0]}"
+                     for stem, sfx in stems.items())
 
 
 def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
@@ -331,7 +331,7 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     telemetry = _telemetry(run, todo)
     results = [r for r in iter_results(run)
                if (r.get("model"), r.get("dataset")) in {(u.model.abbr, u.subset.name) for u in plan.evals}]
-    print(summary.text())
+    print(summary.text(stderr=bool(cfg.summarizer.get("stderr"))))
     if telemetry:
         write_json(run.summary_dir / f"telemetry_{run.timestamp}.json", telemetry)
         _say("\n" + format_telemetry(telemetry, t_run))

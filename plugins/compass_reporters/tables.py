@@ -28,5 +28,5 @@ class TextReporter:
 class MarkdownReporter:
     def write(self, report: Report) -> Path:
         path = _path(report, "md")
-        path.write_text(report.summary.text("github") + "\n", encoding="utf-8")
+        path.write_text(report.summary.text("github", stderr=True, ci=True) + "\n", encoding="utf-8")
         return path

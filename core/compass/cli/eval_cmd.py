@@ -145,6 +145,8 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Only the first N samples of each dataset (smoke runs).")
 @click.option("--dump-eval-details", is_flag=True, help="Write per-sample verdicts into the result files.")
+@click.option("--stderr", is_flag=True,
+              help="Show each score ± its standard error in the printed table (files always have them).")
 @click.option("--data-dir", default=None, help="Benchmark data folder [default: $COMPASS_DATA_DIR or ./data].")
 @click.option("--custom-dataset-path", default=None, help="A .jsonl/.csv file of your own (question,A,B,C,D,answer or question,answer).")
 @click.option("--custom-dataset-data-type", type=click.Choice(["mcq", "qa", "code"]), default=None,
@@ -229,4 +231,6 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     cfg.mode = opts.get("mode") or "all"
     cfg.dump_eval_details = cfg.dump_eval_details or bool(opts.get("dump_eval_details"))
     cfg.dry_run = bool(opts.get("dry_run"))
+    if opts.get("stderr"):
+        cfg.summarizer["stderr"] = True
     return cfg
