@@ -28,6 +28,7 @@ from compass.fingerprint import FingerprintBook, ReuseReport, request_key
 from compass.plan import EvalUnit, Plan, Task, accepts, check_kwargs, load_rows, make_plan
 from compass.plugins import PluginHost
 from compass.reporting import Report, run_reporters
+from compass.runinfo import headline_rows, headline_scores, write_environment, write_status
 from compass.runners import TaskFile, TaskOutcome
 from compass.store import RunFolder, new_timestamp, resolve_run_dir, write_json
 from compass.summary import Summary, build_summary, user_groups
@@ -261,7 +262,11 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     task_evals = [u for u in plan.evals if runs_as_task(host, u.subset)] if do_eval else []
     runner = _make_runner(cfg, host) if infer or task_evals else None
     run = RunFolder(run_dir).create()
-    dump_config(cfg, run.root / "configs" / f"config_{new_timestamp()}.json")
+    stamp = new_timestamp()
+    dump_config(cfg, run.root / "configs" / f"config_{stamp}.json")
+    write_environment(run.root, stamp)
+    models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
+    write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
 
     for task in plan.tasks:  # what each fingerprint stands for, so a mismatch can say why
@@ -361,9 +366,14 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
              f"-r {run.timestamp} to retry only those")
     ok = not failed and not eval_errors and not interrupted and not incomplete
     main_file = next((p for p in written if p.suffix == ".txt"), written[0] if written else None)
+    code = 130 if interrupted else (0 if ok else 1)
+    headline = headline_scores(summary, headline_rows(benchmarks))
+    write_status(run.root, stamp, "interrupted" if interrupted else ("finished" if ok else "failed"),
+                 exit_code=code, models=models, datasets=datasets, seconds=round(time.perf_counter() - t_start, 3),
+                 failed_tasks={o.name: str(o.log) for o in failed}, failed_evaluations=len(eval_errors),
+                 incomplete_samples=incomplete, headline=headline)
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
                                            str(main_file) if main_file else None,
                                            tuple(o.name for o in failed), summary,
                                            tuple(str(p) for p in written)))
-    code = 130 if interrupted else (0 if ok else 1)
     return RunResult(code, run.root, summary, results, failures, reuse, written, plan)

@@ -1,0 +1,63 @@
+"""Registers ``compass runs`` and ``compass compare`` (cheap manifest: the work is imported
+when a command runs)."""
+
+from __future__ import annotations
+
+import click
+
+from compass.hookspecs import hookimpl
+
+
+@click.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("-w", "--work-dir", default="outputs/default", show_default=True,
+              help="Where to look for runs named by timestamp.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--max-flips", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Flipped sample indices shown per dataset and direction.")
+def compare_command(run_a, run_b, work_dir, as_json, max_flips):
+    """Compare two runs: scores, whether each delta is more than noise (McNemar's test on
+    per-sample verdicts), what differs between the runs, and the samples that flipped.
+
+    RUN_A and RUN_B are run folders, or timestamps (or ``latest``) under --work-dir.
+    """
+    import json
+
+    from compass_results.compare import compare_runs, format_comparison
+    from compass_results.folders import find_run
+
+    cmp = compare_runs(find_run(run_a, work_dir), find_run(run_b, work_dir))
+    click.echo(json.dumps(cmp.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json
+               else format_comparison(cmp, max_flips))
+
+
+@click.command("runs")
+@click.argument("work_dir", required=False, default="outputs/default")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+def runs_command(work_dir, as_json):
+    """The runs in WORK_DIR (default outputs/default), newest first: time, models, datasets,
+    status (finished, failed, interrupted) and headline scores."""
+    import json
+    from pathlib import Path
+
+    from compass.errors import CompassError
+    from compass_results.runs import format_runs, list_runs
+
+    if not Path(work_dir).is_dir():
+        raise CompassError(f"no work dir {work_dir}; give the folder compass eval -w wrote to "
+                           f"(default outputs/default)")
+    runs = list_runs(Path(work_dir))
+    if as_json:
+        click.echo(json.dumps(runs, indent=2, ensure_ascii=False))
+    elif not runs:
+        click.echo(f"no runs in {work_dir}")
+    else:
+        click.echo(format_runs(runs))
+
+
+@hookimpl
+def register_commands(cli):
+    """``compass compare`` and ``compass runs``."""
+    cli.add_command(compare_command)
+    cli.add_command(runs_command)

@@ -1,0 +1,167 @@
+"""``compass compare``: scores, McNemar's test, why two runs differ, flipped samples.
+
+Real runs through the real CLI: a tiny random Llama (tests/hf_models.py's tokenizer) on
+C-Eval's four shipped demo subjects in ppl mode, 0-shot vs 1-shot; the toy ``arith`` model for
+runs that share some datasets and models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from compass_results.stats import EXACT_BELOW, chi2_p, exact_p, mcnemar
+
+# -- McNemar, by hand -----------------------------------------------------------------------
+
+
+def test_exact_p_matches_hand_computation():
+    # b=1, c=6: n=7; P(X<=1) = (C(7,0)+C(7,1))/2^7 = 8/128; two-sided 16/128 = 0.125
+    assert exact_p(1, 6) == pytest.approx(0.125)
+    assert exact_p(6, 1) == pytest.approx(0.125)
+    # b=0, c=5: 2 * 1/32 = 0.0625 (not significant at 0.05); b=0, c=6: 2/64 = 0.03125
+    assert exact_p(0, 5) == pytest.approx(0.0625)
+    assert exact_p(0, 6) == pytest.approx(0.03125)
+    assert exact_p(3, 3) == 1.0 and exact_p(0, 0) == 1.0
+    assert mcnemar(0, 6).significant and not mcnemar(0, 5).significant
+    assert mcnemar(2, 9).test == "exact"
+
+
+def test_chi2_matches_hand_computation():
+    # b=10, c=30: (|10-30|-1)^2/40 = 361/40 = 9.025; p = erfc(sqrt(9.025/2))
+    stat, p = chi2_p(10, 30)
+    assert stat == pytest.approx(9.025)
+    assert p == pytest.approx(math.erfc(math.sqrt(9.025 / 2)))
+    assert p == pytest.approx(0.002663, rel=1e-3)  # the chi-square(1) table value
+    result = mcnemar(10, 30)
+    assert result.test == "chi2" and result.significant and 10 + 30 >= EXACT_BELOW
+    assert not mcnemar(20, 22).significant
+
+
+# -- real runs ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory) -> str:
+    """A 2-layer random Llama with room for a few-shot C-Eval prompt (4096 positions)."""
+    pytest.importorskip("transformers")
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    import hf_models
+
+    folder = tmp_path_factory.mktemp("llama")
+    hf_models.build_tokenizer(folder, chat=False)
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                         num_key_value_heads=2, max_position_embeddings=4096, initializer_range=0.2,
+                         tie_word_embeddings=False, **hf_models._ids(folder))
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return str(folder)
+
+
+SUBJECTS = ["computer_network", "middle_school_geography", "high_school_history", "basic_medicine"]
+
+
+def _ceval_config(path: Path, model: str, shots: int, batch_size: int = 8, subjects=SUBJECTS) -> Path:
+    from compass_datasets.demo import demo_root
+
+    path.write_text(f"""
+data_dir = "{demo_root()}"
+[[models]]
+type = "hf"
+abbr = "tiny"
+path = "{model}"
+hf_type = "base"
+batch_size = {batch_size}
+[[datasets]]
+type = "ceval_ppl"
+subjects = {json.dumps(list(subjects))}
+shots = {shots}
+""")
+    return path
+
+
+def _runs(cwd: Path) -> list[Path]:
+    return sorted((cwd / "outputs" / "default").iterdir())
+
+
+def _verdicts(run: Path, subject: str) -> dict[int, bool]:
+    path = run / "results" / "tiny" / f"ceval-{subject}.samples.jsonl"
+    return {r["index"]: r["correct"] for r in map(json.loads, path.read_text().splitlines())}
+
+
+def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_llama):
+    cwd = compass.cwd
+    for shots in (0, 1):
+        res = compass("eval", str(_ceval_config(cwd / f"s{shots}.toml", tiny_llama, shots)), timeout=300)
+        assert res.code == 0, res.err
+    run_a, run_b = _runs(cwd)
+
+    res = compass("compare", str(run_a), str(run_b))
+    assert res.code == 0, res.err
+    out = res.out
+    # why: the few-shot set-up, named, and the dataset option that made it
+    assert "tiny / ceval-computer_network: fewshot.indices: [] -> [0]" in out
+    assert "run setting datasets.ceval_ppl.shots: 0 -> 1" in out
+    assert "package " not in out  # same environment
+    assert "batch_size" not in out  # same operational settings
+
+    data = json.loads(compass("compare", str(run_a), str(run_b), "--json").out)
+    assert len(data["pairs"]) == 4 and not data["only_a"] and not data["only_b"]
+    flips = 0
+    for pair in data["pairs"]:
+        subject = pair["dataset"].removeprefix("ceval-")
+        va, vb = _verdicts(run_a, subject), _verdicts(run_b, subject)
+        # the flipped samples are exactly those whose verdict changed
+        assert pair["right_a_only"] == sorted(i for i in va if va[i] and not vb[i])
+        assert pair["right_b_only"] == sorted(i for i in va if vb[i] and not va[i])
+        flips += len(pair["right_a_only"]) + len(pair["right_b_only"])
+        assert pair["p"] == pytest.approx(exact_p(len(pair["right_a_only"]), len(pair["right_b_only"])))
+        acc = lambda v: 100 * sum(v.values()) / len(v)  # noqa: E731
+        assert pair["a"] == pytest.approx(acc(va)) and pair["b"] == pytest.approx(acc(vb))
+        assert [c["name"] for c in pair["settings"]][:1] == ["fewshot.indices"]
+        for direction, indices in (("right in A, wrong in B", pair["right_a_only"]),
+                                   ("wrong in A, right in B", pair["right_b_only"])):
+            if indices:  # listed by index in the text too
+                assert f"tiny / {pair['dataset']}: {direction} ({len(indices)}): " \
+                       f"{', '.join(map(str, indices))}" in out
+    assert flips, "the few-shot change flipped no verdict"
+
+
+def test_same_settings_no_significant_delta_and_operational_change_named(compass, tiny_llama):
+    cwd = compass.cwd
+    for name, batch in (("a", 8), ("b", 3)):
+        res = compass("eval", str(_ceval_config(cwd / f"{name}.toml", tiny_llama, 0, batch, SUBJECTS[:1])), timeout=300)
+        assert res.code == 0, res.err
+    run_a, run_b = _runs(cwd)
+    data = json.loads(compass("compare", run_a.name, run_b.name, "--json").out)  # timestamps under -w
+    (pair,) = data["pairs"]
+    assert pair["significant"] is False and pair["delta"] == pytest.approx(0.0, abs=1e-6)
+    assert pair["settings"] == []  # the batch size is not a setting of what the model answers …
+    assert [c["name"] for c in data["run_settings"]] == ["models.tiny.batch_size"]  # … but is named
+    out = compass("compare", run_a.name, run_b.name).out
+    assert "within noise" in out and "run setting models.tiny.batch_size: 8 -> 3" in out
+
+
+def test_compare_on_what_two_runs_share(compass):
+    assert compass("eval", "-m", "arith", "-d", "toy", "toy_pair").code == 0
+    assert compass("eval", "-m", "arith", "-d", "toy", "--limit", "6").code == 0
+    run_a, run_b = _runs(compass.cwd)
+    res = compass("compare", str(run_a), str(run_b))
+    assert res.code == 0, res.err
+    assert "only in A (not compared): arith / toy-first, arith / toy-second" in res.out
+    assert "arith / toy-gen: samples: A 10, B 6 (compared on the 6 both have)" in res.out
+    assert "run setting limit: null -> 6" in res.out
+    assert "Flipped samples: none" in res.out
+    data = json.loads(compass("compare", str(run_a), str(run_b), "--json").out)
+    assert [(p["model"], p["dataset"], p["significant"]) for p in data["pairs"]] == [("arith", "toy-gen", False)]
+
+
+def test_compare_bad_run_is_one_line(compass):
+    res = compass("compare", "nope", "latest")
+    assert res.code == 2
+    assert res.err.startswith("error: no run folder 'nope'") and "Traceback" not in res.err
