@@ -49,6 +49,8 @@ DATASETS = {
     "boolq": ("boolq:boolq", "BoolQ validation, 0-shot; gen for chat, ppl for base models."),
     "boolq_gen": ("boolq:boolq_gen", "BoolQ validation, 0-shot, generate A (yes) or B (no)."),
     "boolq_ppl": ("boolq:boolq_ppl", "BoolQ validation, 0-shot, ' yes' vs ' no' likelihood."),
+    "ifeval": ("ifeval:ifeval", "IFEval (541 prompts): verifiable instructions; prompt/instruction-level, strict/loose."),
+    "ifeval_gen": ("ifeval:ifeval_gen", "IFEval (541 prompts), generation; same as ifeval."),
     "demo_ceval": ("demo:demo_ceval", "4 C-Eval subjects (70 questions), shipped with compass; no data dir needed."),
     "demo_gsm8k": ("demo:demo_gsm8k", "First 64 GSM8K test problems, shipped with compass; no data dir needed."),
     "demo_math": ("demo:demo_math", "First 64 MATH-500 problems, shipped with compass; no data dir needed."),

@@ -23,3 +23,5 @@ def register_evaluators(register):
              "Percentage equal after normalising case, punctuation, articles and spaces.")
     register("math_equiv", "compass_metrics.evaluators:MathEquiv",
              "Percentage mathematically equal to the reference (0.5 = \\frac{1}{2}; math-verify or sympy).")
+    register("ifeval", "compass_metrics.ifeval:IFEval",
+             "IFEval's 25 instruction checkers: prompt- and instruction-level accuracy, strict and loose.")
