@@ -52,9 +52,21 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def _need(module: str):
+    """Import one of the ``ifeval`` extra's libraries, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        from compass.errors import CompassError
+
+        raise CompassError(f"ifeval needs the '{module}' package: pip install 'compass-eval[ifeval]'") from None
+
+
 @lru_cache(maxsize=1)
 def _segmenter():
-    import pysbd
+    pysbd = _need("pysbd")
 
     return pysbd.Segmenter(language="en", clean=False)
 
@@ -81,10 +93,8 @@ def word_tokens(text: str) -> list[str]:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language (langdetect, seeded), ``None`` when unknown."""
-    import langdetect
-    from langdetect import DetectorFactory
-
-    DetectorFactory.seed = 0
+    langdetect = _need("langdetect")
+    langdetect.DetectorFactory.seed = 0
     try:
         return langdetect.detect(text)
     except langdetect.LangDetectException:
