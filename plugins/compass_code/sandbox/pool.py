@@ -94,6 +94,8 @@ def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], lim
         while running:
             now = time.monotonic()
             wait = max(0.0, min(r.deadline for r in running) - now)
+            if any(r.open == 0 or r.killed_at is not None for r in running):
+                wait = min(wait, 0.002)  # one is exiting: look again soon, not at the next output
             for key, _ in sel.select(timeout=min(wait, 0.5)):
                 run: _Running = key.data
                 try:
@@ -129,8 +131,6 @@ def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], lim
                     outcome = finish(run)
                     start_next()
                     yield run.key, outcome
-                elif run.open == 0 and run.deadline - now > 0:
-                    time.sleep(0.001)  # pipes closed, process still exiting
     finally:
         for run in running:
             sandbox.kill(run.job)
