@@ -96,6 +96,15 @@ def register_evaluators(register: Register) -> None:
         dict[str, float]`` and optionally ``details(predictions, references) -> list[bool]``
         (``accuracy``, ``exact_match``, ``math_equiv``, ...). Scores are percentages.
 
+    An evaluator class may define ``preflight(settings: dict)`` (a static or class
+    method): the planner calls it once per evaluator the run uses, with the run's
+    ``eval_settings``, before any model loads; it raises :class:`compass.errors.CompassError`
+    to refuse the run (``code_exec`` refuses without a sandbox unless
+    ``allow_unsafe_code``). The same settings are ``context.settings`` at evaluation time.
+    ``aggregate`` (or ``score``) may add two keys that are not scores: ``"notes"``, a list
+    of lines printed under the summary table (``note: <model> / <dataset>: <line>``), and
+    ``"info"``, a JSON-able dict kept in the result file.
+
     Called once per plugin.
     """
 
@@ -133,12 +142,15 @@ def register_commands(cli: click.Group) -> None:
 def register_eval_options(register: OptionRegister) -> None:
     """Add flags to ``compass eval`` for your backend or runner.
 
-    :param register: call ``register(flag, help, model_kwarg=... | runner_kwarg=..., type=str,
+    :param register: call ``register(flag, help, model_kwarg=... | runner_kwarg=... |
+        eval_setting=..., type=str,
         choices=None, multiple=False, metavar=None, min=None, min_open=False,
         implies_model=None)`` once per flag (see :class:`compass.flags.OptionRegister`).
         ``flag`` is spelled ``--lower-case-words``. The value the user gives becomes the
         keyword argument ``model_kwarg`` of every model of the run, or ``runner_kwarg`` of
-        the runner, over what a config file says for it (an explicit flag always wins).
+        the runner, over what a config file says for it (an explicit flag always wins), or
+        the evaluation setting ``eval_setting`` (``RunConfig.eval_settings``, the config
+        file's ``eval_settings`` table; evaluators read it, see ``register_evaluators``).
         ``type`` is ``str``, ``int``, ``float``, ``bool`` (a switch), ``"kv"`` (``key=value``
         items read by :func:`compass.kv.parse_kv` into a dict) or a function ``f(text) ->
         value`` that raises ``ValueError`` with a message for a bad value; ``min`` (with
