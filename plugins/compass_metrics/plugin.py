@@ -25,3 +25,5 @@ def register_evaluators(register):
              "Percentage mathematically equal to the reference (0.5 = \\frac{1}{2}; math-verify or sympy).")
     register("ifeval", "compass_metrics.ifeval:IFEval",
              "IFEval's 25 instruction checkers: prompt- and instruction-level accuracy, strict and loose.")
+    register("choice_acc_norm", "compass_metrics.choice_norm:ChoiceAccNorm",
+             "ppl multiple choice: acc_norm (log-likelihood per character of the answer, as lm-eval) and acc.")
