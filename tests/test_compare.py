@@ -107,7 +107,9 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
     # why: the few-shot set-up, named, and the dataset option that made it
     assert "tiny / ceval-computer_network: fewshot.indices: [] -> [0]" in out
     assert "run setting datasets.ceval_ppl.shots: 0 -> 1" in out
-    assert "package " not in out  # same environment
+    assert "package " not in out  # same environment, recorded by each run:
+    env = json.loads(next((run_a / "summary").glob("environment_*.json")).read_text())
+    assert {"compass-eval", "torch", "transformers"} <= set(env["packages"]) and env["python"]
     assert "batch_size" not in out  # same operational settings
 
     data = json.loads(compass("compare", str(run_a), str(run_b), "--json").out)

@@ -1,6 +1,6 @@
 """What a run folder says about the run itself: its environment and its status.
 
-* ``configs/environment_<ts>.json``: the versions of compass, Python and the libraries that
+* ``summary/environment_<ts>.json``: the versions of compass, Python and the libraries that
   change outputs, written when a run starts (read without importing those libraries);
 * ``summary/status_<ts>.json``: ``state`` is ``running`` (with the launcher's pid) from the
   start, then ``finished``, ``failed`` or ``interrupted`` when the run ends. A ``running``
@@ -39,7 +39,7 @@ def environment() -> dict:
 
 
 def write_environment(run_dir: Path, timestamp: str) -> Path:
-    path = Path(run_dir) / "configs" / f"environment_{timestamp}.json"
+    path = Path(run_dir) / "summary" / f"environment_{timestamp}.json"
     write_json(path, environment())
     return path
 
@@ -68,7 +68,7 @@ def _read(path: Path | None) -> dict:
 
 
 def latest_environment(run_dir: Path) -> dict:
-    return _read(_latest(Path(run_dir) / "configs", "environment"))
+    return _read(_latest(Path(run_dir) / "summary", "environment"))
 
 
 def latest_config(run_dir: Path) -> dict:

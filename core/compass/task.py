@@ -88,6 +88,33 @@ class ModelCache:
         self._key = None
 
 
+def progress_file(task_path: Path) -> Path:
+    """``<run>/tasks/<task>.progress.json``: samples done and total of a running task."""
+    return Path(task_path).with_suffix(".progress.json")
+
+
+class ProgressFile:
+    """A ``progress(done, total)`` callback that writes :func:`progress_file` for the launcher
+    to poll: at most once per ``every`` seconds, and always the last one."""
+
+    def __init__(self, task_path: Path, every: float = 1.0):
+        self.path = progress_file(task_path)
+        self.every = every
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < self.every:
+            return
+        self._last = now
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"done": done, "total": total, "time": time.time()}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:  # progress is best effort; the task goes on
+            pass
+
+
 def execute(host: PluginHost, path: Path, cache: ModelCache,
             progress: Callable[[int, int], None] | None = None) -> dict:
     """Run one task file; writes ``<task>.stats.json`` beside it and returns the stats.
@@ -162,7 +189,7 @@ def serve(host: PluginHost) -> int:
         with _Redirect(log):
             print(f"== task {task['name']} (pid {os.getpid()})", flush=True)
             try:
-                stats = execute(host, path, cache)
+                stats = execute(host, path, cache, progress=ProgressFile(path))
             except ModelBuildFailed as exc:  # one line for the runner, the traceback in the log
                 ok, error, model_error = False, exc.reason, True
                 report_build_failure(exc)
@@ -189,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for arg in argv:
         try:
-            execute(host, Path(arg), cache)
+            execute(host, Path(arg), cache, progress=ProgressFile(Path(arg)))
         except ModelBuildFailed as exc:
             report_build_failure(exc)
             status = 1

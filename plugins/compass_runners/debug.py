@@ -14,15 +14,22 @@ from compass.task import ModelCache, execute
 
 
 def _sample_progress(name: str) -> Callable[[int, int], None]:
+    """Samples done of the task running in this process: a line redrawn in place on a
+    terminal (with samples/s and ETA), one line at the end otherwise."""
+    from compass_runners.progress import _Running, describe
+
     tty = sys.stderr.isatty()
+    state = _Running(name, None)  # type: ignore[arg-type]
 
     def show(done: int, total: int) -> None:
+        state.seen(done, total, time.monotonic())
         if tty:
             end = "\n" if done >= total else ""
-            print(f"\r[{name}] {done}/{total} samples", end=end, file=sys.stderr, flush=True)
+            print(f"\r\033[K[{describe(state)}]", end=end, file=sys.stderr, flush=True)
         elif done >= total:
             print(f"[{name}] {done}/{total} samples", file=sys.stderr, flush=True)
 
+    state.seen(0, 0, time.monotonic())
     return show
 
 

@@ -21,33 +21,7 @@ from compass.errors import CompassError
 from compass.devices import share_out
 from compass.runners import TaskFile, TaskOutcome, log_tail
 
-
-class _Progress:
-    """A one-line progress bar over tasks on stderr."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.done = 0
-        self.failed = 0
-        self.tty = sys.stderr.isatty()
-        self.lock = threading.Lock()
-
-    def update(self, outcome: TaskOutcome) -> None:
-        with self.lock:
-            self.done += 1
-            self.failed += not outcome.ok
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            bar = "#" * filled + "." * (width - filled)
-            status = "ok" if outcome.ok else "FAILED"
-            line = (f"[{bar}] {self.done}/{self.total} tasks"
-                    + (f", {self.failed} failed" if self.failed else "")
-                    + f"  {outcome.name} {status} ({outcome.seconds:.1f}s)")
-            if self.tty:
-                print("\r\033[K" + line, end="\n" if self.done == self.total else "",
-                      file=sys.stderr, flush=True)
-            else:
-                print(line, file=sys.stderr, flush=True)
+from compass_runners.progress import Progress
 
 
 class LocalRunner:
@@ -107,7 +81,7 @@ class LocalRunner:
         lock = threading.Lock()
         outcomes: list[TaskOutcome] = []
         procs: list[subprocess.Popen] = []
-        progress = _Progress(len(tasks))
+        progress = Progress(len(tasks))
         envs = [self._worker_env(k, tasks) for k in range(min(self.max_num_workers, len(tasks)))]
 
         untried: set[str] = set()  # models handed to a worker that has not answered yet
@@ -135,6 +109,7 @@ class LocalRunner:
                     with lock:
                         procs.append(proc)
                 t0 = time.perf_counter()
+                progress.started(task)
                 try:
                     proc.stdin.write(f"{task.path}\n")
                     proc.stdin.flush()
@@ -160,24 +135,25 @@ class LocalRunner:
                     outcome.error = f"{outcome.error}\n{tail}" if tail else outcome.error
                 with lock:
                     outcomes.append(outcome)
-                progress.update(outcome)
+                progress.finished(outcome)
                 on_done(outcome)
             if proc is not None and proc.poll() is None:
                 proc.stdin.close()
                 proc.wait()
 
         threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(len(envs))]
-        for th in threads:
-            th.start()
-        try:
+        with progress:
             for th in threads:
-                while th.is_alive():
-                    th.join(timeout=0.2)
-        except KeyboardInterrupt:
-            with lock:
-                queue.clear()
-                for proc in procs:
-                    if proc.poll() is None:
-                        proc.kill()
-            raise
+                th.start()
+            try:
+                for th in threads:
+                    while th.is_alive():
+                        th.join(timeout=0.2)
+            except KeyboardInterrupt:
+                with lock:
+                    queue.clear()
+                    for proc in procs:
+                        if proc.poll() is None:
+                            proc.kill()
+                raise
         return outcomes

@@ -1,0 +1,87 @@
+"""Live progress: the sample counter of a running task moves on a terminal; piped output is
+plain lines (one per finished task, a periodic status line), without control characters."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+import time
+
+from conftest import compass_env
+
+SLOW = '[[models]]\ntype = "arith"\ndelay = 0.4\nbatch_size = 1\n[[datasets]]\ntype = "toy"\n'  # 10 samples, ~4 s
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _run_in_pty(args: list[str], cwd, env) -> tuple[int, list[tuple[float, str]]]:
+    """Run under a pseudo-terminal; returns the exit code and (arrival time, text) chunks."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its stdin/stdout/stderr are the terminal
+        os.chdir(cwd)
+        os.execvpe(sys.executable, [sys.executable, "-m", "compass", *args], env)
+    chunks = []
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append((time.monotonic(), data.decode("utf-8", "replace")))
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), chunks
+
+
+def test_sample_counter_moves_on_a_terminal(compass, tmp_path):
+    (tmp_path / "slow.toml").write_text(SLOW)
+    env = compass_env(TERM="xterm", COLUMNS="120")
+    code, chunks = _run_in_pty(["eval", "slow.toml"], tmp_path, env)
+    assert code == 0, "".join(t for _, t in chunks)
+    seen: list[tuple[float, int]] = []  # (when, samples done) of the running task's bar
+    for when, text in chunks:
+        for frame in re.split(r"[\r\n]", ANSI.sub("", text)):
+            m = re.match(r"\s*arith/toy-gen\s.*?(\d+)/10\b", frame)
+            if m:
+                seen.append((when, int(m.group(1))))
+    counts = [n for _, n in seen]
+    assert counts == sorted(counts), counts  # never goes back
+    middle = sorted({n for n in counts if 0 < n < 10})
+    assert len(middle) >= 3, counts  # it visibly moved while the task ran …
+    first = next(t for t, n in seen if n == middle[0])
+    last = next(t for t, n in seen if n == middle[-1])
+    assert last - first >= 1.0  # … over time, not in one final burst
+    full = ANSI.sub("", "".join(t for _, t in chunks))
+    assert "[1/1 tasks] arith/toy-gen ok" in full and "10/10 samples" in full
+    assert "samples/s" not in full or re.search(r"\d+\.\d/s", full)
+
+
+def test_piped_output_is_plain_lines(compass, tmp_path):
+    (tmp_path / "slow.toml").write_text(SLOW)
+    env = compass_env(COMPASS_PROGRESS_INTERVAL="1")
+    proc = subprocess.run([sys.executable, "-m", "compass", "eval", "slow.toml"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for stream in (proc.stdout, proc.stderr):
+        bad = sorted({hex(ord(c)) for c in stream if ord(c) < 32 and c not in "\n\t"} | ({"esc"} if "\x1b" in stream else set()))
+        assert not bad, bad
+    status = [ln for ln in proc.stderr.splitlines() if ln.startswith("0/1 tasks done, 1 running")]
+    assert status, proc.stderr  # the periodic one-line status …
+    assert any(re.search(r"arith/toy-gen \d/10 samples, [\d.]+ samples/s, ETA \d+:\d\d", ln) for ln in status), status
+    assert "[1/1 tasks] arith/toy-gen ok (" in proc.stderr and "10/10 samples)" in proc.stderr  # … and per task
+
+
+def test_worker_writes_the_progress_file(compass, tmp_path):
+    """The worker's report that the launcher polls: ``tasks/<task>.progress.json``."""
+    import json
+
+    (tmp_path / "slow.toml").write_text(SLOW)
+    res = compass("eval", "slow.toml")
+    assert res.code == 0, res.err
+    (run,) = (tmp_path / "outputs" / "default").iterdir()
+    data = json.loads((run / "tasks" / "arith__toy-gen.progress.json").read_text())
+    assert (data["done"], data["total"]) == (10, 10)
