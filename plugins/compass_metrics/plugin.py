@@ -13,6 +13,8 @@ def register_postprocessors(register):
              "Final number: after ####, in \\boxed{}, after 'the answer is', else the last number.")
     register("math_boxed", "compass_metrics.postprocessors:math_boxed",
              "Content of the last \\boxed{...} (nested braces), else the text after 'the answer is'.")
+    register("bbh", "compass_metrics.bbh_extract:bbh",
+             "BBH: the text after the last 'So the answer is' (mcq=True: the option as '(X)').")
 
 
 @hookimpl
