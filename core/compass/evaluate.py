@@ -126,10 +126,24 @@ def _samples(host: PluginHost, spec: dict, subset: Subset, preds: dict[int, dict
             samples.append(EvalSample(i, requests[i].prompt, None, None, gold, row, error, rec or {}))
             continue
         answer = rec["prediction"]
+        if subset.mode == "gen" and isinstance(answer, str):
+            answer = strip_reasoning(answer)
         if post_fn is not None:
             answer = post_fn(answer or "", **dict(subset.postprocessor_kwargs))
         samples.append(EvalSample(i, rec.get("origin_prompt"), rec["prediction"], answer, gold, row, None, rec))
     return samples, counts
+
+
+def strip_reasoning(text: str) -> str:
+    """A reasoning model's answer without its ``<think>…</think>`` part (kept in predictions).
+
+    The answer is what follows the last ``</think>``; a response that opens ``<think>`` and
+    never closes it (cut off while reasoning) has no answer (``""``).
+    """
+    end = text.rfind("</think>")
+    if end >= 0:
+        return text[end + len("</think>"):].lstrip()
+    return "" if text.lstrip().startswith("<think>") else text
 
 
 def load_evaluator(host: PluginHost, subset: Subset) -> tuple[Any, Any]:
