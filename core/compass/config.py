@@ -19,8 +19,11 @@ from typing import Any
 
 from compass.errors import CompassError
 
-CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings")
-SECRET_KEY = re.compile(r"(api_?key|token|secret|password|authorization)$", re.IGNORECASE)
+CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings", "notify",
+               "lark_bot_url")
+#: top-level keys kept under ``notify`` (OpenCompass spells its Lark webhook ``lark_bot_url``)
+NOTIFY_KEYS = ("lark_bot_url",)
+SECRET_KEY = re.compile(r"(api_?key|token|secret|password|authorization|bot_url|webhook)$", re.IGNORECASE)
 
 
 @dataclass
@@ -61,6 +64,9 @@ class RunConfig:
     summarizer: dict = field(default_factory=dict)
     #: settings every evaluator sees (``context.settings``, ``preflight``), e.g. allow_unsafe_code
     eval_settings: dict = field(default_factory=dict)
+    #: notifier settings (``[notify]``, ``lark_bot_url``, flags with ``notify_setting=``): seen by
+    #: observers in ``RunStarted.settings``, never by tasks; secret-looking keys redacted in dumps
+    notify: dict = field(default_factory=dict)
     work_dir: str = "outputs/default"
     data_dir: str | None = None
     mode: str = "all"
@@ -160,6 +166,10 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
         if not isinstance(data["summarizer"], dict):
             raise CompassError(f"{where}: summarizer must be a table")
         cfg.summarizer = dict(data["summarizer"])
+    if "notify" in data and not isinstance(data["notify"], dict):
+        raise CompassError(f"{where}: notify must be a table (e.g. lark_bot_url = \"https://…\")")
+    cfg.notify.update(data.get("notify") or {})
+    cfg.notify.update({k: data[k] for k in NOTIFY_KEYS if k in data})
     if "eval_settings" in data:
         if not isinstance(data["eval_settings"], dict):
             raise CompassError(f"{where}: eval_settings must be a table (e.g. allow_unsafe_code = true)")

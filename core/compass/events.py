@@ -19,6 +19,8 @@ class RunStarted:
     models: tuple[str, ...]
     datasets: tuple[str, ...]
     num_tasks: int
+    #: the run's notifier settings (``RunConfig.notify``: config ``[notify]``/``lark_bot_url``, flags)
+    settings: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +54,7 @@ class RunFinished:
     summary: Summary | None = None
     #: the files the reporters wrote
     report_files: tuple[str, ...] = ()
+    #: ``{model: {row: score}}``: each benchmark's overall row of the summary
+    headline: dict | None = None
+    #: failed task name -> its log file
+    failed_logs: dict | None = None

@@ -32,6 +32,10 @@ class EvalOption:
     model_kwarg: str | None = None
     runner_kwarg: str | None = None
     eval_setting: str | None = None
+    #: the value goes to the run's notifier settings (``RunConfig.notify``) instead
+    notify_setting: str | None = None
+    #: a one-letter spelling (``-l``)
+    short: str | None = None
     type: Any = str
     choices: tuple[str, ...] | None = None
     multiple: bool = False
@@ -50,6 +54,8 @@ class EvalOption:
         """``("model", kwarg)``, ``("runner", kwarg)`` or ``("setting", name)`` (an evaluation setting)."""
         if self.model_kwarg:
             return "model", self.model_kwarg
+        if self.notify_setting:
+            return ("notify", self.notify_setting)
         return ("runner", self.runner_kwarg) if self.runner_kwarg else ("setting", self.eval_setting)
 
 
@@ -61,15 +67,19 @@ class OptionRegister:
         self._out = out
 
     def __call__(self, flag: str, help: str = "", *, model_kwarg: str | None = None,
-                 runner_kwarg: str | None = None, eval_setting: str | None = None, type: Any = str,
+                 runner_kwarg: str | None = None, eval_setting: str | None = None,
+                 notify_setting: str | None = None, short: str | None = None, type: Any = str,
                  choices=None, multiple: bool = False,
                  metavar: str | None = None, min: float | None = None, min_open: bool = False,
                  implies_model: str | None = None) -> None:
         where = f"plugin {self.plugin}: eval option {flag!r}"
         if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
             raise PluginError(f"{where} must be spelled --lower-case-words")
-        if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting)) != 1:
-            raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg= or eval_setting=")
+        if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting, notify_setting)) != 1:
+            raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg=, eval_setting= "
+                              f"or notify_setting=")
+        if short is not None and not (isinstance(short, str) and re.fullmatch(r"-[a-zA-Z]", short)):
+            raise PluginError(f"{where}: short={short!r} must be one dash and one letter (-l)")
         if not (type in TYPES or callable(type)):
             raise PluginError(f"{where}: type must be str, int, float, bool, 'kv' or a converter function")
         if implies_model is not None and model_kwarg is None:
@@ -78,7 +88,8 @@ class OptionRegister:
             multiple = True
         self._out.append(EvalOption(
             flag=flag, help=" ".join((help or "").split()), plugin=self.plugin, model_kwarg=model_kwarg,
-            runner_kwarg=runner_kwarg, eval_setting=eval_setting, type=type, choices=tuple(choices) if choices else None,
+            runner_kwarg=runner_kwarg, eval_setting=eval_setting, notify_setting=notify_setting, short=short,
+            type=type, choices=tuple(choices) if choices else None,
             multiple=bool(multiple), metavar=metavar, min=min, min_open=min_open, implies_model=implies_model))
 
 
@@ -137,7 +148,7 @@ def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict
         elif opt.multiple:
             value = list(value)
         kind, key = opt.target
-        if kind == "setting":  # see setting_values
+        if kind in ("setting", "notify"):  # see setting_values
             continue
         (model if kind == "model" else runner)[key] = value
         if opt.implies_model:
@@ -160,6 +171,12 @@ def setting_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
             value = list(value)
         out[opt.eval_setting] = value
     return out
+
+
+def notify_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
+    """The notifier settings (``notify_setting=`` flags) the user gave, for ``RunConfig.notify``."""
+    return {opt.notify_setting: values[opt.dest] for opt in options
+            if opt.notify_setting is not None and given(values.get(opt.dest))}
 
 
 def implied_model(implied: dict[str, str]) -> str | None:

@@ -297,7 +297,7 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
             _say(line)
     hook = host.pm.hook
     hook.on_run_started(event=RunStarted(str(run.root), tuple(m.abbr for m in plan.models),
-                                         tuple(c.type for c in cfg.datasets), len(files)))
+                                         tuple(c.type for c in cfg.datasets), len(files), dict(cfg.notify)))
     evaluator = _Evaluator(host, run, plan.evals, cfg)
     pending_names = {t.name for t in todo}
     outcomes: dict[str, TaskOutcome] = {}
@@ -375,5 +375,6 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
                                            str(main_file) if main_file else None,
                                            tuple(o.name for o in failed), summary,
-                                           tuple(str(p) for p in written)))
+                                           tuple(str(p) for p in written), headline,
+                                           {o.name: str(o.log) for o in failed}))
     return RunResult(code, run.root, summary, results, failures, reuse, written, plan)

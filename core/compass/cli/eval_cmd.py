@@ -61,7 +61,8 @@ def _click_option(opt) -> click.Option:
         help_text = f"{help_text.removesuffix('.')} (implies -m {opt.implies_model}){stop}"
     kwargs: dict = {"help": help_text, "default": None, "multiple": opt.multiple, "metavar": opt.metavar}
     if opt.type is bool:
-        return click.Option([opt.flag], is_flag=True, default=None, help=help_text)
+        return click.Option([opt.flag, *([opt.short] if opt.short else [])], is_flag=True, default=None,
+                            help=help_text)
     if opt.type == "kv":
         kwargs["metavar"] = opt.metavar or "K=V…"
     elif opt.choices:
@@ -72,7 +73,7 @@ def _click_option(opt) -> click.Option:
         kwargs["type"] = click.FLOAT if opt.min is None else click.FloatRange(min=opt.min, min_open=opt.min_open)
     elif callable(opt.type) and opt.type is not str:
         kwargs["type"] = _Converted(opt.type)
-    return click.Option([opt.flag], **kwargs)
+    return click.Option([opt.flag, *([opt.short] if opt.short else [])], **kwargs)
 
 
 class EvalCommand(click.Command):
@@ -180,7 +181,7 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     model's kwargs, runner flags into the runner's kwargs.
     """
     from compass.config import Component, RunConfig, config_from_file_data, load_config_file
-    from compass.flags import flag_values, implied_model, setting_values
+    from compass.flags import flag_values, implied_model, notify_values, setting_values
     from compass.kv import parse_kv
 
     if contributed is None:
@@ -192,6 +193,7 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
         cfg = RunConfig()
     model_flags, runner_flags, implied = flag_values(contributed, opts)
     cfg.eval_settings.update(setting_values(contributed, opts))
+    cfg.notify.update(notify_values(contributed, opts))
     models = _split_names(opts["models"])
     if not models and not cfg.models:
         name = implied_model(implied)

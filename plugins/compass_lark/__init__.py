@@ -1,0 +1,1 @@
+"""Lark/Feishu notifications of a run: launched, failed tasks, finished with its scores."""

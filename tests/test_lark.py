@@ -1,0 +1,114 @@
+"""Lark/Feishu notifications: a webhook server on 127.0.0.1 receives the messages of a real run."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import compass_env
+
+SECRET = "s3cret-signing-key"
+
+
+@pytest.fixture
+def webhook():
+    """A Lark-like bot endpoint: records each JSON body, answers ``{"code": 0}``."""
+    bodies: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            out = b'{"code": 0, "msg": "success"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/open-apis/bot/v2/hook/tok-{server.server_port}", bodies
+    server.shutdown()
+
+
+def _expected_sign(timestamp: str) -> str:
+    key = f"{timestamp}\n{SECRET}".encode()
+    return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+
+
+def _files(run: Path) -> list[Path]:
+    return [p for p in run.rglob("*") if p.is_file()]
+
+
+def test_three_messages_signed_and_the_url_stays_out_of_the_run_folder(compass, tmp_path, webhook):
+    url, bodies = webhook
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(f'lark_bot_url = "{url}"\n'
+                   f'[[models]]\ntype = "arith"\n'
+                   f'[[models]]\ntype = "unbuildable"\nattempts_file = "{tmp_path / "attempts"}"\n'
+                   f'[[datasets]]\ntype = "toy"\n')
+    res = compass("eval", str(cfg), "-l", env=compass_env(COMPASS_LARK_SECRET=SECRET))
+    assert res.code == 1, res.err  # the unbuildable model's task failed
+    (run,) = (tmp_path / "outputs" / "default").iterdir()
+    texts = [b["content"]["text"] for b in bodies]
+    assert len(texts) == 3, texts
+    launched, failed, finished = texts
+    assert launched.startswith("compass: run launched")
+    assert "models: arith, unbuildable" in launched and "datasets: toy" in launched
+    assert "tasks: 2" in launched and str(run) in launched
+    assert failed.startswith("compass: task failed: unbuildable/toy-gen")
+    assert f"log: {run / 'logs' / 'infer' / 'unbuildable' / 'toy-gen.out'}" in failed
+    assert finished.startswith("compass: run finished with failures")
+    assert "arith: toy-gen 50.00" in finished  # the headline score, not only a path
+    assert "failed: unbuildable/toy-gen (log: " in finished
+    for body in bodies:
+        assert body["msg_type"] == "text"
+        assert body["sign"] == _expected_sign(body["timestamp"])
+    assert "warning" not in res.err
+    # neither the URL nor the secret reaches any file of the run folder (config dump redacted)
+    for path in _files(run):
+        data = path.read_bytes()
+        assert url.encode() not in data and b"tok-" not in data and SECRET.encode() not in data, path
+    dumped = json.loads(next((run / "configs").glob("config_*.json")).read_text())
+    assert dumped["notify"] == {"lark_bot_url": "***", "lark": True}
+
+
+def test_no_flag_no_messages(compass, tmp_path, webhook):
+    url, bodies = webhook
+    res = compass("eval", "-m", "arith", "-d", "toy", env=compass_env(COMPASS_LARK_WEBHOOK=url))
+    assert res.code == 0 and bodies == []
+
+
+def test_unreachable_webhook_is_one_warning_and_the_same_run(compass, tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+    plain = compass("eval", "-m", "arith", "-d", "toy", "-w", "plain")
+    res = compass("eval", "-m", "arith", "-d", "toy", "--lark", "-w", "lark",
+                  env=compass_env(COMPASS_LARK_WEBHOOK=dead, COMPASS_LARK_SECRET=SECRET))
+    assert res.code == 0 == plain.code
+    warnings = [ln for ln in res.err.splitlines() if "warning" in ln]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: Lark notification not sent"), res.err
+    assert dead not in res.err
+    table = lambda out: [ln for ln in out.splitlines() if ln.startswith(("dataset", "toy-gen"))]  # noqa: E731
+    assert table(res.out) == table(plain.out) and table(res.out)
+    (run,) = (tmp_path / "lark").iterdir()
+    assert not any(dead.encode() in p.read_bytes() for p in _files(run))
+
+
+def test_lark_without_a_url_is_one_warning(compass):
+    res = compass("eval", "-m", "arith", "-d", "toy", "-l")
+    assert res.code == 0
+    assert "warning: --lark: no webhook URL; set lark_bot_url in the config file or COMPASS_LARK_WEBHOOK" in res.err
