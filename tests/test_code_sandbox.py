@@ -27,9 +27,12 @@ LIMITS = Limits(timeout=3, memory_mb=256)
 NOT_ISOLATED = "the rlimits-only provider does not isolate this (that is what --allow-unsafe-code accepts)"
 
 
+NEEDS_BWRAP = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) not installed")
+
+
 def _providers():
-    yield pytest.param("bwrap", marks=pytest.mark.skipif(not shutil.which("bwrap"),
-                                                         reason="bubblewrap (bwrap) not installed"))
+    yield pytest.param("bwrap", marks=NEEDS_BWRAP)  # the fork server (the default)
+    yield pytest.param("bwrap-each", marks=NEEDS_BWRAP)  # a fresh bubblewrap per program
     yield "unsafe"
 
 
@@ -118,8 +121,9 @@ def test_hostile_programs_fail_with_their_reason_and_nothing_leaks(provider, tmp
         print(f"{provider}: not applicable: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
 
 
-@pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) not installed")
-def test_bwrap_sandbox_sees_no_host_files_and_no_parent_environment(monkeypatch):
+@NEEDS_BWRAP
+@pytest.mark.parametrize("provider", ["bwrap", "bwrap-each"])
+def test_bwrap_sandbox_sees_no_host_files_and_no_parent_environment(provider, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-must-not-leak")
     prog = textwrap.dedent("""\
         import os, socket
@@ -139,6 +143,80 @@ def test_bwrap_sandbox_sees_no_host_files_and_no_parent_environment(monkeypatch)
             pass
         raise ValueError("all checks done")
         """)
-    [(_, outcome)] = list(run_programs(choose(provider="bwrap"), [("p", prog)], LIMITS))
+    [(_, outcome)] = list(run_programs(choose(provider=provider), [("p", prog)], LIMITS))
     assert outcome.reason == "exception" and outcome.exception == "ValueError", outcome
     assert "sk-must-not-leak" not in outcome.stderr
+
+
+#: leaves behind everything it can: files (one in a folder it makes unreadable), a process
+#: in a session of its own that writes a file later, an exec'd ``sleep``, a System V shared
+#: memory segment, a patched module
+LEAVER = textwrap.dedent("""\
+    import ctypes, math, os, time
+    open("left-behind", "w").write("x")
+    os.makedirs("locked/inner")
+    open("locked/inner/f", "w").write("x")
+    os.chmod("locked", 0)
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(0.4)
+            open("/tmp/late", "w").write("x")
+            os._exit(0)
+        os.execv("/bin/sleep", ["sleep", "987.654"])
+    libc = ctypes.CDLL(None)
+    assert libc.shmget(0, 4096, 0o1000 | 0o666) >= 0, "shmget"
+    math.pi = 3
+    os.environ["LEFT"] = "1"
+    """)
+#: runs after LEAVER in the same sandbox and fails if anything of it is still there
+CHECKER = textwrap.dedent("""\
+    import math, os, time
+    time.sleep(0.6)
+    assert sorted(os.listdir("/tmp")) == ["main.py"], os.listdir("/tmp")
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+            except OSError:
+                continue
+            assert b"987.654" not in cmd and b"late" not in cmd, cmd
+    with open("/proc/sysvipc/shm") as fh:
+        assert len(fh.read().strip().splitlines()) == 1, "a shared memory segment was left"
+    assert math.pi > 3.14 and "LEFT" not in os.environ
+    """)
+
+
+@NEEDS_BWRAP
+@pytest.mark.parametrize("provider", ["bwrap", "bwrap-each"])
+def test_a_program_cannot_affect_the_next_in_the_same_sandbox(provider):
+    programs = [("leaver", LEAVER), ("checker", CHECKER), ("leaver 2", LEAVER), ("checker 2", CHECKER)]
+    outcomes = dict(run_programs(choose(provider=provider), programs, LIMITS, workers=1))
+    assert [outcomes[k].reason for k, _ in programs] == ["passed"] * 4, outcomes
+    assert _tagged_processes("987.654") == []  # nothing left on the machine either
+
+
+@NEEDS_BWRAP
+def test_a_dead_fork_server_is_replaced_and_its_program_reported_killed():
+    tag = f"compass-test-{uuid.uuid4().hex[:12]}"
+    programs = [("victim", "import time\ntime.sleep(5)\n"), ("next", "assert 1 + 1 == 2\n")]
+    results = run_programs(choose(provider="bwrap"), programs, LIMITS, workers=1, tag=tag)
+    import threading
+    import time
+
+    def kill_server():  # the server is the sandbox's Python: its command line carries the tag
+        for _ in range(200):
+            for pid in _tagged_processes(tag):
+                if b"python" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                    time.sleep(0.3)  # let it fork the program
+                    os.kill(int(pid), 9)
+                    return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_server)
+    killer.start()
+    outcomes = dict(results)
+    killer.join()
+    assert outcomes["victim"].reason == "killed" and outcomes["victim"].exception == "sandbox", outcomes
+    assert outcomes["next"].reason == "passed", outcomes
+    assert _tagged_processes(tag) == []

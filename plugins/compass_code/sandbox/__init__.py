@@ -1,7 +1,11 @@
 """Running untrusted programs: one small interface, two providers.
 
-* :mod:`.bwrap` — bubblewrap: no network, own PID namespace, read-only system, a private
-  ``/tmp`` as the only writable place, an empty environment, dies with its parent;
+* :mod:`.forkserver` (the default) — bubblewrap, one sandbox per worker whose server
+  (:mod:`.server`) forks each program: no network, own PID namespace, read-only system, a
+  private ``/tmp`` emptied between programs as the only writable place, an empty
+  environment, dies with its parent, every leftover process killed after each program;
+* :mod:`.bwrap` (``provider="bwrap-each"``) — the same policy with a fresh ``bwrap`` and
+  interpreter per program (slower: tens of milliseconds each);
 * :mod:`.unsafe` — a separate process in a temp dir with an empty environment: rlimits
   only, for machines without bubblewrap (``--allow-unsafe-code``).
 
@@ -28,18 +32,20 @@ def choose(allow_unsafe: bool = False, provider: str | None = None) -> Sandbox:
 
     :param allow_unsafe: with bubblewrap missing, run programs with rlimits only instead
         of refusing.
-    :param provider: ``"bwrap"`` or ``"unsafe"`` to force one (tests, benchmarks).
+    :param provider: ``"bwrap"`` (the fork server), ``"bwrap-each"`` (a fresh bubblewrap per
+        program) or ``"unsafe"`` to force one (tests, benchmarks).
     :raises CompassError: bubblewrap is missing and ``allow_unsafe`` is false.
     """
     from compass_code.sandbox.bwrap import BwrapSandbox
+    from compass_code.sandbox.forkserver import ForkServerSandbox
     from compass_code.sandbox.unsafe import UnsafeSandbox
 
     if provider == "unsafe":
         return UnsafeSandbox()
     path = shutil.which("bwrap")
     if path:
-        return BwrapSandbox(path)
-    if provider == "bwrap":
+        return BwrapSandbox(path) if provider == "bwrap-each" else ForkServerSandbox(path)
+    if provider in ("bwrap", "bwrap-each"):
         raise CompassError("bubblewrap (bwrap) is not on PATH: install it (apt-get install bubblewrap)")
     if allow_unsafe:
         return UnsafeSandbox()

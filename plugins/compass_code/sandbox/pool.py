@@ -1,5 +1,8 @@
 """Many programs at once: up to ``workers`` running, each result yielded as it finishes.
 
+A provider with its own scheduler (``run_many``: the fork server) runs them itself; for the
+others (a process per program):
+
 One thread drives every running program with a selector: it feeds each its token,
 collects stdout (the last 64 KiB, where the bootstrap's line is) and stderr (the tail),
 kills a program at its wall-clock deadline or when it writes more than its output cap,
@@ -46,8 +49,11 @@ class _Running:
 def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], limits: Limits,
                  workers: int | None = None, tag: str = "compass-code") -> Iterator[tuple[Hashable, Outcome]]:
     """Run ``(key, source)`` programs in ``sandbox``; yield ``(key, Outcome)`` as each ends."""
-    todo = iter(programs)
     workers = workers or default_workers()
+    if hasattr(sandbox, "run_many"):  # a provider that schedules its own programs (the fork server)
+        yield from sandbox.run_many(programs, limits, workers, tag)
+        return
+    todo = iter(programs)
     sel = selectors.DefaultSelector()
     running: list[_Running] = []
 
