@@ -19,8 +19,13 @@ from typing import Any
 
 from compass.errors import CompassError
 
+#: the dataset a table with a ``reader`` (and no ``type``) is: a benchmark declared as data
+DECLARATIVE = "declarative"
 CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings", "notify",
-               "lark_bot_url")
+               "lark_bot_url",
+               "max_partition_size", "max_num_workers")
+#: names an OpenCompass-style config defines that mean it must be translated
+OPENCOMPASS_KEYS = ("infer", "eval")
 #: top-level keys kept under ``notify`` (OpenCompass spells its Lark webhook ``lark_bot_url``)
 NOTIFY_KEYS = ("lark_bot_url",)
 SECRET_KEY = re.compile(r"(api_?key|token|secret|password|authorization|bot_url|webhook)$", re.IGNORECASE)
@@ -40,7 +45,7 @@ class Component:
             return cls(type=item)
         if isinstance(item, dict):
             data = dict(item)
-            type_ = data.pop("type", None)
+            type_ = data.pop("type", DECLARATIVE if "reader" in data else None)
             if not isinstance(type_, str) or not type_:
                 raise CompassError(f"{where}: each entry needs a 'type' naming a registered component, got {item!r}")
             abbr = data.pop("abbr", None)
@@ -138,10 +143,14 @@ def load_config_file(path: str | Path) -> dict:
 
 
 def _run_python_config(path: Path) -> dict:
-    import runpy
+    """Execute a Python config; an OpenCompass-style one (``type=SomeClass``, ``read_base``,
+    ``infer``/``eval``) runs with stand-ins for mmengine/opencompass and is translated."""
+    from compass.compat.opencompass import run_config, uses_classes
 
     try:
-        namespace = runpy.run_path(str(path), run_name="__compass_config__")
+        namespace = run_config(path)
+    except CompassError as exc:
+        raise CompassError(f"{path}: {exc}") from None
     except SyntaxError as exc:
         raise CompassError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
@@ -150,7 +159,12 @@ def _run_python_config(path: Path) -> dict:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
         line = f":{frames[-1].lineno}" if frames else ""
         raise CompassError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
-    return {k: v for k, v in namespace.items() if k in CONFIG_KEYS}
+    picked = {k: v for k, v in namespace.items() if k in (*CONFIG_KEYS, *OPENCOMPASS_KEYS)}
+    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
+        from compass.compat.translate import translate
+
+        return translate(picked, str(path))
+    return {k: v for k, v in picked.items() if k in CONFIG_KEYS}
 
 
 def config_from_file_data(data: dict, where: str) -> RunConfig:
@@ -160,6 +174,11 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
         if not isinstance(items, list):
             items = [items]
         setattr(cfg, key, [Component.parse(item, f"{where}: {key}[{i}]") for i, item in enumerate(items)])
+    for i, comp in enumerate(cfg.datasets):
+        if comp.type == DECLARATIVE:  # its mistakes are reported with this file and key
+            comp.kwargs.setdefault("source", f"{where}: datasets[{i}]")
+            if comp.abbr and "name" not in comp.kwargs:
+                comp.kwargs["name"] = comp.abbr
     if "runner" in data:
         cfg.runner = Component.parse(data["runner"], f"{where}: runner")
     if "summarizer" in data:
@@ -177,7 +196,47 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
     for key in ("work_dir", "data_dir"):
         if key in data:
             setattr(cfg, key, str(data[key]))
+    for key in ("max_partition_size", "max_num_workers"):
+        if key in data:
+            if not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1:
+                raise CompassError(f"{where}: {key} must be a positive whole number, got {data[key]!r}")
+            setattr(cfg, key, data[key])
     return cfg
+
+
+def to_toml(cfg: RunConfig) -> str:
+    """The config as a TOML config file (secrets redacted), e.g. to migrate a Python config."""
+    data = cfg.to_dict()
+    lines = [f"{k} = {_toml_value(data[k])}" for k in ("work_dir", "data_dir", "max_partition_size", "max_num_workers")
+             if data.get(k) is not None and not (k == "max_num_workers" and data[k] == 1)]
+    for table in ("eval_settings", "summarizer", "notify"):
+        for key, value in (data.get(table) or {}).items():
+            lines.append(f"{table}.{_toml_key(key)} = {_toml_value(value)}")
+    for kind in ("models", "datasets"):
+        for item in data[kind]:
+            lines.append(f"\n[[{kind}]]")
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items() if k != "source")
+    lines.append("\n[runner]")
+    lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data["runner"].items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise CompassError(f"cannot write {value!r} as TOML")
 
 
 def dump_config(cfg: RunConfig, path: Path) -> None:

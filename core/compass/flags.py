@@ -43,6 +43,8 @@ class EvalOption:
     min: float | None = None
     min_open: bool = False
     implies_model: str | None = None
+    #: other spellings of the flag (e.g. OpenCompass's ``--num-gpus`` for ``--hf-num-gpus``)
+    aliases: tuple[str, ...] = ()
 
     @property
     def dest(self) -> str:
@@ -71,10 +73,12 @@ class OptionRegister:
                  notify_setting: str | None = None, short: str | None = None, type: Any = str,
                  choices=None, multiple: bool = False,
                  metavar: str | None = None, min: float | None = None, min_open: bool = False,
-                 implies_model: str | None = None) -> None:
+                 implies_model: str | None = None, aliases=()) -> None:
         where = f"plugin {self.plugin}: eval option {flag!r}"
-        if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
-            raise PluginError(f"{where} must be spelled --lower-case-words")
+        aliases = (aliases,) if isinstance(aliases, str) else tuple(aliases or ())
+        for spelling in (flag, *aliases):
+            if not isinstance(spelling, str) or not _FLAG.fullmatch(spelling):
+                raise PluginError(f"{where}: {spelling!r} must be spelled --lower-case-words")
         if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting, notify_setting)) != 1:
             raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg=, eval_setting= "
                               f"or notify_setting=")
@@ -90,7 +94,8 @@ class OptionRegister:
             flag=flag, help=" ".join((help or "").split()), plugin=self.plugin, model_kwarg=model_kwarg,
             runner_kwarg=runner_kwarg, eval_setting=eval_setting, notify_setting=notify_setting, short=short,
             type=type, choices=tuple(choices) if choices else None,
-            multiple=bool(multiple), metavar=metavar, min=min, min_open=min_open, implies_model=implies_model))
+            multiple=bool(multiple), metavar=metavar, min=min, min_open=min_open, implies_model=implies_model,
+            aliases=aliases))
 
 
 def collect_eval_options(pm, taken: dict[str, str] | None = None) -> list[EvalOption]:
@@ -108,12 +113,13 @@ def collect_eval_options(pm, taken: dict[str, str] | None = None) -> list[EvalOp
         register = OptionRegister(impl.plugin_name, mine)
         impl.function(**({"register": register} if "register" in impl.argnames else {}))
         for opt in mine:
-            for key in (opt.flag, opt.dest):
+            for key in (opt.flag, opt.dest, *opt.aliases):
                 if key in owners:
                     raise PluginError(
                         f"flag {opt.flag} is contributed by two plugins: {owners[key]} and {opt.plugin}; "
                         f"uninstall one or allow-list plugins with COMPASS_PLUGINS")
-            owners[opt.flag] = owners[opt.dest] = opt.plugin
+            for key in (opt.flag, opt.dest, *opt.aliases):
+                owners[key] = opt.plugin
         if trace:
             print(f"hook register_eval_options [{impl.plugin_name}] -> "
                   f"{', '.join(o.flag for o in mine) or '(nothing)'}", file=sys.stderr)

@@ -55,6 +55,9 @@ def register_models(register: Register) -> None:
         plus defaults). ``traits`` is a callable ``traits(**kwargs) ->
         compass.types.ModelTraits`` telling the planner, without loading anything,
         whether the model is a chat model and which modes (gen/ppl/clp) it serves.
+        ``aliases=(...)`` or ``register.alias(alias, target, note=..., abbr=..., defaults=...)``
+        add other names (e.g. OpenCompass's config names); ``compass list`` shows them and
+        a run that uses one prints its note.
 
     Called once per plugin; the order of plugins does not matter. A name registered by
     two plugins is an error that names both.
@@ -69,7 +72,7 @@ def register_datasets(register: Register) -> None:
         per dataset name (``ceval``, ``ceval_gen``, ``ceval_ppl``, ...). ``factory(**kwargs)``
         returns a :class:`compass.dataset.Benchmark`: its subsets (one task each), how to
         load their rows, the prompt template, the mode, the postprocessor and evaluator by
-        registry name, and the summary groups.
+        registry name, and the summary groups. Aliases as for ``register_models``.
 
     Called once per plugin.
     """

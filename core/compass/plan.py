@@ -119,7 +119,8 @@ def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
     traits_fn = reg.load_traits()
     traits = traits_fn(**kwargs) if traits_fn else ModelTraits(is_chat=False)
     task_resources(kwargs, traits.device)  # an unknown device or a bad num_gpus fails here
-    return ResolvedModel(_default_abbr(comp, kwargs), reg, kwargs, traits, frozenset(comp.kwargs))
+    abbr = comp.abbr or reg.abbr or _default_abbr(comp, kwargs)  # reg.abbr: an alias's (OpenCompass's) name
+    return ResolvedModel(abbr, reg, kwargs, traits, frozenset(comp.kwargs))
 
 
 def build_benchmark(host: PluginHost, type_: str, kwargs: dict, chat: bool) -> Benchmark:

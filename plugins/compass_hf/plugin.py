@@ -8,13 +8,15 @@ TRAITS = "compass_hf.traits:hf_traits"
 
 @hookimpl
 def register_models(register):
-    from compass_hf.presets import PRESETS
+    from compass_hf.presets import OPENCOMPASS_ALIASES, PRESETS
 
     register("hf", BACKEND,
              "Hugging Face causal LM (base or chat) from --hf-path: hub id, local folder or GGUF file.",
              traits=TRAITS)
     for name, (description, defaults) in PRESETS.items():
         register(name, BACKEND, description, defaults=defaults, traits=TRAITS)
+    for alias, (target, abbr, note) in OPENCOMPASS_ALIASES.items():
+        register.alias(alias, target, abbr=abbr, note=note or "OpenCompass's model config name")
 
 
 @hookimpl

@@ -42,3 +42,14 @@ PRESETS: dict[str, tuple[str, dict]] = {
         {"path": "facebook/opt-125m", "hf_type": "base"},
     ),
 }
+
+#: OpenCompass's model config names (``configs/models/...``) -> (preset, abbr OpenCompass gives
+#: the model in its tables, note). Registered as aliases, so ``-m hf_internlm2_chat_1_8b`` works
+#: and its summary column is named as OpenCompass names it.
+OPENCOMPASS_ALIASES: dict[str, tuple[str, str, str]] = {
+    "hf_internlm2_chat_1_8b": ("internlm2-chat-1.8b", "internlm2-chat-1.8b-hf", ""),
+    "hf_internlm2_1_8b": ("internlm2-1.8b", "internlm2-1.8b-hf", ""),
+    "hf_qwen2_1_5b_instruct": ("qwen2-1.5b-instruct", "qwen2-1.5b-instruct-hf", ""),
+    "hf_qwen2_1_5b": ("qwen2-1.5b", "qwen2-1.5b-hf", ""),
+    "hf_opt_125m": ("opt-125m", "opt-125m-hf", ""),
+}

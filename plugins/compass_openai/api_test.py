@@ -120,14 +120,52 @@ def resolve(name: str, flags: dict):
               help="Samples per dataset for --eval.")
 @click.option("-w", "--work-dir", default=None, help="Run folder parent for --eval [default: outputs/default].")
 def api_test_command(name, api_base, api_model, api_key_env, request_timeout, datasets, limit, work_dir):
-    """Check an API model: key set, one request, modes available; optionally a tiny eval.
+    """Check an API model (or every API model of a config file): key set, one request, modes
+    available; optionally a tiny eval.
 
     \b
     Examples:
       compass api-test moonshot-v1-8k
+      compass api-test configs/api_examples/eval_api_moonshot.py
       compass api-test openai-compatible --api-base http://127.0.0.1:8000/v1 --api-model qwen2
       compass api-test deepseek-chat --eval demo_gsm8k --limit 5
     """
+    flags = {"api_base": api_base, "model": api_model, "api_key_env": api_key_env, "timeout": request_timeout}
+    if name.endswith((".py", ".toml")):
+        _test_config(name, flags)
+        return
+    kwargs, settings = resolve(name, {**flags, "timeout": request_timeout or 30.0})
+    _probe_and_print(settings)
+    if datasets:
+        _run_eval(name, flags, datasets, limit, work_dir)
+
+
+def _test_config(path: str, flags: dict) -> None:
+    """Every API model a config file declares (TOML, or OpenCompass-style with OpenAI dicts)."""
+    from compass import api
+    from compass_openai import FACTORY
+    from compass_openai.settings import ApiSettings, _known
+
+    cfg = api.load_config(path)
+    host = _host()
+    tested = 0
+    for i, comp in enumerate(cfg.models):
+        reg = host.registry.get("models", comp.type)
+        if reg.factory != FACTORY:
+            continue
+        kwargs = {**reg.defaults, **comp.kwargs, **{k: v for k, v in flags.items() if v is not None}}
+        kwargs.setdefault("timeout", 30.0)
+        where = f"{path}: models[{i}] ({comp.abbr or kwargs.get('model') or comp.type})"
+        settings = ApiSettings.from_kwargs(where=where, **_known(kwargs))
+        click.echo(f"{where}:")
+        _probe_and_print(settings)
+        tested += 1
+    if not tested:
+        raise CompassError(f"{path} declares no API model (OpenAI/OpenAISDK, or a type such as openai or "
+                           f"moonshot-v1-8k); api-test checks OpenAI-compatible endpoints")
+
+
+def _probe_and_print(settings) -> None:
     import asyncio
 
     from tabulate import tabulate
@@ -135,8 +173,6 @@ def api_test_command(name, api_base, api_model, api_key_env, request_timeout, da
     from compass_openai.diagnose import explain
     from compass_openai.retry import classify
 
-    flags = {"api_base": api_base, "model": api_model, "api_key_env": api_key_env, "timeout": request_timeout}
-    kwargs, settings = resolve(name, {**flags, "timeout": request_timeout or 30.0})
     key = settings.read_key()  # missing key: one line naming the variable
     try:
         result = asyncio.run(probe(settings, key))
@@ -161,8 +197,6 @@ def api_test_command(name, api_base, api_model, api_key_env, request_timeout, da
         ["logprobs", result.logprobs_note],
     ]
     click.echo(tabulate(rows, tablefmt="simple", disable_numparse=True))
-    if datasets:
-        _run_eval(name, flags, datasets, limit, work_dir)
 
 
 def _run_eval(name: str, flags: dict, datasets: tuple[str, ...], limit: int, work_dir: str | None) -> None:

@@ -60,9 +60,9 @@ def _click_option(opt) -> click.Option:
         stop = "." if help_text.endswith(".") else ""
         help_text = f"{help_text.removesuffix('.')} (implies -m {opt.implies_model}){stop}"
     kwargs: dict = {"help": help_text, "default": None, "multiple": opt.multiple, "metavar": opt.metavar}
+    decls = [opt.dest, opt.flag, *opt.aliases, *([opt.short] if opt.short else [])]  # the value is always the first spelling's
     if opt.type is bool:
-        return click.Option([opt.flag, *([opt.short] if opt.short else [])], is_flag=True, default=None,
-                            help=help_text)
+        return click.Option(decls, is_flag=True, default=None, help=help_text)
     if opt.type == "kv":
         kwargs["metavar"] = opt.metavar or "K=V…"
     elif opt.choices:
@@ -73,7 +73,7 @@ def _click_option(opt) -> click.Option:
         kwargs["type"] = click.FLOAT if opt.min is None else click.FloatRange(min=opt.min, min_open=opt.min_open)
     elif callable(opt.type) and opt.type is not str:
         kwargs["type"] = _Converted(opt.type)
-    return click.Option([opt.flag, *([opt.short] if opt.short else [])], **kwargs)
+    return click.Option(decls, **kwargs)
 
 
 class EvalCommand(click.Command):
@@ -154,6 +154,8 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
               help="Type of the custom dataset [default: detected from its columns].")
 @click.option("--custom-dataset-infer-method", type=click.Choice(["gen", "ppl"]), default=None,
               help="How the custom dataset is answered [default: gen for chat models, ppl for base].")
+@click.option("--dump-config", is_flag=True,
+              help="Print the run's config as TOML (an OpenCompass-style .py config translated) and exit.")
 @click.pass_context
 def eval_command(ctx, config, **opts):
     """Evaluate models on datasets: infer, evaluate, summarize.
@@ -165,9 +167,30 @@ def eval_command(ctx, config, **opts):
       compass eval my_config.toml -r latest
     """
     cfg = build_run_config(config, opts, ctx.command.contributed(ctx))
+    if opts.get("dump_config"):
+        from compass.config import to_toml
+
+        click.echo(to_toml(cfg), nl=False)
+        return
+    _alias_notes(cfg, plugin_host(ctx))
     from compass.api import evaluate
 
     ctx.exit(evaluate(cfg, plugin_host(ctx)).exit_code)
+
+
+def _alias_notes(cfg, host) -> None:
+    """One line per alias the run uses (an OpenCompass name): what it became, how it differs."""
+    from compass.errors import CompassError as _Err
+
+    for kind, comps in (("models", cfg.models), ("datasets", cfg.datasets)):
+        for comp in comps:
+            try:
+                reg = host.registry.get(kind, comp.type)
+            except _Err:
+                continue  # the planner reports unknown names
+            if reg.alias_of:
+                click.echo(f"note: {comp.type} is compass's {reg.alias_of}"
+                           + (f" ({reg.note})" if reg.note else ""), err=True)
 
 
 def build_run_config(config_path: str | None, opts: dict, contributed: list | None = None):

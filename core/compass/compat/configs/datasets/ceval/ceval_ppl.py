@@ -1,0 +1,1 @@
+ceval_datasets = [dict(type='ceval_ppl')]

@@ -1,0 +1,1 @@
+gsm8k_datasets = [dict(type='demo_gsm8k', chat=False)]

@@ -1,0 +1,1 @@
+math_datasets = [dict(type='demo_math', chat=True)]

@@ -1,0 +1,1 @@
+gsm8k_datasets = [dict(type='gsm8k_gen')]

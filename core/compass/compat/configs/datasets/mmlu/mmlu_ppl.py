@@ -1,0 +1,1 @@
+mmlu_datasets = [dict(type='mmlu_ppl')]

@@ -1,0 +1,1 @@
+siqa_datasets = [dict(type='siqa_gen')]

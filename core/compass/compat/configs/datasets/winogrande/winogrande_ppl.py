@@ -1,0 +1,1 @@
+winogrande_datasets = [dict(type='winogrande_ppl')]

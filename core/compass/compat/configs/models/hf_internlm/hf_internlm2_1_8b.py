@@ -1,0 +1,1 @@
+models = [dict(type='internlm2-1.8b', abbr='internlm2-1.8b-hf')]

