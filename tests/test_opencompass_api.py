@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from extras import require_extra
 
-require_extra("openai")
+pytest.importorskip("openai")
 
 from conftest import compass_env, run_compass  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
