@@ -59,7 +59,7 @@ class BwrapSandbox:
             spaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                       "--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
-            spaces = ["--unshare-all", "--disable-userns"]
+            spaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         return [self.path, *spaces, "--die-with-parent", "--new-session", *self._mounts,
                 "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp",

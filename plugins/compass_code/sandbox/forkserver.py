@@ -68,7 +68,7 @@ class ForkServerSandbox:
             for cap in CAPS:
                 spaces += ["--cap-add", cap]
         else:
-            spaces = ["--unshare-all", "--disable-userns"]
+            spaces = ["--unshare-all", "--unshare-user", "--disable-userns"]
         return [self.path, *spaces, "--die-with-parent", "--new-session", *b._mounts,
                 "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp", "--chdir", "/tmp",

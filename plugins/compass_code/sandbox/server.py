@@ -102,7 +102,7 @@ def _child(req, drop, baseline, out_w, err_w):
         code = compile(source, "main.py", "exec")
     except SyntaxError as exc:
         say("syntax", type(exc).__name__)
-        sys.excepthook(type(exc), exc, None)
+        sys.excepthook(type(exc), exc.with_traceback(None), None)
         leave(1)
     del source
     status = 0
@@ -120,7 +120,8 @@ def _child(req, drop, baseline, out_w, err_w):
         leave(status)
     except BaseException as exc:
         say("error", type(exc).__name__)
-        sys.excepthook(type(exc), exc, exc.__traceback__.tb_next)  # from main.py on
+        tb = exc.__traceback__.tb_next  # from main.py on
+        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
         leave(1)
     try:
         if "threading" in sys.modules:
