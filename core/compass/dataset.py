@@ -149,13 +149,15 @@ class Subset:
 class Group:
     """A summary row that averages member subsets (by their first metric).
 
-    ``weighted=True`` weights each member by its number of samples; otherwise the plain
-    mean of the members' scores (OpenCompass's "naive average").
+    ``weighted=True`` weights each member by its number of samples; ``weights`` gives fixed
+    ``(member, weight)`` pairs instead (a benchmark's own, e.g. GAOKAO's points per paper);
+    otherwise the plain mean of the members' scores (OpenCompass's "naive average").
     """
 
     name: str
     members: tuple[str, ...]
     weighted: bool = False
+    weights: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

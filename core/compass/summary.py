@@ -163,8 +163,16 @@ def _group_interval(group: Group, value: float, scores: dict[str, tuple[float, i
     sizes = [scores[m][1] for m in group.members]
     total = sum(sizes)
     weights = [n / total for n in sizes] if group.weighted else [1 / len(sizes)] * len(sizes)
+    if group.weights:
+        fixed = [_fixed_weight(group, m) for m in group.members]
+        weights = [w / sum(fixed) for w in fixed]
     se = math.sqrt(math.fsum((w * errors[m].stderr) ** 2 for w, m in zip(weights, group.members)))
     return Interval(se, max(0.0, value - Z95 * se), min(100.0, value + Z95 * se), "normal", total)
+
+
+def _fixed_weight(group: Group, member: str) -> float:
+    """A member's weight in a group with fixed ``weights`` (a member not listed weighs 0)."""
+    return float(dict(group.weights).get(member, 0.0))
 
 
 def _group_value(group: Group, scores: dict[str, tuple[float, int]]) -> tuple[float, int] | None:
@@ -173,6 +181,9 @@ def _group_value(group: Group, scores: dict[str, tuple[float, int]]) -> tuple[fl
     if not members or any(m is None for m in members):
         return None
     total = sum(n for _, n in members)
+    if group.weights:
+        fixed = [_fixed_weight(group, m) for m in group.members]
+        return sum(v * w for (v, _), w in zip(members, fixed)) / sum(fixed), total
     if group.weighted:
         return (sum(v * n for v, n in members) / total, total) if total else None
     return sum(v for v, _ in members) / len(members), total
@@ -222,7 +233,7 @@ def build_summary(run: RunFolder, models: list[str], benchmarks: list[Benchmark]
             values.append(_fmt(got[0] if got else None))
             errs.append(err)
         row_errors.append(errs)
-        kind = "weighted_average" if group.weighted else "naive_average"
+        kind = "weighted_average" if group.weighted or group.weights else "naive_average"
         return [group.name, "-", kind, "-", *values]
 
     for bench in benchmarks:

@@ -15,6 +15,10 @@ def register_postprocessors(register):
              "Content of the last \\boxed{...} (nested braces), else the text after 'the answer is'.")
     register("bbh", "compass_metrics.bbh_extract:bbh",
              "BBH: the text after the last 'So the answer is' (mcq=True: the option as '(X)').")
+    register("agieval_multi", "compass_metrics.exam_extract:agieval_multi",
+             "AGIEval multi-answer: the set of option letters chosen, sorted and joined ('AC').")
+    register("agieval_cloze", "compass_metrics.exam_extract:agieval_cloze",
+             "AGIEval cloze: last \\boxed{}, else the line after 'the answer is' / '答案是', else the first line.")
     register("first_line", "compass_metrics.short_answer:first_line",
              "First non-blank line of the reply (short open answers: NQ-Open).")
 
@@ -31,5 +35,7 @@ def register_evaluators(register):
              "IFEval's 25 instruction checkers: prompt- and instruction-level accuracy, strict and loose.")
     register("choice_acc_norm", "compass_metrics.choice_norm:ChoiceAccNorm",
              "ppl multiple choice: acc_norm (log-likelihood per character of the answer, as lm-eval) and acc.")
+    register("gaokao", "compass_metrics.gaokao:Gaokao",
+             "GAOKAO-Bench: answers read by question type, scored in exam points (physics half credit).")
     register("math_samples", "compass_metrics.math_samples:MathSamples",
              "Math equivalence per sample: average accuracy over n samples per problem, and pass@k.")
