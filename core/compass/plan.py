@@ -112,14 +112,16 @@ def _default_abbr(comp: Component, kwargs: dict) -> str:
 
 
 def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
-    reg = host.registry.get("models", comp.type)
-    kwargs = {**reg.defaults, **comp.kwargs}
+    from compass.convert import convert, renamed
+
+    asked = host.registry.get("models", comp.type)
+    reg, kwargs, suffix = convert(host.registry, asked, {**asked.defaults, **comp.kwargs})
     factory = reg.load()
     check_kwargs(factory, kwargs, f"model '{comp.type}'")
     traits_fn = reg.load_traits()
     traits = traits_fn(**kwargs) if traits_fn else ModelTraits(is_chat=False)
     task_resources(kwargs, traits.device)  # an unknown device or a bad num_gpus fails here
-    abbr = comp.abbr or reg.abbr or _default_abbr(comp, kwargs)  # reg.abbr: an alias's (OpenCompass's) name
+    abbr = comp.abbr or renamed(asked.abbr or _default_abbr(comp, kwargs), suffix)  # asked.abbr: an alias's name
     return ResolvedModel(abbr, reg, kwargs, traits, frozenset(comp.kwargs))
 
 

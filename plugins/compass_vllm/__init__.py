@@ -1,0 +1,1 @@
+"""compass's vLLM backend: ``-m vllm`` and ``-a vllm`` (vLLM's offline engine)."""

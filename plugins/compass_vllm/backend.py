@@ -1,0 +1,335 @@
+"""The ``vllm`` model backend: a Hugging Face causal LM run by vLLM's offline engine.
+
+It takes the ``hf`` backend's settings and renders prompts with the ``hf`` backend's own
+code (:class:`compass_hf.encoding.Encoder`: chat template or meta template, end-of-turn
+markers), so a model reads the same tokens under both; vLLM does the forward passes.
+
+* gen: every pending request goes to the engine at once (its continuous batching); the
+  answers come back as they finish and are cut exactly as ``hf`` cuts them
+  (:func:`compass_hf.generation.finish`: eos/end-of-turn after ``min_out_len``, stop words);
+* ppl: each continuation's tokens scored by the engine's prompt log-probabilities
+  (one-token continuations from one next-token pass over their shared context);
+* clp: the options' first tokens read from one next-token pass per question.
+
+Importing this module is cheap; vllm and transformers load when a model is built, in the
+worker process (vLLM starts processes of its own, which needs a ``__main__`` guard: the
+worker, ``python -m compass.task``, has one).
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, Iterator
+
+from compass.errors import CompassError
+from compass.types import Completion, Failure, GenerateRequest, LoglikelihoodRequest, OptionsRequest
+from compass_hf.options import HFOptions
+
+from compass_vllm.options import INSTALL, check, engine_kwargs, sampling_kwargs
+
+HANDOVER = 1 << 16  # ppl/clp requests handed over at once: the engine batches them itself
+TOP_LOGPROBS = 20  # next-token log-probs asked for (vLLM's default cap); others are scored one by one
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _as_ids(value: Any) -> list[int]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return [int(v) for v in value if v is not None]
+    return [int(value)]
+
+
+class VLLMModel:
+    """A causal LM served by ``vllm.LLM``; the parameters are those of
+    :class:`compass_hf.backend.HFCausalLM` (``--hf-path``, ``--hf-type``, ...), with these
+    differences: ``model_kwargs`` go to ``vllm.LLM`` (``gpu_memory_utilization``,
+    ``max_model_len``, ``enforce_eager``, ``swap_space``…); ``num_gpus`` is the tensor
+    parallel size; ``generation_kwargs`` go to ``vllm.SamplingParams``; ``batch_size`` and
+    ``threads`` are ignored (vLLM schedules its own batches); ``peft_path`` is refused.
+    """
+
+    default_device = "auto"
+
+    def __init__(self, path: str | None = None, hf_type: str = "chat", model_kwargs: dict | None = None,
+                 tokenizer_path: str | None = None, tokenizer_kwargs: dict | None = None,
+                 generation_kwargs: dict | None = None, max_seq_len: int | None = None,
+                 max_out_len: int | None = None, min_out_len: int = 0, batch_size: int | str = 8,
+                 num_gpus: int = 0, stop_words: list | None = None, pad_token_id: int | None = None,
+                 peft_path: str | None = None, peft_kwargs: dict | None = None, gguf_file: str | None = None,
+                 device: str | None = None, dtype: str | None = "auto", meta_template: dict | None = None,
+                 threads: int | None = None):
+        opts = HFOptions.from_kwargs(
+            path=path, hf_type=hf_type, model_kwargs=model_kwargs, tokenizer_path=tokenizer_path,
+            tokenizer_kwargs=tokenizer_kwargs, generation_kwargs=generation_kwargs, max_seq_len=max_seq_len,
+            max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size, num_gpus=num_gpus,
+            stop_words=stop_words, pad_token_id=pad_token_id, peft_path=peft_path, peft_kwargs=peft_kwargs,
+            gguf_file=gguf_file, device=device or self.default_device, dtype=dtype,
+            meta_template=meta_template, threads=threads)
+        check(opts)
+        self.options = opts
+        self.handover_size = HANDOVER
+        self._prompt_tokens = self._completion_tokens = 0
+        self._next_id = 0
+        self._setup(opts)
+
+    # ------------------------------------------------------------------ set-up
+    def _setup(self, opts: HFOptions) -> None:
+        try:
+            import vllm
+        except ImportError:
+            import sys
+
+            raise CompassError(INSTALL.format(python=sys.executable)) from None
+        from compass_hf.encoding import Encoder
+        from compass_hf.loading import import_transformers
+        from compass_hf.templates import MetaTemplate
+
+        from compass_vllm.weights import model_source, tokenizer_source
+
+        transformers = import_transformers()
+        weights = model_source(opts)
+        tok_source = tokenizer_source(opts, weights)
+        try:
+            tok = transformers.AutoTokenizer.from_pretrained(tok_source, **opts.tokenizer_kwargs)
+        except (OSError, ValueError, TypeError) as exc:
+            raise CompassError(f"could not load the tokenizer of {tok_source}: {_first_line(exc)}") from None
+        self.tokenizer = tok
+        meta = MetaTemplate.from_config(opts.meta_template) if opts.meta_template is not None else None
+        self.encoder = Encoder(tok, chat=opts.is_chat, meta_template=meta)
+        self.end_strings, end_ids = self.encoder.end_of_turn()
+        try:
+            gen_cfg = transformers.GenerationConfig.from_pretrained(weights)
+        except Exception:  # no generation_config.json: the tokenizer's eos only
+            gen_cfg = None
+        eos = _as_ids(getattr(gen_cfg, "eos_token_id", None)) + _as_ids(tok.eos_token_id) + list(end_ids)
+        self.eos_ids = tuple(dict.fromkeys(eos))
+        pad = next((int(t) for t in (opts.pad_token_id, tok.pad_token_id, *self.eos_ids, 0) if t is not None), 0)
+        self.start_id = next(int(t) for t in (tok.bos_token_id, *self.eos_ids, pad) if t is not None)
+        eos_text = {tok.convert_ids_to_tokens(i) for i in self.eos_ids}
+        self.end_watch = tuple(s for s in self.end_strings if s not in eos_text)
+
+        from vllm.platforms import current_platform
+
+        dtype = opts.dtype
+        if dtype == "auto" and current_platform.is_cpu():
+            dtype = "float32"  # as the hf backend on CPU: same weights, same numbers
+        kwargs = {"generation_config": "vllm", "seed": 0, **engine_kwargs(opts)}
+        try:
+            self.llm = vllm.LLM(model=weights, tokenizer=tok_source, dtype=dtype, **kwargs)
+        except TypeError as exc:
+            raise CompassError(f"vLLM's engine rejected the model settings: {_first_line(exc)} "
+                               f"(check --model-kwargs)") from None
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise CompassError(f"vLLM could not load {opts.path}: {_first_line(exc)}") from None
+        self.max_seq_len = int(self.llm.llm_engine.model_config.max_model_len)
+        self._sampling = vllm.SamplingParams
+
+    @property
+    def token_counts(self) -> dict:
+        """Running totals for telemetry: tokens the model read (prompt) and wrote (completion)."""
+        return {"prompt": self._prompt_tokens, "completion": self._completion_tokens}
+
+    def __repr__(self) -> str:
+        return f"VLLMModel({self.options.path!r}, {self.options.hf_type})"
+
+    # ------------------------------------------------------------------ engine
+    def _run(self, prompts: list[list[int]], params: list[Any]) -> Iterator[tuple[int, Any]]:
+        """Each prompt's position and its ``RequestOutput`` (or the exception that refused
+        it), as the engine finishes them; all of them are in the engine at once."""
+        engine = self.llm.llm_engine
+        ids: dict[str, int] = {}
+        for i, (ids_, p) in enumerate(zip(prompts, params)):
+            rid = f"c{self._next_id}"
+            self._next_id += 1
+            try:
+                engine.add_request(rid, {"prompt_token_ids": ids_}, p)
+            except Exception as exc:  # this request only (too long, bad parameters): a failed sample
+                yield i, exc
+                continue
+            ids[rid] = i
+        while ids and engine.has_unfinished_requests():
+            for out in engine.step():
+                if out.finished and out.request_id in ids:
+                    yield ids.pop(out.request_id), out
+        for i in ids.values():  # the engine dropped them (should not happen)
+            yield i, RuntimeError("vLLM returned no answer")
+
+    # ------------------------------------------------------------------ gen
+    def _gen_params(self, req: GenerateRequest) -> tuple[Any, tuple[str, ...], int, int]:
+        opts = self.options
+        max_new = max(1, int(req.max_out_len))
+        min_new = min(max_new, max(int(req.min_out_len or 0), opts.min_out_len))
+        stops = tuple(dict.fromkeys((*req.stop, *opts.stop_words)))
+        watch = tuple(dict.fromkeys((*stops, *self.end_watch)))
+        kwargs: dict[str, Any] = {"temperature": float(req.temperature or 0.0)}
+        kwargs.update(sampling_kwargs(opts.generation_kwargs))
+        try:
+            params = self._sampling(
+                **kwargs, max_tokens=max_new, min_tokens=min_new, stop=list(watch) or None,
+                stop_token_ids=list(self.eos_ids) or None, skip_special_tokens=False,
+                spaces_between_special_tokens=False, include_stop_str_in_output=True)
+        except (TypeError, ValueError) as exc:
+            raise CompassError(f"--generation-kwargs: vLLM's SamplingParams refused them: {_first_line(exc)}") from None
+        return params, tuple(dict.fromkeys((*stops, *self.end_strings))), min_new, max_new
+
+    def generate_stream(self, requests: list[GenerateRequest]) -> Iterator[tuple[int, Completion]]:
+        """Every request in the engine at once; each answer with its position when it is done."""
+        from compass_hf.batching import left_truncate
+        from compass_hf.generation import finish
+
+        prompts, params, cuts = [], [], []
+        for req in requests:
+            p, trim, min_new, max_new = self._gen_params(req)
+            ids = left_truncate(self.encoder.encode_one(self.encoder.render(req.prompt)), self.max_seq_len - max_new)
+            prompts.append(ids)
+            params.append(p)
+            cuts.append((trim, min_new, max_new))
+        for i, out in self._run(prompts, params):
+            if isinstance(out, Exception):
+                yield i, Completion("", prompt_tokens=len(prompts[i]), error=f"vLLM refused the request: "
+                                                                               f"{_first_line(out)}")
+                continue
+            first = out.outputs[0]
+            new = list(first.token_ids)
+            trim, min_new, max_new = cuts[i]
+            stopped_at = len(new) if isinstance(first.stop_reason, str) else None
+            done = finish(self.tokenizer, new, eos_ids=self.eos_ids, stops=trim, min_new=min_new,
+                          max_new=max_new, stopped_at=stopped_at)
+            self._prompt_tokens += len(prompts[i])
+            self._completion_tokens += done.completion_tokens
+            yield i, Completion(done.text, prompt_tokens=len(prompts[i]), completion_tokens=done.completion_tokens,
+                                finish_reason=done.finish_reason)
+
+    def generate(self, requests: list[GenerateRequest]) -> list[Completion]:
+        """Greedy (or sampled) continuations, in order."""
+        out: list[Completion | None] = [None] * len(requests)
+        for i, c in self.generate_stream(requests):
+            out[i] = c
+        return [c for c in out if c is not None]
+
+    # ------------------------------------------------------------------ scoring
+    def _next_token(self, contexts: list[list[int]], tokens: list[list[int]]) -> list[list[float] | str]:
+        """Log-probability of each of ``tokens[k]`` right after ``contexts[k]`` (or an error).
+
+        One pass per context reads its top log-probabilities; a token outside them is
+        scored by a pass over ``context + [token]`` (its prompt log-probability).
+        """
+        top = self._sampling(max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS, detokenize=False)
+        out: list[Any] = [None] * len(contexts)
+        found: list[dict[int, float]] = [{} for _ in contexts]
+        for k, res in self._run(contexts, [top] * len(contexts)):
+            if isinstance(res, Exception):
+                out[k] = f"vLLM refused the request: {_first_line(res)}"
+                continue
+            self._prompt_tokens += len(contexts[k])
+            step = res.outputs[0].logprobs[0]
+            found[k] = {int(t): float(lp.logprob) for t, lp in step.items()}
+        rest = [(k, t) for k in range(len(contexts)) if out[k] is None for t in tokens[k] if t not in found[k]]
+        for (k, t), value in zip(rest, self._sequences([contexts[k] + [t] for k, t in rest], [1] * len(rest))):
+            if isinstance(value, str):
+                out[k] = value
+            else:
+                found[k][t] = value
+        for k in range(len(contexts)):
+            if out[k] is None:
+                out[k] = [found[k][t] for t in tokens[k]]
+        return out
+
+    def _sequences(self, seqs: list[list[int]], tails: list[int]) -> list[float | str]:
+        """Summed prompt log-probability of the last ``tails[k]`` tokens of ``seqs[k]`` (or an error)."""
+        if not seqs:
+            return []
+        params = self._sampling(max_tokens=1, temperature=0.0, prompt_logprobs=0, detokenize=False)
+        out: list[Any] = [None] * len(seqs)
+        for k, res in self._run(seqs, [params] * len(seqs)):
+            if isinstance(res, Exception):
+                out[k] = f"vLLM refused the request: {_first_line(res)}"
+                continue
+            self._prompt_tokens += len(seqs[k])
+            logprobs = res.prompt_logprobs
+            n = len(seqs[k])
+            out[k] = sum(float(logprobs[p][seqs[k][p]].logprob) for p in range(n - tails[k], n))
+        return out
+
+    def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...] | Failure]:
+        """Summed log-probability of each continuation given the request's prompt."""
+        from compass_hf.scoring import make_groups
+
+        texts = [self.encoder.render(req.prompt) for req in requests]
+        contexts = self.encoder.encode(texts)
+        pairs = [(r, j) for r, req in enumerate(requests) for j, c in enumerate(req.continuations) if c]
+        flat = self.encoder.encode([texts[r] + requests[r].continuations[j] for r, j in pairs])
+        wholes: list[list[list[int]]] = [[] for _ in requests]
+        index: list[list[int]] = [[] for _ in requests]
+        for (r, j), ids in zip(pairs, flat):
+            wholes[r].append(ids)
+            index[r].append(j)
+        keep = [r for r in range(len(requests)) if wholes[r]]
+        groups = make_groups([contexts[r] for r in keep], [wholes[r] for r in keep], self.max_seq_len - 1,
+                             self.start_id)
+        scores: dict[tuple[int, int], float | str] = {}
+        singles = [g for g in groups if any(len(c) == 1 for c in g.continuations)]
+        values = self._next_token([g.context for g in singles],
+                                  [[c[0] for c in g.continuations if len(c) == 1] for g in singles])
+        for g, vals in zip(singles, values):
+            one = [slot for slot, c in zip(g.slots, g.continuations) if len(c) == 1]
+            for n, slot in enumerate(one):
+                scores[slot] = vals if isinstance(vals, str) else vals[n]
+        multi = [(g.context + c, len(c), slot) for g in groups for slot, c in zip(g.slots, g.continuations)
+                 if len(c) > 1]
+        for (_, _, slot), value in zip(multi, self._sequences([m[0] for m in multi], [m[1] for m in multi])):
+            scores[slot] = value
+        out: list[tuple[float, ...] | Failure] = []
+        position = {r: k for k, r in enumerate(keep)}
+        for r, req in enumerate(requests):
+            values = [0.0] * len(req.continuations)  # an empty continuation is certain
+            error = None
+            for n, j in enumerate(index[r]):
+                v = scores[(position[r], n)]
+                if isinstance(v, str):
+                    error = v
+                else:
+                    values[j] = v
+            out.append(Failure(error) if error else tuple(values))
+        return out
+
+    def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...] | Failure]:
+        """Log-probability of each option's first token as the next token after the prompt."""
+        from compass_hf.batching import left_truncate
+
+        contexts, tokens = [], []
+        for req in requests:
+            text = self.encoder.render(req.prompt)
+            ctx = self.encoder.encode_one(text)
+            tokens.append([self._option_token(text, ctx, option) for option in req.options])
+            contexts.append(left_truncate(ctx, self.max_seq_len - 1))
+        return [Failure(v) if isinstance(v, str) else tuple(v) for v in self._next_token(contexts, tokens)]
+
+    def _option_token(self, text: str, ctx: list[int], option: str) -> int:
+        """The first token of ``option`` as the tokenizer writes it after the prompt, else on its own
+        (as the ``hf`` backend picks it)."""
+        whole = self.encoder.encode_one(text + option)
+        if len(whole) > len(ctx) and whole[:len(ctx)] == ctx:
+            return whole[len(ctx)]
+        plain = self.encoder.encode_plain(option)
+        return plain[0] if plain else self.eos_ids[0] if self.eos_ids else self.start_id
+
+    # ------------------------------------------------------------------ end
+    def close(self) -> None:
+        """Stop the engine and its processes (the worker may load another model next)."""
+        llm = getattr(self, "llm", None)
+        self.llm = None
+        if llm is not None:
+            shutdown = getattr(llm.llm_engine, "shutdown", None)
+            if callable(shutdown):
+                try:
+                    shutdown()
+                except Exception:
+                    pass
+        del llm
+        gc.collect()
