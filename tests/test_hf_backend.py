@@ -7,9 +7,10 @@ truncation and the shared-context KV cache must not change results.
 from __future__ import annotations
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+require_extra("torch")
+require_extra("transformers")
 
 from compass.errors import CompassError  # noqa: E402
 from compass.types import (GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest,  # noqa: E402
@@ -356,7 +357,7 @@ def test_close_frees_model(tiny):
 
 
 def test_peft_adapter_is_applied(tiny, tmp_path):
-    peft = pytest.importorskip("peft")
+    peft = require_extra("peft")
     import torch
     from transformers import AutoModelForCausalLM
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from extras import require_extra
 
 from compass.errors import CompassError
 from compass.types import Message
@@ -208,7 +209,7 @@ def test_gguf_cache_write_failure_is_a_warning(tmp_path, monkeypatch, capsys):
 
 
 def test_find_stop():
-    pytest.importorskip("torch")
+    require_extra("torch")
     from compass_hf.generation import find_stop
 
     assert find_stop("abc\n\nQuestion: x", ["\n\n", "Question:"]) == 3

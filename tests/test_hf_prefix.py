@@ -7,9 +7,10 @@ compared with one plain, unpadded forward pass of the whole text.
 from __future__ import annotations
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+require_extra("torch")
+require_extra("transformers")
 
 from compass.types import LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
 

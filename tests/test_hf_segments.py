@@ -5,9 +5,10 @@ unpadded forward pass of the whole text."""
 from __future__ import annotations
 
 import pytest
+from extras import require_extra
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = require_extra("torch")
+require_extra("transformers")
 
 from compass.types import Message, OptionsRequest  # noqa: E402
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from extras import require_extra
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = require_extra("torch")
+require_extra("transformers")
 
 from compass_hf.slots import SlotBuffer  # noqa: E402
 

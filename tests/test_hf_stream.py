@@ -7,9 +7,10 @@ prompt prefix is read once. None of it may change a greedy answer.
 from __future__ import annotations
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+require_extra("torch")
+require_extra("transformers")
 
 from compass.types import GenerateRequest, Message  # noqa: E402
 

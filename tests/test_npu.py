@@ -12,6 +12,7 @@ import sys
 import types
 
 import pytest
+from extras import require_extra
 
 from compass.errors import CompassError
 from compass.runners import visible_devices_env
@@ -89,7 +90,7 @@ def test_npu_model_refused_at_plan_time_without_torch_npu():
 
 @pytest.mark.skipif(HAS_TORCH_NPU, reason="torch-npu is installed here")
 def test_npu_model_build_fails_before_loading_anything(tmp_path):
-    pytest.importorskip("torch")
+    require_extra("torch")
     from compass_npu.backend import NPUCausalLM
 
     with pytest.raises(CompassError, match="needs Ascend CANN") as info:
@@ -99,7 +100,7 @@ def test_npu_model_build_fails_before_loading_anything(tmp_path):
 
 def test_detect_counts_npus_through_torch_npu(monkeypatch):
     """With a stand-in torch_npu module, ``detect('npu')`` imports it and asks torch.npu."""
-    torch = pytest.importorskip("torch")
+    torch = require_extra("torch")
     from compass_hf import devices
 
     fake = types.ModuleType("torch_npu")

@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("openai")
+require_extra("openai")
 
 from conftest import compass_env, run_compass  # noqa: E402
 from openai_server import QUESTION, FakeOpenAI, ServerConfig  # noqa: E402

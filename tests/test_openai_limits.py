@@ -13,8 +13,9 @@ import sys
 import time
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("openai")
+require_extra("openai")
 
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
@@ -226,7 +227,7 @@ def test_plugin_manifest_does_not_import_the_sdk():
 
 @pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
 def test_every_fault_kind_is_survived_on_both_wires(http_backend):
-    pytest.importorskip(http_backend if http_backend == "aiohttp" else "openai")
+    require_extra(http_backend if http_backend == "aiohttp" else "openai")
     cfg = ServerConfig(fault_rate=0.5, slow_seconds=1.0, retry_after="0.05", seed=7)
     with FakeOpenAI(cfg) as srv:
         m = model(srv, http_backend=http_backend, timeout=0.4, backoff_base=0.02, max_retries=8,
@@ -242,7 +243,7 @@ def test_every_fault_kind_is_survived_on_both_wires(http_backend):
 
 @pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
 def test_tls_and_refused_connections_are_named(http_backend):
-    pytest.importorskip(http_backend if http_backend == "aiohttp" else "openai")
+    require_extra(http_backend if http_backend == "aiohttp" else "openai")
     with FakeOpenAI(ServerConfig()) as srv:
         tls = OpenAIModel(model="test-model", api_base=srv.url.replace("http:", "https:"), api_key_env=None,
                           http_backend=http_backend, max_retries=0)
