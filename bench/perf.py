@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"  # the shared data folder beside the checkout
 FULL = {"w1": 100, "w2": 200, "w2_5shot": 200, "w3": 500}
 QUICK = {"w1": 8, "w2": 40, "w2_5shot": 40, "w3": 60}
 
@@ -521,7 +522,8 @@ def main() -> int:
     p.add_argument("--skip-lmeval", action="store_true")
     p.add_argument("--skip-compass", action="store_true")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--data", default=os.environ.get("COMPASS_DATA_DIR", "/work/shared/data"))
+    p.add_argument("--data", default=os.environ.get("COMPASS_DATA_DIR", str(DATA)),
+                   help="data folder (default: $COMPASS_DATA_DIR, else ../shared/data beside the repository)")
     p.add_argument("--model-dir", default=os.environ.get("MODEL_DIR") or str(next(
         iter(sorted((Path.home() / ".cache/compass/gguf").glob("SmolLM2-135M-Instruct*"))), "/tmp/models/smollm2")))
     p.add_argument("--lmeval", default="/tmp/peers/lmeval/bin/lm_eval")
@@ -558,10 +560,11 @@ def main() -> int:
     toks = {w: r.get("tokens") for w, r in results["compass"].items()}
     results["floor"] = floor({w: sizes[w] for w in wls}, args, toks)
     print(f"floor: {results['floor']}", flush=True)
-    lines = ["| workload | N | compass s (inference s) | acc | lm-eval s | acc | lm-eval ÷ compass | OpenCompass s | acc "
+    lines = ["| workload | N | compass s (inference s) | acc | lm-eval s | acc | lm-eval ÷ compass "
+             "| peak RSS compass / lm-eval MB | RSS compass ÷ lm-eval | OpenCompass s | acc "
              "| OpenCompass ÷ compass | floor s | compass ÷ floor (inference ÷ floor) "
              "| floor with attention to the examples s | inference ÷ that floor |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     fmt = lambda a: "-" if a is None else f"{a:.1f}%"  # noqa: E731
     ratio = lambda a, b: f"{a / b:.2f}×" if a and b else "-"  # noqa: E731
     for wl in wls:
@@ -570,7 +573,9 @@ def main() -> int:
         fx = results["floor"].get("floor_with_examples_s", {}).get(wl)
         lines.append(f"| {wl} | {sizes[wl]} | {c.get('wall_s', '-')} ({c.get('inference_s', '-')}) | "
                      f"{fmt(c.get('accuracy'))} | {l_.get('wall_s', '-')} | {fmt(l_.get('accuracy'))} | "
-                     f"{ratio(l_.get('wall_s'), c.get('wall_s'))} | {o.get('wall_s', '-')} | {fmt(o.get('accuracy'))} | "
+                     f"{ratio(l_.get('wall_s'), c.get('wall_s'))} | {c.get('peak_rss_mb', '-')} / "
+                     f"{l_.get('peak_rss_mb', '-')} | {ratio(c.get('peak_rss_mb'), l_.get('peak_rss_mb'))} | "
+                     f"{o.get('wall_s', '-')} | {fmt(o.get('accuracy'))} | "
                      f"{ratio(o.get('wall_s'), c.get('wall_s'))} | {fl} | {ratio(c.get('wall_s'), fl)} "
                      f"({ratio(c.get('inference_s'), fl)}) | {fx or '-'} | {ratio(c.get('inference_s'), fx)} |")
     table = "\n".join(lines)
