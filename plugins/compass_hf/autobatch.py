@@ -4,10 +4,15 @@ and the size of scoring passes (:func:`scoring_limits`).
 The KV cache is what grows during generation: ``2 × layers × kv_heads × head_dim ×
 bytes`` per token and row. The budget is a fraction of the memory free *before* the run
 (device memory on an accelerator, available RAM on CPU), so a batch cannot run out of
-memory half-way: the decoder never lets rows × (width + max_out_len) exceed it. On CPU
-the row count is also capped at 128: measured on 2 cores (SmolLM2-135M, GSM8K 100,
-256 new tokens), 32 rows gave 91 generated tokens/s, 64 gave 101, 128 gave 118 — each
-step pays for reading the weights once, whatever the rows.
+memory half-way: the decoder holds rows × (longest prompt + longest output) within it,
+and allocates exactly that buffer once (:mod:`compass_hf.decoding`).
+
+On CPU, under ``auto``, the budget is also capped at :data:`CPU_KV_BYTES` (and the rows at 128): each
+decoding step reads the weights once whatever the rows, so rows help, but on 2 cores
+(SmolLM2-135M, float32) the gain flattens while the cache grows with every row. 512 MiB
+holds 28 rows of GSM8K (prompts ≤ 158 tokens + 256 new ones at 45 KiB per token): W1's
+peak RSS drops from 6.3 GB (the old 40%-of-free budget: 100 rows, a buffer grown by half
+again) to about 1.5 GB; measurements in ``bench/RESULTS.md`` (Session 4).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from compass_hf.decoding import Budget
 CPU_ROWS = 128
 ACCEL_ROWS = 256
 MEMORY_SHARE = 0.4  # of the free memory, for the KV cache
+CPU_KV_BYTES = 512 << 20  # the KV cache's ceiling on CPU
 PREFILL_TOKENS = {"cpu": 4096}  # accelerators: 16384
 SCORING_ROWS = {"cpu": 32, "mps": 32}  # accelerators: 64
 SCORING_TOKENS = {"cpu": 2048, "mps": 2048}  # padded tokens per ppl/clp pass; accelerators: 16384
@@ -60,11 +66,15 @@ def free_memory(kind: str, device: Any) -> int:
         return 8 << 30
 
 
-def budget(model: Any, kind: str, device: Any, batch_size: int | str) -> Budget:
-    """The decoder's limits for ``batch_size`` (a number of rows, or ``"auto"``)."""
+def budget(model: Any, kind: str, device: Any, batch_size: int | str, free: int | None = None) -> Budget:
+    """The decoder's limits for ``batch_size`` (a number of rows, or ``"auto"``), given
+    ``free`` bytes (default: what :func:`free_memory` finds now)."""
     prefill = PREFILL_TOKENS.get(kind, 16384)
     per_token = max(1, kv_bytes_per_token(model))
-    kv_tokens = max(4096, int(free_memory(kind, device) * MEMORY_SHARE) // per_token)
+    kv_bytes = int((free_memory(kind, device) if free is None else free) * MEMORY_SHARE)
+    if kind == "cpu" and batch_size == "auto":
+        kv_bytes = min(kv_bytes, CPU_KV_BYTES)
+    kv_tokens = max(4096, kv_bytes // per_token)
     if batch_size == "auto":
         rows = CPU_ROWS if kind in ("cpu", "mps") else ACCEL_ROWS
     else:

@@ -42,7 +42,9 @@ class HFCausalLM:
     :param min_out_len: fewest new tokens before eos/end-of-turn/stop words may end generation.
     :param batch_size: requests per forward pass, or ``"auto"``: scoring passes of up to 32
         rows and 2048 padded tokens on CPU (64 and 16384 on accelerators); generation as
-        many rows as the KV-cache memory budget allows (:mod:`compass_hf.autobatch`).
+        many rows as the KV-cache memory budget allows (40% of free memory; on CPU at most
+        512 MiB), the cache allocated once at rows × (longest prompt + longest output)
+        (:mod:`compass_hf.autobatch`).
     :param num_gpus: accelerators for one model; above 1 the model is spread with ``device_map="auto"``.
     :param stop_words: strings that end generation (cut from the output), added to the
         dataset's own.

@@ -13,8 +13,9 @@ every step).
 
 Each row sees exactly the tokens and positions of a batch-of-one run (padding is masked,
 position ids count real tokens), so greedy answers are those of ``generate`` one by one.
-The batch is bounded by ``max_rows`` and by a KV-cache token budget (rows × width);
-prefills are split by a prompt-token budget.
+The batch is bounded by ``max_rows`` and by a KV-cache token budget: a run's rows ×
+(its longest prompt + its longest output), which is also the size of the cache buffer,
+allocated once; prefills are split by a prompt-token budget.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Budget:
     """Limits of the running batch."""
 
     max_rows: int = 32
-    kv_tokens: int = 1 << 16  # rows × cache width
+    kv_tokens: int = 1 << 16  # rows × the longest a row can get (prompt + new tokens)
     prefill_tokens: int = 4096  # padded prompt tokens per prefill pass
 
 
@@ -131,19 +132,23 @@ class Decoder:
         return cache, mask
 
     # ------------------------------------------------------------------ loop
-    def _admit(self, waiting: list[Job], running: int, width: int) -> list[Job]:
-        """Waiting jobs that fit now (in order), within the row, KV and prefill budgets."""
+    def rows_for(self, jobs: Sequence[Job]) -> tuple[int, int]:
+        """Rows of the running batch and columns of its cache for a run of ``jobs``: the
+        longest a row can get, and as many rows as the KV budget holds at that length."""
+        columns = max(len(j.prompt) + j.settings.max_new for j in jobs)
+        rows = min(self.budget.max_rows, len(jobs), max(1, self.budget.kv_tokens // columns))
+        return rows, columns
+
+    def _admit(self, waiting: list[Job], running: int, max_rows: int) -> list[Job]:
+        """Waiting jobs that fit now (in order), within the row and prefill budgets."""
         b = self.budget
         taken: list[Job] = []
         longest = 0
         for job in waiting:
             rows = running + len(taken) + 1
             new_longest = max(longest, len(job.prompt))
-            grow = max(width, new_longest) + job.settings.max_new
             if taken or running:
-                if rows > b.max_rows or rows * grow > b.kv_tokens:
-                    break
-                if new_longest * (len(taken) + 1) > b.prefill_tokens:
+                if rows > max_rows or new_longest * (len(taken) + 1) > b.prefill_tokens:
                     break
             taken.append(job)
             longest = new_longest
@@ -155,14 +160,15 @@ class Decoder:
         if self.prefix is not None:
             self.prefix.prepare([j.prompt for j in jobs])
         active: list[Job] = []  # row i of `slots` is active[i]
-        slots = SlotBuffer(self.device, max_rows=self.budget.max_rows, max_tokens=self.budget.kv_tokens)
-        refill = max(1, self.budget.max_rows // 8)
+        max_rows, columns = self.rows_for(jobs) if jobs else (1, 1)
+        slots = SlotBuffer(self.device, max_rows=max_rows, max_tokens=max_rows * columns, max_columns=columns)
+        refill = max(1, max_rows // 8)
         # No torch state is held across a yield: each tensor step runs in its own
         # inference_mode block, so the caller's code between answers is unaffected.
         while waiting or active:
-            free = self.budget.max_rows - len(active)
+            free = max_rows - len(active)
             if waiting and (not active or free >= refill or len(waiting) <= free):
-                newcomers = self._admit(waiting, len(active), slots.width)
+                newcomers = self._admit(waiting, len(active), max_rows)
                 if newcomers:
                     del waiting[:len(newcomers)]
                     cache, mask = self._prefill(newcomers)

@@ -54,9 +54,12 @@ def _slot_layer_class() -> type:
 class SlotBuffer:
     """Keys, values and attention mask of the running batch (see the module docstring)."""
 
-    def __init__(self, device: Any, *, max_rows: int, max_tokens: int):
+    def __init__(self, device: Any, *, max_rows: int, max_tokens: int, max_columns: int | None = None):
         self.device = device
         self.max_rows, self.max_tokens = max_rows, max_tokens
+        # The longest a row can get (prompt + new tokens), when the caller knows it: the
+        # buffer is then allocated once, ``max_rows`` × ``max_columns``, and never grows.
+        self.max_columns = max_columns
         self.keys: list[torch.Tensor] = []
         self.values: list[torch.Tensor] = []
         self.mask = torch.zeros((0, 0), dtype=torch.long, device=device)
@@ -111,11 +114,16 @@ class SlotBuffer:
     def reserve(self, rows: int, columns: int, like: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
         """Make room for ``rows`` rows and ``columns`` columns of live region.
 
-        A buffer that must grow grows by half again (so a run reallocates a few times at
-        most), within ``max_rows`` and ``max_tokens`` (rows × columns) where they allow.
+        With ``max_columns`` the first call allocates the whole buffer (``max_rows`` ×
+        ``max_columns``: no copy later, no column nobody uses). Otherwise a buffer that must
+        grow grows by half again (so a run reallocates a few times at most), within
+        ``max_rows`` and ``max_tokens`` (rows × columns) where they allow.
         """
         have_rows, have_cols = self.capacity
         if self.keys and rows <= have_rows and columns <= have_cols:
+            return
+        if not self.keys and self.max_columns is not None and columns <= self.max_columns:
+            self._allocate(max(rows, self.max_rows), self.max_columns, like)
             return
         new_rows = have_rows if rows <= have_rows else max(rows, min(self.max_rows, have_rows * 3 // 2))
         new_cols = have_cols if columns <= have_cols else max(
@@ -132,12 +140,17 @@ class SlotBuffer:
         n, w = mask.shape
         if self.rows == 0:
             self.start = self.end = 0
-        self.reserve(self.rows + n, max(self.width, w) + room, tensors)
+        columns = max(self.width, w) + room
+        if self.max_columns is not None:  # no row outgrows it: a step shifts the region instead
+            columns = max(self.width, w, min(columns, self.max_columns))
+        self.reserve(self.rows + n, columns, tensors)
         cols = self.capacity[1]
-        if self.end + room > cols:  # too few columns right of `end` for the steps ahead
-            self._shift(cols - room - self.width)
-        elif self.end < w:  # too few left of `end` for the newcomers' prompts
-            self._shift(w - self.width)
+        # `end` must leave the newcomers' prompts room on its left, and, where the buffer
+        # allows, the steps ahead room on its right (else a step shifts the region to the left
+        # edge when it reaches the right one: rows end before the longest can outgrow it).
+        end = max(w, self.width, min(self.end, cols - room))
+        if end != self.end:
+            self._shift(end - self.width)
         lo, hi = self.rows, self.rows + n
         if w > self.width:  # older rows get masked columns on the left
             self.mask[:lo, self.end - w:self.start] = 0
