@@ -76,12 +76,12 @@ def test_piped_output_is_plain_lines(compass, tmp_path):
 
 
 def test_worker_writes_the_progress_file(compass, tmp_path):
-    """The worker's report that the launcher polls: ``tasks/<task>.progress.json``."""
+    """The worker's report that the launcher polls: ``tasks/<task>.progress``."""
     import json
 
     (tmp_path / "slow.toml").write_text(SLOW)
     res = compass("eval", "slow.toml")
     assert res.code == 0, res.err
     (run,) = (tmp_path / "outputs" / "default").iterdir()
-    data = json.loads((run / "tasks" / "arith__toy-gen.progress.json").read_text())
+    data = json.loads((run / "tasks" / "arith__toy-gen.progress").read_text())
     assert (data["done"], data["total"]) == (10, 10)

@@ -89,8 +89,9 @@ class ModelCache:
 
 
 def progress_file(task_path: Path) -> Path:
-    """``<run>/tasks/<task>.progress.json``: samples done and total of a running task."""
-    return Path(task_path).with_suffix(".progress.json")
+    """``<run>/tasks/<task>.progress``: samples done and total of a running task, as JSON
+    (not named ``*.json``, so globs for task files do not find it)."""
+    return Path(task_path).with_suffix(".progress")
 
 
 class ProgressFile:

@@ -1,7 +1,7 @@
 """Live progress of a run on stderr: each running task's samples done/total, samples/s and
 ETA, and the finished and failed task counts.
 
-Workers report a task's samples through ``<run>/tasks/<task>.progress.json``
+Workers report a task's samples through ``<run>/tasks/<task>.progress``
 (:class:`compass.task.ProgressFile`); the runner polls those files (:meth:`Progress.poll`).
 
 * On a terminal: a live display (rich) — one bar per running task and a line of totals;
