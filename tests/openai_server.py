@@ -19,9 +19,11 @@ gets one of ``faults``: ``429`` (with ``Retry-After``), ``500``, ``slow`` (answe
 ``slow_seconds``), ``drop`` (closes the connection without answering) or ``badjson``
 (200 with a truncated body). ``fail`` (a predicate on the prompt text) makes matching
 requests fail with 500 every time. ``require_key`` answers 401 to any other key;
-``models`` answers 404 to any other model.
+``models`` answers 404 to any other model. Like a reasoning model's API, ``reasoning`` puts a
+reasoning text apart in each chat answer (``reasoning_content`` or ``reasoning``) and
+``reject_max_tokens`` answers 400 to a chat request that sets ``max_tokens``.
 
-Every request is recorded in :class:`Stats` (arrival time, path, prompt, outcome), and
+Every request is recorded in :class:`Stats` (arrival time, path, prompt, outcome, body), and
 the number of requests in flight is tracked.
 
 Run it alone for benchmarks: ``python tests/openai_server.py --latency 0.2`` prints
@@ -65,6 +67,9 @@ class ServerConfig:
     leak_key_in_errors: bool = False  # put the caller's key in error bodies (tests redaction)
     rate_limit_first: int = 0  # answer 429 to the first N requests, whatever the prompt
     logprobs: bool = True  # completions honour echo+logprobs
+    reasoning: str | None = None  # chat answers carry this reasoning text apart from the answer …
+    reasoning_field: str = "reasoning_content"  # … in this message field (DeepSeek's; "reasoning" elsewhere)
+    reject_max_tokens: bool = False  # 400 to chat requests with max_tokens, as OpenAI's reasoning models
 
 
 @dataclass
@@ -73,6 +78,7 @@ class Record:
     path: str
     prompt: str
     outcome: str
+    body: dict | None = None  # the request's JSON
 
 
 @dataclass
@@ -196,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
 
         def record(outcome: str) -> None:
             with stats.lock:
-                stats.records.append(Record(arrived, path, prompt, outcome))
+                stats.records.append(Record(arrived, path, prompt, outcome, body))
 
         auth = self.headers.get("Authorization", "")
         if cfg.require_key is not None and auth != f"Bearer {cfg.require_key}":
@@ -245,6 +251,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._drop()
         if fault == "slow":
             time.sleep(cfg.slow_seconds)
+        if cfg.reject_max_tokens and path.endswith("/chat/completions") and "max_tokens" in body:
+            record("400")
+            return self._error(400, "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                               "Use 'max_completion_tokens' instead.", "invalid_request_error")
         if (not cfg.logprobs and path.endswith("/v1/completions")
                 and (body.get("echo") or body.get("logprobs") is not None)):
             record("400")
@@ -263,10 +273,12 @@ class Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         if path.endswith("/chat/completions"):
             text = answer_for(prompt, cfg.wrong_mod)
+            message = {"role": "assistant", "content": text}
+            if cfg.reasoning is not None:
+                message[cfg.reasoning_field] = cfg.reasoning
             return {"id": "chatcmpl-test", "object": "chat.completion", "created": created,
                     "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": text}}],
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
                     "usage": {"prompt_tokens": len(tokenize(prompt)), "completion_tokens": 1,
                               "total_tokens": len(tokenize(prompt)) + 1}}
         prompts = body.get("prompt", "")

@@ -51,6 +51,14 @@ def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
     return text[:cut]
 
 
+def with_reasoning(message: dict, text: str) -> str:
+    """``text`` after the message's separate reasoning as ``<think>…</think>``, if it has one."""
+    thought = message.get("reasoning_content") or message.get("reasoning")
+    if isinstance(thought, str) and thought.strip():
+        return f"<think>{thought}</think>{text}"
+    return text
+
+
 class OpenAIModel:
     """A model behind an OpenAI-compatible endpoint.
 
@@ -62,7 +70,14 @@ class OpenAIModel:
     :param logprobs: the server returns echoed prompt log-probabilities, so ppl and clp
         datasets can be evaluated (vLLM does; most hosted chat APIs do not).
     :param system_prompt: a system message put before every prompt (chat models).
-    :param temperature: sampling temperature (default: the request's, 0).
+    :param temperature: sampling temperature (default: the request's, 0; for a reasoning model
+        none is sent, so the model's own applies).
+    :param reasoning: a reasoning model (o1, o3, deepseek-reasoner; the presets set it): the
+        length goes as ``max_completion_tokens`` (it counts the hidden reasoning too), no
+        ``temperature`` is sent unless set here, and stop words are applied client-side.
+        Whatever the model, a reasoning text the server returns apart (``reasoning_content``,
+        DeepSeek; ``reasoning``, vLLM/OpenRouter) is kept in the prediction as
+        ``<think>…</think>`` before the answer, and stripped before the answer is extracted.
     :param extra_body: more JSON fields for every request (``top_p``, ``seed``, vendor options).
     :param max_concurrency: most requests in flight (``--max-concurrency``); the limit backs
         off on 429/503 and grows back (``adaptive=False`` keeps it fixed).
@@ -79,7 +94,7 @@ class OpenAIModel:
 
     def __init__(self, model: str | None = None, api_base: str | None = None,
                  api_key_env: str | None = "OPENAI_API_KEY", chat: bool = True, logprobs: bool = False,
-                 system_prompt: str | None = None, temperature: float | None = None,
+                 system_prompt: str | None = None, temperature: float | None = None, reasoning: bool = False,
                  extra_body: dict | None = None, max_concurrency: int = 8, max_rps: float | None = None,
                  timeout: float = 60.0, max_retries: int = 6, backoff_base: float = 0.5,
                  backoff_max: float = 30.0, adaptive: bool = True, batch_size: int | None = None,
@@ -87,7 +102,7 @@ class OpenAIModel:
                  api_key: None = None):
         self.settings = ApiSettings.from_kwargs(
             api_key=api_key, model=model, api_base=api_base, api_key_env=api_key_env, chat=chat, logprobs=logprobs,
-            system_prompt=system_prompt, temperature=temperature, extra_body=extra_body,
+            system_prompt=system_prompt, temperature=temperature, reasoning=reasoning, extra_body=extra_body,
             max_concurrency=max_concurrency, max_rps=max_rps, timeout=timeout, max_retries=max_retries,
             backoff_base=backoff_base, backoff_max=backoff_max, adaptive=adaptive, batch_size=batch_size,
             http_backend=http_backend)
@@ -126,10 +141,15 @@ class OpenAIModel:
 
     async def _generate_one(self, req: GenerateRequest) -> Completion:
         s = self.settings
-        body: dict = {"model": s.model, "max_tokens": req.max_out_len,
-                      "temperature": s.temperature if s.temperature is not None else req.temperature}
-        if req.stop:
-            body["stop"] = list(req.stop[:MAX_STOP])
+        if s.reasoning:  # the length includes the reasoning; the model's own temperature
+            body: dict = {"model": s.model, "max_completion_tokens": req.max_out_len}
+            if s.temperature is not None:
+                body["temperature"] = s.temperature
+        else:
+            body = {"model": s.model, "max_tokens": req.max_out_len,
+                    "temperature": s.temperature if s.temperature is not None else req.temperature}
+            if req.stop:
+                body["stop"] = list(req.stop[:MAX_STOP])
         if s.chat:
             path, key = "/chat/completions", "message"
             body["messages"] = to_messages(req.prompt, s.system_prompt)
@@ -147,8 +167,11 @@ class OpenAIModel:
                     text = ""
                 else:
                     raise MalformedResponse(f"a choice without text: {str(choice)[:120]}")
+            text = cut_at_stop(text, req.stop)
+            if key == "message":
+                text = with_reasoning(choice[key], text)
             usage = data.get("usage") or {}
-            return Completion(cut_at_stop(text, req.stop), prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            return Completion(text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                               completion_tokens=int(usage.get("completion_tokens") or 0),
                               finish_reason=str(finish))
 

@@ -28,6 +28,19 @@ PRESETS: dict[str, tuple[str, dict]] = {
     "qwen-plus": ("Alibaba Qwen qwen-plus, DashScope compatible mode (key in DASHSCOPE_API_KEY).",
                   {"api_base": "https://dashscope.aliyuncs.com/compatible-mode/v1",
                    "api_key_env": "DASHSCOPE_API_KEY", "model": "qwen-plus", "max_concurrency": 8}),
+    # reasoning models: max_completion_tokens, their own temperature, the reasoning kept as <think>
+    "o1": ("OpenAI o1, a reasoning model (key in OPENAI_API_KEY); give it a long max_out_len.",
+           {**BACKEND_DEFAULTS, "model": "o1", "reasoning": True}),
+    "o3-mini": ("OpenAI o3-mini, a reasoning model (key in OPENAI_API_KEY); give it a long max_out_len.",
+                {**BACKEND_DEFAULTS, "model": "o3-mini", "reasoning": True}),
+    "o3": ("OpenAI o3, a reasoning model (key in OPENAI_API_KEY); give it a long max_out_len.",
+           {**BACKEND_DEFAULTS, "model": "o3", "reasoning": True}),
+    "o4-mini": ("OpenAI o4-mini, a reasoning model (key in OPENAI_API_KEY); give it a long max_out_len.",
+                {**BACKEND_DEFAULTS, "model": "o4-mini", "reasoning": True}),
+    "deepseek-reasoner": ("DeepSeek deepseek-reasoner (R1; key in DEEPSEEK_API_KEY); reasoning_content "
+                          "kept as <think>.", {"api_base": "https://api.deepseek.com/v1",
+                                               "api_key_env": "DEEPSEEK_API_KEY", "model": "deepseek-reasoner",
+                                               "reasoning": True, "max_concurrency": 16}),
     "openai-compatible": ("Your own OpenAI-compatible server (vLLM, LMDeploy, ...): --api-base URL "
                           "--api-model NAME; a key only with --api-key-env.",
                           {"api_base": None, "api_key_env": None, "max_concurrency": 32}),

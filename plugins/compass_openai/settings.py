@@ -33,6 +33,7 @@ class ApiSettings:
     logprobs: bool = False
     system_prompt: str | None = None
     temperature: float | None = None
+    reasoning: bool = False
     extra_body: dict = field(default_factory=dict)
     max_concurrency: int = 8
     max_rps: float | None = None
@@ -83,6 +84,10 @@ class ApiSettings:
                 raise CompassError(f"{where}: {name} must be {'>' if strict else '>='} {low}, got {value}")
             return value
 
+        reasoning = kw.get("reasoning", False)
+        if not isinstance(reasoning, bool):
+            raise CompassError(f"{where}: reasoning must be true or false (true for reasoning models such as "
+                               f"o1, o3 or deepseek-reasoner), got {reasoning!r}")
         http_backend = kw.get("http_backend") or "auto"
         if http_backend not in ("auto", "aiohttp", "httpx"):
             raise CompassError(f"{where}: http_backend must be auto, aiohttp or httpx, got {http_backend!r}")
@@ -91,7 +96,7 @@ class ApiSettings:
             model=model.strip(), api_base=base.strip().rstrip("/"), api_key_env=env or None,
             chat=bool(kw.get("chat", True)), logprobs=bool(kw.get("logprobs", False)),
             system_prompt=kw.get("system_prompt") or None,
-            temperature=number("temperature", None, float, 0.0, strict=False),
+            temperature=number("temperature", None, float, 0.0, strict=False), reasoning=reasoning,
             extra_body=dict(extra),
             max_concurrency=number("max_concurrency", 8, int, 1, strict=False),
             max_rps=number("max_rps", None),
