@@ -95,9 +95,24 @@ def register_evaluators(register: Register) -> None:
     """Register scorers.
 
     :param register: call ``register(name, factory, description)``; ``factory(**kwargs)``
-        returns an object with ``score(predictions: list, references: list) ->
-        dict[str, float]`` and optionally ``details(predictions, references) -> list[bool]``
-        (``accuracy``, ``exact_match``, ``math_equiv``, ...). Scores are percentages.
+        returns an evaluator of one of two shapes (scores are percentages):
+
+        * rule based: ``score(predictions: list, references: list) -> dict[str, float]``
+          (the extracted answers and the golds; ``None`` for a failed sample) and
+          optionally ``details(predictions, references) -> list[bool]``, the per-sample
+          verdicts shown with ``--dump-eval-details`` (``accuracy``, ``exact_match``, ...);
+        * per sample: ``score_samples(samples, context)`` yielding ``(index, record)`` for
+          each :class:`compass.evaluate.EvalSample` it is given (prompt, raw prediction,
+          extracted answer, gold, row fields) — ``record`` is a JSON-able dict, with
+          ``"correct"`` for a verdict — and ``aggregate(records: dict[int, dict], context)
+          -> dict[str, float]``. ``context`` is a :class:`compass.evaluate.EvalContext`:
+          ``context.model("moonshot-v1-8k", temperature=0)`` builds any registered model
+          (a judge). Records are appended as they come, so a killed evaluation resumes
+          with only the samples not yet evaluated.
+
+        An evaluator class with ``run_as_task = True`` (it calls models, or runs heavy
+        work) is run by the runner as a task of its own — in a worker or a Slurm job, not
+        in the launcher — after inference.
 
     An evaluator class may define ``preflight(settings: dict)`` (a static or class
     method): the planner calls it once per evaluator the run uses, with the run's
@@ -109,6 +124,21 @@ def register_evaluators(register: Register) -> None:
     ``"info"``, a JSON-able dict kept in the result file.
 
     Called once per plugin.
+    """
+
+
+@hookspec
+def register_reporters(register: Register) -> None:
+    """Register output formats for a finished run (tables, HTML, a dashboard upload, ...).
+
+    :param register: call ``register(name, factory, description)``; ``factory()`` returns
+        an object with ``write(report: compass.reporting.Report) -> Path | list[Path] |
+        None``. The report holds the run folder, the summary table, every result and the
+        telemetry; write your files into ``report.summary_dir``. The csv, txt and md tables
+        are reporters too (plugin ``reporters``).
+
+    Called once per plugin. Every registered reporter writes each finished run; one that
+    raises is reported as a one-line warning and the run goes on.
     """
 
 
@@ -203,5 +233,6 @@ def on_task_finished(event: TaskFinished) -> None:
 def on_run_finished(event: RunFinished) -> None:
     """A run ended; the summary is written.
 
-    :param event: run folder, ``ok``, duration, summary path, names of failed tasks.
+    :param event: run folder, ``ok``, duration, the summary table itself (``event.summary``:
+        header, rows, notes), the files reporters wrote, names of failed tasks.
     """
