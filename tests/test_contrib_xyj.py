@@ -110,3 +110,55 @@ def test_compass_wheel_ships_the_demo_data(tmp_path):
                 "compass_datasets/data/demo/gsm8k/test.jsonl", "compass_datasets/data/demo/gsm8k/train.jsonl",
                 "compass_datasets/data/demo/math/math500/test.jsonl", "compass_datasets/data/demo/math/SOURCE.md"):
         assert rel in names, rel
+    # the OpenCompass-style config modules `with read_base(): from .datasets... import ...` finds
+    shipped = REPO / "core" / "compass" / "compat" / "configs"
+    configs = sorted(str(p.relative_to(REPO / "core")) for p in shipped.rglob("*") if p.suffix in (".py", ".md"))
+    assert len(configs) >= 15 and "compass/compat/configs/datasets/siqa/siqa_ppl.py" in configs
+    assert sorted(n for n in names if n.startswith("compass/compat/configs/")) == configs
+
+
+ARC_MINI = REPO / "contrib_datasets" / "compass-dataset-arc-mini"
+
+
+def test_benchmarks_shipped_as_data_files(venv, tmp_path):
+    """Two packages whose benchmark is a TOML declaration registered with ``from_file`` — the
+    contrib arc-mini and what ``compass new-dataset NAME --declarative`` writes — installed
+    with one pip call, found through the entry point, evaluated, checked by their own tests."""
+    env = env_for(tmp_path)
+    made = compass(venv, ["new-dataset", "my-quiz", "--declarative", "--dir", str(tmp_path)], tmp_path)
+    assert made.returncode == 0, made.stderr
+    quiz = tmp_path / "compass-dataset-my-quiz"
+    assert not (quiz / "compass_dataset_my_quiz" / "benchmark.py").exists()  # no code builds it
+    assert (quiz / "compass_dataset_my_quiz" / "my-quiz.toml").is_file()
+    arc = tmp_path / "arc-src"  # build from a copy: the source tree stays clean
+    shutil.copytree(ARC_MINI, arc, ignore=IGNORE)
+    res = run([str(venv), "-m", "pip", "install", "--no-deps", "--no-build-isolation", str(arc), str(quiz)],
+              tmp_path, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    dists = ["compass-dataset-arc-mini", "compass-dataset-my-quiz"]
+    try:
+        listed = compass(venv, ["list", "datasets", "mini"], tmp_path).stdout + \
+            compass(venv, ["list", "datasets", "my-quiz"], tmp_path).stdout
+        assert "arc-mini" in listed and "arc_mini" in listed and "my-quiz" in listed  # names and plugins
+
+        ev = compass(venv, ["eval", "-m", "mock", "-d", "arc-mini", "my-quiz", "--debug"], tmp_path)
+        assert ev.returncode == 0, ev.stderr
+        scores = {ln.split()[0]: ln.split()[-1] for ln in ev.stdout.splitlines()
+                  if ln.split() and ln.split()[0] in ("arc-e-mini", "arc-c-mini", "arc-mini", "my-quiz")}
+        # mock answers "A": 3 of ARC-Easy's 10, 1 of ARC-Challenge's 10, 1 of the quiz's 2
+        assert scores == {"arc-e-mini": "30.00", "arc-c-mini": "10.00", "arc-mini": "20.00", "my-quiz": "50.00"}
+        run_dir = next((tmp_path / "outputs" / "default").iterdir())
+        preds = (run_dir / "predictions" / "mock" / "arc-c-mini.jsonl").read_text(encoding="utf-8")
+        assert "An astronomer observes that a planet rotates faster" in preds  # a shipped row, read via pkg://
+
+        status = compass(venv, ["data", "--filter", "mini"], tmp_path)
+        assert status.returncode == 0 and "present" in status.stdout and " 20 " in status.stdout, status.stdout
+
+        for pkg in (ARC_MINI, quiz):  # each package's own tests pass against the installed package
+            own = run([str(venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(pkg / "tests")], tmp_path, env)
+            assert own.returncode == 0, own.stdout + own.stderr
+    finally:
+        res = run([str(venv), "-m", "pip", "uninstall", "-y", *dists], tmp_path, env)
+        assert res.returncode == 0, res.stdout + res.stderr
+    gone = compass(venv, ["list", "datasets"], tmp_path).stdout
+    assert "arc-mini" not in gone and "my-quiz" not in gone

@@ -163,8 +163,12 @@ def test_registered_through_the_entry_point():
 ''')
 
 
-def scaffold(name: str, where: Path) -> Path:
-    """Write ``<where>/compass-dataset-<name>/``; returns its path."""
+def scaffold(name: str, where: Path, declarative: bool = False) -> Path:
+    """Write ``<where>/compass-dataset-<name>/``; returns its path.
+
+    ``declarative``: the benchmark is a TOML declaration registered with ``from_file``
+    (:mod:`compass_datasets.scaffold_declarative`) instead of a ``benchmark.py``.
+    """
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise CompassError(f"dataset name {name!r}: use lower-case letters, digits, '-' and '_' "
                            f"(starting with a letter or digit)")
@@ -175,17 +179,22 @@ def scaffold(name: str, where: Path) -> Path:
     if root.exists():
         raise CompassError(f"{root} already exists; pick another name or --dir")
     values = {"name": name, "dist": dist, "module": module, "entry": module.removeprefix("compass_dataset_")}
-    files = {
-        "pyproject.toml": PYPROJECT.substitute(values),
-        "README.md": README.substitute(values),
-        f"{module}/__init__.py": INIT.substitute(values),
-        f"{module}/plugin.py": PLUGIN.substitute(values),
-        f"{module}/benchmark.py": BENCHMARK.substitute(values),
-        f"{module}/data/dev.csv": DEV_CSV,
-        f"{module}/data/test.csv": TEST_CSV,
-        f"{module}/data/SOURCE.md": SOURCE.substitute(values),
-        f"tests/test_{module.removeprefix('compass_dataset_')}.py": TEST.substitute(values),
-    }
+    if declarative:
+        from compass_datasets.scaffold_declarative import files as declarative_files
+
+        files = declarative_files(values)
+    else:
+        files = {
+            "pyproject.toml": PYPROJECT.substitute(values),
+            "README.md": README.substitute(values),
+            f"{module}/__init__.py": INIT.substitute(values),
+            f"{module}/plugin.py": PLUGIN.substitute(values),
+            f"{module}/benchmark.py": BENCHMARK.substitute(values),
+            f"{module}/data/dev.csv": DEV_CSV,
+            f"{module}/data/test.csv": TEST_CSV,
+            f"{module}/data/SOURCE.md": SOURCE.substitute(values),
+            f"tests/test_{module.removeprefix('compass_dataset_')}.py": TEST.substitute(values),
+        }
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)

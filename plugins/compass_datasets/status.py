@@ -55,10 +55,11 @@ def _shorten(path: Path, data_dir: Path) -> str:
 def dataset_status(reg, data_dir: Path, cache: dict) -> DatasetStatus:
     """Load every subset of one registered dataset (``cache`` shares loads between variants)."""
     factory = reg.load()
-    required = _required_params(factory)
+    required = [p for p in _required_params(factory) if p not in reg.defaults]
     if required:
         return DatasetStatus(reg.name, "needs options", None, "-", "-", f"needs {', '.join(required)}")
     kwargs = {"chat": False} if "chat" in inspect.signature(factory).parameters else {}
+    kwargs.update(reg.defaults)  # what the registration fills in (a declaration's file, ...)
     try:
         bench = factory(**kwargs)
     except CompassError as exc:  # factories read no data: this is about their options
