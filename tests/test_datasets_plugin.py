@@ -29,6 +29,11 @@ def ours(registry):
     return [r for r in registry.all("datasets") if r.plugin == "datasets"]
 
 
+# AGIEval for base models, as OpenCompass's agieval_mixed: one-letter questions ranked by
+# likelihood, letter sets and formulas generated
+MIXED_FOR_BASE = ("agieval",)
+
+
 def test_every_dataset_builds_without_data_for_chat_and_base(registry):
     regs = ours(registry)
     assert len(regs) >= 40
@@ -44,9 +49,11 @@ def test_every_dataset_builds_without_data_for_chat_and_base(registry):
             modes = {s.mode for s in bench.subsets}
             if reg.name.endswith(("_gen", "_ppl", "_clp")):
                 assert modes == {reg.name.rsplit("_", 1)[1]}, reg.name
-            elif reg.name.startswith(("gsm8k", "math", "demo_gsm8k", "demo_math")):
-                assert modes == {"gen"}
-            else:  # a bare name: gen for chat models, ppl for base models
+            elif reg.name.startswith(("gsm8k", "math", "demo_gsm8k", "demo_math")) or not takes_chat:
+                assert modes == {"gen"}, reg.name  # generative only (GSM8K, BBH, IFEval, AIME, ...)
+            elif reg.name in MIXED_FOR_BASE:  # letters by likelihood, the rest generated
+                assert modes == ({"gen"} if chat else {"gen", "ppl"}), reg.name
+            else:  # a bare name with a ppl variant: gen for chat models, ppl for base models
                 assert takes_chat, reg.name
                 assert modes == {"gen" if chat else "ppl"}, reg.name
 
