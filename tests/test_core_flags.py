@@ -134,6 +134,19 @@ def test_a_plugin_flag_cannot_take_a_core_flag(monkeypatch):
         collect_eval_options(host.pm, {"--limit": "compass"})
 
 
+def test_a_one_letter_spelling_cannot_be_taken_twice(monkeypatch):
+    class Short:
+        @hookimpl
+        def register_eval_options(self, register):
+            register("--my-dataset-dir", "mine", runner_kwarg="x", short="-d")
+
+    monkeypatch.setenv("COMPASS_PLUGINS", "mock")
+    monkeypatch.delenv("COMPASS_EXTRA_PLUGINS", raising=False)
+    host = make_plugin_host([Short()])
+    with pytest.raises(PluginError, match="flag -d is contributed by two plugins: compass and Short"):
+        collect_eval_options(host.pm, {"-d": "compass", "--datasets": "compass"})
+
+
 def test_bad_registrations_are_plugin_errors(monkeypatch):
     def host_with(**options):
         class Bad:

@@ -22,8 +22,7 @@ from compass.errors import CompassError
 #: the dataset a table with a ``reader`` (and no ``type``) is: a benchmark declared as data
 DECLARATIVE = "declarative"
 CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings", "notify",
-               "lark_bot_url",
-               "max_partition_size", "max_num_workers")
+               "lark_bot_url", "max_partition_size", "max_num_workers")
 #: names an OpenCompass-style config defines that mean it must be translated
 OPENCOMPASS_KEYS = ("infer", "eval")
 #: top-level keys kept under ``notify`` (OpenCompass spells its Lark webhook ``lark_bot_url``)

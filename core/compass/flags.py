@@ -113,12 +113,13 @@ def collect_eval_options(pm, taken: dict[str, str] | None = None) -> list[EvalOp
         register = OptionRegister(impl.plugin_name, mine)
         impl.function(**({"register": register} if "register" in impl.argnames else {}))
         for opt in mine:
-            for key in (opt.flag, opt.dest, *opt.aliases):
+            spellings = (opt.flag, opt.dest, *opt.aliases, *([opt.short] if opt.short else []))
+            for key in spellings:
                 if key in owners:
                     raise PluginError(
-                        f"flag {opt.flag} is contributed by two plugins: {owners[key]} and {opt.plugin}; "
+                        f"flag {key} is contributed by two plugins: {owners[key]} and {opt.plugin}; "
                         f"uninstall one or allow-list plugins with COMPASS_PLUGINS")
-            for key in (opt.flag, opt.dest, *opt.aliases):
+            for key in spellings:
                 owners[key] = opt.plugin
         if trace:
             print(f"hook register_eval_options [{impl.plugin_name}] -> "

@@ -58,6 +58,9 @@ def register_models(register: Register) -> None:
         ``aliases=(...)`` or ``register.alias(alias, target, note=..., abbr=..., defaults=...)``
         add other names (e.g. OpenCompass's config names); ``compass list`` shows them and
         a run that uses one prints its note.
+        ``converts_from=("hf",)`` says this backend runs those backends' models with the same
+        keyword arguments: ``-a/--accelerator NAME`` (the model setting ``accelerator``)
+        then turns them into this one (see :mod:`compass.convert`).
 
     Called once per plugin; the order of plugins does not matter. A name registered by
     two plugins is an error that names both.
@@ -190,6 +193,10 @@ def register_eval_options(register: OptionRegister) -> None:
         ``min_open``) bounds a number; ``multiple=True`` takes several values (``--flag a
         b``) as a list. ``implies_model="hf"`` makes the flag mean ``-m hf`` when the user
         names no model (``--hf-path``); flags implying different models are an error.
+        ``notify_setting="name"`` sends the value to the run's notifier settings
+        (``RunConfig.notify``, which observers get as ``RunStarted.settings``; never written
+        to task files, secret-looking keys redacted in dumps); ``short="-l"`` adds a
+        one-letter spelling; ``aliases=("--num-gpus",)`` other long spellings.
 
     Called once per plugin when ``compass eval`` runs or shows its help, never for other
     commands; register from data, import nothing heavy. ``compass eval --help`` lists the
@@ -234,5 +241,7 @@ def on_run_finished(event: RunFinished) -> None:
     """A run ended; the summary is written.
 
     :param event: run folder, ``ok``, duration, the summary table itself (``event.summary``:
-        header, rows, notes), the files reporters wrote, names of failed tasks.
+        header, rows, notes), the files reporters wrote, names of failed tasks and their
+        logs (``failed_logs``), and ``headline`` — ``{model: {row: score}}``, each
+        benchmark's overall row.
     """

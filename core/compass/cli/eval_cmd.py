@@ -2,8 +2,9 @@
 
 The core's own flags are declared here; backends and runners contribute theirs through the
 ``register_eval_options`` hook (:mod:`compass.flags`), added to the command when it runs or
-shows its help. Precedence, for every flag: a flag the user gives beats the config file,
-which beats a plugin's or preset's default, which beats a dataset's default.
+shows its help. Precedence, for every flag: a flag the user gives beats the config file;
+what the user sets either way beats a dataset's own default (``compass.plan.generation_settings``),
+which beats a plugin's or preset's default.
 """
 
 from __future__ import annotations
