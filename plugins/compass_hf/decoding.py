@@ -51,6 +51,9 @@ class Budget:
     prefill_tokens: int = 4096  # padded prompt tokens per prefill pass
 
 
+SLACK = 32  # cache columns beyond the longest row (see Decoder.rows_for)
+
+
 class NotShareable(Exception):
     """The model's KV cache cannot be split and joined; use ``model.generate`` instead."""
 
@@ -134,8 +137,13 @@ class Decoder:
     # ------------------------------------------------------------------ loop
     def rows_for(self, jobs: Sequence[Job]) -> tuple[int, int]:
         """Rows of the running batch and columns of its cache for a run of ``jobs``: the
-        longest a row can get, and as many rows as the KV budget holds at that length."""
-        columns = max(len(j.prompt) + j.settings.max_new for j in jobs)
+        longest a row can get plus :data:`SLACK`, and as many rows as the KV budget holds.
+
+        The slack bounds how often the live region (as wide as the oldest row) reaches the
+        right edge and is moved to the left one: at most every ``SLACK`` steps, a copy that
+        costs about two steps' reading of the cache. Without it, a full-width region would
+        move at every step."""
+        columns = max(len(j.prompt) + j.settings.max_new for j in jobs) + SLACK
         rows = min(self.budget.max_rows, len(jobs), max(1, self.budget.kv_tokens // columns))
         return rows, columns
 
