@@ -11,7 +11,15 @@ keep-alive. It answers
   with per-token log-probabilities (a number right after ``A:`` scores -0.1 when it is the
   server's answer, -3.0 otherwise) and ``text_offset``; a list of prompts gives one choice
   each;
-* ``GET /v1/models``.
+* ``GET /v1/models``;
+* as a deterministic judge (``judge``): ``length`` rates the answer in a single-answer grading
+  prompt ``1 + len(answer) // 10`` (at most 10; the last turn of a conversation), ``longer``
+  prefers the longer of two answers (``A>>B`` when at least twice as long, ``A=B`` when equal)
+  and ``always_a`` always prefers position A; a pairwise prompt asking for ``[[A>>B]]`` gets
+  five-way labels, others ``[[A]]``/``[[B]]``/``[[C]]``. Replies first quote the format
+  ("e.g. Rating: [[5]]") so that only the last verdict is the real one. A prompt containing one
+  of ``malformed`` gets a reply without a verdict unless it is a re-ask (a later message says
+  "Reply again"); one of ``malformed_always`` never gets a verdict.
 
 and misbehaves on purpose: a fraction ``fault_rate`` of requests (decided per prompt and
 attempt by a seeded hash, so the same run faults the same way whatever the arrival order)
@@ -70,6 +78,9 @@ class ServerConfig:
     reasoning: str | None = None  # chat answers carry this reasoning text apart from the answer …
     reasoning_field: str = "reasoning_content"  # … in this message field (DeepSeek's; "reasoning" elsewhere)
     reject_max_tokens: bool = False  # 400 to chat requests with max_tokens, as OpenAI's reasoning models
+    judge: str | None = None  # "length", "longer" or "always_a": chat answers are judge verdicts
+    malformed: tuple[str, ...] = ()  # judge prompts containing one of these: no verdict (until re-asked)
+    malformed_always: tuple[str, ...] = ()  # … no verdict even when re-asked
 
 
 @dataclass
@@ -111,6 +122,37 @@ def answer_for(text: str, wrong_mod: int) -> str:
     if wrong_mod and total % wrong_mod == 0:
         total += 1
     return str(total)
+
+
+_SINGLE = re.compile(r"\[The Start of Assistant's Answer\]\n(.*?)\n\[The End of Assistant's Answer\]", re.S)
+_TURN = re.compile(r"### Assistant A:\n(.*?)\n\n(?=### User:|<\|The End of Assistant A)", re.S)
+_PAIR = re.compile(r"\[The Start of Assistant ([AB])'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S)
+_THREE = {"A>>B": "A", "A>B": "A", "A=B": "C", "B>A": "B", "B>>A": "B"}
+
+
+def judge_reply(cfg: "ServerConfig", prompt: str) -> str:
+    """The deterministic judge's reply to a judge prompt (see the module docstring)."""
+    reask = "Reply again" in prompt
+    if any(m in prompt for m in cfg.malformed_always) or (not reask and any(m in prompt for m in cfg.malformed)):
+        return "Both have merits; I would rather not decide."
+    pair = dict((k, v) for k, v in _PAIR.findall(prompt))
+    if "A" in pair and "B" in pair:
+        la, lb = len(pair["A"]), len(pair["B"])
+        if cfg.judge == "always_a":
+            verdict = "A>B"
+        elif la == lb:
+            verdict = "A=B"
+        elif la > lb:
+            verdict = "A>>B" if la >= 2 * lb else "A>B"
+        else:
+            verdict = "B>>A" if lb >= 2 * la else "B>A"
+        label = verdict if "[[A>>B]]" in prompt else _THREE[verdict]
+        return f"Assistant B has some points, and the format is e.g. [[C]]. My final verdict is [[{label}]]"
+    turns = _TURN.findall(prompt)
+    single = _SINGLE.findall(prompt)
+    answer = turns[-1] if turns else (single[-1] if single else "")
+    rating = min(10, 1 + len(answer) // 10)
+    return f"The format is e.g. Rating: [[5]]. This answer has {len(answer)} characters. Rating: [[{rating}]]"
 
 
 def tokenize(text: str) -> list[tuple[str, int]]:
@@ -272,7 +314,7 @@ class Handler(BaseHTTPRequestHandler):
         cfg = self.server.cfg
         created = int(time.time())
         if path.endswith("/chat/completions"):
-            text = answer_for(prompt, cfg.wrong_mod)
+            text = judge_reply(cfg, prompt) if cfg.judge else answer_for(prompt, cfg.wrong_mod)
             message = {"role": "assistant", "content": text}
             if cfg.reasoning is not None:
                 message[cfg.reasoning_field] = cfg.reasoning
@@ -374,9 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--fault-rate", type=float, default=0.0)
     ap.add_argument("--model", action="append", default=None)
+    ap.add_argument("--judge", choices=("length", "longer", "always_a"), default=None)
     args = ap.parse_args(argv)
     cfg = ServerConfig(latency=args.latency, fault_rate=args.fault_rate,
-                       models=tuple(args.model or ("test-model",)))
+                       models=tuple(args.model or ("test-model",)), judge=args.judge)
     # many connection threads, each mostly asleep: hand the GIL over sooner than every 5 ms
     # so that a finished sleep is answered promptly (the latency stays what was asked for)
     sys.setswitchinterval(0.0005)

@@ -161,6 +161,9 @@ def _per_sample(run: RunFolder, spec: dict, evaluator: Any, context: EvalContext
     """Run a per-sample evaluator over what is not evaluated yet; appends as it goes."""
     path = run.evaluations(spec["model"]["abbr"], spec["subset"])
     setting = [context.subset.evaluator, dict(context.subset.evaluator_kwargs), spec.get("fingerprint", "")]
+    own_key = getattr(evaluator, "evaluation_key", None)  # settings from outside the dataset (a judge)
+    if callable(own_key):
+        setting.append(own_key(context))
     keys = {s.index: digest([setting, s.prediction, s.answer, s.gold, s.error]) for s in context.samples}
     done = {i: r for i, r in read_predictions(path).items() if r.get("key") == keys.get(i)}
     todo = [s for s in context.samples if s.index not in done]
@@ -199,6 +202,8 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
     samples, counts = _samples(host, spec, subset, preds)
     ev_reg, evaluator = load_evaluator(host, subset)
     context = EvalContext(host, subset, abbr, samples, models, spec.get("eval_settings"))
+    context.candidate = dict(spec["model"])  # the evaluated model (type, kwargs), e.g. to continue a conversation
+    context.generation = dict(spec.get("generation") or {})
     verdicts: list[Any] = [None] * len(samples)
     extra: dict = {}
     try:

@@ -1,0 +1,1 @@
+"""compass_judge: judge models score open-ended answers (MT-Bench, AlpacaEval, Arena-Hard)."""

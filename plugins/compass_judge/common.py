@@ -1,0 +1,65 @@
+"""What the judged evaluators share: preflight, the key of a judgement, the accounting."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from compass_judge import judge as judging
+from compass_judge import templates
+
+
+class JudgedEvaluator:
+    """Base of the evaluators that ask judge models (run by the runner as tasks of their own)."""
+
+    run_as_task = True
+    template_names: tuple[str, ...] = ()
+
+    @classmethod
+    def preflight(cls, settings: Mapping[str, Any]) -> None:
+        judging.preflight(settings, cls.label)
+
+    label = "subjective"
+
+    def evaluation_key(self, context: Any) -> list:
+        """Judge settings and templates: a finished judgement is reused only if both are the same."""
+        override = context.settings.get("judge_templates")
+        return [[j.key() for j in judging.judges_from_settings(context.settings)],
+                {n: templates.get(n, override).hash for n in self.template_names}]
+
+    def judges(self, context: Any) -> list[judging.Judge]:
+        return [judging.Judge.build(spec, context) for spec in judging.judges_from_settings(context.settings)]
+
+    def template(self, name: str, context: Any) -> templates.Template:
+        return templates.get(name, context.settings.get("judge_templates"))
+
+
+def chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def settle(judges: list[judging.Judge], questions: dict[str, list[tuple]], parts: dict[int, int]):
+    """Ask each judge its questions; yield ``(index, {judge: {part: record}})`` per sample once
+    every part of it is settled, leaving out samples with a failed request (``-r`` retries them)."""
+    got: dict[int, dict] = {}
+    failed: set[int] = set()
+    left = {i: n * len(judges) for i, n in parts.items()}
+    for j in judges:
+        for (index, part), verdict in j.ask(questions[j.spec.name]):
+            if verdict.error is not None:
+                failed.add(index)
+            got.setdefault(index, {}).setdefault(j.spec.name, {})[part] = verdict.as_record()
+            left[index] -= 1
+            if left[index] == 0 and index not in failed:
+                yield index, got.pop(index)
+
+
+def unparseable_note(records: Iterable[Mapping]) -> tuple[int, int]:
+    """(unparseable, all) judgements among the records' ``judgements``."""
+    bad = total = 0
+    for rec in records:
+        for parts in (rec.get("judgements") or {}).values():
+            for j in parts.values():
+                total += 1
+                bad += bool(j.get("unparseable"))
+    return bad, total

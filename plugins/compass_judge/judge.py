@@ -1,0 +1,170 @@
+"""The judge: which models judge (from the run's settings), and asking them.
+
+One object per judge model; :meth:`Judge.ask` sends every question at once (an API judge's
+backend keeps its connections busy, with its own rate limits and retries), reads each reply
+with :mod:`compass_judge.verdicts`, re-asks an unparseable reply once with the template's
+stricter reminder, and hands back a :class:`Judgement` per question as it is settled. A
+request the backend could not answer (after its retries) is a failure, not a verdict: the
+sample is left unjudged, so ``-r`` asks again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping
+
+from compass.errors import CompassError
+from compass.kv import parse_kv
+from compass.types import GenerateRequest, Message
+
+from compass_judge import verdicts
+from compass_judge.templates import Template
+
+DEFAULT_MAX_OUT_LEN = 512
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """A judge model: its registry name, keyword arguments and the name it is reported by."""
+
+    type: str
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    abbr: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.abbr or self.type
+
+    def key(self) -> list:
+        """What changes its verdicts (operational settings such as concurrency included:
+        they are few, and a changed judge must never be taken for the old one)."""
+        return [self.type, sorted((k, repr(v)) for k, v in self.kwargs.items())]
+
+
+def _spec(obj: Any, where: str) -> JudgeSpec:
+    if isinstance(obj, str):
+        return JudgeSpec(obj)
+    if isinstance(obj, Mapping):
+        rest = dict(obj)
+        type_ = rest.pop("type", None)
+        if not isinstance(type_, str) or not type_:
+            raise CompassError(f"{where}: a judge needs type = \"MODEL\" (a registered model name)")
+        abbr = rest.pop("abbr", "") or ""
+        kwargs = parse_kv(rest.pop("kwargs", None), where) if "kwargs" in rest else {}
+        return JudgeSpec(type_, {**rest, **kwargs}, str(abbr))
+    raise CompassError(f"{where}: a judge is a model name or a table with type = \"MODEL\", got {obj!r}")
+
+
+def judges_from_settings(settings: Mapping[str, Any]) -> list[JudgeSpec]:
+    """The judges a run names: ``judge`` (+ ``judge_kwargs``) and/or ``judges`` (a list)."""
+    out: list[JudgeSpec] = []
+    if settings.get("judge"):
+        one = _spec(settings["judge"], "judge")
+        extra = parse_kv(settings.get("judge_kwargs"), "--judge-kwargs")
+        out.append(JudgeSpec(one.type, {**one.kwargs, **extra}, one.abbr))
+    elif settings.get("judge_kwargs"):
+        raise CompassError("--judge-kwargs without --judge: name the judge model with --judge MODEL")
+    listed = settings.get("judges") or []
+    if not isinstance(listed, (list, tuple)):
+        raise CompassError("judges: give a list of judges ([[eval_settings.judges]] tables)")
+    out += [_spec(j, f"judges[{i}]") for i, j in enumerate(listed)]
+    names = [j.name for j in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise CompassError(f"judge {dupes[0]!r} is named twice; give each judge its own abbr")
+    return out
+
+
+def preflight(settings: Mapping[str, Any], dataset: str) -> list[JudgeSpec]:
+    """Refuse a run whose judges cannot work, before any model loads."""
+    specs = judges_from_settings(settings)
+    if not specs:
+        raise CompassError(f"dataset '{dataset}' is scored by a judge model: pass --judge MODEL "
+                           f"(e.g. --judge smollm2-135m-instruct) or [eval_settings.judge] in a config")
+    from compass.config import Component
+    from compass.plan import resolve_model
+    from compass.plugins import make_plugin_host
+
+    host = make_plugin_host()
+    for spec in specs:
+        try:
+            host.registry.get("models", spec.type)
+        except CompassError as exc:
+            raise CompassError(f"judge: {exc}") from None
+        resolved = resolve_model(host, Component(spec.type, dict(spec.kwargs)))
+        if not resolved.traits.is_chat or "gen" not in resolved.traits.modes:
+            raise CompassError(f"judge '{spec.name}' cannot serve chat generation (a judge answers chat "
+                               f"prompts); pick a chat model, e.g. --judge smollm2-135m-instruct")
+    return specs
+
+
+@dataclass
+class Judgement:
+    """One settled question: the verdict (``None``: unparseable), every reply, or a failure."""
+
+    verdict: Any = None
+    replies: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_record(self) -> dict:
+        return {"verdict": self.verdict, "reply": self.replies[-1] if self.replies else None,
+                "replies": self.replies, "unparseable": self.error is None and self.verdict is None}
+
+
+def _stream(model: Any, requests: list[GenerateRequest]) -> Iterator[tuple[int, Any]]:
+    stream = getattr(model, "generate_stream", None)
+    if stream is not None:
+        yield from stream(requests)
+        return
+    size = max(1, int(getattr(model, "batch_size", 0) or 8))
+    for start in range(0, len(requests), size):
+        for k, c in enumerate(model.generate(requests[start:start + size])):
+            yield start + k, c
+
+
+class Judge:
+    """A judge model and how it is asked."""
+
+    def __init__(self, spec: JudgeSpec, model: Any, max_out_len: int = DEFAULT_MAX_OUT_LEN):
+        self.spec = spec
+        self.model = model
+        self.max_out_len = int(spec.kwargs.get("max_out_len") or max_out_len)
+
+    @classmethod
+    def build(cls, spec: JudgeSpec, context: Any) -> "Judge":
+        return cls(spec, context.model(spec.type, **dict(spec.kwargs)))
+
+    def _request(self, messages: tuple[Message, ...]) -> GenerateRequest:
+        return GenerateRequest(messages, max_out_len=self.max_out_len)
+
+    def ask(self, questions: Iterable[tuple[Any, Template, dict]]) -> Iterator[tuple[Any, Judgement]]:
+        """``(key, template, fields)`` → ``(key, Judgement)`` as each is settled."""
+        items = list(questions)
+        first: list[tuple[Message, ...]] = []
+        for _, template, fields in items:
+            system, user = template.render(**fields)
+            first.append(((Message("SYSTEM", system),) if system else ()) + (Message("HUMAN", user),))
+        again: dict[int, str] = {}
+        for pos, completion in _stream(self.model, [self._request(m) for m in first]):
+            key, template, _ = items[pos]
+            if completion.error:
+                yield key, Judgement(error=str(completion.error))
+                continue
+            verdict = verdicts.parse(template.kind, completion.text)
+            if verdict is None:
+                again[pos] = completion.text
+                continue
+            yield key, Judgement(verdict, [completion.text])
+        if not again:
+            return
+        order = list(again)
+        # re-asked once: the conversation so far, then the template's stricter reminder
+        reqs = [self._request(first[pos] + (Message("BOT", again[pos]), Message("HUMAN", items[pos][1].reminder)))
+                for pos in order]
+        for k, completion in _stream(self.model, reqs):
+            pos = order[k]
+            key, template, _ = items[pos]
+            if completion.error:
+                yield key, Judgement(error=str(completion.error))
+                continue
+            yield key, Judgement(verdicts.parse(template.kind, completion.text), [again[pos], completion.text])

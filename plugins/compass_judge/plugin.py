@@ -1,0 +1,32 @@
+"""Registers subjective evaluation: the ``mtbench``, ``alpaca_eval`` and ``arena_hard`` datasets,
+the judged evaluators and the ``--judge`` / ``--judge-kwargs`` flags (cheap manifest)."""
+
+from compass.hookspecs import hookimpl
+
+_P = "compass_judge."
+
+
+@hookimpl
+def register_datasets(register):
+    register("mtbench", _P + "datasets:mtbench",
+             "MT-Bench: 80 two-turn questions, rated 1-10 by a judge per turn (needs --judge).")
+    register("alpaca_eval", _P + "datasets:alpaca_eval",
+             "AlpacaEval: 805 instructions vs the GPT-4 Turbo baseline, judged win rate (needs --judge).")
+    register("arena_hard", _P + "datasets:arena_hard",
+             "Arena-Hard v0.1: 500 questions vs gpt-4-0314, Bradley-Terry score + 95% CI (needs --judge).")
+
+
+@hookimpl
+def register_evaluators(register):
+    register("mtbench_judge", _P + "single:MTBenchJudge",
+             "Plays MT-Bench's turn 2, a judge rates both turns 1-10 (per turn, category, overall).")
+    register("pairwise_judge", _P + "pairwise:PairwiseJudge",
+             "A judge compares the answer with a baseline's in both orders: win rate / Bradley-Terry.")
+
+
+@hookimpl
+def register_eval_options(register):
+    register("--judge", "The judge model of subjective datasets (any registered model).",
+             eval_setting="judge", metavar="MODEL")
+    register("--judge-kwargs", "The judge model's settings, k=v… (e.g. temperature=0 max_concurrency=32).",
+             eval_setting="judge_kwargs", type="kv")

@@ -1,0 +1,131 @@
+"""MT-Bench: single-answer grading 1–10 of both turns of a two-turn conversation.
+
+Inference answers turn 1 (one prompt per sample, as for every dataset). This evaluator, run
+as a task after inference, plays turn 2 as a real conversation — the candidate model (built
+from the same settings, so the same model) is asked ``turn 1, its own turn-1 answer, turn 2``
+— and keeps that answer in the evaluation record, so ``-r`` does not ask it again. Then each
+judge rates turn 1 (``single-v1``, or ``single-math-v1`` against the reference answer for
+math, reasoning and coding) and turn 2 (the ``-multi-turn`` templates, which show the whole
+conversation). Scores: per turn, per category and overall (mean of all ratings), on 1–10.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from compass.evaluate import strip_reasoning
+from compass.types import GenerateRequest, Message
+
+from compass_judge.common import JudgedEvaluator, chunks, settle, unparseable_note
+from compass_judge.datasets import MTBENCH_REF_CATEGORIES
+from compass_judge.judge import _stream
+
+CHUNK = 64  # samples whose turn 2 is played and judged together (a kill loses at most one chunk)
+
+
+def _mean(xs):
+    return math.fsum(xs) / len(xs) if xs else float("nan")
+
+
+class MTBenchJudge(JudgedEvaluator):
+    label = "mtbench"
+    template_names = ("single-v1", "single-math-v1", "single-v1-multi-turn", "single-math-v1-multi-turn")
+
+    def __init__(self, templates: str = "", chunk: int = CHUNK):
+        self.templates_hash = templates
+        self.chunk = chunk
+
+    def _turn2(self, samples, context) -> dict[int, str]:
+        cand = context.candidate
+        model = context.model(cand["type"], **dict(cand["kwargs"]))
+        gen = getattr(context, "generation", None) or {}
+        reqs = [GenerateRequest((Message("HUMAN", s.row["turn_1"]), Message("BOT", s.answer or ""),
+                                 Message("HUMAN", s.row["turn_2"])),
+                                max_out_len=int(gen.get("max_out_len") or 1024), stop=tuple(gen.get("stop") or ()))
+                for s in samples]
+        out = {}
+        for pos, c in _stream(model, reqs):
+            if not c.error:
+                out[samples[pos].index] = strip_reasoning(c.text or "")
+        return out
+
+    def score_samples(self, samples, context):
+        judges = self.judges(context)
+        todo = [s for s in samples if s.error is None]
+        for part in chunks(todo, max(1, int(self.chunk))):
+            turn2 = self._turn2(part, context)
+            questions: dict[str, list] = {j.spec.name: [] for j in judges}
+            byindex = {}
+            for s in part:
+                if s.index not in turn2:
+                    continue
+                byindex[s.index] = s
+                row = s.row
+                ref = row.get("reference") if row["category"] in MTBENCH_REF_CATEGORIES else None
+                fields1 = {"question": row["turn_1"], "answer": s.answer or ""}
+                fields2 = {"question_1": row["turn_1"], "answer_1": s.answer or "",
+                           "question_2": row["turn_2"], "answer_2": turn2[s.index]}
+                if ref:
+                    fields1["ref_answer_1"] = fields2["ref_answer_1"] = ref[0]
+                    fields2["ref_answer_2"] = ref[1]
+                t1 = self.template("single-math-v1" if ref else "single-v1", context)
+                t2 = self.template("single-math-v1-multi-turn" if ref else "single-v1-multi-turn", context)
+                for j in judges:
+                    questions[j.spec.name] += [((s.index, "turn_1"), t1, fields1), ((s.index, "turn_2"), t2, fields2)]
+            for index, judgements in settle(judges, questions, {i: 2 for i in byindex}):
+                ratings = [p["verdict"] for parts in judgements.values() for p in parts.values()
+                           if p["verdict"] is not None]
+                yield index, {"category": byindex[index].row["category"], "turn_2_prediction": turn2[index],
+                              "judgements": judgements, "correct": _mean(ratings) if ratings else None}
+
+    def aggregate(self, records, context) -> dict:
+        names: list[str] = []
+        for rec in records.values():
+            names += [n for n in rec.get("judgements", {}) if n not in names]
+        per_judge = {}
+        for name in names:
+            turns, cats, everything = defaultdict(list), defaultdict(list), []
+            for rec in records.values():
+                for turn, j in (rec["judgements"].get(name) or {}).items():
+                    if j["verdict"] is not None:
+                        turns[turn].append(j["verdict"])
+                        cats[rec["category"]].append(j["verdict"])
+                        everything.append(j["verdict"])
+            per_judge[name] = {"score": _mean(everything), "turn_1": _mean(turns["turn_1"]),
+                               "turn_2": _mean(turns["turn_2"]), **{c: _mean(v) for c, v in sorted(cats.items())}}
+        metrics: dict[str, float] = {}
+        if per_judge:
+            keys = list(next(iter(per_judge.values())))
+            for k in dict.fromkeys(k for d in per_judge.values() for k in d):
+                vals = [d[k] for d in per_judge.values() if k in d and not math.isnan(d[k])]
+                metrics[k] = _mean(vals)
+            del keys
+        else:
+            metrics["score"] = float("nan")
+        if len(per_judge) > 1:
+            for name, d in per_judge.items():
+                metrics[f"score[{name}]"] = d["score"]
+        bad, total = unparseable_note(records.values())
+        judged = len(records)
+        notes = [f"{judged} of {len(context.samples)} samples judged; {bad} of {total} judgements "
+                 f"unparseable (excluded from the score)"]
+        info = {"judges": names, "judged": judged, "unparseable": bad, "judgements": total,
+                "templates": self.evaluation_key(context)[1], "scale": "1-10", "per_judge": per_judge}
+        if len(per_judge) > 1:
+            agree = _agreement(records.values(), names)
+            info["agreement_within_1"] = agree
+            notes.append(f"judges agree within 1 point on {agree:.1f}% of the judgements both parsed")
+        return {**metrics, "notes": notes, "info": info}
+
+
+def _agreement(records, names: list[str]) -> float:
+    same = both = 0
+    for rec in records:
+        for turn in ("turn_1", "turn_2"):
+            vals = [(rec["judgements"].get(n) or {}).get(turn, {}).get("verdict") for n in names]
+            if all(v is not None for v in vals):
+                both += 1
+                same += max(vals) - min(vals) <= 1
+    return 100.0 * same / both if both else float("nan")

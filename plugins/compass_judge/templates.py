@@ -1,0 +1,91 @@
+"""Judge templates are data: ``templates/*.json[l]`` in this package, overridable by a file.
+
+A template has ``system_prompt``, ``prompt_template`` (``str.format`` fields), ``type``
+(``single``/``pairwise``) and optionally ``reminder`` (what an unparseable reply is re-asked
+with). Its hash is part of the dataset's version and of each judgement's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from compass.errors import CompassError
+
+HERE = Path(__file__).resolve().parent / "templates"
+
+RATING_REMINDER = ("Your reply did not contain a rating in the required format. Reply again with only "
+                   "the rating from 1 to 10, written exactly like this: [[5]]")
+PAIR_REMINDER = ("Your reply did not contain a verdict in the required format. Reply again with only "
+                 "the verdict label the instructions ask for, e.g. [[A]].")
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    system: str
+    prompt: str
+    kind: str  # "rating" or "pairwise"
+    reminder: str
+
+    @property
+    def hash(self) -> str:
+        blob = json.dumps([self.name, self.system, self.prompt, self.kind, self.reminder], ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+    def render(self, **fields: str) -> tuple[str, str]:
+        """(system prompt, user prompt) with the fields filled in."""
+        try:
+            return self.system, self.prompt.format(**fields)
+        except KeyError as exc:
+            raise CompassError(f"judge template '{self.name}' uses field {exc}, which this dataset "
+                               f"does not provide") from None
+
+
+def _from_obj(name: str, obj: dict) -> Template:
+    kind = "pairwise" if obj.get("type") == "pairwise" else "rating"
+    return Template(name, obj.get("system_prompt", ""), obj["prompt_template"], kind,
+                    obj.get("reminder") or (PAIR_REMINDER if kind == "pairwise" else RATING_REMINDER))
+
+
+def _read(path: Path) -> dict[str, Template]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".jsonl":
+            objs = {o["name"]: o for o in map(json.loads, filter(str.strip, text.splitlines()))}
+        else:
+            objs = json.loads(text)
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CompassError(f"judge templates {path}: not a template file ({exc})") from None
+    return {name: _from_obj(name, o) for name, o in objs.items()}
+
+
+@lru_cache(maxsize=None)
+def shipped() -> dict[str, Template]:
+    out: dict[str, Template] = {}
+    for path in sorted(HERE.glob("*.json*")):
+        out.update(_read(path))
+    return out
+
+
+def get(name: str, override: str | None = None) -> Template:
+    """The template ``name``: from ``override`` (a file named in the settings) if it has it."""
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise CompassError(f"judge_templates: no file {path}; give a .json or .jsonl template file")
+        found = _read(path)
+        if name in found:
+            return found[name]
+    try:
+        return shipped()[name]
+    except KeyError:
+        raise CompassError(f"no judge template '{name}'") from None
+
+
+def bundle_hash(names: list[str]) -> str:
+    """One hash of several shipped templates (what a dataset's version carries)."""
+    return hashlib.sha256("".join(get(n).hash for n in names).encode()).hexdigest()[:8]

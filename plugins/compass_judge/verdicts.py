@@ -1,0 +1,72 @@
+"""What a judge's reply says: the one place that decides a verdict.
+
+Extraction is anchored: of every well-formed verdict in the reply, the *last* one counts (a
+judge that quotes the format, "e.g. Rating: [[5]]", or reasons about "A" before concluding
+is read by its conclusion). A reply with no well-formed verdict is unparseable (``None``),
+never a zero or a loss.
+
+* ratings (1–10): ``[[8]]``, ``[[7.5]]``, ``Rating: 7/10``, ``Rating: [[6]]``, ``评分：[[6]]``,
+  ``评分：6分``, ``Score: 9``; a number outside the scale is not well-formed;
+* pairwise: ``[[A>>B]]``, ``[[A>B]]``, ``[[A=B]]``, ``[[B>A]]``, ``[[B>>A]]`` (also ``<``
+  spellings and ``[[B=A]]``), and ``[[A]]`` / ``[[B]]`` / ``[[C]]`` (C: a tie).
+"""
+
+from __future__ import annotations
+
+import re
+
+PAIR_VERDICTS = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
+
+_BRACKET_NUMBER = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*(?:/\s*10\s*)?\]\]")
+_LABELLED_NUMBER = re.compile(
+    r"(?:rating|score|评分|得分|打分|分数)\s*(?:is|为|是)?\s*[:：]?\s*\[?\[?\s*(\d+(?:\.\d+)?)\s*\]?\]?"
+    r"\s*(?:/\s*10|分)?", re.IGNORECASE)
+_PAIR = re.compile(r"\[\[\s*([AB])\s*(>>|>|=|<<|<)\s*([AB])\s*\]\]")
+_LETTER = re.compile(r"\[\[\s*([ABC])\s*\]\]")
+
+
+def parse_rating(text: str | None, low: float = 1.0, high: float = 10.0) -> float | None:
+    """The last well-formed rating on the ``low``–``high`` scale in ``text``, or ``None``."""
+    if not text:
+        return None
+    found: list[tuple[int, float]] = []
+    for pattern in (_BRACKET_NUMBER, _LABELLED_NUMBER):
+        for m in pattern.finditer(text):
+            value = float(m.group(1))
+            if low <= value <= high:
+                found.append((m.start(), value))
+    return max(found)[1] if found else None
+
+
+def _normalise(left: str, op: str, right: str) -> str | None:
+    if left == right:
+        return None
+    if op in ("<", "<<"):  # A<B is B>A
+        left, right, op = right, left, op.replace("<", ">")
+    if op == "=":
+        return "A=B"
+    return f"{left}{op}{right}"
+
+
+def parse_pairwise(text: str | None) -> str | None:
+    """The last well-formed pairwise verdict in ``text`` as one of :data:`PAIR_VERDICTS`."""
+    if not text:
+        return None
+    found: list[tuple[int, str]] = []
+    for m in _PAIR.finditer(text):
+        v = _normalise(*m.groups())
+        if v is not None:
+            found.append((m.start(), v))
+    for m in _LETTER.finditer(text):
+        found.append((m.start(), {"A": "A>B", "B": "B>A", "C": "A=B"}[m.group(1)]))
+    return max(found)[1] if found else None
+
+
+def parse(kind: str, text: str | None):
+    """The verdict of a reply to a template of ``kind`` (``rating`` or ``pairwise``)."""
+    return parse_rating(text) if kind == "rating" else parse_pairwise(text)
+
+
+def swap(verdict: str) -> str:
+    """The same verdict with the positions exchanged (``A>>B`` → ``B>>A``)."""
+    return verdict.translate(str.maketrans("AB", "BA"))
