@@ -68,5 +68,5 @@ def parse(kind: str, text: str | None):
 
 
 def swap(verdict: str) -> str:
-    """The same verdict with the positions exchanged (``A>>B`` → ``B>>A``)."""
-    return verdict.translate(str.maketrans("AB", "BA"))
+    """The same verdict with the positions exchanged (``A>>B`` → ``B>>A``; a tie stays ``A=B``)."""
+    return verdict if verdict == "A=B" else verdict.translate(str.maketrans("AB", "BA"))
