@@ -1,0 +1,61 @@
+"""``-r`` after a SIGKILL mid-judging re-judges nothing finished; the judgement cache."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from extras import require_extra
+
+require_extra("openai")
+
+from judge_helpers import config, env, lines, result  # noqa: E402
+from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
+
+QUESTIONS = ("famous actors", "US states get", "kickball", "music from the 1920s")  # alpaca_eval rows 0-3
+
+
+def judged(prompts: list[str]) -> set[int]:
+    return {k for p in prompts for k, q in enumerate(QUESTIONS) if q in p}
+
+
+def test_sigkill_mid_judging_then_reuse_judges_only_what_is_left(tmp_path):
+    srv = FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer", latency=0.8)).start()
+    try:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, judge_extra="", extra="")
+        cfg.write_text(cfg.read_text().replace("max_concurrency = 8", "max_concurrency = 1"))
+        e = env()
+        proc = subprocess.Popen([sys.executable, "-m", "compass", "eval", str(cfg)], cwd=tmp_path, env=e,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        evals = None
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            runs = list((tmp_path / "outputs" / "default").glob("*")) if (tmp_path / "outputs").exists() else []
+            if runs:
+                evals = runs[0] / "evaluations" / "cand" / "alpaca_eval.jsonl"
+                if len(lines(evals)) >= 1:
+                    break
+            time.sleep(0.05)
+        log = evals.parents[2] / "logs" / "eval" / "cand" / "alpaca_eval.out"
+        worker = int(re.search(r"\(pid (\d+)\)", log.read_text()).group(1))
+        os.killpg(proc.pid, signal.SIGKILL)
+        os.kill(worker, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        finished = {r["index"] for r in lines(evals)}
+        assert 1 <= len(finished) < 4, finished
+        srv.reset_stats()
+        srv.cfg.latency = 0.0
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        again = judged(srv.stats.ok_prompts())
+    finally:
+        srv.stop()
+    assert again == set(range(4)) - finished, "finished judgements were judged again"
+    out = result(evals.parents[2], "cand", "alpaca_eval")
+    assert out["metrics"]["win_rate"] == 62.5
+    assert out["evaluation"] == {"evaluated": 4 - len(finished), "reused": len(finished)}
