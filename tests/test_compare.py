@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import pytest
+from extras import require_extra
 
 from compass_results.stats import EXACT_BELOW, chi2_p, exact_p, mcnemar
 
@@ -47,7 +48,7 @@ def test_chi2_matches_hand_computation():
 @pytest.fixture(scope="module")
 def tiny_llama(tmp_path_factory) -> str:
     """A 2-layer random Llama with room for a few-shot C-Eval prompt (4096 positions)."""
-    pytest.importorskip("transformers")
+    require_extra("transformers")
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 

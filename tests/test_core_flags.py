@@ -20,6 +20,7 @@ from compass.flags import collect_eval_options
 from compass.hookspecs import hookimpl
 from compass.kv import parse_kv
 from compass.plugins import make_plugin_host
+from extras import require_extra
 from conftest import compass_env, only_run_dir
 
 PLUGINS = "toy.toy_plugin,toy.flags_plugin"
@@ -308,7 +309,7 @@ def test_run_flags_beat_the_config_file(compass):
 
 
 def test_api_flags_beat_the_config_file(tmp_path):
-    pytest.importorskip("openai")
+    require_extra("openai")
     from conftest import run_compass
     from openai_server import FakeOpenAI, ServerConfig
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("openai")
+require_extra("openai")
 
 from conftest import compass_env, run_compass  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402

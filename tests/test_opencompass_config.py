@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from extras import require_extra
 
 DATA = Path(__file__).resolve().parent / "data" / "datasets"
 MOCK = "dict(type='mock', chat=False, answers={\"Tracy didn't go home\": 'Find somewhere to go', 'Sydney walked': 'incredulous'})"
@@ -83,7 +84,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin(compass):
 
 
 def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp_path_factory):
-    pytest.importorskip("torch")
+    require_extra("torch")
     import hf_models
 
     path = str(hf_models.build_llama(tmp_path_factory.mktemp("m") / "llama"))
@@ -99,7 +100,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp
 
 
 def test_notes_config_runs_as_written(compass, tmp_path_factory):
-    pytest.importorskip("torch")
+    require_extra("torch")
     import hf_models
 
     path = str(hf_models.build_llama(tmp_path_factory.mktemp("m") / "llama"))
