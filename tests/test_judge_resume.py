@@ -59,3 +59,30 @@ def test_sigkill_mid_judging_then_reuse_judges_only_what_is_left(tmp_path):
     out = result(evals.parents[2], "cand", "alpaca_eval")
     assert out["metrics"]["win_rate"] == 62.5
     assert out["evaluation"] == {"evaluated": 4 - len(finished), "reused": len(finished)}
+
+
+def test_judgement_cache_asks_only_about_a_new_candidate(tmp_path):
+    cache = tmp_path / "cache"
+    e = env(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(cache))
+    table = ", ".join(f'"{q}" = "{"v" * 60}"' for q in QUESTIONS)
+    two = ('[[models]]\ntype = "mock"\nabbr = "cand"\nanswers = { "famous actors" = "' + "x" * 100 +
+           '", "US states get" = "' + "y" * 50 + '", "kickball" = "' + "z" * 40 + '", "music from the 1920s" = "' +
+           "w" * 10 + '" }\n' + f'[[models]]\ntype = "mock"\nabbr = "newcomer"\nanswers = {{ {table} }}\n')
+    with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
+        first = config(tmp_path, "alpaca_eval", srv.url)
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(first)], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert len(srv.stats.ok_prompts()) == 8
+        srv.reset_stats()
+        (tmp_path / "outputs").rename(tmp_path / "outputs-first")  # a new run, not -r
+        second = config(tmp_path, "alpaca_eval", srv.url, models=two)
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(second)], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        asked = srv.stats.ok_prompts()
+    assert len(asked) == 8 and all("v" * 60 in p for p in asked), "known pairs were judged again"
+    run = sorted((tmp_path / "outputs" / "default").iterdir())[-1]
+    assert result(run, "cand", "alpaca_eval")["metrics"]["win_rate"] == 62.5
+    assert result(run, "newcomer", "alpaca_eval")["metrics"]["win_rate"] == 100.0  # 60 vs 40 characters
+    assert "8 of 8 judgements taken from the judgement cache" in res.stdout

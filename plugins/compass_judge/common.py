@@ -63,3 +63,9 @@ def unparseable_note(records: Iterable[Mapping]) -> tuple[int, int]:
                 total += 1
                 bad += bool(j.get("unparseable"))
     return bad, total
+
+
+def cached_count(records: Iterable[Mapping]) -> int:
+    """How many of the records' judgements came from the judgement cache."""
+    return sum(bool(j.get("cached")) for rec in records for parts in (rec.get("judgements") or {}).values()
+               for j in parts.values())

@@ -106,9 +106,12 @@ class Judgement:
     replies: list[str] = field(default_factory=list)
     error: str | None = None
 
+    cached: bool = False
+
     def as_record(self) -> dict:
         return {"verdict": self.verdict, "reply": self.replies[-1] if self.replies else None,
-                "replies": self.replies, "unparseable": self.error is None and self.verdict is None}
+                "replies": self.replies, "unparseable": self.error is None and self.verdict is None,
+                **({"cached": True} if self.cached else {})}
 
 
 def _stream(model: Any, requests: list[GenerateRequest]) -> Iterator[tuple[int, Any]]:
@@ -126,9 +129,12 @@ class Judge:
     """A judge model and how it is asked."""
 
     def __init__(self, spec: JudgeSpec, model: Any, max_out_len: int = DEFAULT_MAX_OUT_LEN):
+        from compass_judge import cache
+
         self.spec = spec
         self.model = model
         self.max_out_len = int(spec.kwargs.get("max_out_len") or max_out_len)
+        self.cache = cache.JudgementCache(spec.key()) if cache.enabled() else None
 
     @classmethod
     def build(cls, spec: JudgeSpec, context: Any) -> "Judge":
@@ -139,22 +145,35 @@ class Judge:
 
     def ask(self, questions: Iterable[tuple[Any, Template, dict]]) -> Iterator[tuple[Any, Judgement]]:
         """``(key, template, fields)`` → ``(key, Judgement)`` as each is settled."""
-        items = list(questions)
+        items = []
+        for key, template, fields in questions:
+            ckey = self.cache.key(template.hash, fields) if self.cache else ""
+            known = self.cache.get(ckey) if self.cache else None
+            if known is not None:
+                yield key, Judgement(known["verdict"], list(known["replies"]), cached=True)
+            else:
+                items.append((key, template, fields, ckey))
+        for key, judgement, ckey in self._ask(items):
+            if self.cache is not None and judgement.error is None:
+                self.cache.put(ckey, judgement.verdict, judgement.replies)
+            yield key, judgement
+
+    def _ask(self, items: list[tuple]) -> Iterator[tuple[Any, Judgement, str]]:
         first: list[tuple[Message, ...]] = []
-        for _, template, fields in items:
+        for _, template, fields, _ in items:
             system, user = template.render(**fields)
             first.append(((Message("SYSTEM", system),) if system else ()) + (Message("HUMAN", user),))
         again: dict[int, str] = {}
         for pos, completion in _stream(self.model, [self._request(m) for m in first]):
-            key, template, _ = items[pos]
+            key, template, _, ckey = items[pos]
             if completion.error:
-                yield key, Judgement(error=str(completion.error))
+                yield key, Judgement(error=str(completion.error)), ckey
                 continue
             verdict = verdicts.parse(template.kind, completion.text)
             if verdict is None:
                 again[pos] = completion.text
                 continue
-            yield key, Judgement(verdict, [completion.text])
+            yield key, Judgement(verdict, [completion.text]), ckey
         if not again:
             return
         order = list(again)
@@ -163,8 +182,8 @@ class Judge:
                 for pos in order]
         for k, completion in _stream(self.model, reqs):
             pos = order[k]
-            key, template, _ = items[pos]
+            key, template, _, ckey = items[pos]
             if completion.error:
-                yield key, Judgement(error=str(completion.error))
+                yield key, Judgement(error=str(completion.error)), ckey
                 continue
-            yield key, Judgement(verdicts.parse(template.kind, completion.text), [again[pos], completion.text])
+            yield key, Judgement(verdicts.parse(template.kind, completion.text), [again[pos], completion.text]), ckey

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from compass_judge import stats
-from compass_judge.common import JudgedEvaluator, settle, unparseable_note
+from compass_judge.common import JudgedEvaluator, cached_count, settle, unparseable_note
 from compass_judge.verdicts import swap
 
 SCORE = {"A>>B": 1.0, "A>B": 1.0, "A=B": 0.5, "B>A": 0.0, "B>>A": 0.0}
@@ -124,6 +124,9 @@ class PairwiseJudge(JudgedEvaluator):
             notes.append(f"score {metrics['score']:.1f}, 95% interval [{metrics['ci_low']:.1f}, "
                          f"{metrics['ci_high']:.1f}] (Bradley-Terry vs {self.baseline}, "
                          f"{self.rounds} bootstrap rounds, seed {self.seed})")
+        cached = cached_count(records.values())
+        if cached:
+            notes.append(f"{cached} of {total} judgements taken from the judgement cache (COMPASS_JUDGE_CACHE=0: off)")
         info = {"judges": names, "judged": len(records), "unparseable": bad, "judgements": total,
                 "templates": self.evaluation_key(context)[1], "baseline": self.baseline, "per_judge": per_judge}
         if len(names) > 1:

@@ -18,7 +18,7 @@ from typing import Any
 from compass.evaluate import strip_reasoning
 from compass.types import GenerateRequest, Message
 
-from compass_judge.common import JudgedEvaluator, chunks, settle, unparseable_note
+from compass_judge.common import JudgedEvaluator, cached_count, chunks, settle, unparseable_note
 from compass_judge.datasets import MTBENCH_REF_CATEGORIES
 from compass_judge.judge import _stream
 
@@ -111,6 +111,9 @@ class MTBenchJudge(JudgedEvaluator):
         judged = len(records)
         notes = [f"{judged} of {len(context.samples)} samples judged; {bad} of {total} judgements "
                  f"unparseable (excluded from the score)"]
+        cached = cached_count(records.values())
+        if cached:
+            notes.append(f"{cached} of {total} judgements taken from the judgement cache (COMPASS_JUDGE_CACHE=0: off)")
         info = {"judges": names, "judged": judged, "unparseable": bad, "judgements": total,
                 "templates": self.evaluation_key(context)[1], "scale": "1-10", "per_judge": per_judge}
         if len(per_judge) > 1:
