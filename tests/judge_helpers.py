@@ -56,7 +56,7 @@ def config(tmp: Path, dataset: str, judge_url: str | None, *, answers: dict | No
 
 def env(**extra: str) -> dict:
     """The CLI's environment; the judgement cache is off unless a test turns it on."""
-    return compass_env("", COMPASS_PLUGINS=PLUGINS, JUDGE_KEY=KEY, **{"COMPASS_JUDGE_CACHE": "0", **extra})
+    return compass_env("", **{"COMPASS_PLUGINS": PLUGINS, "JUDGE_KEY": KEY, "COMPASS_JUDGE_CACHE": "0", **extra})
 
 
 def run_dir(cwd: Path) -> Path:

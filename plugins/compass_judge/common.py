@@ -26,8 +26,8 @@ class JudgedEvaluator:
         return [[j.key() for j in judging.judges_from_settings(context.settings)],
                 {n: templates.get(n, override).hash for n in self.template_names}]
 
-    def judges(self, context: Any) -> list[judging.Judge]:
-        return [judging.Judge.build(spec, context) for spec in judging.judges_from_settings(context.settings)]
+    def judge_names(self, context: Any) -> list[str]:
+        return [spec.name for spec in judging.judges_from_settings(context.settings)]
 
     def template(self, name: str, context: Any) -> templates.Template:
         return templates.get(name, context.settings.get("judge_templates"))
@@ -38,13 +38,20 @@ def chunks(items: list, size: int) -> Iterable[list]:
         yield items[start:start + size]
 
 
-def settle(judges: list[judging.Judge], questions: dict[str, list[tuple]], parts: dict[int, int]):
+def settle(context: Any, questions: dict[str, list[tuple]], parts: dict[int, int]):
     """Ask each judge its questions; yield ``(index, {judge: {part: record}})`` per sample once
-    every part of it is settled, leaving out samples with a failed request (``-r`` retries them)."""
+    every part of it is settled, leaving out samples with a failed request (``-r`` retries them).
+
+    Each judge model is built just before it is asked (a worker holds one model at a time:
+    the candidate that played MT-Bench's turn 2, then each judge in turn)."""
+    specs = judging.judges_from_settings(context.settings)
     got: dict[int, dict] = {}
     failed: set[int] = set()
-    left = {i: n * len(judges) for i, n in parts.items()}
-    for j in judges:
+    left = {i: n * len(specs) for i, n in parts.items()}
+    if not parts:
+        return
+    for spec in specs:
+        j = judging.Judge.build(spec, context)
         for (index, part), verdict in j.ask(questions[j.spec.name]):
             if verdict.error is not None:
                 failed.add(index)

@@ -45,16 +45,16 @@ class PairwiseJudge(JudgedEvaluator):
         self.seed = seed
 
     def score_samples(self, samples, context):
-        judges = self.judges(context)
+        names = self.judge_names(context)
         template = self.template(self.template_name, context)
-        questions: dict[str, list] = {j.spec.name: [] for j in judges}
+        questions: dict[str, list] = {n: [] for n in names}
         todo = [s for s in samples if s.error is None]
         for s in todo:
             q, mine, base = s.row[self.question], s.answer or "", s.row["baseline"]
-            for j in judges:
-                questions[j.spec.name] += [((s.index, "ab"), template, {"question": q, "answer_a": mine, "answer_b": base}),
+            for n in names:
+                questions[n] += [((s.index, "ab"), template, {"question": q, "answer_a": mine, "answer_b": base}),
                                            ((s.index, "ba"), template, {"question": q, "answer_a": base, "answer_b": mine})]
-        for index, judgements in settle(judges, questions, {s.index: 2 for s in todo}):
+        for index, judgements in settle(context, questions, {s.index: 2 for s in todo}):
             games = [SCORE[candidate_view(o, p["verdict"])] for parts in judgements.values()
                      for o, p in parts.items() if p["verdict"] is not None]
             yield index, {"judgements": judgements, "correct": math.fsum(games) / len(games) if games else None}

@@ -22,7 +22,7 @@ from compass_judge.common import JudgedEvaluator, cached_count, chunks, settle, 
 from compass_judge.datasets import MTBENCH_REF_CATEGORIES
 from compass_judge.judge import _stream
 
-CHUNK = 64  # samples whose turn 2 is played and judged together (a kill loses at most one chunk)
+CHUNK = 256  # samples whose turn 2 is played and judged together (a kill loses at most one chunk)
 
 
 def _mean(xs):
@@ -52,11 +52,11 @@ class MTBenchJudge(JudgedEvaluator):
         return out
 
     def score_samples(self, samples, context):
-        judges = self.judges(context)
+        names = self.judge_names(context)
         todo = [s for s in samples if s.error is None]
         for part in chunks(todo, max(1, int(self.chunk))):
             turn2 = self._turn2(part, context)
-            questions: dict[str, list] = {j.spec.name: [] for j in judges}
+            questions: dict[str, list] = {n: [] for n in names}
             byindex = {}
             for s in part:
                 if s.index not in turn2:
@@ -72,9 +72,9 @@ class MTBenchJudge(JudgedEvaluator):
                     fields2["ref_answer_2"] = ref[1]
                 t1 = self.template("single-math-v1" if ref else "single-v1", context)
                 t2 = self.template("single-math-v1-multi-turn" if ref else "single-v1-multi-turn", context)
-                for j in judges:
-                    questions[j.spec.name] += [((s.index, "turn_1"), t1, fields1), ((s.index, "turn_2"), t2, fields2)]
-            for index, judgements in settle(judges, questions, {i: 2 for i in byindex}):
+                for n in names:
+                    questions[n] += [((s.index, "turn_1"), t1, fields1), ((s.index, "turn_2"), t2, fields2)]
+            for index, judgements in settle(context, questions, {i: 2 for i in byindex}):
                 ratings = [p["verdict"] for parts in judgements.values() for p in parts.values()
                            if p["verdict"] is not None]
                 yield index, {"category": byindex[index].row["category"], "turn_2_prediction": turn2[index],
