@@ -83,3 +83,21 @@ def test_bootstrap_interval_is_fixed_by_its_seed():
     assert one == stats.bootstrap_interval(groups, share, 200, seed=7)
     assert one != stats.bootstrap_interval(groups, share, 200, seed=8)
     assert one[0] < 50.0 < one[1]
+
+
+def test_several_judges_each_judge_and_the_report_aggregates(compass, tmp_path):
+    with judge_server() as longer, judge_server("always_a") as always_a:
+        judges = "".join(
+            f'[[eval_settings.judges]]\ntype = "openai"\nabbr = "{name}"\napi_base = "{srv.url}"\n'
+            f'model = "judge-model"\napi_key_env = "JUDGE_KEY"\n'
+            for name, srv in (("longer", longer), ("always-a", always_a)))
+        res = compass("eval", str(config(tmp_path, "alpaca_eval", None, judge=judges)), env=env())
+    assert res.code == 0, res.err
+    out = result(run_dir(tmp_path), "cand", "alpaca_eval")
+    m = out["metrics"]
+    assert m["win_rate[longer]"] == 62.5 and m["win_rate[always-a]"] == 50.0
+    assert m["win_rate"] == pytest.approx(56.25)  # the mean of the judges
+    assert out["info"]["per_judge"]["always-a"]["position_consistency"] == 0.0
+    assert out["info"]["agreement"] == pytest.approx(37.5)  # same verdict on 3 of 8 games
+    assert "0 of 16 judgements unparseable" in res.out
+    assert "same verdict on 37.5% of the games" in res.out

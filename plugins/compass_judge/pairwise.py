@@ -131,6 +131,8 @@ class PairwiseJudge(JudgedEvaluator):
                 "templates": self.evaluation_key(context)[1], "baseline": self.baseline, "per_judge": per_judge}
         if len(names) > 1:
             info["agreement"] = _agreement(records.values(), names)
+            notes.append(f"{len(names)} judges ({', '.join(names)}), score = their mean; they give the same "
+                         f"verdict on {info['agreement']:.1f}% of the games all of them parsed")
         return {**metrics, "notes": notes, "info": info}
 
 
