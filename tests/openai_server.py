@@ -19,7 +19,8 @@ keep-alive. It answers
   five-way labels, others ``[[A]]``/``[[B]]``/``[[C]]``. Replies first quote the format
   ("e.g. Rating: [[5]]") so that only the last verdict is the real one. A prompt containing one
   of ``malformed`` gets a reply without a verdict unless it is a re-ask (a later message says
-  "Reply again"); one of ``malformed_always`` never gets a verdict.
+  "Reply again"); one of ``malformed_always`` never gets a verdict. An AlignBench prompt
+  (``[助手的答案开始]``) gets every listed dimension and ``综合得分`` rated by the length rule.
 
 and misbehaves on purpose: a fraction ``fault_rate`` of requests (decided per prompt and
 attempt by a seeded hash, so the same run faults the same way whatever the arrival order)
@@ -127,6 +128,8 @@ def answer_for(text: str, wrong_mod: int) -> str:
 _SINGLE = re.compile(r"\[The Start of Assistant's Answer\]\n(.*?)\n\[The End of Assistant's Answer\]", re.S)
 _TURN = re.compile(r"### Assistant A:\n(.*?)\n\n(?=### User:|<\|The End of Assistant A)", re.S)
 _PAIR = re.compile(r"\[The Start of Assistant ([AB])'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S)
+_ALIGN = re.compile(r"\[助手的答案开始\]\n(.*?)\n\[助手的答案结束\]", re.S)
+_DIMS = re.compile(r"^\d+\. ([^：\n]+)：", re.M)
 _THREE = {"A>>B": "A", "A>B": "A", "A=B": "C", "B>A": "B", "B>>A": "B"}
 
 
@@ -148,6 +151,11 @@ def judge_reply(cfg: "ServerConfig", prompt: str) -> str:
             verdict = "B>>A" if lb >= 2 * la else "B>A"
         label = verdict if "[[A>>B]]" in prompt else _THREE[verdict]
         return f"Assistant B has some points, and the format is e.g. [[C]]. My final verdict is [[{label}]]"
+    align = _ALIGN.findall(prompt)
+    if align:  # AlignBench: every dimension and the overall score get the length rating
+        r = min(10, 1 + len(align[-1]) // 10)
+        dims = "".join(f"'{d}': {r}, " for d in _DIMS.findall(prompt))
+        return f"格式例如 {{'综合得分': 5}}。理由从略。\n{{{dims}'综合得分': {r}}}"
     turns = _TURN.findall(prompt)
     single = _SINGLE.findall(prompt)
     answer = turns[-1] if turns else (single[-1] if single else "")

@@ -139,3 +139,45 @@ def arena_hard(baseline: str = "gpt-4-0314") -> Benchmark:
                  evaluator_kwargs={"template": "pair-five", "question": "question", "scoring": "bt",
                                    "templates": templates.get("pair-five").hash, "baseline": baseline})
     return Benchmark("arena_hard", (sub,))
+
+
+class AlignBenchLoader(CachedLoader):
+    """``alignbench/data/data_v1.1_release.jsonl`` and its ``config/`` (the dimensions of each
+    subcategory's answer type, and their definitions)."""
+
+    def locate(self, data_dir) -> Path:
+        return find(Path(data_dir), ["alignbench/data/data_v1.1_release.jsonl", "alignbench/data/data_release.jsonl"],
+                    name="alignbench", what="AlignBench questions", how="copy THUDM/AlignBench's data/ and config/ there")
+
+    def read(self, data_dir) -> Rows:
+        path = self.locate(data_dir)
+        cfg = path.parent.parent / "config"
+
+        def conf(name: str) -> dict:
+            p = cfg / name
+            if not p.exists():
+                find(Path(data_dir), [str(p.relative_to(Path(data_dir)))], name="alignbench",
+                     what=f"AlignBench config {name}", how="copy THUDM/AlignBench's config/ there")
+            return json.loads(p.read_text(encoding="utf-8"))
+
+        kinds, dims, defs = (conf("subcategory_question_mapping.json"), conf("dimension_set.json"),
+                             conf("dimension_definition.json"))
+        rows = []
+        for number, r in enumerate(_jsonl(path), start=1):
+            kind = kinds.get(r.get("subcategory"))
+            if kind not in dims:
+                raise DataError(f"{path}:{number}: subcategory {r.get('subcategory')!r} has no dimension set in "
+                                f"{cfg / 'subcategory_question_mapping.json'}")
+            names = dims[kind]
+            rows.append({"question_id": r["question_id"], "category": r["category"], "subcategory": r["subcategory"],
+                         "question": r["question"], "reference": r.get("reference") or "",
+                         "dimensions": "\n".join(f"{i}. {n}：{defs.get(n, '')}" for i, n in enumerate(names, 1)),
+                         "dimension_names": names})
+        return Rows(test=rows)
+
+
+def alignbench() -> Benchmark:
+    sub = Subset("alignbench", AlignBenchLoader(), PromptTemplate(human="{question}"), mode="gen", gold="reference",
+                 max_out_len=2048, evaluator="alignbench_judge",
+                 evaluator_kwargs={"templates": templates.get("alignbench-multi-dim").hash})
+    return Benchmark("alignbench", (sub,))

@@ -1,4 +1,4 @@
-"""Registers subjective evaluation: the ``mtbench``, ``alpaca_eval`` and ``arena_hard`` datasets,
+"""Registers subjective evaluation: the ``mtbench``, ``alignbench``, ``alpaca_eval`` and ``arena_hard`` datasets,
 the judged evaluators and the ``--judge`` / ``--judge-kwargs`` flags (cheap manifest)."""
 
 from compass.hookspecs import hookimpl
@@ -12,6 +12,8 @@ def register_datasets(register):
              "MT-Bench: 80 two-turn questions, rated 1-10 by a judge per turn (needs --judge).")
     register("alpaca_eval", _P + "datasets:alpaca_eval",
              "AlpacaEval: 805 instructions vs the GPT-4 Turbo baseline, judged win rate (needs --judge).")
+    register("alignbench", _P + "datasets:alignbench",
+             "AlignBench v1.1: 683 Chinese questions, multi-dimensional 1-10 rating vs references (needs --judge).")
     register("arena_hard", _P + "datasets:arena_hard",
              "Arena-Hard v0.1: 500 questions vs gpt-4-0314, Bradley-Terry score + 95% CI (needs --judge).")
 
@@ -20,6 +22,8 @@ def register_datasets(register):
 def register_evaluators(register):
     register("mtbench_judge", _P + "single:MTBenchJudge",
              "Plays MT-Bench's turn 2, a judge rates both turns 1-10 (per turn, category, overall).")
+    register("alignbench_judge", _P + "alignbench:AlignBenchJudge",
+             "A judge rates AlignBench answers on their dimensions + overall, 1-10, vs the reference.")
     register("pairwise_judge", _P + "pairwise:PairwiseJudge",
              "A judge compares the answer with a baseline's in both orders: win rate / Bradley-Terry.")
 

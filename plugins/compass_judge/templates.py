@@ -28,7 +28,7 @@ class Template:
     name: str
     system: str
     prompt: str
-    kind: str  # "rating" or "pairwise"
+    kind: str  # "rating", "pairwise" or "dimensions"
     reminder: str
 
     @property
@@ -46,7 +46,7 @@ class Template:
 
 
 def _from_obj(name: str, obj: dict) -> Template:
-    kind = "pairwise" if obj.get("type") == "pairwise" else "rating"
+    kind = obj.get("verdict") or ("pairwise" if obj.get("type") == "pairwise" else "rating")
     return Template(name, obj.get("system_prompt", ""), obj["prompt_template"], kind,
                     obj.get("reminder") or (PAIR_REMINDER if kind == "pairwise" else RATING_REMINDER))
 

@@ -7,6 +7,9 @@ never a zero or a loss.
 
 * ratings (1–10): ``[[8]]``, ``[[7.5]]``, ``Rating: 7/10``, ``Rating: [[6]]``, ``评分：[[6]]``,
   ``评分：6分``, ``Score: 9``; a number outside the scale is not well-formed;
+* several dimensions (AlignBench): the last ``{'维度': 分数, …, '综合得分': 分数}`` dict-like block
+  whose overall score (``综合得分``, or ``overall``) is on the scale, else a labelled
+  ``综合得分：7``; the verdict is ``{"overall": 7.0, "维度": 分数, …}``;
 * pairwise: ``[[A>>B]]``, ``[[A>B]]``, ``[[A=B]]``, ``[[B>A]]``, ``[[B>>A]]`` (also ``<``
   spellings and ``[[B=A]]``), and ``[[A]]`` / ``[[B]]`` / ``[[C]]`` (C: a tie).
 """
@@ -38,6 +41,25 @@ def parse_rating(text: str | None, low: float = 1.0, high: float = 10.0) -> floa
     return max(found)[1] if found else None
 
 
+_BLOCK = re.compile(r"\{[^{}]*\}")
+_PAIR_ENTRY = re.compile(r"[\"'“”‘’]?([^\"'“”‘’:：,，{}]+?)[\"'“”‘’]?\s*[:：]\s*(\d+(?:\.\d+)?)")
+_OVERALL_KEYS = ("综合得分", "overall")
+_OVERALL = re.compile(r"(?:综合得分|overall(?: score)?)\s*[\"'”’]?\s*[:：]\s*\[?\[?\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def parse_dimensions(text: str | None, low: float = 1.0, high: float = 10.0) -> dict | None:
+    """The last well-formed multi-dimensional verdict: ``{"overall": x, dimension: score, …}``."""
+    if not text:
+        return None
+    for block in reversed(_BLOCK.findall(text)):
+        scores = {k.strip(): float(v) for k, v in _PAIR_ENTRY.findall(block)}
+        overall = next((scores.pop(k) for k in list(scores) if k.lower() in _OVERALL_KEYS), None)
+        if overall is not None and low <= overall <= high and all(low <= v <= high for v in scores.values()):
+            return {"overall": overall, **scores}
+    found = [float(m.group(1)) for m in _OVERALL.finditer(text) if low <= float(m.group(1)) <= high]
+    return {"overall": found[-1]} if found else None
+
+
 def _normalise(left: str, op: str, right: str) -> str | None:
     if left == right:
         return None
@@ -63,7 +85,9 @@ def parse_pairwise(text: str | None) -> str | None:
 
 
 def parse(kind: str, text: str | None):
-    """The verdict of a reply to a template of ``kind`` (``rating`` or ``pairwise``)."""
+    """The verdict of a reply to a template of ``kind`` (``rating``, ``dimensions`` or ``pairwise``)."""
+    if kind == "dimensions":
+        return parse_dimensions(text)
     return parse_rating(text) if kind == "rating" else parse_pairwise(text)
 
 
