@@ -86,3 +86,42 @@ def test_judgement_cache_asks_only_about_a_new_candidate(tmp_path):
     assert result(run, "cand", "alpaca_eval")["metrics"]["win_rate"] == 62.5
     assert result(run, "newcomer", "alpaca_eval")["metrics"]["win_rate"] == 100.0  # 60 vs 40 characters
     assert "8 of 8 judgements taken from the judgement cache" in res.stdout
+
+
+def test_reuse_with_another_judge_or_template_judges_again(tmp_path):
+    e = env()
+    with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url)
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg)], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        srv.reset_stats()
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert srv.stats.ok_prompts() == []  # same judge, same template: nothing asked again
+        # another judge setting: every pair is judged again
+        cfg.write_text(cfg.read_text().replace('model = "judge-model"\n', 'model = "judge-model"\ntemperature = 0.0\n'))
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert len(srv.stats.ok_prompts()) == 8
+        srv.reset_stats()
+        # another template (a config's judge_templates file): judged again, with that template
+        override = tmp_path / "mine.json"
+        override.write_text('{"pair-three": {"type": "pairwise", "system_prompt": "MY OWN JUDGE PROMPT. '
+                            'End with [[A]], [[B]] or [[C]].", "prompt_template": "[User Question]\\n{question}\\n\\n'
+                            '[The Start of Assistant A\'s Answer]\\n{answer_a}\\n[The End of Assistant A\'s Answer]\\n\\n'
+                            '[The Start of Assistant B\'s Answer]\\n{answer_b}\\n[The End of Assistant B\'s Answer]"}}')
+        cfg.write_text(cfg.read_text().replace("[eval_settings.judge]", f'[eval_settings]\njudge_templates = "{override}"\n'
+                                                                        "[eval_settings.judge]"))
+        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        asked = srv.stats.ok_prompts()
+    assert len(asked) == 8 and all("MY OWN JUDGE PROMPT" in p for p in asked)
+    run = sorted((tmp_path / "outputs" / "default").iterdir())[-1]
+    out = result(run, "cand", "alpaca_eval")
+    assert out["metrics"]["win_rate"] == 62.5
+    from compass_judge.templates import shipped
+    assert out["info"]["templates"]["pair-three"] != shipped()["pair-three"].hash
