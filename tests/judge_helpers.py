@@ -9,7 +9,7 @@ from conftest import compass_env
 
 DATA = Path(__file__).resolve().parent / "data" / "datasets"
 KEY = "sk-judge-test-key"
-PLUGINS = "judge,openai,mock,runners,datasets,reporters"
+PLUGINS = "judge,openai,mock,runners,datasets,metrics,reporters"
 
 # MT-Bench candidate answers: a substring of each turn -> the answer (lengths chosen for the
 # length judge: rating = 1 + len // 10, at most 10)

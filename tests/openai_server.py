@@ -19,7 +19,8 @@ keep-alive. It answers
   five-way labels, others ``[[A]]``/``[[B]]``/``[[C]]``. Replies first quote the format
   ("e.g. Rating: [[5]]") so that only the last verdict is the real one. A prompt containing one
   of ``malformed`` gets a reply without a verdict unless it is a re-ask (a later message says
-  "Reply again"); one of ``malformed_always`` never gets a verdict. An AlignBench prompt
+  "Reply again"); one of ``malformed_always`` never gets a verdict. An answer check (``[Reference Answer]`` … ``[Response]``) is
+  ``[[CORRECT]]`` when the reference appears as a word in the response. An AlignBench prompt
   (``[助手的答案开始]``) gets every listed dimension and ``综合得分`` rated by the length rule.
 
 and misbehaves on purpose: a fraction ``fault_rate`` of requests (decided per prompt and
@@ -130,6 +131,8 @@ _TURN = re.compile(r"### Assistant A:\n(.*?)\n\n(?=### User:|<\|The End of Assis
 _PAIR = re.compile(r"\[The Start of Assistant ([AB])'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S)
 _ALIGN = re.compile(r"\[助手的答案开始\]\n(.*?)\n\[助手的答案结束\]", re.S)
 _DIMS = re.compile(r"^\d+\. ([^：\n]+)：", re.M)
+_REF = re.compile(r"\[Reference Answer\]\n(.*?)\n\[End of Reference Answer\]", re.S)
+_RESPONSE = re.compile(r"\[Response\]\n(.*?)\n\[End of Response\]", re.S)
 _THREE = {"A>>B": "A", "A>B": "A", "A=B": "C", "B>A": "B", "B>>A": "B"}
 
 
@@ -138,6 +141,10 @@ def judge_reply(cfg: "ServerConfig", prompt: str) -> str:
     reask = "Reply again" in prompt
     if any(m in prompt for m in cfg.malformed_always) or (not reask and any(m in prompt for m in cfg.malformed)):
         return "Both have merits; I would rather not decide."
+    ref, resp = _REF.search(prompt), _RESPONSE.search(prompt)
+    if ref and resp:  # an answer check: correct when the reference appears as a word in the response
+        ok = re.search(rf"(?<![\w.]){re.escape(ref.group(1).strip())}(?![\w]|\.\d)", resp.group(1))
+        return f"The labels are [[INCORRECT]] and [[CORRECT]]. Verdict: [[{'CORRECT' if ok else 'INCORRECT'}]]"
     pair = dict((k, v) for k, v in _PAIR.findall(prompt))
     if "A" in pair and "B" in pair:
         la, lb = len(pair["A"]), len(pair["B"])

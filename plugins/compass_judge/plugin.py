@@ -14,6 +14,8 @@ def register_datasets(register):
              "AlpacaEval: 805 instructions vs the GPT-4 Turbo baseline, judged win rate (needs --judge).")
     register("alignbench", _P + "datasets:alignbench",
              "AlignBench v1.1: 683 Chinese questions, multi-dimensional 1-10 rating vs references (needs --judge).")
+    register("judged", _P + "objective:judged",
+             "Any gen dataset (base=NAME) checked by a judge: judge_strategy = rule | llm | cascade.")
     register("arena_hard", _P + "datasets:arena_hard",
              "Arena-Hard v0.1: 500 questions vs gpt-4-0314, Bradley-Terry score + 95% CI (needs --judge).")
 
@@ -24,6 +26,8 @@ def register_evaluators(register):
              "Plays MT-Bench's turn 2, a judge rates both turns 1-10 (per turn, category, overall).")
     register("alignbench_judge", _P + "alignbench:AlignBenchJudge",
              "A judge rates AlignBench answers on their dimensions + overall, 1-10, vs the reference.")
+    register("judge_check", _P + "objective:JudgeCheck",
+             "A judge checks answers against the reference (llm), or only what the rule calls wrong (cascade).")
     register("pairwise_judge", _P + "pairwise:PairwiseJudge",
              "A judge compares the answer with a baseline's in both orders: win rate / Bradley-Terry.")
 

@@ -10,6 +10,8 @@ never a zero or a loss.
 * several dimensions (AlignBench): the last ``{'维度': 分数, …, '综合得分': 分数}`` dict-like block
   whose overall score (``综合得分``, or ``overall``) is on the scale, else a labelled
   ``综合得分：7``; the verdict is ``{"overall": 7.0, "维度": 分数, …}``;
+* correct or not (an objective answer checked by a judge): ``[[CORRECT]]`` / ``[[INCORRECT]]``
+  (``[[正确]]`` / ``[[错误]]``), as ``True`` / ``False``;
 * pairwise: ``[[A>>B]]``, ``[[A>B]]``, ``[[A=B]]``, ``[[B>A]]``, ``[[B>>A]]`` (also ``<``
   spellings and ``[[B=A]]``), and ``[[A]]`` / ``[[B]]`` / ``[[C]]`` (C: a tie).
 """
@@ -60,6 +62,15 @@ def parse_dimensions(text: str | None, low: float = 1.0, high: float = 10.0) -> 
     return {"overall": found[-1]} if found else None
 
 
+_BINARY = re.compile(r"\[\[\s*(CORRECT|INCORRECT|正确|错误)\s*\]\]", re.IGNORECASE)
+
+
+def parse_binary(text: str | None) -> bool | None:
+    """The last ``[[CORRECT]]`` / ``[[INCORRECT]]`` label in ``text`` as a bool, or ``None``."""
+    found = _BINARY.findall(text or "")
+    return found[-1].upper() in ("CORRECT", "正确") if found else None
+
+
 def _normalise(left: str, op: str, right: str) -> str | None:
     if left == right:
         return None
@@ -88,6 +99,8 @@ def parse(kind: str, text: str | None):
     """The verdict of a reply to a template of ``kind`` (``rating``, ``dimensions`` or ``pairwise``)."""
     if kind == "dimensions":
         return parse_dimensions(text)
+    if kind == "binary":
+        return parse_binary(text)
     return parse_rating(text) if kind == "rating" else parse_pairwise(text)
 
 
