@@ -74,7 +74,7 @@ class PairwiseJudge(JudgedEvaluator):
         games, consistent, both = [], 0, 0
         counts = {"wins": 0, "ties": 0, "losses": 0}
         groups = []
-        for rec in records.values():
+        for _, rec in sorted(records.items()):  # by sample: the bootstrap's draws must not depend on timing
             parts = rec["judgements"].get(name) or {}
             views = {o: candidate_view(o, p["verdict"]) for o, p in parts.items()}
             for v in views.values():
