@@ -480,6 +480,8 @@ def part_ifeval(args, env: dict) -> dict:
     (out / "disagreements.json").write_text(json.dumps(
         [{**d, "response": preds[d["index"]].get("prediction")} for d in result["disagreements"]], indent=1,
         ensure_ascii=False))
+    if not args.ifeval_constructed:
+        return result
     # the same checkers on constructed responses: every prompt's instructions against each
     # text in CONSTRUCTED, another prompt's text, and that text upper-cased
     made = []
@@ -509,6 +511,8 @@ def main() -> int:
     p.add_argument("--ifeval-max-out", type=int, default=256)
     p.add_argument("--ifeval-responses", default=None,
                    help="reuse a compass run folder's ifeval predictions instead of generating")
+    p.add_argument("--ifeval-constructed", action=argparse.BooleanOptionalAction, default=True,
+                   help="also judge 14 constructed responses per prompt with both checkers")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--data", default=os.environ.get("COMPASS_DATA_DIR", str(DATA)))
     p.add_argument("--model-dir", default=os.environ.get("MODEL_DIR") or str(next(
