@@ -41,7 +41,7 @@ def test_mtbench_scores_both_turns_per_category_and_overall(compass, tmp_path):
     recs = {r["index"]: r for r in lines(run / "evaluations" / "cand" / "mtbench.jsonl")}
     assert recs[0]["turn_2_prediction"] == "b" * 35
     # the reference-guided template for math, the multi-turn one for turn 2, the full reply kept
-    math_prompt = next(p for p in prompts if "vertices of a triangle" in p and "Reference Answer" in p)
+    math_prompt = next(p for p in prompts if "vertices of a triangle" in p and "[The Start of Reference Answer]" in p)
     assert "[The Start of Assistant's Answer]\neeeee\n" in math_prompt
     judged = recs[2]["judgements"]["openai"]
     assert judged["turn_1"]["verdict"] == 1 and "Rating: [[1]]" in judged["turn_1"]["reply"]
