@@ -110,8 +110,12 @@ def register_evaluators(register: Register) -> None:
           ``"correct"`` for a verdict — and ``aggregate(records: dict[int, dict], context)
           -> dict[str, float]``. ``context`` is a :class:`compass.evaluate.EvalContext`:
           ``context.model("moonshot-v1-8k", temperature=0)`` builds any registered model
-          (a judge). Records are appended as they come, so a killed evaluation resumes
-          with only the samples not yet evaluated.
+          (a judge); ``context.candidate`` (``{"abbr", "type", "kwargs"}``) and
+          ``context.generation`` name the evaluated model and its generation settings (to
+          continue a conversation with it). Records are appended as they come, so a killed
+          evaluation resumes with only the samples not yet evaluated; a record is reused
+          while the evaluator's settings, the sample and ``evaluation_key(context)`` (an
+          optional method returning JSON-able data, e.g. the judge's settings) are the same.
 
         An evaluator class with ``run_as_task = True`` (it calls models, or runs heavy
         work) is run by the runner as a task of its own — in a worker or a Slurm job, not
