@@ -7,7 +7,7 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import config, env, lines, result, run_dir  # noqa: E402
+from judge_helpers import config, env, result, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 # gold: 18, 3, 70000, 540, 20

@@ -114,7 +114,9 @@ class Judgement:
                 **({"cached": True} if self.cached else {})}
 
 
-def _stream(model: Any, requests: list[GenerateRequest]) -> Iterator[tuple[int, Any]]:
+def stream_answers(model: Any, requests: list[GenerateRequest]) -> Iterator[tuple[int, Any]]:
+    """``(position, Completion)`` as answers come: ``generate_stream`` (all at once) when the
+    backend has it, else ``generate`` in chunks of its ``batch_size``."""
     stream = getattr(model, "generate_stream", None)
     if stream is not None:
         yield from stream(requests)
@@ -164,7 +166,7 @@ class Judge:
             system, user = template.render(**fields)
             first.append(((Message("SYSTEM", system),) if system else ()) + (Message("HUMAN", user),))
         again: dict[int, str] = {}
-        for pos, completion in _stream(self.model, [self._request(m) for m in first]):
+        for pos, completion in stream_answers(self.model, [self._request(m) for m in first]):
             key, template, _, ckey = items[pos]
             if completion.error:
                 yield key, Judgement(error=str(completion.error)), ckey
@@ -180,7 +182,7 @@ class Judge:
         # re-asked once: the conversation so far, then the template's stricter reminder
         reqs = [self._request(first[pos] + (Message("BOT", again[pos]), Message("HUMAN", items[pos][1].reminder)))
                 for pos in order]
-        for k, completion in _stream(self.model, reqs):
+        for k, completion in stream_answers(self.model, reqs):
             pos = order[k]
             key, template, _, ckey = items[pos]
             if completion.error:

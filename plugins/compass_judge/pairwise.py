@@ -12,7 +12,6 @@ orders gave the same verdict (an always-A judge: 0%).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from compass_judge import stats
 from compass_judge.common import JudgedEvaluator, cached_count, settle, unparseable_note

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any
 
 from compass.evaluate import strip_reasoning
 from compass.types import GenerateRequest, Message
 
 from compass_judge.common import JudgedEvaluator, cached_count, chunks, settle, unparseable_note
 from compass_judge.datasets import MTBENCH_REF_CATEGORIES
-from compass_judge.judge import _stream
+from compass_judge.judge import stream_answers
 
 CHUNK = 256  # samples whose turn 2 is played and judged together (a kill loses at most one chunk)
 
@@ -46,7 +45,7 @@ class MTBenchJudge(JudgedEvaluator):
                                 max_out_len=int(gen.get("max_out_len") or 1024), stop=tuple(gen.get("stop") or ()))
                 for s in samples]
         out = {}
-        for pos, c in _stream(model, reqs):
+        for pos, c in stream_answers(model, reqs):
             if not c.error:
                 out[samples[pos].index] = strip_reasoning(c.text or "")
         return out
@@ -96,12 +95,9 @@ class MTBenchJudge(JudgedEvaluator):
             per_judge[name] = {"score": _mean(everything), "turn_1": _mean(turns["turn_1"]),
                                "turn_2": _mean(turns["turn_2"]), **{c: _mean(v) for c, v in sorted(cats.items())}}
         metrics: dict[str, float] = {}
-        if per_judge:
-            keys = list(next(iter(per_judge.values())))
+        if per_judge:  # several judges: the mean of theirs
             for k in dict.fromkeys(k for d in per_judge.values() for k in d):
-                vals = [d[k] for d in per_judge.values() if k in d and not math.isnan(d[k])]
-                metrics[k] = _mean(vals)
-            del keys
+                metrics[k] = _mean([d[k] for d in per_judge.values() if k in d and not math.isnan(d[k])])
         else:
             metrics["score"] = float("nan")
         if len(per_judge) > 1:
