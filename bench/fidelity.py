@@ -16,23 +16,28 @@ float32 copy, both harnesses on CPU):
   four log-likelihoods are compared as well as the verdicts.
 * ``bbh``: a few tasks (``--bbh-tasks``), the first N of each (``--bbh-limit``), 3-shot
   chain of thought with the shipped prompts, greedy, as plain text completion (no chat
-  template). compass ``bbh`` vs lm-eval's ``bbh_cot_fewshot_<task>`` (included; only the
-  dataset pointed at the local task file). Reports each harness's exact match with its own
-  answer extraction, how many generations are the same text, and each harness's extraction
-  applied to the other's generations (to tell extraction from generation differences).
+  template). compass ``bbh`` vs two lm-eval tasks built on ``bbh_cot_fewshot_<task>``
+  (included; the dataset pointed at the local task file): ``fid_same_<task>`` with compass's
+  prompt text, stop and length, and ``fid_stock_<task>`` with lm-eval's own prompt and stops.
+  Reports each harness's exact match with its own answer extraction, how many prompts and
+  generations are the same text, and each extraction applied to the other's generations (to
+  tell extraction from generation differences).
 * ``ifeval``: compass generates the 541 responses once (chat, greedy, ``--ifeval-max-out``
-  new tokens); compass's checkers and lm-eval's ``instructions_registry`` checkers (run
-  exactly as lm-eval's ``ifeval`` task's ``process_results`` runs them) judge the same
-  responses. NLTK's ``punkt`` data cannot be downloaded here, so in the lm-eval process
-  ``nltk.word_tokenize`` becomes NLTK's own ``TreebankWordTokenizer`` over sentences from
-  the substitute below (that is what ``word_tokenize`` does, minus the punkt step), and
-  ``nltk.sent_tokenize`` becomes ``pysbd`` (compass's own sentence splitter) — said again
-  in the output. langdetect is seeded (0) in both. Per-instruction verdicts are compared,
-  strict and loose, and every disagreement is listed.
+  new tokens); compass's checkers (its evaluator's ``judge``) and lm-eval's (its ``ifeval``
+  task's ``process_results``) judge the same responses. NLTK's ``punkt`` data cannot be
+  downloaded here, so in the lm-eval process ``nltk.download`` is a no-op,
+  ``nltk.sent_tokenize`` and ``nltk.data.load("...punkt...")`` become an untrained
+  ``PunktSentenceTokenizer()`` (NLTK's algorithm without the learned English model) and
+  ``nltk.word_tokenize`` becomes ``NLTKWordTokenizer`` over those sentences (what
+  ``word_tokenize`` does, minus the trained model); langdetect is seeded 0 in both and
+  ``random`` seeded 0 in lm-eval. Per-instruction verdicts are compared, strict and loose,
+  every disagreement listed with its cause; the same is done on 14 constructed responses per
+  prompt (``--no-ifeval-constructed`` skips them).
 
-Usage: ``python bench/fidelity.py [--parts hellaswag,bbh,ifeval] [--out /tmp/compass-fidelity]``
-(``--lmeval`` / ``--lmeval-python``: the lm-eval install, default ``/tmp/peers/lmeval``).
-Results: ``<out>/summary.json`` and ``<out>/summary.md``.
+Usage: ``python bench/fidelity.py [--parts hellaswag,bbh,ifeval] [--out /tmp/compass-fidelity]
+[--reuse] [--parallel] [--lmeval-threads 1] [--ifeval-responses RUN_DIR]`` (``--lmeval``: the
+lm-eval virtual environment, default ``/tmp/peers/lmeval``). Results: ``<out>/summary.json``;
+IFEval's disagreements in ``<out>/ifeval/*disagreements.json``.
 """
 
 from __future__ import annotations
@@ -185,7 +190,8 @@ def part_hellaswag(args, env: dict) -> dict:
     runs = together(args, {
         "compass_text": lambda: compass_run(out / "compass_text", model, ds, args.data, env, limit=n),
         "compass_jsonl": lambda: compass_run(out / "compass_jsonl", model, ds, str(out / "data"), env, limit=n),
-        "lmeval": lambda: lmeval_run(out / "lmeval", "hellaswag_local", tasks, args, env)})
+        "lmeval": lambda: lmeval_run(out / "lmeval", "hellaswag_local", tasks, args, env,
+                                     ["--limit", str(args.lmeval_limit)] if args.lmeval_limit else [])})
     lm_out = runs.pop("lmeval")
     theirs = lmeval_samples(lm_out, "hellaswag_local")
 
@@ -200,6 +206,12 @@ def part_hellaswag(args, env: dict) -> dict:
     result["lmeval"] = {"acc": 100.0 * sum(a for a, _ in per["lmeval"].values()) / max(len(theirs), 1),
                         "acc_norm": 100.0 * sum(b for _, b in per["lmeval"].values()) / max(len(theirs), 1),
                         "items": len(theirs)}
+    if len(theirs) < n:  # lm-eval on fewer items (--lmeval-limit): compass on those same items
+        for name in runs:
+            got = [per[name][i] for i in theirs if i in per[name]]
+            result[name + "_on_lmeval_items"] = {"acc": 100.0 * sum(a for a, _ in got) / max(len(got), 1),
+                                                 "acc_norm": 100.0 * sum(b for _, b in got) / max(len(got), 1),
+                                                 "items": len(got)}
     # log-likelihoods, item by item (compass jsonl run vs lm-eval: the same four texts)
     ours = compass_records(runs["compass_jsonl"], "hellaswag")
     diffs = []
@@ -521,6 +533,8 @@ def main() -> int:
     p.add_argument("--out", default="/tmp/compass-fidelity")
     p.add_argument("--reuse", action="store_true", help="keep finished runs of the same settings in --out "
                    "(and wait for one still running from an earlier invocation)")
+    p.add_argument("--lmeval-limit", type=int, default=None,
+                   help="HellaSwag: lm-eval on the first N items only (compass's figures are then also given on those)")
     p.add_argument("--lmeval-threads", type=int, default=None, help="torch threads for lm-eval (default --threads)")
     p.add_argument("--parallel", action="store_true", help="a part's harness runs at once, not one by one")
     args = p.parse_args()
