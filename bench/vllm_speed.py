@@ -33,12 +33,14 @@ def main() -> int:
     ap.add_argument("--dataset", default="gsm8k")
     ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
     ap.add_argument("--kv-cache-gib", default="2", help="VLLM_CPU_KVCACHE_SPACE")
+    ap.add_argument("--eager", action="store_true", help="vLLM without torch.compile (enforce_eager=True)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vllm-speed-"))
     cfg = work / "w1.toml"
     model = f'type = "smollm2-135m-instruct"\nmax_out_len = {args.max_out_len}\n'
-    cfg.write_text(f'[[models]]\n{model}abbr = "hf"\n\n[[models]]\n{model}abbr = "vllm"\naccelerator = "vllm"\n\n'
-                   f'[[datasets]]\ntype = "{args.dataset}"\n', encoding="utf-8")
+    eager = "model_kwargs = { enforce_eager = true }\n" if args.eager else ""
+    cfg.write_text(f'[[models]]\n{model}abbr = "hf"\n\n[[models]]\n{model}abbr = "vllm"\naccelerator = "vllm"\n'
+                   f'{eager}\n[[datasets]]\ntype = "{args.dataset}"\n', encoding="utf-8")
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": args.kv_cache_gib}
     cmd = [sys.executable, "-m", "compass", "eval", str(cfg), "--limit", str(args.limit), "--data-dir",
            args.data_dir, "--max-num-workers", "1", "-w", str(work / "out")]

@@ -30,6 +30,10 @@ GSM8K = 24  # demo_gsm8k problems compared
 CEVAL = ("computer_network", "operating_system")
 CEVAL_LIMIT = 8
 ENV = {"VLLM_CPU_KVCACHE_SPACE": "1", "TOKENIZERS_PARALLELISM": "false"}
+# vLLM-CPU compiles the model on each load unless eager (minutes on a busy 2-core machine; its
+# compile cache did not reload here); eager also checks that --model-kwargs reach the engine
+VLLM_MODEL = ('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccelerator = "vllm"\n'
+              'max_out_len = 256\nmodel_kwargs = { enforce_eager = true }\n')
 
 
 def _config(tmp: Path, with_ceval: bool) -> Path:
@@ -39,8 +43,7 @@ def _config(tmp: Path, with_ceval: bool) -> Path:
             datasets += f'[[datasets]]\ntype = "{variant}"\nsubjects = "{",".join(CEVAL)}"\n'
     cfg = tmp / "run.toml"
     cfg.write_text('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "hf"\nmax_out_len = 256\n\n'
-                   '[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccelerator = "vllm"\n'
-                   'max_out_len = 256\n\n' + datasets, encoding="utf-8")
+                   + VLLM_MODEL + "\n" + datasets, encoding="utf-8")
     return cfg
 
 
@@ -104,8 +107,7 @@ def test_resume_infers_only_what_is_missing(both):
     kept, dropped = lines[:-3], [json.loads(x)["index"] for x in lines[-3:]]
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     cfg = tmp / "resume.toml"
-    cfg.write_text('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccelerator = "vllm"\n'
-                   'max_out_len = 256\n[[datasets]]\ntype = "demo_gsm8k"\n', encoding="utf-8")
+    cfg.write_text(VLLM_MODEL + '[[datasets]]\ntype = "demo_gsm8k"\n', encoding="utf-8")
     before = {json.loads(x)["index"]: json.loads(x)["prediction"] for x in lines}
     res = run_compass(["eval", str(cfg), "--limit", str(GSM8K), "-r", run.name, "--max-num-workers", "1"], tmp,
                       compass_env(**ENV), timeout=1200)

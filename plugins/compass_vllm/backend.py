@@ -7,8 +7,10 @@ markers), so a model reads the same tokens under both; vLLM does the forward pas
 * gen: every pending request goes to the engine at once (its continuous batching); the
   answers come back as they finish and are cut exactly as ``hf`` cuts them
   (:func:`compass_hf.generation.finish`: eos/end-of-turn after ``min_out_len``, stop words);
-* ppl: each continuation's tokens scored by the engine's prompt log-probabilities
-  (one-token continuations from one next-token pass over their shared context);
+* ppl: one-token continuations read from one next-token pass over their shared context;
+  longer ones scored by the prompt log-probabilities of context + continuation (vLLM
+  does not read its prefix cache for prompt log-probabilities: the context is computed
+  again for each such candidate);
 * clp: the options' first tokens read from one next-token pass per question.
 
 Importing this module is cheap; vllm and transformers load when a model is built, in the
@@ -28,7 +30,7 @@ from compass_hf.options import HFOptions
 from compass_vllm.options import INSTALL, check, engine_kwargs, sampling_kwargs
 
 HANDOVER = 1 << 16  # ppl/clp requests handed over at once: the engine batches them itself
-TOP_LOGPROBS = 20  # next-token log-probs asked for (vLLM's default cap); others are scored one by one
+TOP_LOGPROBS = 20  # token log-probs read per request (vLLM's default max_logprobs)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -143,19 +145,22 @@ class VLLMModel:
         it), as the engine finishes them; all of them are in the engine at once."""
         engine = self.llm.llm_engine
         ids: dict[str, int] = {}
+        alias: dict[str, str] = {}  # the engine's own request id -> ours
         for i, (ids_, p) in enumerate(zip(prompts, params)):
             rid = f"c{self._next_id}"
             self._next_id += 1
             try:
-                engine.add_request(rid, {"prompt_token_ids": ids_}, p)
+                internal = engine.add_request(rid, {"prompt_token_ids": ids_}, p)
             except Exception as exc:  # this request only (too long, bad parameters): a failed sample
                 yield i, exc
                 continue
             ids[rid] = i
+            alias[internal or rid] = rid
         while ids and engine.has_unfinished_requests():
             for out in engine.step():
-                if out.finished and out.request_id in ids:
-                    yield ids.pop(out.request_id), out
+                rid = alias.get(out.request_id, out.request_id)
+                if out.finished and rid in ids:
+                    yield ids.pop(rid), out
         for i in ids.values():  # the engine dropped them (should not happen)
             yield i, RuntimeError("vLLM returned no answer")
 
@@ -214,31 +219,28 @@ class VLLMModel:
 
     # ------------------------------------------------------------------ scoring
     def _next_token(self, contexts: list[list[int]], tokens: list[list[int]]) -> list[list[float] | str]:
-        """Log-probability of each of ``tokens[k]`` right after ``contexts[k]`` (or an error).
-
-        One pass per context reads its top log-probabilities; a token outside them is
-        scored by a pass over ``context + [token]`` (its prompt log-probability).
-        """
-        top = self._sampling(max_tokens=1, temperature=0.0, logprobs=TOP_LOGPROBS, detokenize=False)
-        out: list[Any] = [None] * len(contexts)
+        """Log-probability of each of ``tokens[k]`` right after ``contexts[k]`` (or an error):
+        one pass over each context, reading those tokens' log-probabilities
+        (``SamplingParams.logprob_token_ids``)."""
+        prompts, params, owner = [], [], []
+        for k, (ctx, toks) in enumerate(zip(contexts, tokens)):
+            wanted = list(dict.fromkeys(toks))
+            for start in range(0, len(wanted), TOP_LOGPROBS):  # the engine's cap per request
+                prompts.append(ctx)
+                params.append(self._sampling(max_tokens=1, temperature=0.0, detokenize=False,
+                                             logprob_token_ids=wanted[start:start + TOP_LOGPROBS]))
+                owner.append(k)
         found: list[dict[int, float]] = [{} for _ in contexts]
-        for k, res in self._run(contexts, [top] * len(contexts)):
+        errors: dict[int, str] = {}
+        for n, res in self._run(prompts, params):
+            k = owner[n]
             if isinstance(res, Exception):
-                out[k] = f"vLLM refused the request: {_first_line(res)}"
+                errors[k] = f"vLLM refused the request: {_first_line(res)}"
                 continue
-            self._prompt_tokens += len(contexts[k])
+            self._prompt_tokens += len(prompts[n])
             step = res.outputs[0].logprobs[0]
-            found[k] = {int(t): float(lp.logprob) for t, lp in step.items()}
-        rest = [(k, t) for k in range(len(contexts)) if out[k] is None for t in tokens[k] if t not in found[k]]
-        for (k, t), value in zip(rest, self._sequences([contexts[k] + [t] for k, t in rest], [1] * len(rest))):
-            if isinstance(value, str):
-                out[k] = value
-            else:
-                found[k][t] = value
-        for k in range(len(contexts)):
-            if out[k] is None:
-                out[k] = [found[k][t] for t in tokens[k]]
-        return out
+            found[k].update({int(t): float(lp.logprob) for t, lp in step.items()})
+        return [errors[k] if k in errors else [found[k][t] for t in tokens[k]] for k in range(len(contexts))]
 
     def _sequences(self, seqs: list[list[int]], tails: list[int]) -> list[float | str]:
         """Summed prompt log-probability of the last ``tails[k]`` tokens of ``seqs[k]`` (or an error)."""
