@@ -80,3 +80,17 @@ def test_base_model_demo_on_the_embedded_default(compass):
     predictions = next((compass.cwd / "outputs" / "default").iterdir()) / "predictions"
     text = next(predictions.rglob("demo_gsm8k.jsonl")).read_text()
     assert "The answer is" in text  # few-shot, plain-text examples in the prompt
+
+
+def test_leaderboard_benchmarks_answer_to_their_opencompass_names(compass):
+    res = compass("eval", "-m", "mock", "-d", "IFEval_gen", "nq_open_1shot_gen", "--data-dir", str(DATA),
+                  "--limit", "2")
+    assert res.code == 0, res.err
+    assert "note: IFEval_gen is compass's ifeval" in res.err
+    assert "note: nq_open_1shot_gen is compass's nq_open (compass asks zero-shot" in res.err
+    listed = compass("list", "datasets", "GaokaoBench", "agieval_mixed")
+    assert listed.code == 0, listed.err
+    for alias, target in (("GaokaoBench_gen", "gaokao_gen"), ("GaokaoBench_mixed", "gaokao"),
+                          ("agieval_mixed", "agieval")):
+        line = next(ln for ln in listed.out.splitlines() if ln.startswith(alias + " "))
+        assert f"alias of {target}" in line, line

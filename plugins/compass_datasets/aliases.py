@@ -29,6 +29,13 @@ OPENCOMPASS_DATASETS: dict[str, tuple[str, dict, str]] = {
     "siqa_ppl_ced5f6": ("siqa_ppl", {}, _SIQA_PPL),
     "siqa_gen_e78df3": ("siqa_gen", {}, ""),
     "winogrande_ppl_8be6c3": ("winogrande_ppl", {}, ""),
+    # the leaderboard benchmarks (config names in OpenCompass's configs/datasets/<family>/)
+    "IFEval_gen": ("ifeval", {}, ""),
+    "agieval_mixed": ("agieval", {}, "compass uses the AGIEval paper's zero-shot prompts"),
+    "GaokaoBench_gen": ("gaokao_gen", {}, "compass's rows are named gaokao-<paper>, not GaokaoBench_<paper>"),
+    "GaokaoBench_mixed": ("gaokao", {}, "compass generates every GAOKAO answer (objective questions only)"),
+    "nq_open_1shot_gen": ("nq_open", {}, "compass asks zero-shot; OpenCompass's file gives one example"),
+    "nq_gen": ("nq_open", {}, "compass reads NQ-Open's dev split, first line of the reply, any alias"),
 }
 
 def register_aliases(register) -> None:
