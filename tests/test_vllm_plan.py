@@ -96,8 +96,11 @@ def test_bad_engine_kwarg_is_one_line(compass):
 def test_more_gpus_than_visible_is_refused_before_loading(compass):
     res = compass("eval", "-m", "smollm2-135m-instruct", "-a", "vllm", "--hf-num-gpus", "2", "-d", "demo_ceval",
                   "--limit", "1", env=_env(CUDA_VISIBLE_DEVICES="0"))
-    line = _one_error_line(res)
-    assert "2 cuda devices" in line and "1 are visible" in line
+    # refused when the runner starts, before any worker or model: the run folder is named first
+    assert res.code == 2 and "Traceback" not in res.err, res.err
+    line = res.err.strip().splitlines()[-1]
+    assert line.startswith("error: ") and "2 cuda devices" in line and "1 are visible" in line
+    assert not list((compass.cwd / "outputs").rglob("*.jsonl"))
 
 
 def _env(**extra):

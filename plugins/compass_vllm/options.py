@@ -68,8 +68,12 @@ def check_engine_kwargs(opts: HFOptions) -> None:
         return
     from dataclasses import fields
 
-    try:
-        from vllm.engine.arg_utils import EngineArgs
+    import contextlib
+    import io
+
+    try:  # vLLM's import talks on stderr (its Triton probe): keep the plan's output to one line
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            from vllm.engine.arg_utils import EngineArgs
     except Exception as exc:  # a broken vLLM install: say what failed, in one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise CompassError(f"vLLM is installed but cannot be imported: {first}") from None
