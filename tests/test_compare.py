@@ -134,6 +134,56 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
                        f"{', '.join(map(str, indices))}" in out
     assert flips, "the few-shot change flipped no verdict"
 
+    # --html: the same comparison as one page, with nothing loaded from elsewhere
+    res = compass("compare", str(run_a), str(run_b), "--html", "cmp.html")
+    assert res.code == 0, res.err
+    page = (cwd / "cmp.html").read_text()
+    assert "<script" not in page and "http" not in page.replace(str(run_a), "").replace(str(run_b), "")
+    tables = _html_tables(page)
+    scores = tables["scores"][1:]
+    assert [(r[1], r[3], r[4], r[5]) for r in scores] == [
+        (p["dataset"], f"{p['a']:.2f}", f"{p['b']:.2f}", f"{p['delta']:+.2f}") for p in data["pairs"]]
+    assert "fewshot.indices</code>: [] → [0]" in page
+    flipped = {r[0]: (r[1], r[2]) for r in tables["flips"][1:]}
+    for pair in data["pairs"]:
+        if pair["right_a_only"] or pair["right_b_only"]:
+            assert flipped[f"tiny / {pair['dataset']}"] == (", ".join(map(str, pair["right_a_only"])),
+                                                            ", ".join(map(str, pair["right_b_only"])))
+
+
+def _html_tables(page: str) -> dict[str, list[list[str]]]:
+    """Every table with an id: its rows of cell texts (stdlib HTML parser)."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.current, self.row, self.cell = {}, None, None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.current = self.tables.setdefault(dict(attrs).get("id", ""), [])
+            elif tag == "tr" and self.current is not None:
+                self.row = []
+                self.current.append(self.row)
+            elif tag in ("td", "th") and self.row is not None:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.row.append(" ".join(self.cell.split()))
+                self.cell = None
+            elif tag == "table":
+                self.current = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Tables()
+    parser.feed(page)
+    return parser.tables
+
 
 def test_same_settings_no_significant_delta_and_operational_change_named(compass, tiny_llama):
     cwd = compass.cwd

@@ -16,7 +16,9 @@ from compass.hookspecs import hookimpl
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--max-flips", type=click.IntRange(min=0), default=30, show_default=True,
               help="Flipped sample indices shown per dataset and direction.")
-def compare_command(run_a, run_b, work_dir, as_json, max_flips):
+@click.option("--html", "html_path", default=None, metavar="FILE",
+              help="Also write the comparison as a self-contained HTML page.")
+def compare_command(run_a, run_b, work_dir, as_json, max_flips, html_path):
     """Compare two runs: scores, whether each delta is more than noise (McNemar's test on
     per-sample verdicts), what differs between the runs, and the samples that flipped.
 
@@ -30,6 +32,13 @@ def compare_command(run_a, run_b, work_dir, as_json, max_flips):
     cmp = compare_runs(find_run(run_a, work_dir), find_run(run_b, work_dir))
     click.echo(json.dumps(cmp.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json
                else format_comparison(cmp, max_flips))
+    if html_path:
+        from pathlib import Path
+
+        from compass_results.compare_html import render_comparison
+
+        Path(html_path).write_text(render_comparison(cmp), encoding="utf-8")
+        click.echo(f"comparison written to {html_path}", err=True)
 
 
 @click.command("runs")
