@@ -113,7 +113,8 @@ class MTBenchJudge(JudgedEvaluator):
         if per_judge:
             shown = [f"{k.replace('_', ' ')} {v:.2f}" for k, v in metrics.items()
                      if k != "score" and not k.startswith("score[") and not math.isnan(v)]
-            notes.append("scores (1-10): " + ", ".join(shown))
+            if shown:
+                notes.append("scores (1-10): " + ", ".join(shown))
         info = {"judges": names, "judged": judged, "unparseable": bad, "judgements": total,
                 "templates": self.evaluation_key(context)[1], "scale": "1-10", "per_judge": per_judge}
         if len(per_judge) > 1:
