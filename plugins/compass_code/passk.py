@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from compass.estimators import pass_at_k  # noqa: F401  (re-exported: one estimator for every evaluator)
+
 DEFAULT_KS = (1, 10, 100)
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """1 - C(n-c, k) / C(n, k); needs k <= n."""
-    if k > n:
-        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
-    if n - c < k:
-        return 1.0
-    fail = 1.0
-    for i in range(n - c + 1, n + 1):
-        fail *= 1.0 - k / i
-    return 1.0 - fail
 
 
 def pass_at_ks(counts: Iterable[tuple[int, int]], ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:

@@ -7,15 +7,7 @@ unbiased estimate of solving a problem with k tries (Chen et al. 2021).
 
 from __future__ import annotations
 
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """1 - C(n-c, k) / C(n, k), as a product (exact for large n)."""
-    if n - c < k:
-        return 1.0
-    fail = 1.0
-    for i in range(n - c + 1, n + 1):
-        fail *= 1.0 - k / i
-    return 1.0 - fail
+from compass.estimators import pass_at_k
 
 
 class MathSamples:
