@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from compass.cli import plugin_host
-from compass.errors import CompassError
 
 CORE = "compass"  # the owner of the core's flags, in messages about clashing flags
 _OPTIONS_KEY = "compass.eval_options"
@@ -181,13 +180,13 @@ def eval_command(ctx, config, **opts):
 
 def _alias_notes(cfg, host) -> None:
     """One line per alias the run uses (an OpenCompass name): what it became, how it differs."""
-    from compass.errors import CompassError as _Err
+    from compass.errors import CompassError
 
     for kind, comps in (("models", cfg.models), ("datasets", cfg.datasets)):
         for comp in comps:
             try:
                 reg = host.registry.get(kind, comp.type)
-            except _Err:
+            except CompassError:
                 continue  # the planner reports unknown names
             if reg.alias_of:
                 click.echo(f"note: {comp.type} is compass's {reg.alias_of}"
