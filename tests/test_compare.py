@@ -218,3 +218,10 @@ def test_compare_bad_run_is_one_line(compass):
     res = compass("compare", "nope", "latest")
     assert res.code == 2
     assert res.err.startswith("error: no run folder 'nope'") and "Traceback" not in res.err
+
+
+def test_compare_html_to_a_missing_folder_is_one_line(compass):
+    assert compass("eval", "-m", "arith", "-d", "toy").code == 0
+    res = compass("compare", "latest", "latest", "--html", "no/such/dir/cmp.html")
+    assert res.code == 2, res.err
+    assert "error: --html no/such/dir/cmp.html: cannot write it" in res.err and "Traceback" not in res.err

@@ -37,7 +37,13 @@ def compare_command(run_a, run_b, work_dir, as_json, max_flips, html_path):
 
         from compass_results.compare_html import render_comparison
 
-        Path(html_path).write_text(render_comparison(cmp), encoding="utf-8")
+        from compass.errors import CompassError
+
+        try:
+            Path(html_path).write_text(render_comparison(cmp), encoding="utf-8")
+        except OSError as exc:
+            raise CompassError(f"--html {html_path}: cannot write it ({exc.strerror}); give a file in an "
+                               f"existing, writable folder") from None
         click.echo(f"comparison written to {html_path}", err=True)
 
 
