@@ -35,6 +35,7 @@ def main() -> int:
     ap.add_argument("--kv-cache-gib", default="2", help="VLLM_CPU_KVCACHE_SPACE")
     ap.add_argument("--eager", action="store_true", help="vLLM without torch.compile (enforce_eager=True)")
     args = ap.parse_args()
+    data_dir = str(Path(args.data_dir).resolve())  # the run's cwd is a temporary folder
     work = Path(tempfile.mkdtemp(prefix="vllm-speed-"))
     cfg = work / "w1.toml"
     model = f'type = "smollm2-135m-instruct"\nmax_out_len = {args.max_out_len}\n'
@@ -43,7 +44,7 @@ def main() -> int:
                    f'{eager}\n[[datasets]]\ntype = "{args.dataset}"\n', encoding="utf-8")
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": args.kv_cache_gib}
     cmd = [sys.executable, "-m", "compass", "eval", str(cfg), "--limit", str(args.limit), "--data-dir",
-           args.data_dir, "--max-num-workers", "1", "-w", str(work / "out")]
+           data_dir, "--max-num-workers", "1", "-w", str(work / "out")]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0

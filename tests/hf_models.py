@@ -55,14 +55,14 @@ def _ids(folder: Path) -> dict:
             "pad_token_id": tok.pad_token_id}
 
 
-def build_llama(folder: Path, *, chat: bool = False, seed: int = 0) -> Path:
+def build_llama(folder: Path, *, chat: bool = False, seed: int = 0, max_positions: int = 256) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     folder.mkdir(parents=True, exist_ok=True)
     build_tokenizer(folder, chat=chat)
     config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                         num_key_value_heads=2, max_position_embeddings=256, initializer_range=0.2,
+                         num_key_value_heads=2, max_position_embeddings=max_positions, initializer_range=0.2,
                          tie_word_embeddings=False, **_ids(folder))
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(folder)

@@ -85,3 +85,73 @@ def test_worker_writes_the_progress_file(compass, tmp_path):
     (run,) = (tmp_path / "outputs" / "default").iterdir()
     data = json.loads((run / "tasks" / "arith__toy-gen.progress").read_text())
     assert (data["done"], data["total"]) == (10, 10)
+
+
+# -- a task that decodes one long batch: its generated tokens move before any sample is done --
+
+
+def _long_decode_config(folder, tmp_path) -> None:
+    """Four GSM8K rows decoded together, each exactly 1,500 tokens long (min = max), by a tiny
+    random llama: no sample can finish before the batch ends, as with the README demo's
+    GSM8K task on the real model."""
+    (tmp_path / "long.toml").write_text(f"""
+[[models]]
+type = "hf"
+abbr = "tiny"
+path = "{folder}"
+hf_type = "base"
+max_out_len = 1500
+min_out_len = 1500
+[[datasets]]
+type = "demo_gsm8k"
+""")
+
+
+def test_generated_tokens_move_while_a_batch_decodes(compass, tmp_path):
+    from extras import require_extra
+
+    require_extra("transformers")
+    import hf_models
+
+    folder = hf_models.build_llama(tmp_path / "llama", max_positions=4096)
+    _long_decode_config(folder, tmp_path)
+    env = compass_env(TERM="xterm", COLUMNS="160")
+    code, chunks = _run_in_pty(["eval", "long.toml", "--limit", "4"], tmp_path, env)
+    text = "".join(t for _, t in chunks)
+    assert code == 0, text
+    before_first_sample: list[tuple[float, int]] = []  # (when, tokens) while the bar says 0/4
+    for when, chunk in chunks:
+        for frame in re.split(r"[\r\n]", ANSI.sub("", chunk)):
+            m = re.match(r"\s*tiny/demo_gsm8k\s.*?\b0/4\b.*?(\d+) tokens, (\d+|-) tok/s", frame)
+            if m:
+                before_first_sample.append((when, int(m.group(1))))
+    tokens = [n for _, n in before_first_sample]
+    assert tokens == sorted(tokens), tokens  # never goes back
+    moving = sorted({n for n in tokens if n > 0})
+    assert len(moving) >= 3, tokens  # the count rose several times before any sample was done …
+    first = next(t for t, n in before_first_sample if n == moving[0])
+    last = next(t for t, n in before_first_sample if n == moving[-1])
+    assert last - first >= 1.0  # … over time
+    assert moving[-1] <= 4 * 1500
+    assert re.search(r"\d+ tokens, \d+ tok/s", ANSI.sub("", text))  # a rate was shown
+    assert "[1/1 tasks] tiny/demo_gsm8k ok" in ANSI.sub("", text)
+
+
+def test_progress_file_carries_tokens_and_the_total_from_the_start(tmp_path):
+    """What :class:`compass.task.ProgressFile` writes and :func:`compass.progress.read_progress`
+    reads back: the total at once (``0/N``), tokens when the backend counts them."""
+    from compass.progress import read_progress
+    from compass.task import ProgressFile, progress_file
+
+    task = tmp_path / "tasks" / "m__d.json"
+    task.parent.mkdir()
+    write = ProgressFile(task, every=60)
+    assert read_progress(progress_file(task)) is None
+    write(0, 64)
+    assert read_progress(progress_file(task)) == (0, 64, None)
+    write(0, 64, 1200)  # done == 0 is never held back: the display learns the total at once
+    assert read_progress(progress_file(task)) == (0, 64, 1200)
+    write(5, 64, 2400)  # within `every` of the last write: held back
+    assert read_progress(progress_file(task)) == (0, 64, 1200)
+    write(64, 64, 9000)  # the last one always
+    assert read_progress(progress_file(task)) == (64, 64, 9000)

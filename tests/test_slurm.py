@@ -478,3 +478,20 @@ def test_npu_gres_is_what_slurm_is_asked_for(slurm, tmp_path):
     log = (only_run_dir(tmp_path) / "logs" / "infer" / "arith-npu" / "toy-gen.out").read_text()
     assert "gres" in log.lower(), log
     assert not (tmp_path / "env").exists()  # no job ran
+
+
+@pytest.mark.slurm
+def test_progress_of_a_slurm_job_is_shown_while_it_runs(slurm, tmp_path):
+    """The job's worker writes the task's progress file into the run folder; the runner polls
+    it, as the local runner does: piped, a periodic status line with samples done/total."""
+    import re
+
+    cfg = tmp_path / "slow.toml"
+    cfg.write_text('[[models]]\ntype = "arith"\ndelay = 0.5\nbatch_size = 1\n\n[[datasets]]\ntype = "toy"\n')
+    res = run_compass(["eval", str(cfg), "--runner", "slurm"], tmp_path,
+                      env=compass_env(COMPASS_PROGRESS_INTERVAL="1"), timeout=300)
+    assert res.code == 0, res.err
+    status = [ln for ln in res.err.splitlines() if ln.startswith("0/1 tasks done, 1 running")]
+    middle = {int(m.group(1)) for ln in status if (m := re.search(r"arith/toy-gen (\d+)/10 samples", ln))}
+    assert {n for n in middle if 0 < n < 10}, res.err  # seen mid-task, from the job's own reports
+    assert re.search(r"\[1/1 tasks\] arith/toy-gen ok \([\d.]+s, 10/10 samples(, job \d+)?\)", res.err), res.err

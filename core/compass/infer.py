@@ -9,6 +9,7 @@ settings is kept beside the new one.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -157,9 +158,65 @@ def _answers(subset: Subset, model: Any, order: list[int], requests: dict, rows:
         yield batch, _answer(subset, model, [requests[i] for i in batch], labels, backend)
 
 
+def _tokens_generated(model: Any) -> int | None:
+    """A backend's optional live count ``model.tokens_generated``: tokens generated so far,
+    rows still decoding included (progress only; telemetry uses ``token_counts``)."""
+    value = getattr(model, "tokens_generated", None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class _TokenTicker:
+    """While a task decodes, reports ``progress(done, total, tokens)`` every ``every`` seconds
+    from a daemon thread, so a batch that decodes for minutes shows its tokens moving before
+    its first sample is done. Nothing runs for a model that does not count tokens."""
+
+    def __init__(self, model: Any, progress: Callable[..., None] | None, total: int, every: float = 1.0):
+        self.model, self.progress, self.total, self.every = model, progress, total, every
+        self.done = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def report(self, done: int) -> None:
+        self.done = done
+        if self.progress is None:
+            return
+        tokens = _tokens_generated(self.model)
+        if tokens is None:
+            self.progress(done, self.total)
+        else:
+            self.progress(done, self.total, tokens)
+
+    def _loop(self) -> None:
+        last = _tokens_generated(self.model)
+        while not self._stop.wait(self.every):
+            try:
+                tokens = _tokens_generated(self.model)
+                if tokens != last:
+                    last = tokens
+                    self.progress(self.done, self.total, tokens)
+            except Exception:  # progress is best effort: never a reason for a task to fail
+                return
+
+    def __enter__(self) -> _TokenTicker:
+        self.report(0)
+        if self.progress is not None and self.total and _tokens_generated(self.model) is not None:
+            self._thread = threading.Thread(target=self._loop, name="compass-tokens", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.every + 1)
+
+
 def run_infer(host: PluginHost, task: dict, model: Any, *,
-              progress: Callable[[int, int], None] | None = None) -> dict:
-    """Infer the missing samples of ``task``; returns counts and timings."""
+              progress: Callable[..., None] | None = None) -> dict:
+    """Infer the missing samples of ``task``; returns counts and timings.
+
+    ``progress(done, total)`` (``progress(done, total, tokens)`` when the backend counts
+    generated tokens, see :func:`_tokens_generated`) is called once at the start, after every
+    written batch, and every second while tokens are being generated."""
     t0 = time.perf_counter()
     started_at = time.time()
     run = RunFolder(Path(task["run_dir"]))
@@ -187,7 +244,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     prompt_tokens = completion_tokens = 0
     counted = _token_counter(model)
     finished = 0
-    with PredictionWriter(path) as writer:
+    with PredictionWriter(path) as writer, _TokenTicker(model, progress, len(order)) as ticker:
         for batch, answers in _answers(subset, model, order, requests, rows, chunk, task["model"]["type"]):
             records = []
             for i, ans in zip(batch, answers):
@@ -201,8 +258,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
                 records.append(rec)
             writer.write_batch(records)
             finished += len(records)
-            if progress:
-                progress(finished, len(order))
+            ticker.report(finished)
     seconds = time.perf_counter() - t0
     if counted is not None and not (prompt_tokens or completion_tokens):
         prompt_tokens, completion_tokens = (a - b for a, b in zip(_token_counter(model), counted))

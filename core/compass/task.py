@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -95,25 +96,32 @@ def progress_file(task_path: Path) -> Path:
 
 
 class ProgressFile:
-    """A ``progress(done, total)`` callback that writes :func:`progress_file` for the launcher
-    to poll: at most once per ``every`` seconds, and always the last one."""
+    """A ``progress(done, total, tokens=None)`` callback that writes :func:`progress_file` for
+    the launcher to poll: at most once per ``every`` seconds, and always the last one.
+    ``tokens``: what the model has generated so far, in-flight rows included. Thread-safe
+    (:func:`compass.infer.run_infer` reports tokens from a ticker thread)."""
 
     def __init__(self, task_path: Path, every: float = 1.0):
         self.path = progress_file(task_path)
         self.every = every
         self._last = 0.0
+        self._lock = threading.Lock()
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < self.every:
-            return
-        self._last = now
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps({"done": done, "total": total, "time": time.time()}), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:  # progress is best effort; the task goes on
-            pass
+    def __call__(self, done: int, total: int, tokens: int | None = None) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if 0 < done < total and now - self._last < self.every:
+                return
+            self._last = now
+            data = {"done": done, "total": total, "time": time.time()}
+            if tokens is not None:
+                data["tokens"] = tokens
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            try:
+                tmp.write_text(json.dumps(data), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError:  # progress is best effort; the task goes on
+                pass
 
 
 def execute(host: PluginHost, path: Path, cache: ModelCache,

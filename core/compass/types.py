@@ -126,6 +126,9 @@ class Model(Protocol):
       requests at once, each answer yielded with its position as soon as it is finished
       (continuous batching, API concurrency); preferred over ``generate`` when present;
     * ``token_counts``: ``{"prompt": n, "completion": m}`` running totals, for telemetry;
+    * ``tokens_generated``: an int, tokens generated so far *including rows still decoding*,
+      read from another thread about once a second for live progress (tokens/s while one
+      long batch decodes);
     * ``close()``: release the model.
     """
 

@@ -120,6 +120,7 @@ class HFCausalLM:
         self.scorer = Scorer(self.model, pad_id=self.pad_id, device=self.device, batch_size=self.batch_size,
                              token_budget=token_budget)
         self._gen_prompt_tokens = self._gen_completion_tokens = 0
+        self._batch_generated = 0  # tokens of the generate() path (the decoder counts its own)
         self._decoder_obj: Any = None
         self.decoder_usable = True
 
@@ -142,6 +143,13 @@ class HFCausalLM:
         """Running totals for telemetry: tokens the model read (prompt) and wrote (completion)."""
         read = self.scorer.tokens_read if self.scorer is not None else 0
         return {"prompt": self._gen_prompt_tokens + read, "completion": self._gen_completion_tokens}
+
+    @property
+    def tokens_generated(self) -> int:
+        """Tokens generated so far, rows the continuous-batching decoder is still running
+        included: the core's live progress reads it while a task decodes."""
+        live = self._decoder_obj.decoded if self._decoder_obj is not None else 0
+        return self._batch_generated + live
 
     def __repr__(self) -> str:
         return (f"HFCausalLM({self.options.path!r}, {self.options.hf_type}, device={self.device}, "
@@ -168,6 +176,7 @@ class HFCausalLM:
                                   batch_size=self.batch_size)
             self._gen_prompt_tokens += sum(len(ids) for ids in prompts)
             self._gen_completion_tokens += sum(out.completion_tokens for out in outs)
+            self._batch_generated += sum(out.completion_tokens for out in outs)
             for i, ids, out in zip(idx, prompts, outs):
                 results[i] = Completion(out.text, prompt_tokens=len(ids),
                                         completion_tokens=out.completion_tokens, finish_reason=out.finish_reason)

@@ -75,6 +75,7 @@ class Decoder:
         self.end_watch = tuple(s for s in end_strings if s not in eos_text)
         self.end_trim = tuple(end_strings)
         self.prompt_tokens = self.completion_tokens = 0
+        self.decoded = 0  # tokens picked so far, rows still running included (live progress)
         self._eos = torch.tensor(self.eos_ids, dtype=torch.long, device=device) if self.eos_ids else None
 
     @property
@@ -132,6 +133,7 @@ class Decoder:
         self.prompt_tokens += sum(len(p) for p in prompts)
         for job, tok in zip(jobs, self._pick(logits, jobs)):
             job.new.append(tok)
+        self.decoded += len(jobs)
         return cache, mask
 
     # ------------------------------------------------------------------ loop
@@ -206,3 +208,4 @@ class Decoder:
         slots.advance()
         for job, tok in zip(active, self._pick(logits, active)):
             job.new.append(tok)
+        self.decoded += len(active)

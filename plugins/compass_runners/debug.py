@@ -9,28 +9,9 @@ from typing import Callable
 
 from compass.errors import CompassError
 from compass.plugins import make_plugin_host
+from compass.progress import TaskLine
 from compass.runners import ModelBuildFailed, TaskFile, TaskOutcome
 from compass.task import ModelCache, execute
-
-
-def _sample_progress(name: str) -> Callable[[int, int], None]:
-    """Samples done of the task running in this process: a line redrawn in place on a
-    terminal (with samples/s and ETA), one line at the end otherwise."""
-    from compass_runners.progress import _Running, describe
-
-    tty = sys.stderr.isatty()
-    state = _Running(name, None)  # type: ignore[arg-type]
-
-    def show(done: int, total: int) -> None:
-        state.seen(done, total, time.monotonic())
-        if tty:
-            end = "\n" if done >= total else ""
-            print(f"\r\033[K[{describe(state)}]", end=end, file=sys.stderr, flush=True)
-        elif done >= total:
-            print(f"[{name}] {done}/{total} samples", file=sys.stderr, flush=True)
-
-    state.seen(0, 0, time.monotonic())
-    return show
 
 
 class DebugRunner:
@@ -53,7 +34,7 @@ class DebugRunner:
             for task in sorted(tasks, key=lambda t: t.model):
                 t0 = time.perf_counter()
                 try:
-                    stats = execute(host, task.path, cache, progress=_sample_progress(task.name))
+                    stats = execute(host, task.path, cache, progress=TaskLine(task.name))
                     outcome = TaskOutcome(task.name, True, time.perf_counter() - t0, stats=stats)
                 except ModelBuildFailed as exc:
                     where = f" (traceback in {task.log})" if exc.details else ""

@@ -21,7 +21,7 @@ from compass.errors import CompassError
 from compass.devices import share_out
 from compass.runners import TaskFile, TaskOutcome, log_tail
 
-from compass_runners.progress import Progress
+from compass.progress import Progress
 
 
 class LocalRunner:

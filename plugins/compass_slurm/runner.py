@@ -19,6 +19,7 @@ from time import monotonic, sleep
 from typing import Callable
 
 from compass.errors import CompassError
+from compass.progress import Progress
 from compass.runners import TaskFile, TaskOutcome, log_tail, read_model_error
 
 from compass_slurm import cluster
@@ -78,53 +79,56 @@ class SlurmRunner:
         active: list[Attempt] = []
         first_start: dict[str, float] = {}
         outcomes: list[TaskOutcome] = []
+        progress = Progress(len(tasks))
         _say(f"{len(tasks)} task(s) as Slurm jobs 'compass-{token}:…' ({self.mode} mode, "
              f"at most {self.max_num_workers} at a time)")
 
         def finish(outcome: TaskOutcome, attempt: Attempt | None, result: Result | None) -> None:
             outcomes.append(outcome)
-            self._report(outcome, attempt, result, len(outcomes), len(tasks))
+            progress.finished(outcome, self._note(outcome, attempt, result))
             on_done(outcome)
 
-        try:
-            while queue or active:
-                for task in self._startable(queue, active, len(active)):
-                    broken = _broken_model(task)
-                    if broken is not None:  # another task of this model could not build it
-                        _append(task.log, f"== task {task.name}: not submitted\nFAILED: {broken}")
-                        finish(TaskOutcome(task.name, False, 0.0, task.log, broken), None, None)
-                        continue
-                    first_start[task.name] = monotonic()
-                    active.append(launcher.start(task, 1))
-                for attempt, result in launcher.poll(active):
-                    active.remove(attempt)
-                    marker = read_model_error(attempt.task.path, attempt.task.model) if not result.ok else None
-                    if marker is not None:  # the model could not be built: one line, and no retry
-                        # unless this very task made the attempt and it may help (not a CompassError)
-                        retry = marker.get("task") == attempt.task.name and marker.get("retry", True)
-                        result = Result(False, marker["reason"], result.job_id, "MODEL_ERROR")
-                        if not retry or attempt.number > self.retry:
-                            finish(TaskOutcome(attempt.task.name, False,
-                                               monotonic() - first_start[attempt.task.name],
-                                               attempt.task.log, marker["reason"]), attempt, result)
+        with progress:
+            try:
+                while queue or active:
+                    for task in self._startable(queue, active, len(active)):
+                        broken = _broken_model(task)
+                        if broken is not None:  # another task of this model could not build it
+                            _append(task.log, f"== task {task.name}: not submitted\nFAILED: {broken}")
+                            finish(TaskOutcome(task.name, False, 0.0, task.log, broken), None, None)
                             continue
-                    if not result.ok and attempt.number <= self.retry:
-                        _say(f"{attempt.task.name}: {result.why}; retrying "
-                             f"({attempt.number + 1}/{self.retry + 1}, log: {attempt.task.log})")
-                        active.append(launcher.start(attempt.task, attempt.number + 1))
-                        continue
-                    finish(self._outcome(attempt, result, monotonic() - first_start[attempt.task.name]),
-                           attempt, result)
-                if active:
-                    sleep(self.poll_interval)
-        except BaseException:  # Ctrl-C above all: no job of this run may outlive it
-            queue.clear()
-            if active or launcher.live:
-                _say(f"cancelling {len(launcher.live)} Slurm job(s) of this run")
-                left = launcher.cancel(active)
-                if left:
-                    _say(f"jobs still in the queue after scancel: {', '.join(left)}")
-            raise
+                        first_start[task.name] = monotonic()
+                        progress.started(task)  # the job's worker writes the task's progress file
+                        active.append(launcher.start(task, 1))
+                    for attempt, result in launcher.poll(active):
+                        active.remove(attempt)
+                        marker = read_model_error(attempt.task.path, attempt.task.model) if not result.ok else None
+                        if marker is not None:  # the model could not be built: one line, and no retry
+                            # unless this very task made the attempt and it may help (not a CompassError)
+                            retry = marker.get("task") == attempt.task.name and marker.get("retry", True)
+                            result = Result(False, marker["reason"], result.job_id, "MODEL_ERROR")
+                            if not retry or attempt.number > self.retry:
+                                finish(TaskOutcome(attempt.task.name, False,
+                                                   monotonic() - first_start[attempt.task.name],
+                                                   attempt.task.log, marker["reason"]), attempt, result)
+                                continue
+                        if not result.ok and attempt.number <= self.retry:
+                            _say(f"{attempt.task.name}: {result.why}; retrying "
+                                 f"({attempt.number + 1}/{self.retry + 1}, log: {attempt.task.log})")
+                            active.append(launcher.start(attempt.task, attempt.number + 1))
+                            continue
+                        finish(self._outcome(attempt, result, monotonic() - first_start[attempt.task.name]),
+                               attempt, result)
+                    if active:
+                        sleep(self.poll_interval)
+            except BaseException:  # Ctrl-C above all: no job of this run may outlive it
+                queue.clear()
+                if active or launcher.live:
+                    _say(f"cancelling {len(launcher.live)} Slurm job(s) of this run")
+                    left = launcher.cancel(active)
+                    if left:
+                        _say(f"jobs still in the queue after scancel: {', '.join(left)}")
+                raise
         return outcomes
 
     def _startable(self, queue: deque, active: list[Attempt], running: int) -> list[TaskFile]:
@@ -155,16 +159,14 @@ class SlurmRunner:
         return TaskOutcome(task.name, False, seconds, task.log, f"{error}\n{tail}" if tail else error)
 
     @staticmethod
-    def _report(outcome: TaskOutcome, attempt: Attempt | None, result: Result | None, done: int,
-                total: int) -> None:
-        job = f", job {result.job_id}" if result is not None and result.job_id else ""
-        head = f"{done}/{total} tasks  {outcome.name}"
+    def _note(outcome: TaskOutcome, attempt: Attempt | None, result: Result | None) -> str:
+        """The Slurm detail of a finished task's progress line: its job, or why it failed."""
+        job = f"job {result.job_id}" if result is not None and result.job_id else ""
         if outcome.ok:
-            _say(f"{head} ok ({outcome.seconds:.1f}s{job})")
-        elif attempt is None:
-            _say(f"{head} FAILED, not submitted: {outcome.error}")
-        else:
-            _say(f"{head} FAILED after {attempt.number} attempt(s) ({outcome.seconds:.1f}s): {result.why}")
+            return job
+        if attempt is None:
+            return f"not submitted: {outcome.error}"
+        return ", ".join(x for x in (job, f"after {attempt.number} attempt(s): {result.why}") if x)
 
 
 def _broken_model(task: TaskFile) -> str | None:

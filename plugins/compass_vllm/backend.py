@@ -76,6 +76,8 @@ class VLLMModel:
         self.options = opts
         self.handover_size = HANDOVER
         self._prompt_tokens = self._completion_tokens = 0
+        self._generated = 0  # tokens of finished requests, for tokens_generated
+        self._live: dict[str, int] = {}  # tokens so far of requests still in the engine
         self._next_id = 0
         self._setup(opts)
 
@@ -136,6 +138,12 @@ class VLLMModel:
         """Running totals for telemetry: tokens the model read (prompt) and wrote (completion)."""
         return {"prompt": self._prompt_tokens, "completion": self._completion_tokens}
 
+    @property
+    def tokens_generated(self) -> int:
+        """Tokens generated so far, requests still in the engine included: the core's live
+        progress reads it while a task decodes."""
+        return self._generated + sum(list(self._live.values()))  # a copy: read from another thread
+
     def __repr__(self) -> str:
         return f"VLLMModel({self.options.path!r}, {self.options.hf_type})"
 
@@ -159,8 +167,13 @@ class VLLMModel:
         while ids and engine.has_unfinished_requests():
             for out in engine.step():
                 rid = alias.get(out.request_id, out.request_id)
+                made = len(out.outputs[0].token_ids) if out.outputs else 0
                 if out.finished and rid in ids:
+                    self._live.pop(rid, None)
+                    self._generated += made
                     yield ids.pop(rid), out
+                elif rid in ids:
+                    self._live[rid] = made
         for i in ids.values():  # the engine dropped them (should not happen)
             yield i, RuntimeError("vLLM returned no answer")
 

@@ -1,8 +1,12 @@
 """Live progress of a run on stderr: each running task's samples done/total, samples/s and
-ETA, and the finished and failed task counts.
+ETA, the tokens its model has generated so far (and tokens/s, so a task that decodes one
+long batch visibly moves before its first sample is done), and the finished and failed
+task counts. Shared by the runners (local, debug, Slurm, third-party ones).
 
 Workers report a task's samples through ``<run>/tasks/<task>.progress``
-(:class:`compass.task.ProgressFile`); the runner polls those files (:meth:`Progress.poll`).
+(:class:`compass.task.ProgressFile`, written from :func:`compass.infer.run_infer`); a runner
+polls those files (:meth:`Progress.poll`) — on a shared file system that works for tasks
+running on other machines too.
 
 * On a terminal: a live display (rich) — one bar per running task and a line of totals;
   each finished task is printed above it as one line.
@@ -32,13 +36,30 @@ class _Running:
     total: int = 0
     first: tuple[float, int] | None = None  # (time, done) when samples were first seen
     rate: float | None = None
+    tokens: int | None = None  # generated so far, in-flight rows included (None: not reported)
+    first_tokens: tuple[float, int] | None = None
+    token_rate: float | None = None
 
-    def seen(self, done: int, total: int, now: float) -> None:
+    def seen(self, done: int, total: int, now: float, tokens: int | None = None) -> None:
         self.done, self.total = done, total
         if self.first is None or done < self.first[1]:
             self.first = (now, done)
         elif now > self.first[0] and done > self.first[1]:
             self.rate = (done - self.first[1]) / (now - self.first[0])
+        if tokens is None:
+            return
+        self.tokens = tokens
+        if self.first_tokens is None or tokens < self.first_tokens[1]:
+            self.first_tokens = (now, tokens)
+        elif now > self.first_tokens[0] and tokens > self.first_tokens[1]:
+            self.token_rate = (tokens - self.first_tokens[1]) / (now - self.first_tokens[0])
+
+    def tokens_text(self) -> str:
+        """``1234 tokens, 210 tok/s`` (empty when the model does not report tokens)."""
+        if self.tokens is None:
+            return ""
+        rate = f"{self.token_rate:.0f} tok/s" if self.token_rate else "- tok/s"
+        return f"{self.tokens} tokens, {rate}"
 
     @property
     def eta(self) -> float | None:
@@ -56,17 +77,50 @@ def _duration(seconds: float | None) -> str:
 
 
 def describe(task: _Running) -> str:
-    """``name 12/64 samples, 3.1 samples/s, ETA 0:17`` (or ``starting`` before any sample)."""
+    """``name 12/64 samples, 3.1 samples/s, 2400 tokens, 210 tok/s, ETA 0:17`` (``starting``
+    before the task has said how many samples it has)."""
     if not task.total:
         return f"{task.name} starting"
     rate = f"{task.rate:.1f} samples/s" if task.rate else "- samples/s"
-    return f"{task.name} {task.done}/{task.total} samples, {rate}, ETA {_duration(task.eta)}"
+    tokens = task.tokens_text()
+    return (f"{task.name} {task.done}/{task.total} samples, {rate}{', ' + tokens if tokens else ''}, "
+            f"ETA {_duration(task.eta)}")
 
 
 def progress_path(task: TaskFile) -> Path:
     from compass.task import progress_file
 
     return progress_file(task.path)
+
+
+def read_progress(path: Path) -> tuple[int, int, int | None] | None:
+    """``(done, total, tokens)`` from a task's progress file; None while there is none."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        tokens = data.get("tokens")
+        return int(data["done"]), int(data["total"]), None if tokens is None else int(tokens)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+class TaskLine:
+    """One task's progress as a callback ``(done, total, tokens=None)`` for a runner that runs
+    the task in its own process (the debug runner): redrawn in place on a terminal, one line
+    at the end otherwise."""
+
+    def __init__(self, name: str, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.state = _Running(name, Path(os.devnull))
+        self.state.seen(0, 0, time.monotonic())
+
+    def __call__(self, done: int, total: int, tokens: int | None = None) -> None:
+        self.state.seen(done, total, time.monotonic(), tokens)
+        if self.tty:
+            end = "\n" if done >= total else ""
+            print(f"\r\033[K[{describe(self.state)}]", end=end, file=self.stream, flush=True)
+        elif done >= total:
+            print(f"[{self.state.name}] {done}/{total} samples", file=self.stream, flush=True)
 
 
 class Progress:
@@ -99,14 +153,8 @@ class Progress:
                 self._bars[task.name] = self._live.add_task(f"{task.name} starting", total=None,
                                                             rate="-/s", eta="-")
 
-    def sample(self, name: str, done: int, total: int) -> None:
-        """Samples of a task seen in-process (the debug runner's callback)."""
-        with self.lock:
-            task = self.running.get(name)
-            if task is not None:
-                task.seen(done, total, time.monotonic())
-
-    def finished(self, outcome: TaskOutcome) -> None:
+    def finished(self, outcome: TaskOutcome, note: str = "") -> None:
+        """One line for a finished task; ``note`` is the runner's own detail (``job 12``)."""
         task = self.running.get(outcome.name)
         if task is not None:
             self._read(task, time.monotonic())
@@ -117,7 +165,7 @@ class Progress:
             status = "ok" if outcome.ok else "FAILED"
             samples = f", {task.done}/{task.total} samples" if task and task.total else ""
             line = (f"[{self.done}/{self.total} tasks{f', {self.failed} failed' if self.failed else ''}] "
-                    f"{outcome.name} {status} ({outcome.seconds:.1f}s{samples})")
+                    f"{outcome.name} {status} ({outcome.seconds:.1f}s{samples}{f', {note}' if note else ''})")
             if self._live is not None:
                 bar = self._bars.pop(outcome.name, None)
                 if bar is not None:
@@ -138,14 +186,13 @@ class Progress:
             self._read(task, now)
 
     def _read(self, task: _Running, now: float) -> None:
-        try:
-            data = json.loads(task.progress_file.read_text(encoding="utf-8"))
-            done, total = int(data["done"]), int(data["total"])
-        except (OSError, ValueError, KeyError, TypeError):
+        seen = read_progress(task.progress_file)
+        if seen is None:
             return
+        done, total, tokens = seen
         with self.lock:
-            if (task.done, task.total) != (done, total) or task.first is None:
-                task.seen(done, total, now)
+            if (task.done, task.total, task.tokens) != (done, total, tokens) or task.first is None:
+                task.seen(done, total, now, tokens)
 
     def status_line(self) -> str:
         with self.lock:
@@ -166,6 +213,8 @@ class Progress:
                 if bar is None:
                     continue
                 rate = f"{task.rate:.1f}/s" if task.rate else "-/s"
+                tokens = task.tokens_text()
+                rate = f"{rate}  {tokens}" if tokens else rate
                 self._live.update(bar, description=task.name if task.total else f"{task.name} starting",
                                   completed=task.done,
                                   total=task.total or None, rate=rate, eta=_duration(task.eta))
