@@ -46,3 +46,17 @@ def test_missing_data_folder_is_the_usual_one_line(compass, tmp_path):
     line = _one_line(compass("eval", "-m", "mock", "-d", "mtbench", "--data-dir", str(tmp_path / "nodata"),
                              "--judge", "mock", env=env()))
     assert "mt_bench/question.jsonl" in line
+
+
+def test_a_judge_that_never_answers_leaves_the_run_incomplete(compass, tmp_path):
+    """Failed judge requests are not verdicts: the samples stay unscored, the result counts
+    them, the summary says how to retry them, and the run exits 1 (not 0 with a NaN)."""
+    from judge_helpers import config, env, result, run_dir
+
+    cfg = config(tmp_path, "alpaca_eval", "http://127.0.0.1:9/v1")
+    res = compass("eval", str(cfg), env=env())
+    assert res.code == 1, res.err
+    out = result(run_dir(tmp_path), "cand", "alpaca_eval")
+    assert out["unevaluated"] == 4 and out["info"]["judged"] == 0
+    assert "4 sample(s) could not be evaluated" in res.out
+    assert "could not be evaluated (not scored); rerun with -r" in res.err

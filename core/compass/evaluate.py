@@ -206,11 +206,15 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
     context.generation = dict(spec.get("generation") or {})
     verdicts: list[Any] = [None] * len(samples)
     extra: dict = {}
+    unevaluated = 0
     try:
         if hasattr(evaluator, "score_samples"):
             records, extra = _per_sample(run, spec, evaluator, context)
             scored = evaluator.aggregate(records, context)
             verdicts = [records.get(s.index, {}).get("correct") for s in samples]
+            # a sample with a prediction but no record: the evaluator could not settle it (a
+            # judge's request failed after its retries); -r asks again
+            unevaluated = sum(1 for s in samples if s.error is None and s.index not in records)
         else:
             answers = [s.answer for s in samples]
             golds = [s.gold for s in samples]
@@ -223,6 +227,9 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
         raise CompassError(f"evaluator '{subset.evaluator}' (plugin {ev_reg.plugin}) must return a dict")
     listed = scored.pop("details", None)
     notes = [str(n) for n in scored.pop("notes", None) or ()]
+    if unevaluated:
+        notes.append(f"{unevaluated} sample(s) could not be evaluated (a request of the evaluator failed; "
+                     f"log: {run.eval_log(abbr, subset.name)}) — not scored; rerun with -r to retry them")
     info = scored.pop("info", None)
     if listed is not None and verdicts == [None] * len(samples):
         verdicts = list(listed)
@@ -239,6 +246,7 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
         "num_samples": len(samples),
         "failed": counts["failed"],
         "missing": counts["missing"],
+        **({"unevaluated": unevaluated} if unevaluated else {}),
         "fingerprint": spec.get("fingerprint", ""),
         "evaluator": subset.evaluator,
         **({"evaluation": extra} if extra else {}),

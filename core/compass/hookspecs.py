@@ -130,6 +130,11 @@ def register_evaluators(register: Register) -> None:
     of lines printed under the summary table (``note: <model> / <dataset>: <line>``), and
     ``"info"``, a JSON-able dict kept in the result file.
 
+    An evaluator may also compare the run's models with each other on a subset (a judge
+    ranking their answers pairwise): ``compare_models(samples_by_model, context)``, called
+    once every model's own evaluation of the subset is done, and optionally
+    ``preflight_models(settings, models)``; see :mod:`compass.comparisons`.
+
     Called once per plugin.
     """
 

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compass.comparisons import format_comparison, run_comparisons
 from compass.config import RunConfig, dump_config
 from compass.errors import CompassError
 from compass.evaluate import iter_results, run_eval, runs_as_task
@@ -44,6 +45,7 @@ class RunResult:
 
     :param exit_code: 0 all good; 1 a task, sample or evaluation failed; 130 interrupted.
     :param results: the result files' contents (``results/<model>/<dataset>.json``).
+    :param comparisons: the model-vs-model results (``comparisons/<dataset>.json``).
     """
 
     exit_code: int
@@ -54,6 +56,7 @@ class RunResult:
     reuse: dict[str, ReuseReport] = field(default_factory=dict)
     report_files: list[Path] = field(default_factory=list)
     plan: Plan | None = None
+    comparisons: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -330,6 +333,10 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
              f"{run.timestamp}")
     eval_errors = evaluator.finish()
     eval_errors += [f"evaluation {o.name} failed (log: {o.log}):\n{o.error or ''}" for o in eval_outcomes if not o.ok]
+    comparisons: list[dict] = []
+    if do_eval and not interrupted:  # every model's own evaluation is in: compare them
+        comparisons, errors = run_comparisons(host, run, plan.evals, cfg)
+        eval_errors += errors
 
     benchmarks = list({id(b): b for b in plan.benchmarks.values()}.values())
     summary = build_summary(run, [m.abbr for m in plan.models], benchmarks, user_groups(cfg.summarizer))
@@ -337,6 +344,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     results = [r for r in iter_results(run)
                if (r.get("model"), r.get("dataset")) in {(u.model.abbr, u.subset.name) for u in plan.evals}]
     print(summary.text(stderr=bool(cfg.summarizer.get("stderr"))))
+    for comparison in comparisons:
+        print("\n" + format_comparison(comparison))
     if telemetry:
         write_json(run.summary_dir / f"telemetry_{run.timestamp}.json", telemetry)
         _say("\n" + format_telemetry(telemetry, t_run))
@@ -358,11 +367,13 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     # A task can finish with failed samples (an API request that failed after its retries):
     # the run is then incomplete, and says so through its exit code as well.
     if infer and do_eval:
-        incomplete = sum(r.get("failed", 0) + r.get("missing", 0) for r in results)
+        incomplete = sum(r.get("failed", 0) + r.get("missing", 0) + r.get("unevaluated", 0) for r in results)
+        incomplete += sum(c.get("incomplete", 0) for c in comparisons)
     else:
         incomplete = sum(len(checker.report(t).todo) for t in plan.tasks) if infer else 0
     if incomplete and not failed and not interrupted:
-        _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong); rerun with "
+        _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong) or could not be evaluated "
+             f"(not scored); rerun with "
              f"-r {run.timestamp} to retry only those")
     ok = not failed and not eval_errors and not interrupted and not incomplete
     main_file = next((p for p in written if p.suffix == ".txt"), written[0] if written else None)
@@ -377,4 +388,4 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
                                            tuple(o.name for o in failed), summary,
                                            tuple(str(p) for p in written), headline,
                                            {o.name: str(o.log) for o in failed}))
-    return RunResult(code, run.root, summary, results, failures, reuse, written, plan)
+    return RunResult(code, run.root, summary, results, failures, reuse, written, plan, comparisons)

@@ -303,6 +303,9 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     if dupes:
         raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
     if cfg.mode in ("all", "eval"):
+        from compass.comparisons import preflight_comparisons
+
         preflight_evaluators(host, [u.subset for u in evals], cfg.eval_settings)
+        preflight_comparisons(host, evals, cfg.eval_settings)
     sizes.save()
     return Plan(models, benchmarks, tasks, evals)

@@ -66,6 +66,10 @@ class RunFolder:
     def result(self, model: str, dataset: str) -> Path:
         return self.root / "results" / model / f"{dataset}.json"
 
+    def comparison(self, dataset: str) -> Path:
+        """The model-vs-model result of one subset (:mod:`compass.comparisons`)."""
+        return self.root / "comparisons" / f"{dataset}.json"
+
     def sample_verdicts(self, model: str, dataset: str) -> Path:
         return self.root / "results" / model / f"{dataset}.samples.jsonl"
 

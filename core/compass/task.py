@@ -79,7 +79,10 @@ class ModelCache:
         if known:  # this very task failed to build it before, and now it worked (a retry)
             clear_model_error(task_path, abbr)
         self._model, self._key = model, key
-        return self._model, time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        print(f"[model] {abbr} loaded in {seconds:.1f}s (kept for this worker's next tasks)", file=sys.stderr,
+              flush=True)
+        return self._model, seconds
 
     def close(self) -> None:
         closer = getattr(self._model, "close", None)

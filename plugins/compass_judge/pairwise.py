@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from compass_judge import stats
+from compass_judge import arena, stats
 from compass_judge.common import JudgedEvaluator, cached_count, settle, unparseable_note
 from compass_judge.verdicts import swap
 
@@ -57,6 +57,18 @@ class PairwiseJudge(JudgedEvaluator):
             games = [SCORE[candidate_view(o, p["verdict"])] for parts in judgements.values()
                      for o, p in parts.items() if p["verdict"] is not None]
             yield index, {"judgements": judgements, "correct": math.fsum(games) / len(games) if games else None}
+
+    # -- model vs model (compass.comparisons) ---------------------------------------------
+
+    @staticmethod
+    def preflight_models(settings, models) -> None:
+        """``--pairwise all`` / ``--baseline MODEL`` that cannot be served: one line, before any model loads."""
+        arena.plan_pairs(settings, list(models))
+
+    def compare_models(self, samples_by_model, context):
+        """The run's models judged against each other (:mod:`compass_judge.arena`); None unless
+        the run asked for it with ``--pairwise all`` or ``--baseline MODEL``."""
+        return arena.compare(self, samples_by_model, context)
 
     # -- scores ----------------------------------------------------------------------------
 

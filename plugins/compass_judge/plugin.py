@@ -38,3 +38,7 @@ def register_eval_options(register):
              eval_setting="judge", metavar="MODEL")
     register("--judge-kwargs", "The judge model's settings, k=v… (e.g. temperature=0 max_concurrency=32).",
              eval_setting="judge_kwargs", type="kv")
+    register("--pairwise", "Pairwise datasets: also judge the run's models against each other; 'all' = every "
+             "pair (Bradley-Terry ratings with bootstrap intervals).", eval_setting="pairwise", choices=["all"])
+    register("--baseline", "Pairwise datasets: also judge each of the run's models against this one of them.",
+             eval_setting="baseline", metavar="MODEL")

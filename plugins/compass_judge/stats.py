@@ -21,11 +21,14 @@ def win_rate(scores: Sequence[float]) -> float | None:
     return 100.0 * math.fsum(scores) / len(scores) if scores else None
 
 
-def bradley_terry(battles: Sequence[Battle], iters: int = 500, tol: float = 1e-10) -> dict[str, float]:
+def bradley_terry(battles: Sequence[Battle], iters: int = 500, tol: float = 1e-10,
+                  prior: float = 1e-6) -> dict[str, float]:
     """Log-strengths (natural log, mean 0 over players) of a weighted Bradley–Terry fit.
 
-    A player that won (or lost) every game has no finite maximum-likelihood strength; its
-    rating is where the iterations stop (capped at ±20), which keeps the order right.
+    A player that won (or lost) every game has no finite maximum-likelihood strength, so
+    every pair of players also plays ``prior`` of a tied game (a vanishing prior: it moves a
+    fit with finite strengths by about ``prior`` relative, and keeps an all-wins player
+    finite and in order — above one that lost a single game). Ratings are capped at ±20.
     """
     players = sorted({p for a, b, _, _ in battles for p in (a, b)})
     if not players:
@@ -40,6 +43,9 @@ def bradley_terry(battles: Sequence[Battle], iters: int = 500, tol: float = 1e-1
         wins[j] += w * (1.0 - s)
         games[i, j] += w
         games[j, i] += w
+    if n > 1 and prior > 0:
+        wins += prior * (n - 1) / 2.0
+        games += prior * (1.0 - np.eye(n))
     strength = np.ones(n)
     for _ in range(iters):
         denom = (games / (strength[:, None] + strength[None, :])).sum(axis=1)
@@ -58,16 +64,30 @@ def win_probability(ratings: dict[str, float], a: str, b: str) -> float:
     return 1.0 / (1.0 + math.exp(ratings[b] - ratings[a]))
 
 
+def bootstrap_intervals(groups: Sequence[Sequence[Battle]], statistic: Callable[[list[Battle]], dict[str, float]],
+                        rounds: int = 100, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """For each key of ``statistic``'s dict, the 2.5th and 97.5th percentiles of its value over
+    ``rounds`` resamples of ``groups`` (a group: one question's battles, kept together),
+    drawn with numpy's seeded generator; resamples where a value is NaN are left out of it."""
+    if not groups:
+        return {}
+    rng = np.random.default_rng(seed)
+    values: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        pick = rng.integers(0, len(groups), len(groups))
+        for key, value in statistic([b for k in pick for b in groups[k]]).items():
+            values.setdefault(key, []).append(value)
+    out = {}
+    for key, vals in values.items():
+        finite = [v for v in vals if not math.isnan(v)]
+        out[key] = tuple(float(x) for x in np.percentile(finite, [2.5, 97.5])) if finite else (float("nan"),) * 2
+    return out
+
+
 def bootstrap_interval(groups: Sequence[Sequence[Battle]], statistic: Callable[[list[Battle]], float],
                        rounds: int = 100, seed: int = 0) -> tuple[float, float]:
     """The 2.5th and 97.5th percentiles of ``statistic`` over ``rounds`` resamples of ``groups``
     (a group: one question's battles), drawn with numpy's seeded generator."""
     if not groups:
         return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(rounds):
-        pick = rng.integers(0, len(groups), len(groups))
-        values.append(statistic([b for k in pick for b in groups[k]]))
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
+    return bootstrap_intervals(groups, lambda sample: {"x": statistic(sample)}, rounds, seed)["x"]

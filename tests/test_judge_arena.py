@@ -1,0 +1,123 @@
+"""Model vs model on a pairwise dataset (``--pairwise all`` / ``--baseline MODEL``): the run's
+candidates judged against each other by a loopback judge, Bradley–Terry ratings with
+bootstrap intervals, the judgement cache, and the one-line refusals."""
+
+from __future__ import annotations
+
+import json
+
+from extras import require_extra
+
+require_extra("openai")
+
+from judge_helpers import config, env, run_dir  # noqa: E402
+from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
+
+# answers of every question: 100, 50 and 10 characters; the "longer" judge gives A>>B to an
+# answer at least twice as long as the other, so every game is won by the longer answer
+LENGTHS = {"long": 100, "mid": 50, "short": 10, "tiny": 4}
+
+
+def models(*names: str) -> str:
+    return "".join(f'[[models]]\ntype = "mock"\nabbr = "{n}"\ndefault = "{"q" * LENGTHS[n]}"\n' for n in names)
+
+
+def judge_server(mode: str = "longer") -> FakeOpenAI:
+    return FakeOpenAI(ServerConfig(models=("judge-model",), judge=mode))
+
+
+def comparison(run) -> dict:
+    return json.loads((run / "comparisons" / "alpaca_eval.json").read_text())
+
+
+def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
+    with judge_server() as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
+        res = compass("eval", str(cfg), "--pairwise", "all", env=env())
+        prompts = srv.stats.ok_prompts()
+    assert res.code == 0, res.err
+    run = run_dir(tmp_path)
+    out = comparison(run)
+    r = out["ratings"]
+    # each model against the shipped baseline (4 questions × 2 orders) and against the other two
+    # (3 pairs × 4 questions × 2 orders)
+    assert len(prompts) == 3 * 8 + 3 * 8
+    assert (r["long"]["win_rate"], r["mid"]["win_rate"], r["short"]["win_rate"]) == (100.0, 50.0, 0.0)
+    assert {m: r[m]["games"] for m in r} == {"long": 16.0, "mid": 16.0, "short": 16.0}
+    assert r["long"]["rating"] > r["mid"]["rating"] > r["short"]["rating"]
+    assert abs(sum(x["rating"] for x in r.values()) / 3 - 1000.0) < 1e-6  # Elo scale, mean 1000
+    for m in r:
+        assert r[m]["ci_low"] <= r[m]["rating"] <= r[m]["ci_high"]
+    assert out["info"]["position_consistency"] == 100.0 and out["info"]["unparseable"] == 0
+    assert sorted(map(tuple, out["info"]["pairs"])) == sorted([("short", "long"), ("short", "mid"), ("long", "mid")])
+    table = res.out[res.out.index("alpaca_eval: model vs model"):]
+    assert [ln.split()[0] for ln in table.splitlines()[3:6]] == ["long", "mid", "short"]  # best first
+    assert "position consistency 100.0%" in table and "12 of 12 answer pairs judged" in table
+    # the judge is deterministic and the bootstrap seeded: a second run gives the same figures
+    with judge_server() as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
+        res2 = compass("eval", str(cfg), "--pairwise", "all", env=env())
+    assert res2.code == 0, res2.err
+    assert comparison(run_dir(tmp_path))["ratings"] == r
+
+
+def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
+    with judge_server() as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
+        res = compass("eval", str(cfg), "--baseline", "mid", env=env())
+        prompts = srv.stats.ok_prompts()
+    assert res.code == 0, res.err
+    out = comparison(run_dir(tmp_path))
+    assert sorted(map(tuple, out["info"]["pairs"])) == [("long", "mid"), ("short", "mid")]
+    assert len(prompts) == 3 * 8 + 2 * 8  # long and short never meet
+    r = out["ratings"]
+    assert r["mid"]["vs_mid"] == 50.0
+    assert r["long"]["vs_mid"] > 99.0 and r["short"]["vs_mid"] < 1.0
+    assert "each model against mid" in res.out
+
+
+def test_always_a_judge_rates_every_model_the_same(compass, tmp_path):
+    with judge_server("always_a") as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "short"))
+        res = compass("eval", str(cfg), "--pairwise", "all", env=env())
+    assert res.code == 0, res.err
+    out = comparison(run_dir(tmp_path))
+    r = out["ratings"]
+    assert r["long"]["win_rate"] == r["short"]["win_rate"] == 50.0  # every pair a tie over both orders
+    assert abs(r["long"]["rating"] - 1000.0) < 1e-6 and abs(r["short"]["rating"] - 1000.0) < 1e-6
+    assert out["info"]["position_consistency"] == 0.0
+
+
+def test_a_new_model_costs_only_its_own_pairs_with_the_cache(compass, tmp_path):
+    cache = env(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(tmp_path / "cache"))
+    with judge_server() as srv:
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
+        assert compass("eval", str(cfg), "--pairwise", "all", env=cache).code == 0
+        first = len(srv.stats.ok_prompts())
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short", "tiny"))
+        res = compass("eval", str(cfg), "--pairwise", "all", env=cache)
+        second = len(srv.stats.ok_prompts()) - first
+    assert res.code == 0, res.err
+    assert first == 3 * 8 + 3 * 8
+    assert second == 1 * 8 + 3 * 8  # tiny vs the baseline, and tiny vs each of the three
+    r = comparison(run_dir(tmp_path))["ratings"]
+    assert r["tiny"]["win_rate"] == 0.0 and r["long"]["win_rate"] == 100.0
+
+
+def test_refusals_are_one_line_before_any_model_loads(compass, tmp_path):
+    cases = [
+        (models("long"), ["--pairwise", "all"], "--pairwise all needs two or more models"),
+        (models("long", "mid"), ["--baseline", "nosuch"], "--baseline nosuch: not one of the run's models"),
+        (models("long"), ["--baseline", "long"], "--baseline long: there is no other model"),
+        (models("long", "mid"), ["--pairwise", "all", "--baseline", "mid"], "pick one"),
+    ]
+    for text, flags, message in cases:
+        cfg = config(tmp_path, "alpaca_eval", "http://127.0.0.1:9/v1", models=text)
+        res = compass("eval", str(cfg), *flags, env=env())
+        assert res.code == 2, (flags, res.err)
+        assert message in res.err and "Traceback" not in res.err
+        assert len(res.err.strip().splitlines()) == 1, res.err
+        assert not (tmp_path / "outputs").exists()  # refused while planning: nothing ran
+    res = compass("eval", str(config(tmp_path, "alpaca_eval", None, models=models("long", "mid"))), "--pairwise",
+                  "some", env=env())
+    assert res.code == 2 and "--pairwise" in res.err and len(res.err.strip().splitlines()) == 1
