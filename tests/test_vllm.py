@@ -115,3 +115,13 @@ def test_resume_infers_only_what_is_missing(both):
     after = _preds(run, "vllm", "demo_gsm8k")
     assert sorted(after) == sorted(before)
     assert all(after[i]["prediction"] == before[i] for i in dropped)  # greedy: the same answers again
+
+
+def test_progress_counts_the_engines_generated_tokens(both):
+    """The live progress reads ``tokens_generated`` while the engine runs; its last report is
+    in the task's progress file: every sample done, and the tokens the engine generated."""
+    _, run, _ = both
+    data = json.loads((run / "tasks" / "vllm__demo_gsm8k.progress").read_text(encoding="utf-8"))
+    assert (data["done"], data["total"]) == (GSM8K, GSM8K)
+    stats = json.loads((run / "tasks" / "vllm__demo_gsm8k.stats.json").read_text(encoding="utf-8"))
+    assert data["tokens"] >= stats["completion_tokens"] > GSM8K

@@ -20,6 +20,8 @@ worker, ``python -m compass.task``, has one).
 
 from __future__ import annotations
 
+import functools
+
 import gc
 from typing import Any, Iterator
 
@@ -77,7 +79,6 @@ class VLLMModel:
         self.handover_size = HANDOVER
         self._prompt_tokens = self._completion_tokens = 0
         self._generated = 0  # tokens of finished requests, for tokens_generated
-        self._live: dict[str, int] = {}  # tokens so far of requests still in the engine
         self._next_id = 0
         self._setup(opts)
 
@@ -131,7 +132,12 @@ class VLLMModel:
         except (ValueError, OSError, RuntimeError) as exc:
             raise CompassError(f"vLLM could not load {opts.path}: {_first_line(exc)}") from None
         self.max_seq_len = int(self.llm.llm_engine.model_config.max_model_len)
-        self._sampling = vllm.SamplingParams
+        # Final outputs only, as vLLM's own LLM.generate asks for them: the default
+        # (cumulative) kind makes the engine build every running request's whole text at
+        # every step, which on a 2-core CPU took more time than the model itself.
+        from vllm.sampling_params import RequestOutputKind
+
+        self._sampling = functools.partial(vllm.SamplingParams, output_kind=RequestOutputKind.FINAL_ONLY)
 
     @property
     def token_counts(self) -> dict:
@@ -140,9 +146,9 @@ class VLLMModel:
 
     @property
     def tokens_generated(self) -> int:
-        """Tokens generated so far, requests still in the engine included: the core's live
-        progress reads it while a task decodes."""
-        return self._generated + sum(list(self._live.values()))  # a copy: read from another thread
+        """Tokens of the requests finished so far (the engine hands back final outputs only),
+        for the core's live progress."""
+        return self._generated
 
     def __repr__(self) -> str:
         return f"VLLMModel({self.options.path!r}, {self.options.hf_type})"
@@ -167,13 +173,9 @@ class VLLMModel:
         while ids and engine.has_unfinished_requests():
             for out in engine.step():
                 rid = alias.get(out.request_id, out.request_id)
-                made = len(out.outputs[0].token_ids) if out.outputs else 0
                 if out.finished and rid in ids:
-                    self._live.pop(rid, None)
-                    self._generated += made
+                    self._generated += len(out.outputs[0].token_ids) if out.outputs else 0
                     yield ids.pop(rid), out
-                elif rid in ids:
-                    self._live[rid] = made
         for i in ids.values():  # the engine dropped them (should not happen)
             yield i, RuntimeError("vLLM returned no answer")
 
