@@ -37,17 +37,23 @@ def _run_in_pty(args: list[str], cwd, env) -> tuple[int, list[tuple[float, str]]
     return os.waitstatus_to_exitcode(status), chunks
 
 
+def _seen(chunks: list[tuple[float, str]], pattern: str) -> list[tuple[float, int]]:
+    """(arrival time, the pattern's first group as an int) of every redrawn frame that matches."""
+    out = []
+    for when, text in chunks:
+        for frame in re.split(r"[\r\n]", ANSI.sub("", text)):
+            m = re.match(pattern, frame)
+            if m:
+                out.append((when, int(m.group(1))))
+    return out
+
+
 def test_sample_counter_moves_on_a_terminal(compass, tmp_path):
     (tmp_path / "slow.toml").write_text(SLOW)
     env = compass_env(TERM="xterm", COLUMNS="120")
     code, chunks = _run_in_pty(["eval", "slow.toml"], tmp_path, env)
     assert code == 0, "".join(t for _, t in chunks)
-    seen: list[tuple[float, int]] = []  # (when, samples done) of the running task's bar
-    for when, text in chunks:
-        for frame in re.split(r"[\r\n]", ANSI.sub("", text)):
-            m = re.match(r"\s*arith/toy-gen\s.*?(\d+)/10\b", frame)
-            if m:
-                seen.append((when, int(m.group(1))))
+    seen = _seen(chunks, r"\s*arith/toy-gen\s.*?(\d+)/10\b")  # (when, samples done) of the task's bar
     counts = [n for _, n in seen]
     assert counts == sorted(counts), counts  # never goes back
     middle = sorted({n for n in counts if 0 < n < 10})
@@ -119,12 +125,8 @@ def test_generated_tokens_move_while_a_batch_decodes(compass, tmp_path):
     code, chunks = _run_in_pty(["eval", "long.toml", "--limit", "4"], tmp_path, env)
     text = "".join(t for _, t in chunks)
     assert code == 0, text
-    before_first_sample: list[tuple[float, int]] = []  # (when, tokens) while the bar says 0/4
-    for when, chunk in chunks:
-        for frame in re.split(r"[\r\n]", ANSI.sub("", chunk)):
-            m = re.match(r"\s*tiny/demo_gsm8k\s.*?\b0/4\b.*?(\d+) tokens, (\d+|-) tok/s", frame)
-            if m:
-                before_first_sample.append((when, int(m.group(1))))
+    # (when, tokens) while the bar says 0/4
+    before_first_sample = _seen(chunks, r"\s*tiny/demo_gsm8k\s.*?\b0/4\b.*?(\d+) tokens, (?:\d+|-) tok/s")
     tokens = [n for _, n in before_first_sample]
     assert tokens == sorted(tokens), tokens  # never goes back
     moving = sorted({n for n in tokens if n > 0})
