@@ -140,7 +140,7 @@ def compare(pairwise, samples_by_model: dict[str, list], context) -> dict | None
         table[m] = row
     bad, total = unparseable_note(records.values())
     pairs_text = "every pair of models" if not baseline else f"each model against {baseline}"
-    notes = [f"{len(records)} of {sum(parts.values()) // 2} answer pairs judged in both orders ({pairs_text}); "
+    notes = [f"{len(records)} of {len(parts)} answer pairs judged in both orders ({pairs_text}); "
              f"{bad} of {total} judgements unparseable (excluded from the ratings)",
              f"position consistency {100.0 * consistent / both if both else float('nan'):.1f}% "
              f"(pairs with the same verdict in both orders)"]
