@@ -100,6 +100,16 @@ def test_ppl_and_clp_choices_equal_hf(both):
                 assert vl[k]["scores"][label] == pytest.approx(value, abs=0.05), (mode, k, label)
 
 
+def test_progress_counts_the_engines_generated_tokens(both):
+    """The live progress reads ``tokens_generated`` while the engine runs; its last report is
+    in the task's progress file: every sample done, and the tokens the engine generated."""
+    _, run, _ = both
+    data = json.loads((run / "tasks" / "vllm__demo_gsm8k.progress").read_text(encoding="utf-8"))
+    assert (data["done"], data["total"]) == (GSM8K, GSM8K)
+    stats = json.loads((run / "tasks" / "vllm__demo_gsm8k.stats.json").read_text(encoding="utf-8"))
+    assert data["tokens"] >= stats["completion_tokens"] > GSM8K
+
+
 def test_resume_infers_only_what_is_missing(both):
     tmp, run, _ = both
     path = next((run / "predictions" / "vllm").glob("demo_gsm8k*.jsonl"))
@@ -118,12 +128,3 @@ def test_resume_infers_only_what_is_missing(both):
     assert sorted(after) == sorted(before)
     assert all(after[i]["prediction"] == before[i] for i in dropped)  # greedy: the same answers again
 
-
-def test_progress_counts_the_engines_generated_tokens(both):
-    """The live progress reads ``tokens_generated`` while the engine runs; its last report is
-    in the task's progress file: every sample done, and the tokens the engine generated."""
-    _, run, _ = both
-    data = json.loads((run / "tasks" / "vllm__demo_gsm8k.progress").read_text(encoding="utf-8"))
-    assert (data["done"], data["total"]) == (GSM8K, GSM8K)
-    stats = json.loads((run / "tasks" / "vllm__demo_gsm8k.stats.json").read_text(encoding="utf-8"))
-    assert data["tokens"] >= stats["completion_tokens"] > GSM8K
