@@ -21,14 +21,15 @@ worker, ``python -m compass.task``, has one).
 from __future__ import annotations
 
 import functools
-
 import gc
+import os
 from typing import Any, Iterator
 
 from compass.errors import CompassError
 from compass.types import Completion, Failure, GenerateRequest, LoglikelihoodRequest, OptionsRequest
 from compass_hf.options import HFOptions
 
+from compass_vllm.cpu_threads import engine_thread_env, usable_cpus
 from compass_vllm.options import INSTALL, check, engine_kwargs, sampling_kwargs
 
 HANDOVER = 1 << 16  # ppl/clp requests handed over at once: the engine batches them itself
@@ -53,8 +54,9 @@ class VLLMModel:
     :class:`compass_hf.backend.HFCausalLM` (``--hf-path``, ``--hf-type``, ...), with these
     differences: ``model_kwargs`` go to ``vllm.LLM`` (``gpu_memory_utilization``,
     ``max_model_len``, ``enforce_eager``, ``swap_space``…); ``num_gpus`` is the tensor
-    parallel size; ``generation_kwargs`` go to ``vllm.SamplingParams``; ``batch_size`` and
-    ``threads`` are ignored (vLLM schedules its own batches); ``peft_path`` is refused.
+    parallel size; ``generation_kwargs`` go to ``vllm.SamplingParams``; ``threads`` (on CPU) is
+    the engine's OpenMP threads, bound to the worker's cores (:mod:`compass_vllm.cpu_threads`);
+    ``batch_size`` is ignored (vLLM schedules its own batches); ``peft_path`` is refused.
     """
 
     default_device = "auto"
@@ -80,6 +82,7 @@ class VLLMModel:
         self._prompt_tokens = self._completion_tokens = 0
         self._generated = 0  # tokens of finished requests, for tokens_generated
         self._next_id = 0
+        self._saved_env: dict[str, str | None] = {}  # what the engine's thread settings replaced
         self._setup(opts)
 
     # ------------------------------------------------------------------ set-up
@@ -123,13 +126,17 @@ class VLLMModel:
         dtype = opts.dtype
         if dtype == "auto" and current_platform.is_cpu():
             dtype = "float32"  # as the hf backend on CPU: same weights, same numbers
+        if current_platform.is_cpu():  # the engine processes read these when they start
+            self._set_env(engine_thread_env(opts.threads, max(1, opts.num_gpus), os.environ, usable_cpus()))
         kwargs = {"generation_config": "vllm", "seed": 0, **engine_kwargs(opts)}
         try:
             self.llm = vllm.LLM(model=weights, tokenizer=tok_source, dtype=dtype, **kwargs)
         except TypeError as exc:
+            self._restore_env()
             raise CompassError(f"vLLM's engine rejected the model settings: {_first_line(exc)} "
                                f"(check --model-kwargs)") from None
         except (ValueError, OSError, RuntimeError) as exc:
+            self._restore_env()
             raise CompassError(f"vLLM could not load {opts.path}: {_first_line(exc)}") from None
         self.max_seq_len = int(self.llm.llm_engine.model_config.max_model_len)
         # Final outputs only, as vLLM's own LLM.generate asks for them: the default
@@ -138,6 +145,19 @@ class VLLMModel:
         from vllm.sampling_params import RequestOutputKind
 
         self._sampling = functools.partial(vllm.SamplingParams, output_kind=RequestOutputKind.FINAL_ONLY)
+
+    def _set_env(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
 
     @property
     def token_counts(self) -> dict:
@@ -349,4 +369,5 @@ class VLLMModel:
                 except Exception:
                     pass
         del llm
+        self._restore_env()
         gc.collect()
