@@ -5,12 +5,13 @@ bootstrap intervals, the judgement cache, and the one-line refusals."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 
 from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import config, env, run_dir  # noqa: E402
+from judge_helpers import PLUGINS, config, env, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 # answers of every question: 100, 50 and 10 characters; the "longer" judge gives A>>B to an
@@ -30,10 +31,47 @@ def comparison(run) -> dict:
     return json.loads((run / "comparisons" / "alpaca_eval.json").read_text())
 
 
+class ComparisonTables(HTMLParser):
+    """The report's model-vs-model tables: ``{dataset: [[cell, ...] per body row]}``."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and "comparison" in (a.get("class") or "").split():
+            self._table = a["data-dataset"]
+            self.tables[self._table] = []
+        elif self._table and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag == "td":
+            self._cell = []
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if self._row:
+                self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+
+
 def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
     with judge_server() as srv:
         cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
-        res = compass("eval", str(cfg), "--pairwise", "all", env=env())
+        res = compass("eval", str(cfg), "--pairwise", "all", env=env(COMPASS_PLUGINS=PLUGINS + ",report"))
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     run = run_dir(tmp_path)
@@ -53,6 +91,12 @@ def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
     table = res.out[res.out.index("alpaca_eval: model vs model"):]
     assert [ln.split()[0] for ln in table.splitlines()[3:6]] == ["long", "mid", "short"]  # best first
     assert "position consistency 100.0%" in table and "12 of 12 answer pairs judged" in table
+    # the HTML report shows the same table, in the same order, with the same figures
+    (page,) = (run / "summary").glob("report_*.html")
+    shown = ComparisonTables(page.read_text(encoding="utf-8")).tables["alpaca_eval"]
+    assert [row[0] for row in shown] == ["long", "mid", "short"]
+    printed = [ln.split() for ln in table.splitlines()[3:6]]
+    assert shown == printed
     # the judge is deterministic and the bootstrap seeded: a second run gives the same figures
     with judge_server() as srv:
         cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))

@@ -21,6 +21,7 @@ model abbrs, to refuse a comparison that cannot be made (raise ``CompassError``)
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
@@ -90,11 +91,9 @@ def run_comparisons(host, run: RunFolder, units: list, cfg) -> tuple[list[dict],
     return results, errors
 
 
-def format_comparison(result: dict) -> str:
-    """The printed block of one comparison: a header line, a table (one row per model, best
-    first by the first metric), the notes."""
-    from tabulate import tabulate
-
+def comparison_table(result: dict) -> tuple[list[str], list[list[str]]]:
+    """A comparison's metrics and its rows (model, then each metric formatted), best first by
+    the first metric: the printed table and the HTML report show the same."""
     ratings = result["ratings"]
     metrics = list(dict.fromkeys(k for r in ratings.values() for k in r))
     first = metrics[0] if metrics else None
@@ -103,7 +102,28 @@ def format_comparison(result: dict) -> str:
         value = item[1].get(first, float("nan")) if first else float("nan")
         return (math.isnan(value), -value if not math.isnan(value) else 0.0)
 
-    rows = [[model, *(_fmt(r.get(m)) for m in metrics)] for model, r in sorted(ratings.items(), key=key)]
+    return metrics, [[model, *(_fmt(r.get(m)) for m in metrics)] for model, r in sorted(ratings.items(), key=key)]
+
+
+def read_comparisons(run: RunFolder) -> list[dict]:
+    """The model-vs-model results a run folder holds (``comparisons/*.json``), by dataset name."""
+    if not run.comparisons_dir.is_dir():
+        return []
+    out = []
+    for path in sorted(run.comparisons_dir.glob("*.json")):
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return [c for c in out if isinstance(c, dict) and isinstance(c.get("ratings"), dict)]
+
+
+def format_comparison(result: dict) -> str:
+    """The printed block of one comparison: a header line, a table (one row per model, best
+    first by the first metric), the notes."""
+    from tabulate import tabulate
+
+    metrics, rows = comparison_table(result)
     lines = [f"{result['dataset']}: model vs model — {result.get('method', '')}".rstrip(" —"),
              tabulate(rows, headers=["model", *metrics], tablefmt="simple", disable_numparse=True)]
     lines += [f"note: {result['dataset']} (model vs model): {n}" for n in result.get("notes", [])]

@@ -66,9 +66,14 @@ class RunFolder:
     def result(self, model: str, dataset: str) -> Path:
         return self.root / "results" / model / f"{dataset}.json"
 
+    @property
+    def comparisons_dir(self) -> Path:
+        """The model-vs-model results (:mod:`compass.comparisons`), a file per subset."""
+        return self.root / "comparisons"
+
     def comparison(self, dataset: str) -> Path:
         """The model-vs-model result of one subset (:mod:`compass.comparisons`)."""
-        return self.root / "comparisons" / f"{dataset}.json"
+        return self.comparisons_dir / f"{dataset}.json"
 
     def sample_verdicts(self, model: str, dataset: str) -> Path:
         return self.root / "results" / model / f"{dataset}.samples.jsonl"

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from compass.comparisons import comparison_table, read_comparisons
 from compass.reporting import Report
 from compass.store import RunFolder
 from compass.summary import Interval, Summary
@@ -110,6 +111,18 @@ def _telemetry(runs: list[RunData]) -> tuple[list[str], list[list]]:
     return keys, [[t.get(k, "") for k in keys] for t in rows]
 
 
+def _comparisons(runs: list[RunData]) -> list[dict]:
+    """Each run's model-vs-model tables (``comparisons/<dataset>.json``), as the run printed them."""
+    out = []
+    for r in runs:
+        for c in read_comparisons(r.run):
+            metrics, rows = comparison_table(c)
+            out.append({"run": r.run.root.name if len(runs) > 1 else "", "dataset": c.get("dataset", "?"),
+                        "method": c.get("method", ""), "metrics": metrics, "rows": rows,
+                        "notes": c.get("notes") or [], "incomplete": int(c.get("incomplete") or 0)})
+    return out
+
+
 def render(runs: list[RunData], title: str) -> str:
     """The whole page for ``runs`` (one run: its models; several: every model of every run)."""
     jinja2, go, get_plotlyjs = _libraries()
@@ -142,6 +155,7 @@ def render(runs: list[RunData], title: str) -> str:
     return env.get_template("report.html.j2").render(
         title=title, runs=[str(r.run.root) for r in runs], generated=time.strftime("%Y-%m-%d %H:%M:%S"),
         header=summary.header, labels=labels, table=_table(summary), notes=summary.notes,
+        comparisons=_comparisons(runs),
         has_errors=any(e is not None for row in summary.errors for e in row),
         charts=charts_or_empty(go, summary, results, labels), browsers=browsers, fields=list(SAMPLE_FIELDS),
         tele_keys=keys, tele_rows=tele_rows, configs=configs, plotly_js=get_plotlyjs())
