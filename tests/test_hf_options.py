@@ -192,6 +192,13 @@ def test_gguf_cache_store_and_lookup(tmp_path, monkeypatch):
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no temporary folder left
     os.utime(gguf, ns=(1, 1))  # a changed file converts again
     assert gguf_cache.lookup(gguf) is None
+    other = tmp_path / "other" / "m.gguf"  # another file of the same name: its copy is not touched
+    other.parent.mkdir()
+    other.write_bytes(b"GGUF v2")
+    kept = gguf_cache.store(other, model, model)
+    newer = gguf_cache.store(gguf, model, model)  # the new version's copy replaces the old one's
+    assert newer != folder and not folder.exists()
+    assert sorted(p.name for p in newer.parent.iterdir()) == sorted([newer.name, kept.name])
     monkeypatch.setenv("COMPASS_GGUF_CACHE", "0")
     assert gguf_cache.lookup(gguf) is None and gguf_cache.store(gguf, model, model) is None
 

