@@ -12,7 +12,9 @@ import time
 
 from conftest import compass_env
 
-SLOW = '[[models]]\ntype = "arith"\ndelay = 0.4\nbatch_size = 1\n[[datasets]]\ntype = "toy"\n'  # 10 samples, ~4 s
+# 10 samples, ~6 s: the worker writes its progress at most once a second, so the bar gets ~5
+# values between 0 and 10 (at 0.4 s a sample a loaded CI machine once showed only 2)
+SLOW = '[[models]]\ntype = "arith"\ndelay = 0.6\nbatch_size = 1\n[[datasets]]\ntype = "toy"\n'
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
