@@ -64,8 +64,8 @@ def prune_stale(gguf: Path, keep: Path) -> list[Path]:
     (earlier versions of the file); returns what was removed. Best effort."""
     source = str(gguf.resolve())
     removed = []
-    for other in keep.parent.glob(f"{gguf.stem}-*"):
-        if other != keep and other.is_dir() and _source(other) == source:
+    for other in keep.parent.iterdir():  # not glob(): a file name may hold [ ] * ?
+        if other != keep and other.name.startswith(f"{gguf.stem}-") and other.is_dir() and _source(other) == source:
             shutil.rmtree(other, ignore_errors=True)
             removed.append(other)
     return removed
