@@ -42,8 +42,8 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
 
 
 def run_compass(url: str, concurrency: int, n: int) -> dict:
-    """Requests through the backend in chunks of ``batch_size``, as ``compass.infer`` sends them."""
-    from compass.types import GenerateRequest, Message
+    """Requests through the backend in chunks of ``batch_size``, as ``compass._infer`` sends them."""
+    from compass._types import GenerateRequest, Message
     from compass_openai.backend import OpenAIModel
 
     model = OpenAIModel(model="test-model", api_base=url, api_key_env=None, max_concurrency=concurrency)

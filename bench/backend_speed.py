@@ -65,7 +65,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(THREADS)
-    from compass.types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest
+    from compass._types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest
     from compass_hf.backend import HFCausalLM
     from compass_hf.presets import PRESETS
     from compass_hf.scoring import split_continuations

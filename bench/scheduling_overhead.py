@@ -11,7 +11,7 @@ it, and noticing it ended. Prints per runner: the whole ``compass eval`` wall ti
 (median over repeats), wall time per task, what the runner adds per task over ``local``
 (``(wall - wall_local) / 16``), and the median task latency the runner itself reports
 (from handing the task out to knowing its outcome). For context it also times the bare
-``srun true`` and one ``python -m compass.task`` start (the Slurm runner starts a fresh
+``srun true`` and one ``python -m compass._task`` start (the Slurm runner starts a fresh
 process per task, where the local runner's workers stay alive).
 Target (issue 6): the Slurm runner adds well under 1 s per task in srun mode.
 """
@@ -117,7 +117,7 @@ def main() -> None:
     print(tabulate(rows, headers=["runner", "mode", "workers", "wall s", "wall/task s",
                                   "added/task vs local s", "median task latency s"], tablefmt="github"))
     context = [["python + plugin host start (paid by every Slurm task)",
-                f"{timed([sys.executable, '-c', 'from compass.plugins import make_plugin_host; make_plugin_host()']):.3f}"]]
+                f"{timed([sys.executable, '-c', 'from compass._plugins import make_plugin_host; make_plugin_host()']):.3f}"]]
     if not problem:
         context.insert(0, ["srun true", f"{timed(['srun', 'true']):.3f}"])
     print()

@@ -41,7 +41,7 @@ def measure(cmd: list[str], repeats: int) -> tuple[float, float, int]:
 
 
 def imported_heavy(args: list[str]) -> list[str]:
-    code = ("import sys\nfrom compass.cli.main import main\n"
+    code = ("import sys\nfrom compass._cli.main import main\n"
             f"sys.argv=['compass', *{args!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             f"print(len(sys.modules), [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n")

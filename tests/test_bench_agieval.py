@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compass.types import prompt_to_text
+from compass._types import prompt_to_text
 
 from compass_datasets import agieval
 from compass_metrics.exam_extract import agieval_cloze, agieval_multi

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from compass.evaluate import EvalSample
-from compass.types import prompt_to_text
+from compass._evaluate import EvalSample
+from compass._types import prompt_to_text
 
 from compass_datasets import aime, nq_open
 from compass_metrics.math_samples import MathSamples

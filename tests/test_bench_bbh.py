@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compass.errors import CompassError
-from compass.types import prompt_to_text
+from compass._errors import CompassError
+from compass._types import prompt_to_text
 
 from compass_datasets import bbh
 from compass_metrics.bbh_extract import bbh as extract

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compass.types import prompt_to_text
+from compass._types import prompt_to_text
 
 from compass_datasets import gaokao
 from compass_metrics.gaokao import extract, points

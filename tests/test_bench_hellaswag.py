@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from compass.evaluate import EvalSample
-from compass.types import prompt_to_text
+from compass._evaluate import EvalSample
+from compass._types import prompt_to_text
 
 from compass_datasets import hellaswag
 from compass_metrics.choice_norm import ChoiceAccNorm, best_label
@@ -62,7 +62,7 @@ def test_jsonl_form_still_read_first():
 def test_malformed_text_form_names_the_line(tmp_path):
     (tmp_path / "hellaswag").mkdir()
     (tmp_path / "hellaswag" / "hellaswag_val_full.txt").write_text("ctx\n7\na\nb\nc\nd\n")
-    from compass.dataset import DataError
+    from compass._dataset import DataError
 
     with pytest.raises(DataError, match=r"hellaswag_val_full.txt:2: gold index '7'"):
         hellaswag.hellaswag_ppl().subsets[0].load(tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from compass.evaluate import strip_reasoning
+from compass._evaluate import strip_reasoning
 
 from conftest import only_run_dir
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from compass.types import prompt_to_text
+from compass._types import prompt_to_text
 
 from compass_code import humaneval, mbpp
 from compass_code.extract import code_block, code_completion
@@ -90,7 +90,7 @@ def test_mbpp_three_shot_prompt_on_the_small_copy():
 
 
 def test_missing_data_names_the_path(tmp_path):
-    from compass.dataset import DataMissing
+    from compass._dataset import DataMissing
 
     with pytest.raises(DataMissing, match=str(tmp_path / "humaneval" / "human-eval-v2-20210705.jsonl")):
         humaneval.humaneval().subsets[0].load(tmp_path)

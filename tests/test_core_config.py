@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from compass.config import redact
-from compass.prompt import FewShot, PromptTemplate, fill
-from compass.types import Message, prompt_to_text
+from compass._config import redact
+from compass._prompt import FewShot, PromptTemplate, fill
+from compass._types import Message, prompt_to_text
 from conftest import only_run_dir
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import compass_env, only_run_dir
 
-from compass.devices import Resources, share_out, task_resources
-from compass.errors import CompassError
+from compass._devices import Resources, share_out, task_resources
+from compass._errors import CompassError
 
 HAS_TORCH_NPU = importlib.util.find_spec("torch_npu") is not None
 
@@ -70,9 +70,9 @@ def test_share_out_takes_the_parents_visible_devices():
 
 def test_hf_settings_decide_the_kind(monkeypatch):
     """``hf`` states its device kind through its traits; ``npu`` is an npu model by default."""
-    from compass.config import Component
-    from compass.plan import resolve_model
-    from compass.plugins import make_plugin_host
+    from compass._config import Component
+    from compass._plan import resolve_model
+    from compass._plugins import make_plugin_host
 
     host = make_plugin_host()
     hf = resolve_model(host, Component("hf", {"path": "Qwen/Qwen2-1.5B", "hf_type": "base",

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from compass.errors import CompassError, PluginError
-from compass.flags import collect_eval_options
+from compass._errors import CompassError, PluginError
+from compass._flags import collect_eval_options
 from compass.hookspecs import hookimpl
-from compass.kv import parse_kv
-from compass.plugins import make_plugin_host
+from compass._kv import parse_kv
+from compass._plugins import make_plugin_host
 from extras import require_extra
 from conftest import compass_env, only_run_dir
 
@@ -185,7 +185,7 @@ def test_eval_help_lists_every_flag_under_its_plugin(compass):
 
 
 def test_the_core_names_no_backend_flag():
-    import compass.cli.eval_cmd as eval_cmd
+    import compass._cli.eval_cmd as eval_cmd
 
     text = Path(eval_cmd.__file__).read_text()
     for flag in ("--hf-path", "--api-base", "--api-model", "--partition", "--model-kwargs", "--slurm-time"):
@@ -195,10 +195,10 @@ def test_the_core_names_no_backend_flag():
 
 @pytest.mark.parametrize("args", [["--help"], ["list"]])
 def test_other_commands_do_not_collect_eval_flags(args):
-    code = ("import sys\nfrom compass.cli.main import main\n"
+    code = ("import sys\nfrom compass._cli.main import main\n"
             f"sys.argv = ['compass', *{args!r}]\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('LOADED', sorted(m for m in sys.modules if m.endswith('.flags') or m == 'compass.kv'),"
+            "print('LOADED', sorted(m for m in sys.modules if m.endswith('.flags') or m == 'compass._kv'),"
             " file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=compass_env(""))
     assert "LOADED []" in proc.stderr, proc.stderr[-2000:]
@@ -211,10 +211,10 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_import_cycle_between_main_and_eval_cmd():
-    cli = Path(__file__).parents[1] / "core" / "compass" / "cli"
-    assert "compass.cli.eval_cmd" not in _imports(cli / "main.py")
+    cli = Path(__file__).parents[1] / "core" / "compass" / "_cli"
+    assert "compass._cli.eval_cmd" not in _imports(cli / "main.py")
     for module in ("eval_cmd.py", "list_cmd.py", "plugins_cmd.py", "__init__.py"):
-        assert "compass.cli.main" not in _imports(cli / module), module
+        assert "compass._cli.main" not in _imports(cli / module), module
 
 
 # -- multi-value flags, driven by the command's own options ---------------------------------

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from compass import hookspecs
-from compass.errors import CompassError, PluginError
+from compass._errors import CompassError, PluginError
 from compass.hookspecs import hookimpl
-from compass.plugins import make_plugin_host
+from compass._plugins import make_plugin_host
 from conftest import compass_env
 
 
@@ -121,7 +121,7 @@ def test_plugins_command_shows_distribution_version_and_registrations(compass):
 def test_cli_does_not_import_heavy_libraries(args):
     code = (
         "import sys\n"
-        "from compass.cli.main import main\n"
+        "from compass._cli.main import main\n"
         f"sys.argv = ['compass', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('torch', 'transformers', 'openai', 'datasets', 'numpy', 'aiohttp') if m in sys.modules]\n"

@@ -76,7 +76,7 @@ def test_api_does_not_go_through_the_cli(tmp_path):
             f"r = api.evaluate({{'models': ['mock'], 'datasets': ['demo_ceval'], 'limit': 2, 'runner': 'debug', "
             f"'work_dir': {str(tmp_path)!r}}})\n"
             "assert r.ok, r.failures\n"
-            "print(sorted(m for m in sys.modules if m.startswith('compass.cli')))\n")
+            "print(sorted(m for m in sys.modules if m.startswith('compass._cli')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"

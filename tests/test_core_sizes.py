@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from compass.sizes import SizeCache
+from compass._sizes import SizeCache
 
 from compass_datasets import gsm8k
 

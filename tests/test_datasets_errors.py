@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compass.dataset import DataError, DataMissing
+from compass._dataset import DataError, DataMissing
 
 from compass_datasets import arc, boolq, ceval, cmmlu, commonsense, gsm8k, mmlu
 from compass_datasets.readers import find, read_csv, read_jsonl, read_labels

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from compass.plan import check_kwargs
-from compass.types import prompt_to_text
+from compass._plan import check_kwargs
+from compass._types import prompt_to_text
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compass.types import prompt_to_text
+from compass._types import prompt_to_text
 
 from compass_datasets import arc, ceval, commonsense, demo, gsm8k, math, mmlu
 

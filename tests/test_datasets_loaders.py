@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from compass.dataset import DataMissing
-from compass.errors import CompassError
-from compass.prompt import fill
-from compass.types import prompt_to_text
+from compass._dataset import DataMissing
+from compass._errors import CompassError
+from compass._prompt import fill
+from compass._types import prompt_to_text
 
 from compass_datasets import arc, boolq, ceval, cmmlu, commonsense, custom, demo, gsm8k, math, mmlu
 

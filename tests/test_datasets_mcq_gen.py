@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from compass.plugins import make_plugin_host
+from compass._plugins import make_plugin_host
 
 from compass_datasets.mcq import GEN_MAX_OUT_LEN, choice_subset, mcq_subset
 
@@ -38,15 +38,15 @@ def test_every_letter_answer_gen_subset_is_capped():
 def test_ceval_shots_header_and_cue_options(tmp_path):
     import pytest
 
-    from compass.dataset import Rows
-    from compass.errors import CompassError
+    from compass._dataset import Rows
+    from compass._errors import CompassError
     from compass_datasets import ceval
 
     row = {"question": "1+1=?", "A": "1", "B": "2", "C": "3", "D": "4", "answer": "B"}
     rows = Rows(test=[row], fewshot=[dict(row, question=f"q{i}") for i in range(5)])
     plain = ceval.ceval_ppl(subjects="accountant", shots=0, header=False, cue="答案：").subsets[0]
     req = plain.request(rows, 0, chat=False)
-    from compass.types import prompt_to_text
+    from compass._types import prompt_to_text
 
     assert prompt_to_text(req.prompt) == "1+1=?\nA. 1\nB. 2\nC. 3\nD. 4\n答案："
     assert req.continuations == (" A", " B", " C", " D")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from compass.dataset import Benchmark
-from compass.plugins import make_plugin_host
+from compass._dataset import Benchmark
+from compass._plugins import make_plugin_host
 
 from conftest import compass_env, only_run_dir, run_compass
 

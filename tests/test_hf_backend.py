@@ -12,8 +12,8 @@ from extras import require_extra
 require_extra("torch")
 require_extra("transformers")
 
-from compass.errors import CompassError  # noqa: E402
-from compass.types import (GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest,  # noqa: E402
+from compass._errors import CompassError  # noqa: E402
+from compass._types import (GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest,  # noqa: E402
                            prompt_to_text)
 
 import hf_models  # noqa: E402

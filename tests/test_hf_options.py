@@ -10,8 +10,8 @@ import sys
 import pytest
 from extras import require_extra
 
-from compass.errors import CompassError
-from compass.types import Message
+from compass._errors import CompassError
+from compass._types import Message
 
 from compass_hf.options import HFOptions, parse_device, parse_dtype
 from compass_hf.paths import looks_local, resolve_location
@@ -31,7 +31,7 @@ def test_plugin_import_is_cheap():
 
 
 def test_registers_backend_and_presets():
-    from compass.plugins import make_plugin_host
+    from compass._plugins import make_plugin_host
 
     host = make_plugin_host()
     names = set(host.registry.names("models"))
@@ -43,9 +43,9 @@ def test_registers_backend_and_presets():
 
 
 def test_resolve_model_checks_signature_and_traits():
-    from compass.config import Component
-    from compass.plan import resolve_model
-    from compass.plugins import make_plugin_host
+    from compass._config import Component
+    from compass._plan import resolve_model
+    from compass._plugins import make_plugin_host
 
     host = make_plugin_host()
     m = resolve_model(host, Component("hf", {"path": "Qwen/Qwen2-1.5B", "hf_type": "base"}))

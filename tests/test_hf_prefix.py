@@ -12,7 +12,7 @@ from extras import require_extra
 require_extra("torch")
 require_extra("transformers")
 
-from compass.types import LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
+from compass._types import LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
 
 import hf_models  # noqa: E402
 from compass_hf.backend import HFCausalLM  # noqa: E402

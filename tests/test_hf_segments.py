@@ -10,7 +10,7 @@ from extras import require_extra
 torch = require_extra("torch")
 require_extra("transformers")
 
-from compass.types import Message, OptionsRequest  # noqa: E402
+from compass._types import Message, OptionsRequest  # noqa: E402
 
 import hf_models  # noqa: E402
 from compass_hf import segments  # noqa: E402

@@ -18,7 +18,7 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("transformers") is None, reason="transformers is not installed"),
 ]
 
-from compass.types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
+from compass._types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
 
 
 def human(text: str) -> tuple[Message, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compass.plugins import make_plugin_host
+from compass._plugins import make_plugin_host
 
 from compass_metrics import math_equiv
 from compass_metrics.evaluators import Accuracy, ExactMatch, MathEquiv, normalize_answer

@@ -14,8 +14,8 @@ import types
 import pytest
 from extras import require_extra
 
-from compass.errors import CompassError
-from compass.runners import visible_devices_env
+from compass._errors import CompassError
+from compass._runners import visible_devices_env
 
 from compass_hf.devices import Accelerators, Placement, place, require_torch_npu
 
@@ -74,9 +74,9 @@ def test_missing_torch_npu_is_one_line():
 
 @pytest.mark.skipif(HAS_TORCH_NPU, reason="torch-npu is installed here")
 def test_npu_model_refused_at_plan_time_without_torch_npu():
-    from compass.config import Component
-    from compass.plan import resolve_model
-    from compass.plugins import make_plugin_host
+    from compass._config import Component
+    from compass._plan import resolve_model
+    from compass._plugins import make_plugin_host
 
     host = make_plugin_host()
     with pytest.raises(CompassError, match=r"model 'npu' needs the package torch-npu.*needs Ascend CANN"):

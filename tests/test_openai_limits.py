@@ -19,8 +19,8 @@ require_extra("openai")
 
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
-from compass.errors import CompassError  # noqa: E402
-from compass.types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
+from compass._errors import CompassError  # noqa: E402
+from compass._types import GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest  # noqa: E402
 from compass_openai.backend import OpenAIModel, cut_at_stop, to_messages  # noqa: E402
 from compass_openai.logprobs import span_logprob  # noqa: E402
 from compass_openai.ratelimit import AdaptiveConcurrency, RateLimiter  # noqa: E402
@@ -220,7 +220,7 @@ def test_traits_modes_and_option_errors(monkeypatch):
 
 def test_plugin_manifest_does_not_import_the_sdk():
     code = ("import sys, compass_openai.plugin, compass_openai.backend, compass_openai.api_test;"
-            "from compass.plugins import make_plugin_host; make_plugin_host().registry;"
+            "from compass._plugins import make_plugin_host; make_plugin_host().registry;"
             "assert 'openai' not in sys.modules, 'openai imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

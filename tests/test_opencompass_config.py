@@ -144,8 +144,8 @@ def test_opencompass_shims_stay_out_of_help(compass):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", "import sys; from compass.cli.main import main\n"
+    out = subprocess.run([sys.executable, "-c", "import sys; from compass._cli.main import main\n"
                           "try:\n    main(['--help'])\nexcept SystemExit: pass\n"
-                          "print([m for m in sys.modules if m.startswith('compass.compat')])"],
+                          "print([m for m in sys.modules if m.startswith('compass._compat')])"],
                          capture_output=True, text=True)
     assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr

@@ -142,10 +142,10 @@ def test_generated_tokens_move_while_a_batch_decodes(compass, tmp_path):
 
 
 def test_progress_file_carries_tokens_and_the_total_from_the_start(tmp_path):
-    """What :class:`compass.task.ProgressFile` writes and :func:`compass.progress.read_progress`
+    """What :class:`compass._task.ProgressFile` writes and :func:`compass._progress.read_progress`
     reads back: the total at once (``0/N``), tokens when the backend counts them."""
-    from compass.progress import read_progress
-    from compass.task import ProgressFile, progress_file
+    from compass._progress import read_progress
+    from compass._task import ProgressFile, progress_file
 
     task = tmp_path / "tasks" / "m__d.json"
     task.parent.mkdir()

@@ -17,7 +17,7 @@ import math
 
 from conftest import only_run_dir
 
-from compass.summary import interval_from_verdicts, wilson
+from compass._summary import interval_from_verdicts, wilson
 
 HAND = {  # dataset: (score, stderr, ci95_low, ci95_high)
     "toy-gen": ("50.00", "15.81", "23.66", "76.34"),

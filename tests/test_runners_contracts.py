@@ -14,7 +14,7 @@ import time
 import pytest
 from conftest import TESTS, compass_env, only_run_dir
 
-from compass.runners import ModelBuildFailed, clear_model_errors, model_error_path, read_model_error
+from compass._runners import ModelBuildFailed, clear_model_errors, model_error_path, read_model_error
 
 REASON = ("model 'bad' could not be built: toy/unbuildable: the tokenizer has no chat template; "
           "use --hf-type base, or give the model a meta_template")
@@ -112,7 +112,7 @@ def host():
         from toy import toy_plugin
     finally:
         sys.path.remove(str(TESTS))
-    from compass.plugins import make_plugin_host
+    from compass._plugins import make_plugin_host
 
     return make_plugin_host([toy_plugin])
 
@@ -125,7 +125,7 @@ def _task_file(tasks_dir, name):
 
 
 def test_marker_is_shared_across_processes_and_forgotten_by_a_new_run(tmp_path, host):
-    from compass.task import ModelCache
+    from compass._task import ModelCache
 
     attempts = tmp_path / "attempts.txt"
     spec = {"abbr": "bad", "type": "unbuildable", "kwargs": {"attempts_file": str(attempts)}}
@@ -154,7 +154,7 @@ def test_marker_is_shared_across_processes_and_forgotten_by_a_new_run(tmp_path, 
 
 
 def test_a_retry_that_builds_clears_the_marker(tmp_path, host):
-    from compass.task import ModelCache
+    from compass._task import ModelCache
 
     counter = tmp_path / "count"
     spec = {"abbr": "flaky", "type": "arith", "kwargs": {"fail_times": 1, "counter_file": str(counter)}}

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import compass_env, only_run_dir, run_compass
 
-from compass.errors import CompassError
-from compass.runners import TaskFile
+from compass._errors import CompassError
+from compass._runners import TaskFile
 from compass_slurm.commands import (SlurmOptions, batch_script, job_name, normalize_extra_args, sbatch_argv,
                                     srun_argv)
 from compass_slurm.states import (JobState, base_state, parse_sbatch_id, parse_scontrol_record, parse_squeue,
@@ -50,7 +50,7 @@ def test_srun_command_carries_every_option(tmp_path):
         assert arg in argv
     assert argv[argv.index("--mem") + 1] == "64G"
     # the task runs with this very interpreter and an absolute task path
-    assert argv[-4:] == [sys.executable, "-m", "compass.task", str((tmp_path / "tasks" / "arith__toy-gen.json"))]
+    assert argv[-4:] == [sys.executable, "-m", "compass._task", str((tmp_path / "tasks" / "arith__toy-gen.json"))]
 
 
 def test_defaults_leave_the_cluster_to_decide(tmp_path):
@@ -70,9 +70,9 @@ def _planned_task_files(tmp_path, model: dict) -> list[TaskFile]:
     them exactly as the pipeline does (resources come from the task file)."""
     from conftest import TESTS
 
-    from compass.config import Component, RunConfig
-    from compass.plan import make_plan
-    from compass.plugins import make_plugin_host
+    from compass._config import Component, RunConfig
+    from compass._plan import make_plan
+    from compass._plugins import make_plugin_host
 
     sys.path.insert(0, str(TESTS))
     try:
@@ -134,7 +134,7 @@ def test_batch_script_runs_the_task_after_a_header(tmp_path):
                          env={"SLURM_JOB_ID": "42", "PATH": os.environ["PATH"]}).stdout.splitlines()
     assert out[0].startswith("== task it's $HOME/`x`: slurm job 42 on ")
     assert out[0].endswith("(attempt 2/3)")
-    assert out[1] == f"-m compass.task {task.path}"
+    assert out[1] == f"-m compass._task {task.path}"
 
 
 def test_job_names_are_per_run_and_safe(tmp_path):

@@ -1,3 +1,3 @@
-from compass.cli.main import main
+from compass._cli.main import main
 
 main()

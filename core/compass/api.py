@@ -10,7 +10,7 @@ CLI's internals::
     print(result.summary.text())
     result.score("mock", "demo_ceval-computer_network")
 
-Every function raises :class:`compass.errors.CompassError` (one line naming the problem and
+Every function raises :class:`compass._errors.CompassError` (one line naming the problem and
 the fix) for bad input, before any model loads.
 """
 
@@ -19,15 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from compass.config import Component, RunConfig, config_from_file_data, load_config_file
-from compass.errors import CompassError
-from compass.pipeline import RunResult, run_pipeline
-from compass.plan import Plan, make_plan
-from compass.plugins import PluginHost, make_plugin_host
+from compass._config import Component, RunConfig, config_from_file_data, load_config_file
+from compass._errors import CompassError
+from compass._pipeline import RunResult, run_pipeline
+from compass._plan import Plan, make_plan
+from compass._plugins import PluginHost, make_plugin_host
 
 __all__ = ["Component", "RunConfig", "RunResult", "evaluate", "load_config", "plan", "plugin_host"]
 
-#: settings of a run besides the config file's keys (see :class:`compass.config.RunConfig`)
+#: settings of a run besides the config file's keys (see :class:`compass._config.RunConfig`)
 RUN_SETTINGS = ("mode", "reuse", "limit", "max_partition_size", "max_num_workers", "dump_eval_details",
                 "dry_run")
 

@@ -18,7 +18,7 @@ There are three shapes of hook:
   ``register`` adds one named component;
 * the command collector ``register_commands(cli)``;
 * observers ``on_<event>(event)``: told about a run as it happens, with one frozen event
-  object from :mod:`compass.events`.
+  object from :mod:`compass._events`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from compass.events import RunFinished, RunStarted, TaskFinished, TaskStarted
-    from compass.flags import OptionRegister
-    from compass.registry import Register
+    from compass._events import RunFinished, RunStarted, TaskFinished, TaskStarted
+    from compass._flags import OptionRegister
+    from compass._registry import Register
 
 hookspec = pluggy.HookspecMarker("compass")
 hookimpl = pluggy.HookimplMarker("compass")
@@ -50,17 +50,17 @@ def register_models(register: Register) -> None:
     :param register: call ``register(name, factory, description, defaults={...},
         traits=...)`` once per model. ``factory`` is a callable or a ``"module:attr"``
         string resolved only when the model is used; calling it with the model's keyword
-        arguments returns an object with the methods of :class:`compass.types.Model`.
+        arguments returns an object with the methods of :class:`compass._types.Model`.
         ``defaults`` are keyword arguments merged under the user's (a preset is a backend
         plus defaults). ``traits`` is a callable ``traits(**kwargs) ->
-        compass.types.ModelTraits`` telling the planner, without loading anything,
+        compass._types.ModelTraits`` telling the planner, without loading anything,
         whether the model is a chat model and which modes (gen/ppl/clp) it serves.
         ``aliases=(...)`` or ``register.alias(alias, target, note=..., abbr=..., defaults=...)``
         add other names (e.g. OpenCompass's config names); ``compass list`` shows them and
         a run that uses one prints its note.
         ``converts_from=("hf",)`` says this backend runs those backends' models with the same
         keyword arguments: ``-a/--accelerator NAME`` (the model setting ``accelerator``)
-        then turns them into this one (see :mod:`compass.convert`).
+        then turns them into this one (see :mod:`compass._convert`).
 
     Called once per plugin; the order of plugins does not matter. A name registered by
     two plugins is an error that names both.
@@ -73,7 +73,7 @@ def register_datasets(register: Register) -> None:
 
     :param register: call ``register(name, factory, description, defaults={...})`` once
         per dataset name (``ceval``, ``ceval_gen``, ``ceval_ppl``, ...). ``factory(**kwargs)``
-        returns a :class:`compass.dataset.Benchmark`: its subsets (one task each), how to
+        returns a :class:`compass._dataset.Benchmark`: its subsets (one task each), how to
         load their rows, the prompt template, the mode, the postprocessor and evaluator by
         registry name, and the summary groups. Aliases as for ``register_models``.
 
@@ -105,10 +105,10 @@ def register_evaluators(register: Register) -> None:
           optionally ``details(predictions, references) -> list[bool]``, the per-sample
           verdicts shown with ``--dump-eval-details`` (``accuracy``, ``exact_match``, ...);
         * per sample: ``score_samples(samples, context)`` yielding ``(index, record)`` for
-          each :class:`compass.evaluate.EvalSample` it is given (prompt, raw prediction,
+          each :class:`compass._evaluate.EvalSample` it is given (prompt, raw prediction,
           extracted answer, gold, row fields) — ``record`` is a JSON-able dict, with
           ``"correct"`` for a verdict — and ``aggregate(records: dict[int, dict], context)
-          -> dict[str, float]``. ``context`` is a :class:`compass.evaluate.EvalContext`:
+          -> dict[str, float]``. ``context`` is a :class:`compass._evaluate.EvalContext`:
           ``context.model("moonshot-v1-8k", temperature=0)`` builds any registered model
           (a judge); ``context.candidate`` (``{"abbr", "type", "kwargs"}``) and
           ``context.generation`` name the evaluated model and its generation settings (to
@@ -123,7 +123,7 @@ def register_evaluators(register: Register) -> None:
 
     An evaluator class may define ``preflight(settings: dict)`` (a static or class
     method): the planner calls it once per evaluator the run uses, with the run's
-    ``eval_settings``, before any model loads; it raises :class:`compass.errors.CompassError`
+    ``eval_settings``, before any model loads; it raises :class:`compass._errors.CompassError`
     to refuse the run (``code_exec`` refuses without a sandbox unless
     ``allow_unsafe_code``). The same settings are ``context.settings`` at evaluation time.
     ``aggregate`` (or ``score``) may add two keys that are not scores: ``"notes"``, a list
@@ -133,7 +133,7 @@ def register_evaluators(register: Register) -> None:
     An evaluator may also compare the run's models with each other on a subset (a judge
     ranking their answers pairwise): ``compare_models(samples_by_model, context)``, called
     once every model's own evaluation of the subset is done, and optionally
-    ``preflight_models(settings, models)``; see :mod:`compass.comparisons`.
+    ``preflight_models(settings, models)``; see :mod:`compass._comparisons`.
 
     Called once per plugin.
     """
@@ -144,7 +144,7 @@ def register_reporters(register: Register) -> None:
     """Register output formats for a finished run (tables, HTML, a dashboard upload, ...).
 
     :param register: call ``register(name, factory, description)``; ``factory()`` returns
-        an object with ``write(report: compass.reporting.Report) -> Path | list[Path] |
+        an object with ``write(report: compass._reporting.Report) -> Path | list[Path] |
         None``. The report holds the run folder, the summary table, every result and the
         telemetry; write your files into ``report.summary_dir``. The csv, txt and md tables
         are reporters too (plugin ``reporters``).
@@ -159,8 +159,8 @@ def register_runners(register: Register) -> None:
     """Register task runners.
 
     :param register: call ``register(name, factory, description)``; ``factory(**kwargs)``
-        returns an object with ``run(tasks, on_done) -> list[compass.runners.TaskOutcome]``
-        (see :class:`compass.runners.Runner`). ``kwargs`` come from ``--runner-kwargs``,
+        returns an object with ``run(tasks, on_done) -> list[compass._runners.TaskOutcome]``
+        (see :class:`compass._runners.Runner`). ``kwargs`` come from ``--runner-kwargs``,
         ``--max-num-workers`` or the config file's ``runner`` table.
 
     Called once per plugin.
@@ -190,14 +190,14 @@ def register_eval_options(register: OptionRegister) -> None:
     :param register: call ``register(flag, help, model_kwarg=... | runner_kwarg=... |
         eval_setting=..., type=str,
         choices=None, multiple=False, metavar=None, min=None, min_open=False,
-        implies_model=None)`` once per flag (see :class:`compass.flags.OptionRegister`).
+        implies_model=None)`` once per flag (see :class:`compass._flags.OptionRegister`).
         ``flag`` is spelled ``--lower-case-words``. The value the user gives becomes the
         keyword argument ``model_kwarg`` of every model of the run, or ``runner_kwarg`` of
         the runner, over what a config file says for it (an explicit flag always wins), or
         the evaluation setting ``eval_setting`` (``RunConfig.eval_settings``, the config
         file's ``eval_settings`` table; evaluators read it, see ``register_evaluators``).
         ``type`` is ``str``, ``int``, ``float``, ``bool`` (a switch), ``"kv"`` (``key=value``
-        items read by :func:`compass.kv.parse_kv` into a dict) or a function ``f(text) ->
+        items read by :func:`compass._kv.parse_kv` into a dict) or a function ``f(text) ->
         value`` that raises ``ValueError`` with a message for a bad value; ``min`` (with
         ``min_open``) bounds a number; ``multiple=True`` takes several values (``--flag a
         b``) as a list. ``implies_model="hf"`` makes the flag mean ``-m hf`` when the user

@@ -13,8 +13,8 @@ import gzip
 import json
 from pathlib import Path
 
-from compass.dataset import DataError, Rows
-from compass.errors import CompassError
+from compass._dataset import DataError, Rows
+from compass._errors import CompassError
 
 from compass_datasets.mcq import CachedLoader
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass.dataset import Benchmark, Subset
-from compass.prompt import PromptTemplate
+from compass._dataset import Benchmark, Subset
+from compass._prompt import PromptTemplate
 
 from compass_code.data import CodeLoader, check_n, read_jsonl_any
 from compass_code.extract import TOP_LEVEL_STOPS

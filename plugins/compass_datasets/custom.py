@@ -18,9 +18,9 @@ import json
 import re
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass.errors import CompassError
-from compass.prompt import PromptTemplate
+from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
+from compass._errors import CompassError
+from compass._prompt import PromptTemplate
 
 from compass_datasets.mcq import LETTERS, CachedLoader, mcq_subset, options_block
 from compass_datasets.readers import check_label, read_csv, read_jsonl, require

@@ -41,9 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from compass.dataset import Benchmark, DataError, DataMissing, Group, Rows, Subset
-from compass.errors import CompassError
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Benchmark, DataError, DataMissing, Group, Rows, Subset
+from compass._errors import CompassError
+from compass._prompt import FewShot, PromptTemplate
 
 MODES = ("gen", "ppl", "clp")
 RETRIEVERS = ("zero", "fixed", "random")

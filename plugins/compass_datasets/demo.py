@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from compass.dataset import Benchmark
+from compass._dataset import Benchmark
 
 from compass_datasets.mcq import pick_mode
 

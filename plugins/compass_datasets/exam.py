@@ -12,7 +12,7 @@ A family of multiple-choice exams split by subject is described once, as data:
 * which **options** its factories take besides ``subjects`` (``shots``, ``header``, ``cue``,
   ``split``).
 
-:meth:`Exam.build` returns the :class:`~compass.dataset.Benchmark` in one mode, and
+:meth:`Exam.build` returns the :class:`~compass._dataset.Benchmark` in one mode, and
 :meth:`Exam.factory` the registered factory of a variant: ``factory(None)`` is the bare name
 (``chat`` picks gen for chat models, ppl for base models), ``factory("gen")`` and so on the
 named modes. A family module is the description plus one line per variant::
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from compass.dataset import Benchmark, Group, Rows
-from compass.errors import CompassError
-from compass.prompt import FewShot
+from compass._dataset import Benchmark, Group, Rows
+from compass._errors import CompassError
+from compass._prompt import FewShot
 
 from compass_datasets.mcq import CachedLoader, mcq_subset, options_block, pick_mode
 from compass_datasets.readers import check_label, find, read_csv

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, Group, Rows, Subset
-from compass.errors import CompassError
-from compass.prompt import PromptTemplate
+from compass._dataset import Benchmark, DataError, Group, Rows, Subset
+from compass._errors import CompassError
+from compass._prompt import PromptTemplate
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_json

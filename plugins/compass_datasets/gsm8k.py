@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, Rows, Subset
-from compass.errors import CompassError
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Benchmark, DataError, Rows, Subset
+from compass._errors import CompassError
+from compass._prompt import FewShot, PromptTemplate
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_jsonl, require

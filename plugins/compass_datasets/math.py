@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
+from compass._prompt import FewShot, PromptTemplate
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_json, read_jsonl, require

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from compass.dataset import Rows, Subset
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Rows, Subset
+from compass._prompt import FewShot, PromptTemplate
 
 LETTERS = "ABCDEFGHIJ"
 MODES = ("gen", "ppl", "clp")

@@ -1,8 +1,8 @@
 """Finding and reading data files, with errors that name the file and the line.
 
 Every loader in this package goes through these helpers, so a missing file is one
-:class:`~compass.dataset.DataMissing` line naming the exact path looked for and how to
-get it, and a malformed row is one :class:`~compass.dataset.DataError` line
+:class:`~compass._dataset.DataMissing` line naming the exact path looked for and how to
+get it, and a malformed row is one :class:`~compass._dataset.DataError` line
 ``<file>:<line>: <what is wrong>``.
 """
 
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from compass.dataset import DataError, DataMissing
+from compass._dataset import DataError, DataMissing
 
 #: how to obtain data in the OpenCompass layout, appended to every "not found" message
 HOW_TO_GET = "get it by unzipping OpenCompassData-core into the data dir{fetch}, or point --data-dir / " \

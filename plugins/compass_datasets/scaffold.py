@@ -2,7 +2,7 @@
 
 The package has the shape of ``contrib_datasets/compass-dataset-ceval-xyj``: a
 ``pyproject.toml`` with the ``compass`` entry point, a cheap ``plugin.py``, a
-``benchmark.py`` building the :class:`~compass.dataset.Benchmark`, two example CSV files
+``benchmark.py`` building the :class:`~compass._dataset.Benchmark`, two example CSV files
 shipped as package data, a README and a test.
 """
 
@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from string import Template
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 
 PYPROJECT = Template('''\
 [build-system]
@@ -66,8 +66,8 @@ import csv
 from importlib import resources
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
+from compass._prompt import FewShot, PromptTemplate
 
 LABELS = ("A", "B", "C", "D")
 QUESTION = "{question}\\nA. {A}\\nB. {B}\\nC. {C}\\nD. {D}\\nAnswer:"
@@ -144,8 +144,8 @@ pytest tests
 TEST = Template('''\
 """Checks of the $name package: rows load, prompts render, compass finds the plugin."""
 
-from compass.plugins import make_plugin_host
-from compass.types import prompt_to_text
+from compass._plugins import make_plugin_host
+from compass._types import prompt_to_text
 
 from $module.benchmark import build
 

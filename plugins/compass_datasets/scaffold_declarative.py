@@ -106,8 +106,8 @@ pytest tests
 TEST = Template('''\
 """Checks of the $name package: the declaration loads its rows, compass finds the plugin."""
 
-from compass.plugins import make_plugin_host
-from compass.types import prompt_to_text
+from compass._plugins import make_plugin_host
+from compass._types import prompt_to_text
 
 from compass_datasets.declarative import from_file
 

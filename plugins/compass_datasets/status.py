@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass.dataset import DataError, DataMissing
-from compass.errors import CompassError
+from compass._dataset import DataError, DataMissing
+from compass._errors import CompassError
 
 
 @dataclass
@@ -28,7 +28,7 @@ class DatasetStatus:
 
 def data_dir_from(option: str | None) -> tuple[Path, str]:
     """The data dir (``--data-dir``, ``COMPASS_DATA_DIR``, ``./data``) and where it came from."""
-    from compass.plan import DEFAULT_DATA_DIR
+    from compass._plan import DEFAULT_DATA_DIR
 
     if option:
         return Path(option), "--data-dir"

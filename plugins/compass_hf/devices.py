@@ -6,7 +6,7 @@
 which registers the ``npu`` device with torch, only when an NPU is asked for.
 
 The local runner hands each worker its accelerators through ``CUDA_VISIBLE_DEVICES`` or
-``ASCEND_RT_VISIBLE_DEVICES`` (see :func:`compass.runners.visible_devices_env`), so inside
+``ASCEND_RT_VISIBLE_DEVICES`` (see :func:`compass._runners.visible_devices_env`), so inside
 a worker the first visible device is always index 0.
 """
 
@@ -17,7 +17,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 
 NPU_INSTALL = "pip install 'compass-eval[npu]' (needs Ascend CANN)"
 

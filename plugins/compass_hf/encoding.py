@@ -5,7 +5,7 @@
 * chat models: the tokenizer's chat template (``add_generation_prompt=True``, or
   ``continue_final_message=True`` when the prompt ends with a BOT turn) or the model's
   meta template; the rendered text carries its own special tokens;
-* base models: :func:`compass.types.prompt_to_text`, with the tokenizer's own prefix
+* base models: :func:`compass._types.prompt_to_text`, with the tokenizer's own prefix
   (e.g. ``<s>``) in front, exactly as ``tokenizer(text)`` would add it.
 
 Token ids are plain ``list[int]``; tensors are made elsewhere.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from compass.errors import CompassError
-from compass.types import Prompt, prompt_to_text
+from compass._errors import CompassError
+from compass._types import Prompt, prompt_to_text
 
 from compass_hf.templates import MetaTemplate, chat_messages
 

@@ -1,7 +1,7 @@
 """Loading tokenizer and weights with transformers (the only place that calls from_pretrained).
 
 Failures a user can fix (a repo that is not there, a package to install, a device that is
-missing) become one-line :class:`~compass.errors.CompassError`.
+missing) become one-line :class:`~compass._errors.CompassError`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 
 from compass_hf import gguf_cache
 from compass_hf.devices import Placement, detect, place

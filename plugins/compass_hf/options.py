@@ -2,7 +2,7 @@
 
 :func:`HFOptions.from_kwargs` is called twice: by the planner (through
 :mod:`compass_hf.traits`, before anything loads) and by the backend when it is built.
-Every mistake becomes a one-line :class:`~compass.errors.CompassError` that names the
+Every mistake becomes a one-line :class:`~compass._errors.CompassError` that names the
 command-line flag the user typed.
 """
 
@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from compass.errors import CompassError, did_you_mean
-from compass.kv import parse_kv
+from compass._errors import CompassError, did_you_mean
+from compass._kv import parse_kv
 from compass_hf.flags import HF_FLAGS
 
 HF_TYPES = ("base", "chat")
@@ -36,7 +36,7 @@ def flag(name: str) -> str:
 
 
 def _as_dict(name: str, value: Any) -> dict:
-    """``key=value`` items (a string, a list of them) or a dict: the grammar of :mod:`compass.kv`."""
+    """``key=value`` items (a string, a list of them) or a dict: the grammar of :mod:`compass._kv`."""
     return parse_kv(value, flag(name))
 
 

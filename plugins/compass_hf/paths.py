@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 
 PKG_SCHEME = "pkg://"
 

@@ -1,6 +1,6 @@
 """Turning a role-tagged prompt into the text a model reads.
 
-* Base models read :func:`compass.types.prompt_to_text`.
+* Base models read :func:`compass._types.prompt_to_text`.
 * Chat models use the tokenizer's own chat template (:func:`chat_messages` gives the
   messages it expects), unless the model config carries a ``meta_template``, which
   overrides it with per-role begin/end strings (:class:`MetaTemplate`).
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compass.errors import CompassError
-from compass.types import Prompt
+from compass._errors import CompassError
+from compass._types import Prompt
 
 ROLE_NAMES = {"SYSTEM": "system", "HUMAN": "user", "BOT": "assistant"}
 _ALIASES = {"system": "SYSTEM", "human": "HUMAN", "user": "HUMAN", "bot": "BOT", "assistant": "BOT",

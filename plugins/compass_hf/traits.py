@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from compass.devices import device_kind
-from compass.errors import CompassError
-from compass.types import ModelTraits
+from compass._devices import device_kind
+from compass._errors import CompassError
+from compass._types import ModelTraits
 
 from compass_hf.devices import check_torch_npu
 from compass_hf.options import HFOptions, flag

@@ -1,6 +1,6 @@
 """The judgement cache: a judgement already made is not asked again, across runs.
 
-``<cache>/judgements/<judge>.jsonl`` (``<cache>`` is :func:`compass.cache.cache_root`; one
+``<cache>/judgements/<judge>.jsonl`` (``<cache>`` is :func:`compass._cache.cache_root`; one
 file per judge's settings) holds one line per settled judgement, keyed by a hash of (the
 judge's settings, the template's hash, every field the template was filled with — question,
 answer(s), reference). A later run that adds a candidate against the same baseline asks the
@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from compass.cache import cache_root
-from compass.fingerprint import digest
+from compass._cache import cache_root
+from compass._fingerprint import digest
 
 
 def enabled() -> bool:

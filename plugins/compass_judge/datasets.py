@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, Rows, Subset
-from compass.prompt import PromptTemplate
+from compass._dataset import Benchmark, DataError, Rows, Subset
+from compass._prompt import PromptTemplate
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find

@@ -58,7 +58,7 @@ class PairwiseJudge(JudgedEvaluator):
                      for o, p in parts.items() if p["verdict"] is not None]
             yield index, {"judgements": judgements, "correct": math.fsum(games) / len(games) if games else None}
 
-    # -- model vs model (compass.comparisons) ---------------------------------------------
+    # -- model vs model (compass._comparisons) ---------------------------------------------
 
     @staticmethod
     def preflight_models(settings, models) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from compass.evaluate import strip_reasoning
-from compass.types import GenerateRequest, Message
+from compass._evaluate import strip_reasoning
+from compass._types import GenerateRequest, Message
 
 from compass_judge.common import JudgedEvaluator, cached_count, chunks, settle, unparseable_note
 from compass_judge.datasets import MTBENCH_REF_CATEGORIES

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from compass.types import (Completion, GenerateRequest, LoglikelihoodRequest, ModelTraits,
+from compass._types import (Completion, GenerateRequest, LoglikelihoodRequest, ModelTraits,
                            OptionsRequest)
 
 

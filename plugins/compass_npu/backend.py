@@ -9,7 +9,7 @@ one-line error saying what to install.
 
 from __future__ import annotations
 
-from compass.types import ModelTraits
+from compass._types import ModelTraits
 
 from compass_hf.backend import HFCausalLM
 from compass_hf.devices import check_torch_npu

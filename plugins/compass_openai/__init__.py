@@ -11,7 +11,7 @@ Modules, one job each:
 * ``retry``     — which failures are retried, and how long to wait before the next attempt;
 * ``client``    — one request under those limits and that policy, on a private event loop;
 * ``logprobs``  — turning echoed completion log-probabilities into ppl/clp scores;
-* ``backend``   — the ``compass.types.Model`` implementation;
+* ``backend``   — the ``compass._types.Model`` implementation;
 * ``diagnose`` / ``api_test`` — ``compass api-test``.
 """
 

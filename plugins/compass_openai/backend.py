@@ -1,4 +1,4 @@
-"""The ``openai`` model backend: :class:`compass.types.Model` over an OpenAI-compatible API.
+"""The ``openai`` model backend: :class:`compass._types.Model` over an OpenAI-compatible API.
 
 * gen: chat completions for chat models (role-tagged messages, an optional system prompt),
   completions with the plain-text prompt for base models;
@@ -18,7 +18,7 @@ import concurrent.futures
 import time
 from typing import Iterator
 
-from compass.types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
+from compass._types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
                            OptionsRequest, prompt_to_text)
 from compass_openai.client import ApiClient, Failed, LoopThread
 from compass_openai.logprobs import span_logprob
@@ -109,7 +109,7 @@ class OpenAIModel:
         try:
             import openai  # noqa: F401
         except ImportError:
-            from compass.errors import CompassError
+            from compass._errors import CompassError
 
             raise CompassError("the openai backend needs the 'openai' package: "
                                "pip install 'compass-eval[api]'") from None

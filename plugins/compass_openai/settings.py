@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from compass.errors import CompassError
-from compass.types import MODES, ModelTraits
+from compass._errors import CompassError
+from compass._types import MODES, ModelTraits
 
 #: OpenAI's legacy limit on stop sequences; more are applied client-side
 MAX_STOP = 4

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compass.errors import CompassError
-from compass.fingerprint import differences
+from compass._errors import CompassError
+from compass._fingerprint import differences
 
 from compass_results.folders import RunView
 from compass_results.stats import ALPHA, mcnemar

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compass.errors import CompassError
-from compass.evaluate import read_verdicts
-from compass.runinfo import latest_config, latest_environment, latest_status
-from compass.store import RunFolder
+from compass._errors import CompassError
+from compass._evaluate import read_verdicts
+from compass._runinfo import latest_config, latest_environment, latest_status
+from compass._store import RunFolder
 
 
 def find_run(arg: str, work_dir: str) -> Path:

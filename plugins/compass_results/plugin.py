@@ -37,7 +37,7 @@ def compare_command(run_a, run_b, work_dir, as_json, max_flips, html_path):
 
         from compass_results.compare_html import render_comparison
 
-        from compass.errors import CompassError
+        from compass._errors import CompassError
 
         try:
             Path(html_path).write_text(render_comparison(cmp), encoding="utf-8")
@@ -56,7 +56,7 @@ def runs_command(work_dir, as_json):
     import json
     from pathlib import Path
 
-    from compass.errors import CompassError
+    from compass._errors import CompassError
     from compass_results.runs import format_runs, list_runs
 
     if not Path(work_dir).is_dir():

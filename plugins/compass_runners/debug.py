@@ -7,11 +7,11 @@ import time
 import traceback
 from typing import Callable
 
-from compass.errors import CompassError
-from compass.plugins import make_plugin_host
-from compass.progress import TaskLine
-from compass.runners import ModelBuildFailed, TaskFile, TaskOutcome
-from compass.task import ModelCache, execute
+from compass._errors import CompassError
+from compass._plugins import make_plugin_host
+from compass._progress import TaskLine
+from compass._runners import ModelBuildFailed, TaskFile, TaskOutcome
+from compass._task import ModelCache, execute
 
 
 class DebugRunner:

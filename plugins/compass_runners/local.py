@@ -1,6 +1,6 @@
 """The local runner: a pool of long-lived worker processes on this machine.
 
-Each worker is ``python -m compass.task --serve``: it is handed one task file at a time on
+Each worker is ``python -m compass._task --serve``: it is handed one task file at a time on
 stdin and keeps its model loaded between tasks. A worker asks first for tasks of the model
 it already holds, so a model is loaded once per worker, not once per task (OpenCompass
 reloads it for every task). A worker that dies (killed, out of memory) fails only its
@@ -17,11 +17,11 @@ import threading
 import time
 from typing import Callable
 
-from compass.errors import CompassError
-from compass.devices import share_out
-from compass.runners import TaskFile, TaskOutcome, log_tail
+from compass._errors import CompassError
+from compass._devices import share_out
+from compass._runners import TaskFile, TaskOutcome, log_tail
 
-from compass.progress import Progress
+from compass._progress import Progress
 
 
 class LocalRunner:
@@ -67,7 +67,7 @@ class LocalRunner:
         """A worker; what it prints outside a task (start-up problems) goes to ``errlog``."""
         with open(errlog, "a") as err:
             return subprocess.Popen(
-                [sys.executable, "-m", "compass.task", "--serve"],
+                [sys.executable, "-m", "compass._task", "--serve"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                 env=env, text=True, bufsize=1, start_new_session=True,
             )

@@ -11,9 +11,9 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from compass.runners import TaskFile
+from compass._runners import TaskFile
 
-TASK_MODULE = "compass.task"
+TASK_MODULE = "compass._task"
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class SlurmOptions:
     :param npu_gres_name: GRES name for tasks whose device is ``npu``.
     :param extra_args: free-form arguments added to every ``srun``/``sbatch`` call
         (``--cpus-per-task=8``, ``--mem=64G``, ``--account=…``, a site's own flags).
-    :param python: the interpreter the job runs ``python -m compass.task`` with.
+    :param python: the interpreter the job runs ``python -m compass._task`` with.
     """
 
     partition: str | None = None
@@ -91,7 +91,7 @@ def job_args(opts: SlurmOptions, task: TaskFile, name: str) -> list[str]:
 
 
 def task_command(opts: SlurmOptions, task: TaskFile) -> list[str]:
-    """``<this python> -m compass.task <task file>`` with an absolute path."""
+    """``<this python> -m compass._task <task file>`` with an absolute path."""
     return [opts.python, "-m", TASK_MODULE, str(task.path.absolute())]
 
 

@@ -3,7 +3,7 @@
 At most ``max_num_workers`` jobs are in flight; a task whose job fails is submitted again
 (``retry`` times) and then reported with its log and the tail of its error. A task whose
 model cannot be built leaves a marker in the run's ``tasks/`` folder (see
-:class:`compass.task.ModelCache`): the model's other tasks then end with the same one line,
+:class:`compass._task.ModelCache`): the model's other tasks then end with the same one line,
 without being submitted or retried. Ctrl-C cancels every job the run submitted
 (``scancel``) before the interrupt propagates; predictions already written stay, so
 ``compass eval … -r`` resumes — with any runner.
@@ -18,9 +18,9 @@ from collections import deque
 from time import monotonic, sleep
 from typing import Callable
 
-from compass.errors import CompassError
-from compass.progress import Progress
-from compass.runners import TaskFile, TaskOutcome, log_tail, read_model_error
+from compass._errors import CompassError
+from compass._progress import Progress
+from compass._runners import TaskFile, TaskOutcome, log_tail, read_model_error
 
 from compass_slurm import cluster
 from compass_slurm.commands import SlurmOptions, normalize_extra_args

@@ -15,7 +15,7 @@ markers), so a model reads the same tokens under both; vLLM does the forward pas
 
 Importing this module is cheap; vllm and transformers load when a model is built, in the
 worker process (vLLM starts processes of its own, which needs a ``__main__`` guard: the
-worker, ``python -m compass.task``, has one).
+worker, ``python -m compass._task``, has one).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import gc
 import os
 from typing import Any, Iterator
 
-from compass.errors import CompassError
-from compass.types import Completion, Failure, GenerateRequest, LoglikelihoodRequest, OptionsRequest
+from compass._errors import CompassError
+from compass._types import Completion, Failure, GenerateRequest, LoglikelihoodRequest, OptionsRequest
 from compass_hf.options import HFOptions
 
 from compass_vllm.cpu_threads import engine_thread_env, usable_cpus

@@ -7,8 +7,8 @@ run on, ``--model-kwargs`` its engine does not take. Each is one line, before an
 
 from __future__ import annotations
 
-from compass.devices import device_kind
-from compass.types import ModelTraits
+from compass._devices import device_kind
+from compass._types import ModelTraits
 from compass_hf.options import HFOptions
 from compass_hf.traits import check_options
 

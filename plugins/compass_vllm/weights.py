@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 from compass_hf import gguf_cache
 from compass_hf.options import HFOptions, flag
 from compass_hf.paths import PKG_SCHEME, package_dir, resolve_location

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass.dataset import Benchmark, Rows, Subset
+from compass._dataset import Benchmark, Rows, Subset
 from compass.hookspecs import hookimpl
-from compass.prompt import PromptTemplate
+from compass._prompt import PromptTemplate
 
 
 def question(k: int) -> dict:

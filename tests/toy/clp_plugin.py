@@ -1,8 +1,8 @@
 """A clp-mode dataset, for the planner's mode check."""
 
-from compass.dataset import Benchmark, Rows, Subset
+from compass._dataset import Benchmark, Rows, Subset
 from compass.hookspecs import hookimpl
-from compass.prompt import PromptTemplate
+from compass._prompt import PromptTemplate
 
 
 def clp_benchmark():

@@ -10,10 +10,10 @@ import os
 import time
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataMissing, Group, Rows, Subset
+from compass._dataset import Benchmark, DataMissing, Group, Rows, Subset
 from compass.hookspecs import hookimpl
-from compass.prompt import FewShot, PromptTemplate
-from compass.types import Completion, ModelTraits
+from compass._prompt import FewShot, PromptTemplate
+from compass._types import Completion, ModelTraits
 
 # 10 arithmetic questions; the answer of question k is str(k + k)
 QUESTIONS = [{"question": f"What is {k} + {k}?", "answer": str(2 * k),
@@ -161,7 +161,7 @@ class UnbuildableModel:
             fh.write(f"{os.getpid()}\n")
         if plain:
             raise RuntimeError("weights are corrupt (scripted)")
-        from compass.errors import CompassError
+        from compass._errors import CompassError
 
         raise CompassError("toy/unbuildable: the tokenizer has no chat template; use --hf-type base, "
                            "or give the model a meta_template")

@@ -10,10 +10,10 @@ import os
 import time
 from pathlib import Path
 
-from compass.dataset import Benchmark, Subset
+from compass._dataset import Benchmark, Subset
 from compass.hookspecs import hookimpl
-from compass.prompt import PromptTemplate
-from compass.types import Completion, GenerateRequest, Message
+from compass._prompt import PromptTemplate
+from compass._types import Completion, GenerateRequest, Message
 
 from toy.toy_plugin import QUESTIONS, ArithmeticModel, _load_toy, arithmetic_traits
 

@@ -1,7 +1,7 @@
 """The ``ceval-xyj`` benchmark: 20 multiple-choice questions about 《西游记》, C-Eval style.
 
-Only compass's public API is used: :class:`compass.dataset.Benchmark` / ``Subset`` /
-``Rows`` / ``Group``, :class:`compass.prompt.PromptTemplate` and ``FewShot``. The data
+Only compass's public API is used: :class:`compass._dataset.Benchmark` / ``Subset`` /
+``Rows`` / ``Group``, :class:`compass._prompt.PromptTemplate` and ``FewShot``. The data
 ships inside this package (``data/dev.csv``, ``data/val.csv``), so no data dir is needed.
 """
 
@@ -11,8 +11,8 @@ import csv
 from importlib import resources
 from pathlib import Path
 
-from compass.dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass.prompt import FewShot, PromptTemplate
+from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
+from compass._prompt import FewShot, PromptTemplate
 
 LABELS = ("A", "B", "C", "D")
 HEADER = "以下是中国关于《西游记》考试的单项选择题，请选出其中的正确答案。\n"

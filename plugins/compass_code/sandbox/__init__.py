@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 
-from compass.errors import CompassError
+from compass._errors import CompassError
 
 from compass_code.sandbox.base import Limits, Outcome, Sandbox
 

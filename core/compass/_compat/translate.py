@@ -1,0 +1,290 @@
+"""An OpenCompass-style config (dicts naming OpenCompass classes) as compass's plain config.
+
+* models: ``HuggingFaceCausalLM`` / ``HuggingFaceBaseModel`` / ``HuggingFace`` ->
+  ``hf`` (base), ``HuggingFacewithChatTemplate`` -> ``hf`` (chat), ``OpenAI`` /
+  ``OpenAISDK`` -> ``openai`` (``key='ENV'`` reads the usual variable; a literal key is refused);
+* datasets: a full definition (``reader_cfg``, ``infer_cfg``, ``eval_cfg``) of a dataset
+  class compass can read as data (``siqaDataset``) becomes a declarative dataset; one of
+  another benchmark compass has (``CEvalDataset``, ``GSM8KDataset``, ...) becomes that
+  built-in, in the inferencer's mode, with a note that compass's prompt is used;
+* ``infer``/``eval``: ``SizePartitioner(max_task_size)`` -> ``max_partition_size``,
+  ``LocalRunner``/``SlurmRunner(max_num_workers, retry, partition)`` -> the runner.
+
+A class compass does not know is one line naming it and what compass offers instead.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from compass._compat.opencompass import Placeholder
+from compass._errors import CompassError
+
+HF_BASE = ("HuggingFaceCausalLM", "HuggingFaceBaseModel", "HuggingFace", "HuggingFaceAboveV433Base")
+HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat")
+API = ("OpenAI", "OpenAISDK")
+#: hf keyword arguments OpenCompass has and compass does not need
+HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
+API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
+            "openai_proxy_url", "org", "mode", "logprobs_verbose")
+#: where an endpoint's key usually lives (OpenCompass's key='ENV' means OPENAI_API_KEY)
+KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
+                 ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
+
+#: dataset class -> (compass benchmark family, how compass reads its files as data or None)
+DATASET_CLASSES: dict[str, str] = {
+    "siqaDataset": "siqa", "siqaDataset_V2": "siqa", "siqaDataset_V3": "siqa",
+    "CEvalDataset": "ceval", "MMLUDataset": "mmlu", "CMMLUDataset": "cmmlu",
+    "GSM8KDataset": "gsm8k", "MATHDataset": "math", "piqaDataset": "piqa", "piqaDataset_V2": "piqa",
+    "winograndeDataset": "winogrande", "winograndeDataset_V2": "winogrande", "winograndeDataset_V3": "winogrande",
+    "hellaswagDataset": "hellaswag", "hellaswagDataset_V2": "hellaswag", "hellaswagDataset_V3": "hellaswag",
+    "ARCDataset": "arc", "BoolQDataset": "boolq", "BoolQDatasetV2": "boolq", "BoolQDatasetV3": "boolq",
+}
+INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
+RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
+EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
+              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv"}
+POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
+                  "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed", "math_postprocess": "math_boxed"}
+PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
+RUNNERS = {"LocalRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
+ICE_TOKEN = "</E>"
+
+
+def _name(value: Any) -> str | None:
+    if isinstance(value, type) and issubclass(value, Placeholder):
+        return value.oc_name
+    return None
+
+
+def _unknown(where: str, name: str, offers: str) -> CompassError:
+    return CompassError(f"{where}: compass does not know the OpenCompass class {name}; it offers {offers}")
+
+
+def note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
+def _usual_key_variable(api_base: str | None) -> str:
+    for word, var in KEY_VARIABLES:
+        if api_base and word in api_base:
+            return var
+    return "OPENAI_API_KEY"
+
+
+def _api_base(url: str | None) -> str | None:
+    if not url:
+        return None
+    return re.sub(r"/(chat/)?completions/?$", "", str(url))
+
+
+def model(d: dict, where: str) -> dict:
+    cls = _name(d.get("type"))
+    if cls is None:
+        return dict(d)  # already a compass component (type="hf", ...)
+    out = {k: v for k, v in d.items() if k != "type"}
+    run_cfg = out.pop("run_cfg", None) or {}
+    if cls in HF_BASE or cls in HF_CHAT:
+        for k in HF_DROP:
+            out.pop(k, None)
+        if isinstance(out.get("tokenizer_kwargs"), dict):  # compass pads and truncates on the left itself
+            tk = {k: v for k, v in out["tokenizer_kwargs"].items()
+                  if k not in ("padding_side", "truncation_side", "proxies")}
+            out["tokenizer_kwargs"] = tk
+        if run_cfg.get("num_gpus") is not None:
+            out["num_gpus"] = run_cfg["num_gpus"]
+        end = out.pop("end_str", None)
+        if end:
+            out["stop_words"] = [*(out.get("stop_words") or []), end]
+        return {"type": "hf", "hf_type": "chat" if cls in HF_CHAT else "base", **out}
+    if cls in API:
+        base = _api_base(out.pop("openai_api_base", None) or out.pop("url", None))
+        for k in API_DROP:
+            out.pop(k, None)
+        key = out.pop("key", "ENV")
+        var = _usual_key_variable(base)
+        if isinstance(key, str) and key.startswith("ENV"):
+            env = key.partition(":")[2] or var
+        else:
+            raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into "
+                               f"run folders and shell history); export {var}=... and write key='ENV'")
+        res = {"type": "openai", "model": out.pop("path", None), "api_key_env": env}
+        if base:
+            res["api_base"] = base
+        if "query_per_second" in out:
+            res["max_rps"] = out.pop("query_per_second")
+        if "retry" in out:
+            res["max_retries"] = out.pop("retry")
+        if "batch_size" in out:
+            res["max_concurrency"] = out.pop("batch_size")
+        res.update(out)
+        return res
+    raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate) and "
+                               "openai (OpenAI, OpenAISDK); see: compass list models")
+
+
+def _local_path(path: Any) -> str:
+    p = str(path or "")
+    for prefix in ("./data/", "data/", "opencompass/"):
+        if p.startswith(prefix):
+            return p[len(prefix):]
+    return p
+
+
+def _template(value: Any, where: str) -> Any:
+    """A prompt template's ``template`` as declarative data (labels as strings, ``</E>`` dropped)."""
+    if isinstance(value, str):
+        return value.replace(ICE_TOKEN, "")
+    if isinstance(value, dict):
+        if "round" in value or "begin" in value:
+            return {k: _template(v, where) for k, v in value.items() if k in ("round", "begin")}
+        return {str(k): _template(v, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_template(v, where) for v in value]
+    return value
+
+
+def _retriever(cfg: dict, where: str) -> dict:
+    cls = _name(cfg.get("type")) or "ZeroRetriever"
+    if cls == "ZeroRetriever":
+        return {"type": "zero"}
+    if cls == "FixKRetriever":
+        return {"type": "fixed", "indices": list(cfg.get("fix_id_list") or [])}
+    if cls == "RandomRetriever":
+        return {"type": "random", "k": int(cfg.get("ice_num", 1)), "seed": int(cfg.get("seed", 43))}
+    raise _unknown(f"{where}.infer_cfg.retriever", cls, f"{', '.join(RETRIEVERS)}")
+
+
+def _siqa_reader(d: dict, reader_cfg: dict, retriever: dict) -> dict:
+    root = _local_path(d.get("path")) or "siqa"
+    test_split = reader_cfg.get("test_split", "validation")
+    train_split = reader_cfg.get("train_split", "train")
+    files = {test_split: f"{root}/dev.jsonl"}
+    labels = {test_split: f"{root}/dev-labels.lst"}
+    if retriever["type"] != "zero":
+        files[train_split] = f"{root}/train.jsonl"
+        labels[train_split] = f"{root}/train-labels.lst"
+    out = {"path": files, "labels": labels, "input_columns": list(reader_cfg.get("input_columns") or []),
+           "output_column": reader_cfg.get("output_column", "label"), "test_split": test_split,
+           "train_split": train_split}
+    if reader_cfg.get("test_range"):
+        out["test_range"] = reader_cfg["test_range"]
+    return out
+
+
+#: dataset class -> how its files are read as data (a declarative reader)
+DECLARATIVE_READERS = {"siqaDataset": _siqa_reader}
+
+
+def _scoring(eval_cfg: dict, where: str) -> dict:
+    out: dict = {}
+    ev = eval_cfg.get("evaluator")
+    if ev:
+        cls = _name(ev.get("type"))
+        if cls is None:
+            out["evaluator"] = ev.get("type")
+        elif cls in EVALUATORS:
+            out["evaluator"] = EVALUATORS[cls]
+        else:
+            raise _unknown(f"{where}.eval_cfg.evaluator", cls, f"{', '.join(EVALUATORS)}; see: compass list evaluators")
+    post = eval_cfg.get("pred_postprocessor")
+    if post:
+        fn = post.get("type")
+        name = getattr(fn, "oc_name", None) or getattr(fn, "__name__", None) or fn
+        if name not in POSTPROCESSORS and not (isinstance(fn, str) and fn in POSTPROCESSORS.values()):
+            raise _unknown(f"{where}.eval_cfg.pred_postprocessor", str(name),
+                           f"{', '.join(POSTPROCESSORS)}; see: compass list postprocessors")
+        kwargs = {k: v for k, v in post.items() if k != "type"}
+        out["postprocessor"] = {"type": POSTPROCESSORS.get(name, name), **kwargs} if kwargs else POSTPROCESSORS.get(name, name)
+    return out
+
+
+def dataset(d: dict, where: str) -> dict:
+    cls = _name(d.get("type"))
+    if cls is None:
+        return dict(d)
+    if cls not in DATASET_CLASSES:
+        raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
+                                   "(reader, template, retriever: see README)")
+    infer_cfg = d.get("infer_cfg") or {}
+    inferencer = _name((infer_cfg.get("inferencer") or {}).get("type")) or "GenInferencer"
+    if inferencer not in INFERENCERS:
+        raise _unknown(f"{where}.infer_cfg.inferencer", inferencer, ", ".join(INFERENCERS))
+    mode = INFERENCERS[inferencer]
+    retriever = _retriever(infer_cfg.get("retriever") or {}, where)
+    family = DATASET_CLASSES[cls]
+    reader = DECLARATIVE_READERS.get(cls)
+    template_cfg = infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")
+    if reader is None or not template_cfg:
+        name = f"{family}_{mode}"
+        note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
+        return {"type": name, "_family": True}
+    tcls = _name(template_cfg.get("type"))
+    if tcls not in (None, "PromptTemplate"):
+        raise _unknown(f"{where}.infer_cfg.prompt_template", tcls, "PromptTemplate")
+    reader_cfg = d.get("reader_cfg") or {}
+    out = {"type": "declarative", "name": d.get("abbr") or family, "mode": mode,
+           "reader": reader(d, reader_cfg, retriever), "template": _template(template_cfg.get("template"), where),
+           "retriever": retriever, **_scoring(d.get("eval_cfg") or {}, where)}
+    gen = infer_cfg.get("inferencer") or {}
+    if mode == "gen" and gen.get("max_out_len"):
+        out["max_out_len"] = gen["max_out_len"]
+    return out
+
+
+def _runner(cfg: dict, where: str, out: dict) -> None:
+    part = cfg.get("partitioner") or {}
+    pcls = _name(part.get("type"))
+    if pcls is not None and pcls not in PARTITIONERS:
+        raise _unknown(f"{where}.partitioner", pcls, ", ".join(PARTITIONERS))
+    if pcls == "SizePartitioner" and part.get("max_task_size"):
+        out["max_partition_size"] = int(part["max_task_size"])
+    run = cfg.get("runner") or {}
+    rcls = _name(run.get("type"))
+    if rcls is None:
+        return
+    if rcls not in RUNNERS:
+        raise _unknown(f"{where}.runner", rcls, f"{', '.join(RUNNERS)}; see: compass list runners")
+    kwargs = {}
+    if run.get("max_num_workers"):
+        out["max_num_workers"] = int(run["max_num_workers"])
+        kwargs["max_num_workers"] = int(run["max_num_workers"])
+    if RUNNERS[rcls] == "slurm":
+        for k in ("retry", "partition", "qos"):
+            if run.get(k) is not None:
+                kwargs[k] = run[k]
+    out["runner"] = {"type": RUNNERS[rcls], **kwargs}
+
+
+def translate(namespace: dict, where: str) -> dict:
+    """The compass config keys of an executed OpenCompass-style config's namespace."""
+    out: dict = {}
+    for key in ("work_dir", "data_dir", "lark_bot_url", "notify", "eval_settings"):
+        if key in namespace:
+            out[key] = namespace[key]
+    models = namespace.get("models", [])
+    models = models if isinstance(models, list) else [models]
+    out["models"] = [model(m, f"{where}: models[{i}]") if isinstance(m, dict) else m for i, m in enumerate(models)]
+    datasets = namespace.get("datasets", [])
+    datasets = datasets if isinstance(datasets, list) else [datasets]
+    seen: set = set()
+    out["datasets"] = []
+    for i, d in enumerate(datasets):
+        t = dataset(d, f"{where}: datasets[{i}]") if isinstance(d, dict) else d
+        if isinstance(t, dict) and t.pop("_family", False):
+            if t["type"] in seen:  # one compass benchmark for OpenCompass's per-subject dicts
+                continue
+            seen.add(t["type"])
+        out["datasets"].append(t)
+    for key in ("infer", "eval"):
+        cfg = namespace.get(key)
+        if isinstance(cfg, dict):
+            stage: dict = {}
+            _runner(cfg, f"{where}: {key}", stage)  # an unknown class fails in either
+            if key == "infer":
+                out.update(stage)
+    if isinstance(namespace.get("runner"), dict):
+        out["runner"] = namespace["runner"]
+    return out

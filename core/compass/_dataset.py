@@ -1,0 +1,176 @@
+"""What a dataset plugin returns: a benchmark made of subsets, and how to build requests.
+
+A :class:`Benchmark` is what a registered dataset factory returns. Each :class:`Subset`
+becomes its own task (per model), its own predictions file and its own summary row;
+:class:`Group` rows average subsets (C-Eval's STEM, hard, average, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from compass._errors import CompassError
+from compass._prompt import FewShot, PromptTemplate
+from compass._types import GenerateRequest, LoglikelihoodRequest, OptionsRequest, Prompt
+
+Row = Mapping[str, object]
+
+
+class DataMissing(CompassError):
+    """A dataset's files are not where they were looked for.
+
+    The message names the exact path looked for and how to obtain the data.
+    """
+
+
+class DataError(CompassError):
+    """A data file is malformed; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A subset's loaded rows: the evaluated split and the pool of in-context examples."""
+
+    test: Sequence[Row]
+    fewshot: Sequence[Row] = ()
+
+
+@dataclass(frozen=True)
+class Subset:
+    """One evaluated unit: its rows, its prompt, how it is answered and scored.
+
+    :param name: unique name, used for files and summary rows (``ceval-accountant``).
+    :param load: ``load(data_dir: Path) -> Rows``; raises :class:`DataMissing` or
+        :class:`DataError` with a one-line message.
+    :param mode: ``gen`` (generate, postprocess, compare), ``ppl`` (pick the candidate
+        continuation with the highest log-likelihood) or ``clp`` (pick the option whose
+        first token is most likely next).
+    :param gold: the row field holding the reference answer.
+    :param candidates: ppl mode: label -> continuation template (``{"A": " A"}``, or the
+        full answer text ``{"A": " {textA}"}``); or the name of a row field holding each
+        row's own ``{label: continuation}`` (questions with different numbers of choices).
+    :param options: clp mode: the option strings (``("A", "B", "C", "D")``).
+    :param max_out_len / stop: gen mode generation settings (the model's own settings
+        apply where these are ``None``/empty).
+    :param postprocessor / evaluator: registry names (with keyword arguments).
+    """
+
+    name: str
+    load: Callable[[Path], Rows]
+    template: PromptTemplate
+    mode: str = "gen"
+    gold: str = "answer"
+    candidates: Mapping[str, str] | str | None = None
+    options: tuple[str, ...] | None = None
+    fewshot: FewShot = field(default_factory=FewShot)
+    max_out_len: int | None = None
+    stop: tuple[str, ...] = ()
+    postprocessor: str | None = None
+    postprocessor_kwargs: Mapping[str, object] = field(default_factory=dict)
+    evaluator: str = "accuracy"
+    evaluator_kwargs: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("gen", "ppl", "clp"):
+            raise CompassError(f"dataset subset '{self.name}': unknown mode '{self.mode}' (gen, ppl or clp)")
+        if self.mode == "ppl" and not self.candidates:
+            raise CompassError(f"dataset subset '{self.name}': ppl mode needs candidates")
+        if self.mode == "clp" and not self.options:
+            raise CompassError(f"dataset subset '{self.name}': clp mode needs options")
+
+    @property
+    def version(self) -> str:
+        """A short hash of everything that changes a score."""
+        spec = {
+            "template": self.template.describe(),
+            "mode": self.mode,
+            "gold": self.gold,
+            "candidates": self.candidates if isinstance(self.candidates, str) else dict(self.candidates or {}),
+            "options": list(self.options or ()),
+            "fewshot": self.fewshot.describe(),
+            "max_out_len": self.max_out_len,
+            "stop": list(self.stop),
+            "postprocessor": [self.postprocessor, dict(self.postprocessor_kwargs)],
+            "evaluator": [self.evaluator, dict(self.evaluator_kwargs)],
+        }
+        blob = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:6]
+
+    def prompt(self, rows: Rows, index: int, *, chat: bool) -> Prompt:
+        examples = self.fewshot.select(rows.fewshot, index)
+        return self.template.render(rows.test[index], examples, chat=chat)
+
+    def request(self, rows: Rows, index: int, *, chat: bool, max_out_len: int | None = None,
+                stop: Sequence[str] = ()):
+        """The model request for the question at ``index``.
+
+        ``max_out_len`` is the length in force (the planner decides it: an explicit user
+        setting wins over this subset's default); ``None`` means this subset's default, or 512.
+        ``stop`` words are added to the subset's own.
+        """
+        from compass._prompt import fill
+
+        prompt = self.prompt(rows, index, chat=chat)
+        if self.mode == "gen":
+            return GenerateRequest(
+                prompt=prompt,
+                max_out_len=max_out_len or self.max_out_len or 512,
+                stop=tuple(dict.fromkeys((*self.stop, *stop))),
+            )
+        if self.mode == "ppl":
+            row = rows.test[index]
+            return LoglikelihoodRequest(prompt, tuple(fill(c, row) for c in self._candidates(row).values()))
+        return OptionsRequest(prompt, tuple(self.options))
+
+    def _candidates(self, row: Row) -> Mapping[str, str]:
+        if isinstance(self.candidates, str):
+            cands = row.get(self.candidates)
+            if not isinstance(cands, Mapping) or not cands:
+                raise DataError(f"dataset subset '{self.name}': row field '{self.candidates}' must hold "
+                                f"a non-empty {{label: continuation}} table, got {cands!r}")
+            return cands
+        return self.candidates
+
+    def labels(self, row: Row | None = None) -> list[str]:
+        """The answer labels in ppl/clp mode, in the order scores come back.
+
+        clp labels are the options without surrounding blanks (``" A"`` -> ``"A"``).
+        """
+        if self.mode == "ppl":
+            return list(self._candidates(row or {}))
+        return [o.strip() or o for o in self.options or ()]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A summary row that averages member subsets (by their first metric).
+
+    ``weighted=True`` weights each member by its number of samples; ``weights`` gives fixed
+    ``(member, weight)`` pairs instead (a benchmark's own, e.g. GAOKAO's points per paper);
+    otherwise the plain mean of the members' scores (OpenCompass's "naive average").
+    """
+
+    name: str
+    members: tuple[str, ...]
+    weighted: bool = False
+    weights: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What a dataset factory returns."""
+
+    name: str
+    subsets: tuple[Subset, ...]
+    groups: tuple[Group, ...] = ()
+    description: str = ""
+
+    def subset(self, name: str) -> Subset:
+        for s in self.subsets:
+            if s.name == name:
+                return s
+        raise CompassError(f"dataset '{self.name}' has no subset '{name}'")
