@@ -111,10 +111,10 @@ def test_compass_wheel_ships_the_demo_data(tmp_path):
                 "compass_datasets/data/demo/math/math500/test.jsonl", "compass_datasets/data/demo/math/SOURCE.md"):
         assert rel in names, rel
     # the OpenCompass-style config modules `with read_base(): from .datasets... import ...` finds
-    shipped = REPO / "core" / "compass" / "_compat" / "configs"
-    configs = sorted(str(p.relative_to(REPO / "core")) for p in shipped.rglob("*") if p.suffix in (".py", ".md"))
-    assert len(configs) >= 15 and "compass/_compat/configs/datasets/siqa/siqa_ppl.py" in configs
-    assert sorted(n for n in names if n.startswith("compass/_compat/configs/")) == configs
+    shipped = REPO / "plugins" / "compass_opencompass" / "configs"
+    configs = sorted(str(p.relative_to(REPO / "plugins")) for p in shipped.rglob("*") if p.suffix in (".py", ".md"))
+    assert len(configs) >= 15 and "compass_opencompass/configs/datasets/siqa/siqa_ppl.py" in configs
+    assert sorted(n for n in names if n.startswith("compass_opencompass/configs/")) == configs
 
 
 ARC_MINI = REPO / "contrib_datasets" / "compass-dataset-arc-mini"

@@ -56,12 +56,12 @@ def test_place_errors(device, kwargs, available, env, message):
 def test_worker_sees_its_assigned_npus_from_index_zero():
     # The local runner restricts a worker to NPUs 2 and 3; torch-npu then numbers them 0 and 1,
     # so the model goes to npu:0 (and, with two devices for one model, is spread over both).
-    env = visible_devices_env("npu", [2, 3])
+    env = visible_devices_env("ASCEND_RT_VISIBLE_DEVICES", [2, 3])
     assert env == {"ASCEND_RT_VISIBLE_DEVICES": "2,3"}
     visible = len(env["ASCEND_RT_VISIBLE_DEVICES"].split(","))
     assert place("npu", available=Accelerators(npu=visible), env=env) == Placement("npu:0")
     assert place("npu", num_gpus=2, available=Accelerators(npu=visible), env=env) == Placement("npu:0", "auto")
-    assert visible_devices_env("cuda", [1]) == {"CUDA_VISIBLE_DEVICES": "1"}
+    assert visible_devices_env("CUDA_VISIBLE_DEVICES", [1]) == {"CUDA_VISIBLE_DEVICES": "1"}
 
 
 @pytest.mark.skipif(HAS_TORCH_NPU, reason="torch-npu is installed here")

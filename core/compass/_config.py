@@ -15,16 +15,18 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compass._errors import CompassError
+
+if TYPE_CHECKING:
+    from compass._plugins import PluginHost
 
 #: the dataset a table with a ``reader`` (and no ``type``) is: a benchmark declared as data
 DECLARATIVE = "declarative"
 CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings", "notify",
                "lark_bot_url", "max_partition_size", "max_num_workers")
 #: names an OpenCompass-style config defines that mean it must be translated
-OPENCOMPASS_KEYS = ("infer", "eval")
 #: top-level keys kept under ``notify`` (OpenCompass spells its Lark webhook ``lark_bot_url``)
 NOTIFY_KEYS = ("lark_bot_url",)
 SECRET_KEY = re.compile(r"(api_?key|token|secret|password|authorization|bot_url|webhook)$", re.IGNORECASE)
@@ -64,7 +66,8 @@ class RunConfig:
 
     models: list[Component] = field(default_factory=list)
     datasets: list[Component] = field(default_factory=list)
-    runner: Component = field(default_factory=lambda: Component("local"))
+    #: the runner; an empty ``type`` means the plugins' default (``default_runner``: ``local``)
+    runner: Component = field(default_factory=lambda: Component(""))
     summarizer: dict = field(default_factory=dict)
     #: settings every evaluator sees (``context.settings``, ``preflight``), e.g. allow_unsafe_code
     eval_settings: dict = field(default_factory=dict)
@@ -118,8 +121,12 @@ def _check_plain(value: Any, where: str) -> None:
     )
 
 
-def load_config_file(path: str | Path) -> dict:
-    """Read a TOML or Python config file into a dict of the known keys."""
+def load_config_file(path: str | Path, host: PluginHost | None = None) -> dict:
+    """Read a TOML or Python config file into a dict of the known keys.
+
+    :param host: the plugins that may read a Python config (``read_config``); by default
+        every installed one.
+    """
     path = Path(path)
     if not path.is_file():
         raise CompassError(f"config file {path} does not exist")
@@ -131,7 +138,7 @@ def load_config_file(path: str | Path) -> dict:
         except tomllib.TOMLDecodeError as exc:
             raise CompassError(f"{path}: malformed TOML: {exc}") from None
     elif path.suffix == ".py":
-        data = _run_python_config(path)
+        data = _run_python_config(path, host)
     else:
         raise CompassError(f"{path}: config files are .toml or .py")
     unknown = sorted(set(data) - set(CONFIG_KEYS))
@@ -141,29 +148,41 @@ def load_config_file(path: str | Path) -> dict:
     return data
 
 
-def _run_python_config(path: Path) -> dict:
-    """Execute a Python config; an OpenCompass-style one (``type=SomeClass``, ``read_base``,
-    ``infer``/``eval``) runs with stand-ins for mmengine/opencompass and is translated."""
-    from compass._compat.opencompass import run_config, uses_classes
-
+def _run_python_config(path: Path, host: PluginHost | None) -> dict:
+    """A Python config: read by the first plugin that knows its format (``read_config``: the
+    OpenCompass plugin translates files naming OpenCompass classes), else executed here as
+    plain data. Any exception is one line naming the file (and its line)."""
     try:
-        namespace = run_config(path)
+        if host is None:
+            from compass._plugins import make_plugin_host
+
+            host = make_plugin_host()
+        data = host.pm.hook.read_config(path=str(path), keys=CONFIG_KEYS)
+        if data is None:
+            namespace = _exec_python(path)
+            return {k: v for k, v in namespace.items() if k in CONFIG_KEYS}
     except CompassError as exc:
-        raise CompassError(f"{path}: {exc}") from None
+        message = str(exc)
+        raise CompassError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     except SyntaxError as exc:
         raise CompassError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except Exception as exc:
         import traceback
 
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path.resolve())
+                  or f.filename == str(path)]
         line = f":{frames[-1].lineno}" if frames else ""
         raise CompassError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
-    picked = {k: v for k, v in namespace.items() if k in (*CONFIG_KEYS, *OPENCOMPASS_KEYS)}
-    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
-        from compass._compat.translate import translate
+    if not isinstance(data, dict):
+        raise CompassError(f"{path}: the plugin that read it returned {type(data).__name__}, not a dict")
+    return data
 
-        return translate(picked, str(path))
-    return {k: v for k, v in picked.items() if k in CONFIG_KEYS}
+
+def _exec_python(path: Path) -> dict:
+    """Execute a plain-data Python config; its module namespace."""
+    import runpy
+
+    return runpy.run_path(str(path.resolve()), run_name="__compass_config__")
 
 
 def config_from_file_data(data: dict, where: str) -> RunConfig:

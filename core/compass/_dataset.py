@@ -174,3 +174,33 @@ class Benchmark:
             if s.name == name:
                 return s
         raise CompassError(f"dataset '{self.name}' has no subset '{name}'")
+
+
+class CachedLoader:
+    """Base for loaders: ``loader(data_dir) -> Rows``, remembering the last result.
+
+    Plan and inference both load a subset; with every variant of a benchmark sharing one
+    loader class, ``compass data`` can also tell which variants read the same files
+    (``key``). Subclasses implement :meth:`read` and :meth:`locate`.
+    """
+
+    def __init__(self) -> None:
+        self._cache: tuple[str, Rows] | None = None
+
+    @property
+    def key(self) -> tuple:
+        """Two loaders with equal keys read the same rows."""
+        return (type(self).__name__,)
+
+    def locate(self, data_dir) -> object:
+        """The main file or folder the rows come from (raises DataMissing)."""
+        raise NotImplementedError
+
+    def read(self, data_dir) -> Rows:
+        raise NotImplementedError
+
+    def __call__(self, data_dir) -> Rows:
+        tag = str(data_dir)
+        if self._cache is None or self._cache[0] != tag:
+            self._cache = (tag, self.read(data_dir))
+        return self._cache[1]

@@ -45,6 +45,10 @@ class EvalOption:
     implies_model: str | None = None
     #: other spellings of the flag (e.g. OpenCompass's ``--num-gpus`` for ``--hf-num-gpus``)
     aliases: tuple[str, ...] = ()
+    #: the value is keyword argument ``dataset_kwarg`` of the dataset ``adds_dataset``, which
+    #: the flag adds to the run (``--custom-dataset-path``)
+    dataset_kwarg: str | None = None
+    adds_dataset: str | None = None
 
     @property
     def dest(self) -> str:
@@ -56,6 +60,8 @@ class EvalOption:
         """``("model", kwarg)``, ``("runner", kwarg)`` or ``("setting", name)`` (an evaluation setting)."""
         if self.model_kwarg:
             return "model", self.model_kwarg
+        if self.dataset_kwarg:
+            return "dataset", self.dataset_kwarg
         if self.notify_setting:
             return ("notify", self.notify_setting)
         return ("runner", self.runner_kwarg) if self.runner_kwarg else ("setting", self.eval_setting)
@@ -73,15 +79,18 @@ class OptionRegister:
                  notify_setting: str | None = None, short: str | None = None, type: Any = str,
                  choices=None, multiple: bool = False,
                  metavar: str | None = None, min: float | None = None, min_open: bool = False,
-                 implies_model: str | None = None, aliases=()) -> None:
+                 implies_model: str | None = None, aliases=(), dataset_kwarg: str | None = None,
+                 adds_dataset: str | None = None) -> None:
         where = f"plugin {self.plugin}: eval option {flag!r}"
         aliases = (aliases,) if isinstance(aliases, str) else tuple(aliases or ())
         for spelling in (flag, *aliases):
             if not isinstance(spelling, str) or not _FLAG.fullmatch(spelling):
                 raise PluginError(f"{where}: {spelling!r} must be spelled --lower-case-words")
-        if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting, notify_setting)) != 1:
-            raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg=, eval_setting= "
-                              f"or notify_setting=")
+        if sum(t is not None for t in (model_kwarg, runner_kwarg, eval_setting, notify_setting, dataset_kwarg)) != 1:
+            raise PluginError(f"{where} needs exactly one of model_kwarg=, runner_kwarg=, eval_setting=, "
+                              f"notify_setting= or dataset_kwarg=")
+        if (dataset_kwarg is None) != (adds_dataset is None):
+            raise PluginError(f"{where}: dataset_kwarg= and adds_dataset= go together")
         if short is not None and not (isinstance(short, str) and re.fullmatch(r"-[a-zA-Z]", short)):
             raise PluginError(f"{where}: short={short!r} must be one dash and one letter (-l)")
         if not (type in TYPES or callable(type)):
@@ -95,7 +104,7 @@ class OptionRegister:
             runner_kwarg=runner_kwarg, eval_setting=eval_setting, notify_setting=notify_setting, short=short,
             type=type, choices=tuple(choices) if choices else None,
             multiple=bool(multiple), metavar=metavar, min=min, min_open=min_open, implies_model=implies_model,
-            aliases=aliases))
+            aliases=aliases, dataset_kwarg=dataset_kwarg, adds_dataset=adds_dataset))
 
 
 def collect_eval_options(pm, taken: dict[str, str] | None = None) -> list[EvalOption]:
@@ -155,7 +164,7 @@ def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict
         elif opt.multiple:
             value = list(value)
         kind, key = opt.target
-        if kind in ("setting", "notify"):  # see setting_values
+        if kind in ("setting", "notify", "dataset"):  # see setting_values, notify_values, dataset_values
             continue
         (model if kind == "model" else runner)[key] = value
         if opt.implies_model:
@@ -184,6 +193,24 @@ def notify_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
     """The notifier settings (``notify_setting=`` flags) the user gave, for ``RunConfig.notify``."""
     return {opt.notify_setting: values[opt.dest] for opt in options
             if opt.notify_setting is not None and given(values.get(opt.dest))}
+
+
+def dataset_values(options: list[EvalOption], values: dict[str, Any]) -> list[tuple[str, dict]]:
+    """The datasets ``dataset_kwarg=`` flags add: ``[(dataset, kwargs)]``, one per
+    ``adds_dataset`` any of whose flags the user gave, in the order flags were contributed."""
+    from compass._kv import parse_kv
+
+    out: dict[str, dict] = {}
+    for opt in options:
+        value = values.get(opt.dest)
+        if opt.dataset_kwarg is None or not given(value):
+            continue
+        if opt.type == "kv":
+            value = parse_kv(list(value), opt.flag)
+        elif opt.multiple:
+            value = list(value)
+        out.setdefault(opt.adds_dataset, {})[opt.dataset_kwarg] = value
+    return list(out.items())
 
 
 def implied_model(implied: dict[str, str]) -> str | None:

@@ -267,7 +267,7 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     run = RunFolder(run_dir).create()
     stamp = new_timestamp()
     dump_config(cfg, run.root / "configs" / f"config_{stamp}.json")
-    write_environment(run.root, stamp)
+    write_environment(run.root, stamp, host.provenance_packages())
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
     write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
@@ -292,8 +292,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
         path = run.task_file(fname)
         write_json(path, spec)
         todo.append(task)
-        files.append(TaskFile(task.name, path, log, task.model.abbr,
-                              spec["resources"]["num_gpus"], spec["resources"]["device"]))
+        files.append(TaskFile(task.name, path, log, task.model.abbr, spec["resources"]["num_gpus"],
+                              spec["resources"]["device"], spec["resources"]["visible_devices_var"]))
 
     if reused:
         for line in _reuse_lines(plan, reuse):

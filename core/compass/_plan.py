@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from compass._config import Component, RunConfig
 from compass._dataset import Benchmark, Rows, Subset
-from compass._devices import task_resources
+from compass._devices import Resources, task_resources
 from compass._errors import CompassError
 from compass._fingerprint import Fingerprint, model_settings, task_fingerprint
 from compass._plugins import PluginHost
@@ -74,6 +74,8 @@ class ResolvedModel:
     kwargs: dict
     traits: ModelTraits
     explicit: frozenset[str] = frozenset()
+    #: the device kind and accelerators its tasks need (:func:`compass._devices.task_resources`)
+    resources: Resources = Resources()
 
     def task_spec(self) -> dict:
         return {"abbr": self.abbr, "type": self.reg.name, "kwargs": self.kwargs}
@@ -99,16 +101,15 @@ def generation_settings(model: ResolvedModel, subset: Subset) -> dict:
     return {"max_out_len": int(length), "stop": list(stop)}
 
 
-def _default_abbr(comp: Component, kwargs: dict) -> str:
+def _default_abbr(asked: Registration, comp: Component, kwargs: dict) -> str:
+    """The model's name in files and tables when the user gives none: what the backend's
+    ``display_name`` rule makes of its settings (a folder's name, an API's model id), else
+    the name it was asked by (a preset's, an alias's)."""
     if comp.abbr:
         return comp.abbr
-    path = kwargs.get("path")
-    if isinstance(path, str) and path and comp.type in ("hf", "npu"):
-        return Path(path.rstrip("/")).name or comp.type
-    model_name = kwargs.get("model")
-    if isinstance(model_name, str) and model_name and comp.type in ("openai", "openai-compatible"):
-        return model_name.replace("/", "_")
-    return comp.type
+    rule = asked.load_display_name() if asked.alias_of is None else None
+    name = rule(kwargs) if rule else None
+    return name if isinstance(name, str) and name else comp.type
 
 
 def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
@@ -120,9 +121,9 @@ def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
     check_kwargs(factory, kwargs, f"model '{comp.type}'")
     traits_fn = reg.load_traits()
     traits = traits_fn(**kwargs) if traits_fn else ModelTraits(is_chat=False)
-    task_resources(kwargs, traits.device)  # an unknown device or a bad num_gpus fails here
-    abbr = comp.abbr or renamed(asked.abbr or _default_abbr(comp, kwargs), suffix)  # asked.abbr: an alias's name
-    return ResolvedModel(abbr, reg, kwargs, traits, frozenset(comp.kwargs))
+    resources = task_resources(kwargs, traits.device, host.devices)  # an unknown device or a bad num_gpus fails here
+    abbr = comp.abbr or renamed(asked.abbr or _default_abbr(asked, comp, kwargs), suffix)  # asked.abbr: an alias's name
+    return ResolvedModel(abbr, reg, kwargs, traits, frozenset(comp.kwargs), resources)
 
 
 def build_benchmark(host: PluginHost, type_: str, kwargs: dict, chat: bool) -> Benchmark:
@@ -181,7 +182,7 @@ class Task:
             "fingerprint": self.fingerprint.hash if self.fingerprint else "",
             "limit": cfg.limit,
             "data_dir": str(data_dir_of(cfg).resolve()),
-            "resources": task_resources(self.model.kwargs, self.model.traits.device).as_json(),
+            "resources": self.model.resources.as_json(),
         }
 
 
@@ -248,6 +249,8 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
         raise CompassError("no model given; pass -m NAME (see: compass list models) or a config file")
     if not cfg.datasets:
         raise CompassError("no dataset given; pass -d NAME (see: compass list datasets) or a config file")
+    if not cfg.runner.type:  # the run names none: the plugins' default (``default_runner``)
+        cfg.runner = Component(host.default_runner(), dict(cfg.runner.kwargs))
     runner_reg = host.registry.get("runners", cfg.runner.type)
     check_kwargs(runner_reg.load(), cfg.runner.kwargs, f"runner '{cfg.runner.type}'")
     models = [resolve_model(host, m) for m in cfg.models]

@@ -27,6 +27,8 @@ from typing import Any, Iterable
 import pluggy
 
 from compass import hookspecs
+from compass._devices import DeviceRegister, Devices
+from compass._protocols import check_hook_names
 from compass._registry import KINDS, Register, Registry
 
 ENTRY_POINT_GROUP = "compass"
@@ -50,6 +52,7 @@ class PluginHost:
     pm: pluggy.PluginManager
     plugins: list[PluginInfo] = field(default_factory=list)
     _registry: Registry | None = None
+    _devices: Devices | None = None
 
     @property
     def registry(self) -> Registry:
@@ -57,6 +60,34 @@ class PluginHost:
         if self._registry is None:
             self._registry = collect_registrations(self.pm)
         return self._registry
+
+    @property
+    def devices(self) -> Devices:
+        """The device kinds plugins registered (``register_devices``); collected on first use."""
+        if self._devices is None:
+            devices = Devices()
+            for impl in self.pm.hook.register_devices.get_hookimpls():
+                register = DeviceRegister(devices, impl.plugin_name)
+                impl.function(**({"register": register} if "register" in impl.argnames else {}))
+            self._devices = devices
+        return self._devices
+
+    def default_runner(self, debug: bool = False) -> str:
+        """The runner of a run that names none (``default_runner``: the runners plugin's ``local``)."""
+        name = self.pm.hook.default_runner(debug=debug)
+        if not name:
+            from compass._errors import CompassError
+
+            raise CompassError("no plugin offers a default runner; name one with --runner "
+                               "(see: compass list runners)")
+        return name
+
+    def provenance_packages(self) -> list[str]:
+        """Distributions whose versions a run records (``provenance_packages``), each once."""
+        names: list[str] = []
+        for listed in self.pm.hook.provenance_packages():
+            names += [n for n in listed or () if n not in names]
+        return names
 
     @property
     def failures(self) -> list[PluginInfo]:
@@ -81,6 +112,7 @@ def make_plugin_host(plugins: Iterable[Any] = (), *, autoload: bool = True) -> P
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
     allow = set(_split_env("COMPASS_PLUGINS"))
+    hook_names = [n for n in dir(hookspecs) if n.startswith(("on_", "register_"))]
     if autoload:
         seen: set[str] = set()
         for ep in sorted(_entry_points(), key=lambda e: e.name):
@@ -96,6 +128,7 @@ def make_plugin_host(plugins: Iterable[Any] = (), *, autoload: bool = True) -> P
             )
             try:
                 module = ep.load()
+                check_hook_names(ep.name, module, hook_names)
                 pm.register(module, name=ep.name)
             except Exception as exc:  # a broken plugin must not take the others down
                 info.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -103,12 +136,15 @@ def make_plugin_host(plugins: Iterable[Any] = (), *, autoload: bool = True) -> P
         for modname in _split_env("COMPASS_EXTRA_PLUGINS"):
             info = PluginInfo(name=modname, module=modname, distribution="(COMPASS_EXTRA_PLUGINS)")
             try:
-                pm.register(importlib.import_module(modname), name=modname)
+                module = importlib.import_module(modname)
+                check_hook_names(modname, module, hook_names)
+                pm.register(module, name=modname)
             except Exception as exc:
                 info.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             host.plugins.append(info)
     for obj in plugins:
         name = getattr(obj, "__name__", None) or type(obj).__name__
+        check_hook_names(name, obj, hook_names)
         pm.register(obj, name=name)
         host.plugins.append(PluginInfo(name=name, module=name, distribution="(in process)"))
     if os.environ.get("COMPASS_TRACE_HOOKS"):

@@ -50,13 +50,21 @@ class Registration:
     abbr: str | None = None
     #: models of these backends this one can run with the same settings (``-a``; see compass._convert)
     converts_from: tuple[str, ...] = ()
+    #: a model's default name from its settings: ``display_name(kwargs) -> str | None``
+    display_name: Callable[..., Any] | str | None = None
 
     def load(self) -> Callable[..., Any]:
-        """Resolve the factory (importing its module if it was given as a string)."""
-        return _resolve(self.factory, self)
+        """Resolve the factory (importing its module if it was given as a string), checked
+        against its kind's contract (:mod:`compass._protocols`)."""
+        from compass._protocols import checked_factory
+
+        return checked_factory(self.kind, self.name, self.plugin, _resolve(self.factory, self))
 
     def load_traits(self) -> Callable[..., Any] | None:
         return None if self.traits is None else _resolve(self.traits, self)
+
+    def load_display_name(self) -> Callable[..., Any] | None:
+        return None if self.display_name is None else _resolve(self.display_name, self)
 
 
 def _resolve(target: Callable[..., Any] | str, reg: Registration) -> Callable[..., Any]:
@@ -100,6 +108,7 @@ class Register:
         traits: Callable[..., Any] | str | None = None,
         aliases: tuple[str, ...] | list[str] = (),
         converts_from: tuple[str, ...] | list[str] = (),
+        display_name: Callable[..., Any] | str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {self.plugin} registered a {self.kind[:-1]} without a name")
@@ -109,6 +118,10 @@ class Register:
                 f"'module:attr' string as its factory, got {factory!r}"
             )
         description = (description or "").strip().splitlines()[0] if description else ""
+        if isinstance(factory, type):  # a class given directly is checked now, at registration
+            from compass._protocols import check_component
+
+            check_component(self.kind, name, self.plugin, factory)
         self._registry.add(
             Registration(
                 kind=self.kind,
@@ -119,6 +132,7 @@ class Register:
                 defaults=dict(defaults or {}),
                 traits=traits,
                 converts_from=(converts_from,) if isinstance(converts_from, str) else tuple(converts_from),
+                display_name=display_name,
             )
         )
         for alias in aliases:

@@ -20,17 +20,18 @@ from pathlib import Path
 
 from compass._store import write_json
 
-#: distributions whose version can change what a model answers or how it is scored
-PACKAGES = ("compass-eval", "torch", "transformers", "accelerate", "tokenizers", "sentencepiece",
-            "gguf", "peft", "torch-npu", "openai", "sympy", "numpy")
+#: distributions whose version can change what a model answers or how it is scored, whatever
+#: the plugins (each plugin adds its own through ``provenance_packages``)
+PACKAGES = ("compass-eval", "numpy")
 
 
-def environment() -> dict:
-    """Versions of Python and of the installed :data:`PACKAGES` (absent ones left out)."""
+def environment(packages: tuple[str, ...] | list[str] = ()) -> dict:
+    """Versions of Python, of :data:`PACKAGES` and of ``packages`` (the plugins'), absent ones
+    left out."""
     from importlib import metadata
 
     versions = {}
-    for name in PACKAGES:
+    for name in dict.fromkeys((*PACKAGES, *packages)):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -38,9 +39,9 @@ def environment() -> dict:
     return {"python": platform.python_version(), "platform": sys.platform, "packages": versions}
 
 
-def write_environment(run_dir: Path, timestamp: str) -> Path:
+def write_environment(run_dir: Path, timestamp: str, packages: tuple[str, ...] | list[str] = ()) -> Path:
     path = Path(run_dir) / "summary" / f"environment_{timestamp}.json"
-    write_json(path, environment())
+    write_json(path, environment(packages))
     return path
 
 

@@ -9,11 +9,11 @@ output goes to its log file. Runners are plugins (``register_runners``): ``debug
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from compass._devices import VISIBLE_DEVICES_VAR
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class TaskFile:
     :param num_gpus: accelerators the task's model needs (0 for CPU).
     :param device: the device kind (``cuda``, ``npu``, ``mps``, ``cpu`` or empty when the
         model decides), as :func:`compass._devices.task_resources` planned it.
+    :param visible_devices_var: the variable that restricts a process to some devices of
+        that kind (``CUDA_VISIBLE_DEVICES``), as the kind's plugin registered it; ``None``
+        when there is nothing to share out.
     """
 
     name: str
@@ -35,6 +38,7 @@ class TaskFile:
     model: str
     num_gpus: int = 0
     device: str = ""
+    visible_devices_var: str | None = None
 
 
 @dataclass
@@ -61,6 +65,30 @@ class Runner(Protocol):
     def run(self, tasks: list[TaskFile], on_done: Callable[[TaskOutcome], None]) -> list[TaskOutcome]: ...
 
 
+#: the module every runner starts a task with
+TASK_MODULE = "compass._task"
+
+# Python < 3.11 has no -P: drop the working directory from the path, then run the module
+_SAFE_PATH_BOOT = ("import runpy, sys; del sys.path[0]; "
+                   f"runpy.run_module({TASK_MODULE!r}, run_name='__main__', alter_sys=True)")
+
+
+def task_command(*args: str, python: str | None = None) -> list[str]:
+    """The command line of a compass task process: ``python -P -m compass._task *args``.
+
+    ``args`` are the task module's own (a task file, or ``--serve`` for a worker that reads
+    task files on stdin). The working directory is kept off the import path (``-P``; an
+    equivalent on Python 3.10), so a folder there named like a package (``compass/``,
+    ``torch/``) cannot shadow the installed one; relative paths still resolve against it.
+
+    :param python: the interpreter (default: this one, ``sys.executable``).
+    """
+    exe = python or sys.executable
+    if sys.version_info >= (3, 11):
+        return [exe, "-P", "-m", TASK_MODULE, *args]
+    return [exe, "-c", _SAFE_PATH_BOOT, *args]
+
+
 def log_tail(path: Path | None, lines: int = 8) -> str:
     """The last ``lines`` non-empty lines of a log file (for failure reports)."""
     if path is None or not Path(path).exists():
@@ -74,14 +102,11 @@ def log_tail(path: Path | None, lines: int = 8) -> str:
     return "\n".join(kept[-lines:])
 
 
-def visible_devices_env(device: str, ids: list) -> dict[str, str]:
-    """The environment that restricts a worker to accelerators ``ids`` of kind ``device``.
-
-    ``cuda`` (and the automatic default) uses ``CUDA_VISIBLE_DEVICES``; ``npu`` uses
-    ``ASCEND_RT_VISIBLE_DEVICES``, which torch-npu reads the same way. To share out the
-    parent's own visible devices between workers, use :func:`compass._devices.share_out`.
-    """
-    var = VISIBLE_DEVICES_VAR.get(device or "cuda", "CUDA_VISIBLE_DEVICES")
+def visible_devices_env(var: str, ids: list) -> dict[str, str]:
+    """The environment that restricts a worker to accelerators ``ids`` through ``var`` (the
+    kind's :attr:`TaskFile.visible_devices_var`: ``CUDA_VISIBLE_DEVICES``, or
+    ``ASCEND_RT_VISIBLE_DEVICES`` for the npu plugin's kind). To share out the parent's own
+    visible devices between workers, use :func:`compass._devices.share_out`."""
     return {var: ",".join(str(i) for i in ids)}
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from compass._config import Component, RunConfig, config_from_file_data, load_config_file
+from compass._dataset import Benchmark
 from compass._errors import CompassError
 from compass._pipeline import RunResult, run_pipeline
 from compass._plan import Plan, make_plan
 from compass._plugins import PluginHost, make_plugin_host
 
-__all__ = ["Component", "RunConfig", "RunResult", "evaluate", "load_config", "plan", "plugin_host"]
+__all__ = ["Component", "RunConfig", "RunResult", "dataset", "evaluate", "load_config", "plan", "plugin_host"]
 
 #: settings of a run besides the config file's keys (see :class:`compass._config.RunConfig`)
 RUN_SETTINGS = ("mode", "reuse", "limit", "max_partition_size", "max_num_workers", "dump_eval_details",
@@ -37,7 +38,17 @@ def plugin_host(plugins: Iterable[Any] = ()) -> PluginHost:
     return make_plugin_host(plugins)
 
 
-def load_config(config: RunConfig | dict | str | Path) -> RunConfig:
+def dataset(name: str, kwargs: dict | None = None, host: PluginHost | None = None) -> Benchmark:
+    """The registered dataset ``name`` built with ``kwargs`` (``chat=`` tells it the model kind),
+    as a run would build it: one plugin may offer another's dataset without importing it."""
+    from compass._plan import build_benchmark
+
+    kwargs = dict(kwargs or {})
+    chat = bool(kwargs.pop("chat", False))
+    return build_benchmark(host or plugin_host(), name, kwargs, chat)
+
+
+def load_config(config: RunConfig | dict | str | Path, host: PluginHost | None = None) -> RunConfig:
     """A :class:`RunConfig` from a config object, a dict shaped like a config file, or a file.
 
     A dict may also hold the run settings a flag gives (``limit``, ``reuse``, ``mode``,
@@ -46,7 +57,7 @@ def load_config(config: RunConfig | dict | str | Path) -> RunConfig:
     if isinstance(config, RunConfig):
         return config
     if isinstance(config, (str, Path)):
-        return config_from_file_data(load_config_file(config), str(config))
+        return config_from_file_data(load_config_file(config, host), str(config))
     if not isinstance(config, dict):
         raise CompassError(f"a config is a RunConfig, a dict or a file path, got {type(config).__name__}")
     data = dict(config)
@@ -59,7 +70,8 @@ def load_config(config: RunConfig | dict | str | Path) -> RunConfig:
 
 def plan(config: RunConfig | dict | str | Path, host: PluginHost | None = None) -> Plan:
     """Validate a config and split it into tasks, loading no model."""
-    return make_plan(load_config(config), host or plugin_host())
+    host = host or plugin_host()
+    return make_plan(load_config(config, host), host)
 
 
 def evaluate(config: RunConfig | dict | str | Path, host: PluginHost | None = None) -> RunResult:
@@ -68,4 +80,5 @@ def evaluate(config: RunConfig | dict | str | Path, host: PluginHost | None = No
     Progress and the summary table are printed as by ``compass eval``. A failed task or
     sample does not raise: it is in ``result.failures`` and ``result.exit_code`` is 1.
     """
-    return run_pipeline(load_config(config), host or plugin_host())
+    host = host or plugin_host()
+    return run_pipeline(load_config(config, host), host)

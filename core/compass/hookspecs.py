@@ -17,6 +17,7 @@ There are three shapes of hook:
 * collectors ``register_<plural>(register)``: called once per plugin, each call of
   ``register`` adds one named component;
 * the command collector ``register_commands(cli)``;
+* resolvers (``default_runner``, ``read_config``): the first plugin that answers wins;
 * observers ``on_<event>(event)``: told about a run as it happens, with one frozen event
   object from :mod:`compass._events`.
 """
@@ -30,6 +31,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from compass._devices import DeviceRegister
     from compass._events import RunFinished, RunStarted, TaskFinished, TaskStarted
     from compass._flags import OptionRegister
     from compass._registry import Register
@@ -61,6 +63,12 @@ def register_models(register: Register) -> None:
         ``converts_from=("hf",)`` says this backend runs those backends' models with the same
         keyword arguments: ``-a/--accelerator NAME`` (the model setting ``accelerator``)
         then turns them into this one (see :mod:`compass._convert`).
+        ``display_name`` is a callable (or ``"module:attr"``) ``display_name(kwargs) -> str |
+        None``: the model's name in files and tables when the user gives no ``abbr`` (the
+        ``hf`` backend answers its folder's name, an API backend its model id); without it,
+        or when it answers ``None``, the name the model was asked by.
+        The factory's product must meet :class:`compass.sdk.Model` (checked when it is built;
+        a class given directly is checked when it registers).
 
     Called once per plugin; the order of plugins does not matter. A name registered by
     two plugins is an error that names both.
@@ -175,6 +183,71 @@ def register_commands(cli: click.Group) -> None:
         command's imports inside its function body.
 
     Called once per plugin, before the command line is parsed.
+    """
+
+
+@hookspec
+def register_devices(register: DeviceRegister) -> None:
+    """Register the kinds of device tasks can be scheduled on.
+
+    :param register: call ``register(name, description, visible_devices_var=None,
+        default_accelerator=False)`` once per kind (see :class:`compass._devices.DeviceKind`).
+        ``name`` is what a model's ``device=`` names (``npu``; ``npu:1`` picks one);
+        ``visible_devices_var`` is, for numbered accelerators, the variable that restricts a
+        process to some of them (``ASCEND_RT_VISIBLE_DEVICES``): the local runner shares the
+        parent's devices out between workers through it. ``default_accelerator=True`` makes
+        this the kind of a model that asks for ``num_gpus`` without naming a device (one
+        plugin at most: the runners plugin says so of ``cuda``).
+
+    Called once per plugin, the first time a plan needs the table. A kind registered by
+    two plugins is an error that names both.
+    """
+
+
+@hookspec
+def provenance_packages() -> list[str]:
+    """Distributions whose versions can change what a model answers or how it is scored.
+
+    :returns: distribution names (``["torch", "transformers"]``, ``["vllm"]``); each run
+        records the installed version of every one in ``summary/environment_<ts>.json``
+        (absent ones are left out), so ``compass compare`` can say why two runs differ.
+
+    Every implementation is called; the lists are merged. Called when a run starts.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Resolvers: the first plugin that answers (not ``None``) wins
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def default_runner(debug: bool) -> str | None:
+    """The runner of a run that names none.
+
+    :param debug: ``compass eval --debug``: the user wants tasks run in this process, one by
+        one, with their output on the terminal.
+    :returns: a registered runner's name, or ``None`` to leave it to another plugin.
+
+    Stops at the first non-``None`` result (the runners plugin answers ``local`` / ``debug``).
+    """
+
+
+@hookspec(firstresult=True)
+def read_config(path: str, keys: tuple[str, ...]) -> dict | None:
+    """Read a config file written in a format this plugin knows (a Python config file of
+    another harness, say) into compass's config data.
+
+    :param path: the config file (``.py``; TOML files are read by the core).
+    :param keys: the keys a compass config may have (``models``, ``datasets``, ``runner`` …).
+    :returns: a dict shaped like a compass config file, or ``None`` to leave the file to
+        another plugin, then to the core (which executes a ``.py`` file and keeps ``keys``).
+        Raise :class:`~compass.sdk.CompassError` for a file in your format that cannot be
+        translated; any other exception is reported as one line with the file and line.
+        The OpenCompass plugin answers for every ``.py`` file (translating those that name
+        OpenCompass classes), so a file runs once.
+
+    Stops at the first non-``None`` result.
     """
 
 

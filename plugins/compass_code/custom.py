@@ -11,10 +11,10 @@ top-level statement); chat models get the prompt as it is and their fenced code 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Subset
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, CompassError, DataError, PromptTemplate, Subset
 
 from compass_code.data import CodeLoader, check_n, read_jsonl_any
 from compass_code.extract import TOP_LEVEL_STOPS
@@ -55,3 +55,14 @@ def code_benchmark(path: Path, chat: bool, name: str, n: int = 1, timeout: float
                      stop=TOP_LEVEL_STOPS, postprocessor="code_completion", evaluator="code_exec",
                      evaluator_kwargs=ev)
     return Benchmark(name, (sub,), description=f"code tasks from {path}")
+
+
+def custom_code(path: str | None = None, chat: bool = False, name: str | None = None, n: int = 1,
+                timeout: float = 10.0) -> Benchmark:
+    """The ``custom_code`` dataset (also what ``custom`` builds for a file of code tasks)."""
+    if not path:
+        raise CompassError("custom_code: needs path=FILE.jsonl; on the command line: --custom-dataset-path FILE")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise CompassError(f"custom_code: {file} is not a file; give path=FILE.jsonl")
+    return code_benchmark(file.resolve(), chat, name or re.sub(r"[^\w.-]+", "_", file.stem), n, timeout)

@@ -9,35 +9,14 @@ do_sample=True temperature=0.8``) and ``code_exec`` groups them by ``problem``.
 
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
-from compass._dataset import DataError, Rows
-from compass._errors import CompassError
-
-from compass_datasets.mcq import CachedLoader
+from compass.sdk import CachedLoader, CompassError, DataError, Rows, read_jsonl
 
 
 def read_jsonl_any(path: Path) -> list[tuple[int, dict]]:
-    """``(line, object)`` pairs of a ``.jsonl`` or ``.jsonl.gz`` file."""
-    data = Path(path).read_bytes()
-    if str(path).endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a readable gzip file ({exc})") from None
-    out = []
-    for number, raw in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
-        out.append((number, obj))
+    """``(line, object)`` pairs of a ``.jsonl`` or ``.jsonl.gz`` file (the SDK's reader); no rows is an error."""
+    out = read_jsonl(path)
     if not out:
         raise DataError(f"{path}:1: no rows")
     return out

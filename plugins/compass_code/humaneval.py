@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, Subset
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, PromptTemplate, Subset
 
 from compass_code.data import CodeLoader, check_n, read_jsonl_any
 from compass_code.extract import TOP_LEVEL_STOPS
-from compass_datasets.readers import find, require
+from compass.sdk import find_data as find, require
 
 NAME = "humaneval"
 FILES = ("humaneval/human-eval-v2-20210705.jsonl", "humaneval/HumanEval.jsonl.gz", "humaneval/HumanEval.jsonl",

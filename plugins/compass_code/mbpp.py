@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, Subset
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import Benchmark, FewShot, PromptTemplate, Subset
 
 from compass_code.data import CodeLoader, check_n, read_jsonl_any
-from compass_datasets.readers import find, require
+from compass.sdk import find_data as find, require
 
 NAME = "mbpp"
 FILES = ("mbpp/mbpp.jsonl", "mbpp/mbpp_full.jsonl")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from compass._estimators import pass_at_k  # noqa: F401  (re-exported: one estimator for every evaluator)
+from compass.sdk import pass_at_k  # noqa: F401  (re-exported: one estimator for every evaluator)
 
 DEFAULT_KS = (1, 10, 100)
 

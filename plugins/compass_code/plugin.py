@@ -1,7 +1,7 @@
 """Registers code evaluation: the ``humaneval`` and ``mbpp`` datasets, the ``code_exec``
 evaluator, the code extractors and the ``--allow-unsafe-code`` flag (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 _P = "compass_code."
 
@@ -12,6 +12,8 @@ def register_datasets(register):
              "HumanEval (164 Python functions), pass@1/pass@k in a sandbox; n=N samples per problem.")
     register("mbpp", _P + "mbpp:mbpp",
              "MBPP test (500, tasks 11-510), 3-shot [BEGIN]/[DONE], pass@1/pass@k in a sandbox.")
+    register("custom_code", _P + "custom:custom_code",
+             "Your own code tasks: path=FILE.jsonl (prompt, tests[, entry_point, setup]), pass@k in a sandbox.")
 
 
 @hookimpl

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Group, Rows, Subset
-from compass._errors import CompassError
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, CompassError, DataError, Group, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import GEN_MAX_OUT_LEN, CachedLoader, pick_mode
 from compass_datasets.readers import find, read_jsonl

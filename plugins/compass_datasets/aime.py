@@ -20,9 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows, Subset
-from compass._errors import CompassError
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, CompassError, DataError, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_jsonl

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows
-from compass._errors import CompassError
+from compass.sdk import Benchmark, CompassError, DataError, Rows
 
 from compass_datasets.mcq import CachedLoader, choice_subset, pick_mode
 from compass_datasets.readers import find, read_jsonl, require

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows, Subset
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, DataError, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import GEN_MAX_OUT_LEN, CachedLoader, pick_mode
 from compass_datasets.readers import find, read_jsonl, require

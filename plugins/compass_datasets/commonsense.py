@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from compass._dataset import Benchmark, DataError, Rows
+from compass.sdk import Benchmark, DataError, Rows
 
 from compass_datasets.mcq import CachedLoader, choice_subset, pick_mode
 from compass_datasets.readers import check_label, find, read_jsonl, read_labels, require

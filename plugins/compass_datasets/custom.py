@@ -18,9 +18,7 @@ import json
 import re
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass._errors import CompassError
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, CompassError, DataError, DataMissing, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import LETTERS, CachedLoader, mcq_subset, options_block
 from compass_datasets.readers import check_label, read_csv, read_jsonl, require
@@ -111,9 +109,10 @@ def custom(path: str | None = None, data_type: str | None = None, infer_method: 
     if kind == "code":
         if file.suffix.lower() != ".jsonl" or infer_method == "ppl":
             raise CompassError(f"custom dataset {file}: code tasks are a .jsonl file answered by generation (gen)")
-        from compass_code.custom import code_benchmark
+        from compass import api  # the code plugin's dataset, by its registered name
 
-        return code_benchmark(file.resolve(), chat, name or re.sub(r"[^\w.-]+", "_", file.stem))
+        return api.dataset("custom_code", {"path": str(file.resolve()), "chat": chat,
+                                           "name": name or re.sub(r"[^\w.-]+", "_", file.stem)})
     if kind == "mcq" and len(labels) < 2:
         raise CompassError(f"custom dataset {file}: mcq needs columns A and B (found: {', '.join(columns)})")
     method = infer_method or ("gen" if chat else "ppl")

@@ -9,7 +9,7 @@ import click
 
 
 def _host(ctx: click.Context):
-    from compass._cli.main import plugin_host
+    from compass.sdk import plugin_host
 
     return plugin_host(ctx)
 

@@ -41,9 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from compass._dataset import Benchmark, DataError, DataMissing, Group, Rows, Subset
-from compass._errors import CompassError
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import (Benchmark, CompassError, DataError, DataMissing, FewShot, Group, PromptTemplate,
+                        Rows, Subset)
 
 MODES = ("gen", "ppl", "clp")
 RETRIEVERS = ("zero", "fixed", "random")

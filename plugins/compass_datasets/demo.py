@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from compass._dataset import Benchmark
+from compass.sdk import Benchmark
 
 from compass_datasets.mcq import pick_mode
 

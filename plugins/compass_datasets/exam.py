@@ -32,9 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from compass._dataset import Benchmark, Group, Rows
-from compass._errors import CompassError
-from compass._prompt import FewShot
+from compass.sdk import Benchmark, CompassError, FewShot, Group, Rows
 
 from compass_datasets.mcq import CachedLoader, mcq_subset, options_block, pick_mode
 from compass_datasets.readers import check_label, find, read_csv

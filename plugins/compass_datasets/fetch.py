@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 OFFLINE_HINT = ("download OpenCompassData-core (github.com/open-compass/opencompass/releases) and unzip it "

@@ -16,9 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows, Subset
-from compass._errors import CompassError
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import Benchmark, CompassError, DataError, FewShot, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_jsonl, require
@@ -33,7 +31,7 @@ DEFAULT_SHOTS = 4
 
 def parse_solution(text: str, path: Path, line: int) -> tuple[str, str]:
     """``(worked solution without calculator annotations, final number)``."""
-    from compass_metrics.postprocessors import normalize_number
+    from compass_metrics import normalize_number
 
     if "####" not in text:
         raise DataError(f"{path}:{line}: answer has no '####' marking the final number")

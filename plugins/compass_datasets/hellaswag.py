@@ -17,7 +17,7 @@ from __future__ import annotations
 import bz2
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, DataMissing, Rows
+from compass.sdk import Benchmark, DataError, DataMissing, Rows
 
 from compass_datasets.commonsense import HellaSwagLoader as JsonlLoader, _SPECS
 from compass_datasets.mcq import choice_subset, pick_mode

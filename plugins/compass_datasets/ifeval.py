@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows, Subset
-from compass._prompt import PromptTemplate
+from compass.sdk import Benchmark, DataError, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_jsonl, require
@@ -37,7 +36,7 @@ class IFEvalLoader(CachedLoader):
         return find(Path(self.root or data_dir), CANDIDATES, name=NAME, what="IFEval input_data.jsonl")
 
     def read(self, data_dir) -> Rows:
-        from compass_metrics.ifeval_checks import CHECKS
+        from compass_metrics import IFEVAL_CHECKS as CHECKS
 
         path = self.locate(data_dir)
         rows = []

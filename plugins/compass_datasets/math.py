@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import Benchmark, DataError, DataMissing, FewShot, PromptTemplate, Rows, Subset
 
 from compass_datasets.mcq import CachedLoader
 from compass_datasets.readers import find, read_json, read_jsonl, require
@@ -49,7 +48,7 @@ EXAMPLES = (
 
 
 def _row(obj: dict, path: Path, line: int) -> dict:
-    from compass_metrics.postprocessors import last_boxed
+    from compass_metrics import last_boxed
 
     require(obj, ("problem",), path, line)
     answer = obj.get("answer")

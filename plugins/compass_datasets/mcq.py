@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from compass._dataset import Rows, Subset
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import CachedLoader, FewShot, PromptTemplate, Subset
+
+__all__ = ["CachedLoader", "LETTERS", "MODES", "GEN_MAX_OUT_LEN", "choice_subset", "mcq_subset", "options_block",
+           "pick_mode"]  # CachedLoader: the SDK's, re-exported for this package's loaders
 
 LETTERS = "ABCDEFGHIJ"
 MODES = ("gen", "ppl", "clp")
@@ -64,35 +66,6 @@ def pick_mode(variant: str | None, chat: bool) -> str:
         return variant
     return "gen" if chat else "ppl"
 
-
-class CachedLoader:
-    """Base for loaders: ``loader(data_dir) -> Rows``, remembering the last result.
-
-    Plan and inference both load a subset; with every variant of a benchmark sharing one
-    loader class, ``compass data`` can also tell which variants read the same files
-    (``key``). Subclasses implement :meth:`read` and :meth:`locate`.
-    """
-
-    def __init__(self) -> None:
-        self._cache: tuple[str, Rows] | None = None
-
-    @property
-    def key(self) -> tuple:
-        """Two loaders with equal keys read the same rows."""
-        return (type(self).__name__,)
-
-    def locate(self, data_dir) -> object:
-        """The main file or folder the rows come from (raises DataMissing)."""
-        raise NotImplementedError
-
-    def read(self, data_dir) -> Rows:
-        raise NotImplementedError
-
-    def __call__(self, data_dir) -> Rows:
-        tag = str(data_dir)
-        if self._cache is None or self._cache[0] != tag:
-            self._cache = (tag, self.read(data_dir))
-        return self._cache[1]
 
 
 def choice_subset(name: str, load: Callable, mode: str, *, labels: Sequence[str], gen_human: str,

@@ -4,7 +4,7 @@ A cheap manifest: factories are ``"module:function"`` strings, imported only whe
 uses them; command modules are imported only when the command runs.
 """
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 _P = "compass_datasets."
 
@@ -89,3 +89,22 @@ def register_commands(cli):
 
     cli.add_command(data_command)
     cli.add_command(new_dataset_command)
+
+
+def _absolute_path(text: str) -> str:
+    """A file given on the command line, made absolute: a runner may start tasks in another folder."""
+    from pathlib import Path
+
+    return str(Path(text).expanduser().resolve())
+
+
+@hookimpl
+def register_eval_options(register):
+    register("--custom-dataset-path",
+             "A .jsonl/.csv file of your own (question,A,B,C,D,answer or question,answer).",
+             dataset_kwarg="path", adds_dataset="custom", type=_absolute_path, metavar="FILE")
+    register("--custom-dataset-data-type", "Type of the custom dataset [default: detected from its columns].",
+             dataset_kwarg="data_type", adds_dataset="custom", choices=("mcq", "qa", "code"))
+    register("--custom-dataset-infer-method",
+             "How the custom dataset is answered [default: gen for chat models, ppl for base].",
+             dataset_kwarg="infer_method", adds_dataset="custom", choices=("gen", "ppl"))

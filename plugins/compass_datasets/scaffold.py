@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from string import Template
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 PYPROJECT = Template('''\
 [build-system]

@@ -12,8 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass._dataset import DataError, DataMissing
-from compass._errors import CompassError
+from compass.sdk import CompassError, DataError, DataMissing
 
 
 @dataclass
@@ -28,7 +27,7 @@ class DatasetStatus:
 
 def data_dir_from(option: str | None) -> tuple[Path, str]:
     """The data dir (``--data-dir``, ``COMPASS_DATA_DIR``, ``./data``) and where it came from."""
-    from compass._plan import DEFAULT_DATA_DIR
+    from compass.sdk import DEFAULT_DATA_DIR
 
     if option:
         return Path(option), "--data-dir"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 from typing import Any, Iterator
 
-from compass._types import Completion, GenerateRequest, LoglikelihoodRequest, OptionsRequest
+from compass.sdk import Completion, GenerateRequest, LoglikelihoodRequest, OptionsRequest
 
 from compass_hf.options import HFOptions
 

@@ -17,7 +17,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 NPU_INSTALL = "pip install 'compass-eval[npu]' (needs Ascend CANN)"
 

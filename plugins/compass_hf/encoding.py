@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from compass._errors import CompassError
-from compass._types import Prompt, prompt_to_text
+from compass.sdk import CompassError, Prompt, prompt_to_text
 
 from compass_hf.templates import MetaTemplate, chat_messages
 

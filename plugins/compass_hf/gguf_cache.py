@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from compass._cache import cache_root
+from compass.sdk import cache_root
 
 MARKER = "COMPASS_COMPLETE"
 

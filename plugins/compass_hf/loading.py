@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 from compass_hf import gguf_cache
 from compass_hf.devices import Placement, detect, place

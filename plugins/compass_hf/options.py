@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from compass._errors import CompassError, did_you_mean
-from compass._kv import parse_kv
+from compass.sdk import CompassError, did_you_mean, parse_kv
 from compass_hf.flags import HF_FLAGS
 
 HF_TYPES = ("base", "chat")

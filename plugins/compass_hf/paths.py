@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 PKG_SCHEME = "pkg://"
 

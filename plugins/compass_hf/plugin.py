@@ -1,6 +1,6 @@
 """Registers the ``hf`` backend and its presets (a cheap manifest: no torch, no transformers)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 BACKEND = "compass_hf.backend:HFCausalLM"
 TRAITS = "compass_hf.traits:hf_traits"
@@ -12,7 +12,7 @@ def register_models(register):
 
     register("hf", BACKEND,
              "Hugging Face causal LM (base or chat) from --hf-path: hub id, local folder or GGUF file.",
-             traits=TRAITS)
+             traits=TRAITS, display_name="compass_hf.traits:display_name")
     for name, (description, defaults) in PRESETS.items():
         register(name, BACKEND, description, defaults=defaults, traits=TRAITS)
     for alias, (target, abbr, note) in OPENCOMPASS_ALIASES.items():
@@ -24,3 +24,8 @@ def register_eval_options(register):
     from compass_hf.flags import register_flags
 
     register_flags(register)
+
+
+@hookimpl
+def provenance_packages():
+    return ["torch", "transformers", "accelerate", "tokenizers", "sentencepiece", "gguf", "peft"]

@@ -22,8 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compass._errors import CompassError
-from compass._types import Prompt
+from compass.sdk import CompassError, Prompt
 
 ROLE_NAMES = {"SYSTEM": "system", "HUMAN": "user", "BOT": "assistant"}
 _ALIASES = {"system": "SYSTEM", "human": "HUMAN", "user": "HUMAN", "bot": "BOT", "assistant": "BOT",

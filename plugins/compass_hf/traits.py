@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from compass._devices import device_kind
-from compass._errors import CompassError
-from compass._types import ModelTraits
+from compass.sdk import CompassError, device_kind, ModelTraits
 
 from compass_hf.devices import check_torch_npu
 from compass_hf.options import HFOptions, flag
@@ -61,3 +59,13 @@ def hf_traits(**kwargs) -> ModelTraits:
     check_options(opts)
     return ModelTraits(is_chat=opts.is_chat, modes=MODES, device=device_kind(opts.device),
                        operational=OPERATIONAL)
+
+
+def display_name(kwargs: dict) -> str | None:
+    """A model's name in files and tables when the user gives no abbr: its folder's (or hub id's) last part."""
+    from pathlib import Path
+
+    path = kwargs.get("path")
+    if isinstance(path, str) and path:
+        return Path(path.rstrip("/")).name or None
+    return None

@@ -17,7 +17,7 @@ import itertools
 import math
 from typing import Any, Mapping
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 from compass_judge import stats
 from compass_judge.common import settle, unparseable_note

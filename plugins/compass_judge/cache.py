@@ -16,8 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from compass._cache import cache_root
-from compass._fingerprint import digest
+from compass.sdk import cache_root, digest
 
 
 def enabled() -> bool:

@@ -13,11 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, Rows, Subset
-from compass._prompt import PromptTemplate
-
-from compass_datasets.mcq import CachedLoader
-from compass_datasets.readers import find
+from compass.sdk import Benchmark, CachedLoader, DataError, find_data as find, PromptTemplate, Rows, Subset
 from compass_judge import templates
 
 MTBENCH_REF_CATEGORIES = ("math", "reasoning", "coding")  # judged against the reference answers

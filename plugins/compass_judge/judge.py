@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
-from compass._errors import CompassError
-from compass._kv import parse_kv
-from compass._types import GenerateRequest, Message
+from compass.sdk import CompassError, GenerateRequest, Message, parse_kv
 
 from compass_judge import verdicts
 from compass_judge.templates import Template
@@ -81,9 +79,7 @@ def preflight(settings: Mapping[str, Any], dataset: str) -> list[JudgeSpec]:
     if not specs:
         raise CompassError(f"dataset '{dataset}' is scored by a judge model: pass --judge MODEL "
                            f"(e.g. --judge smollm2-135m-instruct) or [eval_settings.judge] in a config")
-    from compass._config import Component
-    from compass._plan import resolve_model
-    from compass._plugins import make_plugin_host
+    from compass.sdk import Component, make_plugin_host, resolve_model
 
     host = make_plugin_host()
     for spec in specs:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from compass._dataset import Benchmark
-from compass._errors import CompassError
-from compass._types import prompt_to_text
+from compass.sdk import Benchmark, CompassError, prompt_to_text
 
 from compass_judge.common import JudgedEvaluator, cached_count, settle, unparseable_note
 
@@ -29,8 +27,7 @@ def judged(base: str, judge_strategy: str = "cascade", chat: bool = False, **kwa
     if judge_strategy not in STRATEGIES:
         raise CompassError(f"dataset 'judged': judge_strategy must be one of {', '.join(STRATEGIES)}, "
                            f"got {judge_strategy!r}")
-    from compass._plan import build_benchmark
-    from compass._plugins import make_plugin_host
+    from compass.sdk import build_benchmark, make_plugin_host
 
     bench = build_benchmark(make_plugin_host(), base, dict(kwargs), chat)
     if judge_strategy == "rule":

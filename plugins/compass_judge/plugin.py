@@ -1,7 +1,7 @@
 """Registers subjective evaluation: the ``mtbench``, ``alignbench``, ``alpaca_eval`` and ``arena_hard`` datasets,
 the judged evaluators and the ``--judge`` / ``--judge-kwargs`` flags (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 _P = "compass_judge."
 

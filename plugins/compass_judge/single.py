@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from compass._evaluate import strip_reasoning
-from compass._types import GenerateRequest, Message
+from compass.sdk import GenerateRequest, Message, strip_reasoning
 
 from compass_judge.common import JudgedEvaluator, cached_count, chunks, settle, unparseable_note
 from compass_judge.datasets import MTBENCH_REF_CATEGORIES

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 HERE = Path(__file__).resolve().parent / "templates"
 

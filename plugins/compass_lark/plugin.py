@@ -9,7 +9,7 @@ with signature verification needs ``COMPASS_LARK_SECRET``.
 
 from __future__ import annotations
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -59,7 +59,7 @@ def _need(module: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        from compass._errors import CompassError
+        from compass.sdk import CompassError
 
         raise CompassError(f"ifeval needs the '{module}' package: pip install 'compass-eval[ifeval]'") from None
 

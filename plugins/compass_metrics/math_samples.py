@@ -7,7 +7,7 @@ unbiased estimate of solving a problem with k tries (Chen et al. 2021).
 
 from __future__ import annotations
 
-from compass._estimators import pass_at_k
+from compass.sdk import pass_at_k
 
 
 class MathSamples:

@@ -1,6 +1,6 @@
 """Registers compass's postprocessors and evaluators (a cheap manifest: no imports)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

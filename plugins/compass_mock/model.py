@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import time
 
-from compass._types import (Completion, GenerateRequest, LoglikelihoodRequest, ModelTraits,
-                           OptionsRequest)
+from compass.sdk import Completion, GenerateRequest, LoglikelihoodRequest, ModelTraits, OptionsRequest
 
 
 def mock_traits(chat: bool = True, **_: object) -> ModelTraits:

@@ -1,6 +1,6 @@
 """Registers the ``mock`` model (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -9,11 +9,11 @@ one-line error saying what to install.
 
 from __future__ import annotations
 
-from compass._types import ModelTraits
+from compass.sdk import ModelTraits
 
-from compass_hf.backend import HFCausalLM
-from compass_hf.devices import check_torch_npu
-from compass_hf.traits import hf_traits
+from compass_hf import HFCausalLM
+from compass_hf import check_torch_npu
+from compass_hf import hf_traits
 
 
 def npu_traits(**kwargs) -> ModelTraits:

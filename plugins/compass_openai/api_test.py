@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import click
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 PROBE_QUESTION = "What is 2 + 3? Answer with the number only."
 
@@ -89,7 +89,7 @@ async def _list_models(settings, key: str) -> list[str] | None:
 
 
 def _host():
-    from compass._cli.main import plugin_host
+    from compass.sdk import plugin_host
 
     return plugin_host()
 

@@ -18,8 +18,7 @@ import concurrent.futures
 import time
 from typing import Iterator
 
-from compass._types import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message,
-                           OptionsRequest, prompt_to_text)
+from compass.sdk import (Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message, OptionsRequest, prompt_to_text)
 from compass_openai.client import ApiClient, Failed, LoopThread
 from compass_openai.logprobs import span_logprob
 from compass_openai.retry import MalformedResponse
@@ -109,7 +108,7 @@ class OpenAIModel:
         try:
             import openai  # noqa: F401
         except ImportError:
-            from compass._errors import CompassError
+            from compass.sdk import CompassError
 
             raise CompassError("the openai backend needs the 'openai' package: "
                                "pip install 'compass-eval[api]'") from None

@@ -14,8 +14,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from compass._errors import CompassError
-from compass._types import MODES, ModelTraits
+from compass.sdk import CompassError, ModelTraits, MODES
 
 #: OpenAI's legacy limit on stop sequences; more are applied client-side
 MAX_STOP = 4

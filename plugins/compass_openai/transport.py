@@ -40,7 +40,7 @@ def make_http_client(backend: str = "auto"):
         httpx = _httpx()
     except ImportError:
         if backend == "aiohttp":
-            from compass._errors import CompassError
+            from compass.sdk import CompassError
 
             raise CompassError("http_backend='aiohttp' needs aiohttp: pip install 'compass-eval[api]'") from None
         return None

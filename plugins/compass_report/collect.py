@@ -17,10 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compass._config import redact
-from compass._evaluate import iter_results, read_verdicts
-from compass._store import RunFolder, read_predictions
-from compass._summary import Interval, Summary
+from compass.sdk import Interval, iter_results, read_predictions, read_verdicts, redact, RunFolder, Summary
 
 # fields of a sample row, in the order the page's script reads them
 SAMPLE_FIELDS = ("index", "correct", "answer", "gold", "error", "prompt", "prediction", "evaluation")
@@ -142,8 +139,7 @@ def safe_config(config: dict | None) -> dict | None:
 def load_run(run_dir: Path, host) -> RunData:
     """A finished run folder read back: its table rebuilt from its results and config."""
     from compass import api
-    from compass._errors import CompassError
-    from compass._summary import build_summary, user_groups
+    from compass.sdk import build_summary, CompassError, user_groups
 
     run = RunFolder(run_dir)
     if not (run.root / "results").is_dir():
@@ -172,7 +168,7 @@ def load_run(run_dir: Path, host) -> RunData:
 
 def summary_from_results(run: RunFolder, results: list[dict]) -> Summary:
     """A table with one row per evaluated dataset, read from the result files alone."""
-    from compass._summary import interval_from_verdicts
+    from compass.sdk import interval_from_verdicts
 
     models = list(dict.fromkeys(r["model"] for r in results))
     order: list[tuple] = []

@@ -29,9 +29,7 @@ def report_command(ctx, run_dirs, output, work_dir):
       compass report outputs/default/20250101_120000
       compass report RUN_A RUN_B -o compare.html       # every model of both runs in one report
     """
-    from compass._cli import plugin_host
-    from compass._errors import CompassError
-    from compass._store import new_timestamp
+    from compass.sdk import CompassError, new_timestamp, plugin_host
 
     from compass_report.collect import load_run
     from compass_report.render import write_report

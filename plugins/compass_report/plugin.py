@@ -1,6 +1,6 @@
 """Registers the ``html`` reporter and the ``compass report`` command (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -12,10 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from compass._comparisons import comparison_table, read_comparisons
-from compass._reporting import Report
-from compass._store import RunFolder
-from compass._summary import Interval, Summary
+from compass.sdk import comparison_table, Interval, read_comparisons, Report, RunFolder, Summary
 
 from compass_report.collect import (SAMPLE_FIELDS, Column, RunData, columns_of, merge_summaries, pack,
                                     safe_config, samples)

@@ -1,6 +1,6 @@
 """Registers the csv, txt and md reporters (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compass._reporting import Report
+from compass.sdk import Report
 
 
 def _path(report: Report, suffix: str) -> Path:

@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compass._errors import CompassError
-from compass._fingerprint import differences
+from compass.sdk import CompassError, differences
 
 from compass_results.folders import RunView
 from compass_results.stats import ALPHA, mcnemar

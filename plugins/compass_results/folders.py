@@ -6,10 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compass._errors import CompassError
-from compass._evaluate import read_verdicts
-from compass._runinfo import latest_config, latest_environment, latest_status
-from compass._store import RunFolder
+from compass.sdk import (CompassError, latest_config, latest_environment, latest_status, read_verdicts,
+                        RunFolder)
 
 
 def find_run(arg: str, work_dir: str) -> Path:

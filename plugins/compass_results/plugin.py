@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @click.command("compare")
@@ -37,7 +37,7 @@ def compare_command(run_a, run_b, work_dir, as_json, max_flips, html_path):
 
         from compass_results.compare_html import render_comparison
 
-        from compass._errors import CompassError
+        from compass.sdk import CompassError
 
         try:
             Path(html_path).write_text(render_comparison(cmp), encoding="utf-8")
@@ -56,7 +56,7 @@ def runs_command(work_dir, as_json):
     import json
     from pathlib import Path
 
-    from compass._errors import CompassError
+    from compass.sdk import CompassError
     from compass_results.runs import format_runs, list_runs
 
     if not Path(work_dir).is_dir():

@@ -7,11 +7,8 @@ import time
 import traceback
 from typing import Callable
 
-from compass._errors import CompassError
-from compass._plugins import make_plugin_host
-from compass._progress import TaskLine
-from compass._runners import ModelBuildFailed, TaskFile, TaskOutcome
-from compass._task import ModelCache, execute
+from compass.sdk import (CompassError, execute, make_plugin_host, ModelBuildFailed, ModelCache, TaskFile,
+                        TaskLine, TaskOutcome)
 
 
 class DebugRunner:

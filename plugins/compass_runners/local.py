@@ -1,6 +1,6 @@
 """The local runner: a pool of long-lived worker processes on this machine.
 
-Each worker is ``python -m compass._task --serve``: it is handed one task file at a time on
+Each worker is ``python -P -m compass._task --serve`` (:func:`compass.sdk.task_command`): it is handed one task file at a time on
 stdin and keeps its model loaded between tasks. A worker asks first for tasks of the model
 it already holds, so a model is loaded once per worker, not once per task (OpenCompass
 reloads it for every task). A worker that dies (killed, out of memory) fails only its
@@ -12,16 +12,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from typing import Callable
 
-from compass._errors import CompassError
-from compass._devices import share_out
-from compass._runners import TaskFile, TaskOutcome, log_tail
-
-from compass._progress import Progress
+from compass.sdk import CompassError, log_tail, Progress, share_out, task_command, TaskFile, TaskOutcome
 
 
 class LocalRunner:
@@ -54,20 +49,20 @@ class LocalRunner:
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
         # Each device kind the tasks ask for is shared out of the parent's own visible devices:
         # with CUDA_VISIBLE_DEVICES=4,5,6,7 and 2 per task, worker 0 gets 4,5 and worker 1 6,7.
-        kinds: dict[str, int] = {}
+        kinds: dict[tuple[str, str], int] = {}
         for t in tasks:
-            if t.num_gpus > 0:
-                kind = t.device or "cuda"
+            if t.num_gpus > 0 and t.visible_devices_var:
+                kind = (t.device, t.visible_devices_var)
                 kinds[kind] = max(kinds.get(kind, 0), t.num_gpus)
-        for kind, per_worker in kinds.items():
-            env.update(share_out(kind, per_worker, k, workers, total=self.num_devices))
+        for (kind, var), per_worker in kinds.items():
+            env.update(share_out(kind, per_worker, k, workers, var=var, total=self.num_devices))
         return env
 
     def _start(self, env: dict[str, str], errlog) -> subprocess.Popen:
         """A worker; what it prints outside a task (start-up problems) goes to ``errlog``."""
         with open(errlog, "a") as err:
             return subprocess.Popen(
-                [sys.executable, "-m", "compass._task", "--serve"],
+                task_command("--serve"),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                 env=env, text=True, bufsize=1, start_new_session=True,
             )

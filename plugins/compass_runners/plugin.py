@@ -1,6 +1,6 @@
 """Registers the built-in runners (cheap manifest)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl
@@ -9,3 +9,16 @@ def register_runners(register):
              "In-process, one task after another, output on the terminal (--debug).")
     register("local", "compass_runners.local:LocalRunner",
              "Worker processes on this machine (--max-num-workers); each keeps its model loaded.")
+
+
+@hookimpl
+def default_runner(debug):
+    return "debug" if debug else "local"
+
+
+@hookimpl
+def register_devices(register):
+    register("cuda", "NVIDIA GPUs (and ROCm's, through the same variable)",
+             visible_devices_var="CUDA_VISIBLE_DEVICES", default_accelerator=True)
+    register("cpu", "the host's processor cores")
+    register("mps", "Apple silicon's GPU (one device, nothing to share out)")

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 
-from compass._errors import CompassError, did_you_mean
+from compass.sdk import CompassError, did_you_mean
 
 from compass_slurm.states import (SQUEUE_FORMAT, JobState, base_state, parse_sbatch_id, parse_squeue,
                                   state_from_scontrol)

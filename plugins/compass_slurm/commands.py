@@ -11,9 +11,9 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from compass._runners import TaskFile
+from compass.sdk import TaskFile
+from compass.sdk import task_command as sdk_task_command
 
-TASK_MODULE = "compass._task"
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,9 @@ def job_args(opts: SlurmOptions, task: TaskFile, name: str) -> list[str]:
 
 
 def task_command(opts: SlurmOptions, task: TaskFile) -> list[str]:
-    """``<this python> -m compass._task <task file>`` with an absolute path."""
-    return [opts.python, "-m", TASK_MODULE, str(task.path.absolute())]
+    """``<this python> -P -m compass._task <task file>`` with an absolute path (the job's
+    working directory kept off its import path: :func:`compass.sdk.task_command`)."""
+    return sdk_task_command(str(task.path.absolute()), python=opts.python)
 
 
 def srun_argv(opts: SlurmOptions, task: TaskFile, name: str) -> list[str]:

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass._runners import TaskFile
+from compass.sdk import TaskFile
 
 from compass_slurm import cluster
 from compass_slurm.commands import SlurmOptions, batch_script, job_name, sbatch_argv, srun_argv

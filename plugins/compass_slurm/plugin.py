@@ -1,6 +1,6 @@
 """Registers the ``slurm`` runner (cheap manifest: nothing is imported until it is used)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -18,9 +18,7 @@ from collections import deque
 from time import monotonic, sleep
 from typing import Callable
 
-from compass._errors import CompassError
-from compass._progress import Progress
-from compass._runners import TaskFile, TaskOutcome, log_tail, read_model_error
+from compass.sdk import CompassError, log_tail, Progress, read_model_error, TaskFile, TaskOutcome
 
 from compass_slurm import cluster
 from compass_slurm.commands import SlurmOptions, normalize_extra_args

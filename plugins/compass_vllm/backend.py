@@ -25,9 +25,9 @@ import gc
 import os
 from typing import Any, Iterator
 
-from compass._errors import CompassError
-from compass._types import Completion, Failure, GenerateRequest, LoglikelihoodRequest, OptionsRequest
-from compass_hf.options import HFOptions
+from compass.sdk import (CompassError, Completion, Failure, GenerateRequest, LoglikelihoodRequest,
+                        OptionsRequest)
+from compass_hf import HFOptions
 
 from compass_vllm.cpu_threads import engine_thread_env, usable_cpus
 from compass_vllm.options import INSTALL, check, engine_kwargs, sampling_kwargs
@@ -93,9 +93,9 @@ class VLLMModel:
             import sys
 
             raise CompassError(INSTALL.format(python=sys.executable)) from None
-        from compass_hf.encoding import Encoder
-        from compass_hf.loading import import_transformers
-        from compass_hf.templates import MetaTemplate
+        from compass_hf import Encoder
+        from compass_hf import import_transformers
+        from compass_hf import MetaTemplate
 
         from compass_vllm.weights import model_source, tokenizer_source
 
@@ -219,8 +219,8 @@ class VLLMModel:
 
     def generate_stream(self, requests: list[GenerateRequest]) -> Iterator[tuple[int, Completion]]:
         """Every request in the engine at once; each answer with its position when it is done."""
-        from compass_hf.batching import left_truncate
-        from compass_hf.generation import finish
+        from compass_hf import left_truncate
+        from compass_hf import finish
 
         prompts, params, cuts = [], [], []
         for req in requests:
@@ -295,7 +295,7 @@ class VLLMModel:
 
     def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...] | Failure]:
         """Summed log-probability of each continuation given the request's prompt."""
-        from compass_hf.scoring import make_groups
+        from compass_hf import make_groups
 
         texts = [self.encoder.render(req.prompt) for req in requests]
         contexts = self.encoder.encode(texts)
@@ -337,7 +337,7 @@ class VLLMModel:
 
     def option_logprobs(self, requests: list[OptionsRequest]) -> list[tuple[float, ...] | Failure]:
         """Log-probability of each option's first token as the next token after the prompt."""
-        from compass_hf.batching import left_truncate
+        from compass_hf import left_truncate
 
         contexts, tokens = [], []
         for req in requests:

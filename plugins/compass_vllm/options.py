@@ -10,8 +10,8 @@ import importlib.util
 import sys
 from typing import Any
 
-from compass._errors import CompassError
-from compass_hf.options import HFOptions, flag
+from compass.sdk import CompassError
+from compass_hf import HFOptions, flag
 
 INSTALL = ("the vllm backend needs vLLM, which is not installed in this Python ({python}); install it "
            "in a venv of its own (vLLM pins its own transformers): python -m venv .venv-vllm && "
@@ -80,7 +80,7 @@ def check_engine_kwargs(opts: HFOptions) -> None:
     known = {f.name for f in fields(EngineArgs)}
     unknown = [k for k in given if k not in known]
     if unknown:
-        from compass._errors import did_you_mean
+        from compass.sdk import did_you_mean
 
         raise CompassError(f"{flag('model_kwargs')}: vLLM's engine does not take "
                            f"{', '.join(repr(k) for k in unknown)}{did_you_mean(unknown[0], sorted(known))} "

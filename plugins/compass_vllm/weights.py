@@ -13,10 +13,10 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from compass._errors import CompassError
-from compass_hf import gguf_cache
-from compass_hf.options import HFOptions, flag
-from compass_hf.paths import PKG_SCHEME, package_dir, resolve_location
+from compass.sdk import CompassError
+from compass_hf import gguf_cache_enabled, gguf_cache_lookup
+from compass_hf import HFOptions, flag
+from compass_hf import PKG_SCHEME, package_dir, resolve_location
 
 
 def model_source(opts: HFOptions) -> str:
@@ -28,18 +28,18 @@ def model_source(opts: HFOptions) -> str:
             raise CompassError(f"the vllm backend reads GGUF files from local folders only; download "
                                f"{loc.source}/{loc.gguf_file} first")
         return loc.source
-    if not gguf_cache.enabled():
+    if not gguf_cache_enabled():
         raise CompassError("the vllm backend reads a GGUF model through compass's converted copy; "
                            "unset COMPASS_GGUF_CACHE=0")
-    folder = gguf_cache.lookup(gguf)
+    folder = gguf_cache_lookup(gguf)
     if folder is None:
-        from compass_hf.loading import load
+        from compass_hf import load
 
         print(f"vllm: converting {gguf.name} to a plain folder first (once)", file=sys.stderr, flush=True)
         loaded = load(replace(opts, device="cpu", num_gpus=0, peft_path=None, model_kwargs={}))
         del loaded
         gc.collect()
-        folder = gguf_cache.lookup(gguf)
+        folder = gguf_cache_lookup(gguf)
         if folder is None:
             raise CompassError(f"could not write the converted copy of {gguf} (see the warning above); "
                                f"vllm needs it")

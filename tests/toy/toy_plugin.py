@@ -166,6 +166,9 @@ class UnbuildableModel:
         raise CompassError("toy/unbuildable: the tokenizer has no chat template; use --hf-type base, "
                            "or give the model a meta_template")
 
+    def generate(self, requests):  # the Model contract; never reached
+        raise AssertionError("an unbuildable model was built")
+
 
 @hookimpl
 def on_run_finished(event):

@@ -4,7 +4,7 @@ compass imports this module at start-up; it imports nothing but the hook marker,
 declaration is read only when a run (or ``compass data``) uses the dataset.
 """
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -1,7 +1,6 @@
 """Checks of the arc-mini package: the declaration's subsets, rows, prompt and registration."""
 
-from compass._plugins import make_plugin_host
-from compass._types import prompt_to_text
+from compass.sdk import make_plugin_host, prompt_to_text
 
 from compass_datasets.declarative import from_file
 

@@ -11,8 +11,7 @@ import csv
 from importlib import resources
 from pathlib import Path
 
-from compass._dataset import Benchmark, DataError, DataMissing, Rows, Subset
-from compass._prompt import FewShot, PromptTemplate
+from compass.sdk import Benchmark, DataError, DataMissing, FewShot, PromptTemplate, Rows, Subset
 
 LABELS = ("A", "B", "C", "D")
 HEADER = "以下是中国关于《西游记》考试的单项选择题，请选出其中的正确答案。\n"

@@ -4,7 +4,7 @@ The factory is named by a ``"module:function"`` string; compass imports it only 
 (or ``compass data``) uses the dataset.
 """
 
-from compass.hookspecs import hookimpl
+from compass.sdk import hookimpl
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """The package's own checks: run with ``pytest contrib_datasets/compass-dataset-ceval-xyj/tests``."""
 
-from compass._types import prompt_to_text
+from compass.sdk import prompt_to_text
 
 from compass_dataset_ceval_xyj.benchmark import ceval_xyj, load
 

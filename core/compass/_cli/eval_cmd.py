@@ -137,7 +137,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
               help="Stop after inference, only evaluate, or only re-print the summary.")
 @click.option("--debug", is_flag=True, help="Run tasks in this process, one by one, output on the terminal.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (tasks, sample counts) and exit; loads no model.")
-@click.option("--runner", default=None, help="Runner by registry name [default: local; debug with --debug].")
+@click.option("--runner", default=None, help="Runner by registry name [default: the plugins' choice, in-process with --debug; see: compass list runners].")
 @click.option("--runner-kwargs", multiple=True, metavar="K=V…", help="Extra runner options.")
 @click.option("--max-num-workers", type=click.IntRange(min=1), default=None,
               help="Parallel worker processes / jobs [default: 1].")
@@ -149,11 +149,6 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 @click.option("--stderr", is_flag=True,
               help="Show each score ± its standard error in the printed table (files always have them).")
 @click.option("--data-dir", default=None, help="Benchmark data folder [default: $COMPASS_DATA_DIR or ./data].")
-@click.option("--custom-dataset-path", default=None, help="A .jsonl/.csv file of your own (question,A,B,C,D,answer or question,answer).")
-@click.option("--custom-dataset-data-type", type=click.Choice(["mcq", "qa", "code"]), default=None,
-              help="Type of the custom dataset [default: detected from its columns].")
-@click.option("--custom-dataset-infer-method", type=click.Choice(["gen", "ppl"]), default=None,
-              help="How the custom dataset is answered [default: gen for chat models, ppl for base].")
 @click.option("--dump-config", is_flag=True,
               help="Print the run's config as TOML (an OpenCompass-style .py config translated) and exit.")
 @click.pass_context
@@ -204,14 +199,14 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     model's kwargs, runner flags into the runner's kwargs.
     """
     from compass._config import Component, RunConfig, config_from_file_data, load_config_file
-    from compass._flags import flag_values, implied_model, notify_values, setting_values
+    from compass._flags import dataset_values, flag_values, implied_model, notify_values, setting_values
     from compass._kv import parse_kv
 
     if contributed is None:
         ctx = click.get_current_context()
         contributed = eval_command.contributed(ctx)
     if config_path:
-        cfg = config_from_file_data(load_config_file(config_path), config_path)
+        cfg = config_from_file_data(load_config_file(config_path, plugin_host()), config_path)
     else:
         cfg = RunConfig()
     model_flags, runner_flags, implied = flag_values(contributed, opts)
@@ -229,18 +224,14 @@ def build_run_config(config_path: str | None, opts: dict, contributed: list | No
     datasets = _split_names(opts["datasets"])
     if datasets:
         cfg.datasets = [Component(name) for name in datasets]
-    if opts.get("custom_dataset_path"):
-        # absolute: a runner may start tasks in another folder
-        kwargs = {"path": str(Path(opts["custom_dataset_path"]).resolve())}
-        if opts.get("custom_dataset_data_type"):
-            kwargs["data_type"] = opts["custom_dataset_data_type"]
-        if opts.get("custom_dataset_infer_method"):
-            kwargs["infer_method"] = opts["custom_dataset_infer_method"]
-        cfg.datasets.append(Component("custom", kwargs))
+    for name, kwargs in dataset_values(contributed, opts):  # flags that add a dataset (--custom-dataset-path)
+        cfg.datasets.append(Component(name, kwargs))
     if opts.get("runner"):
         cfg.runner = Component(opts["runner"], dict(cfg.runner.kwargs) if opts["runner"] == cfg.runner.type else {})
     elif opts.get("debug"):
-        cfg.runner = Component("debug")
+        cfg.runner = Component(plugin_host().default_runner(debug=True))
+    if not cfg.runner.type:
+        cfg.runner = Component(plugin_host().default_runner(), dict(cfg.runner.kwargs))
     cfg.runner.kwargs.update(parse_kv(list(opts.get("runner_kwargs") or ()), "--runner-kwargs"))
     cfg.runner.kwargs.update(runner_flags)
     if opts.get("max_num_workers") is not None:

@@ -25,20 +25,27 @@ def plugins_command(ctx, names):
 
     host = plugin_host(ctx)
     registry = host.registry
-    commands = {}
-    for impl in host.pm.hook.register_commands.get_hookimpls():
-        commands[impl.plugin_name] = True
+    devices = host.devices
+    # hooks that add something other than registry names, shown by what they add
+    extras = {"register_commands": "commands", "register_eval_options": "flags", "read_config": "config files",
+              "default_runner": "default runner", "on_run_finished": "notifications"}
+    provides: dict[str, list[str]] = {}
+    for hook, label in extras.items():
+        for impl in getattr(host.pm.hook, hook).get_hookimpls():
+            provides.setdefault(impl.plugin_name, []).append(label)
     rows = []
     for info in host.plugins:
         regs = registry.by_plugin(info.name)
         if info.error:
             what = f"FAILED to load: {info.error}"
-        elif names:
-            what = ", ".join(f"{r.kind[:-1]}:{r.name}" for r in regs)
         else:
-            parts = [f"{sum(r.kind == k for r in regs)} {k}" for k in KINDS if any(r.kind == k for r in regs)]
-            if commands.get(info.name):
-                parts.append("commands")
+            kinds = [d.name for d in map(devices.get, devices.names) if d and d.plugin == info.name]
+            if names:
+                parts = [f"{r.kind[:-1]}:{r.name}" for r in regs] + [f"device:{k}" for k in kinds]
+            else:
+                parts = [f"{sum(r.kind == k for r in regs)} {k}" for k in KINDS if any(r.kind == k for r in regs)]
+                parts += [f"devices ({', '.join(kinds)})"] if kinds else []
+            parts += provides.get(info.name, [])
             what = ", ".join(parts) or "-"
         rows.append([info.name, info.distribution, info.version, what])
     click.echo(tabulate(rows, headers=["plugin", "distribution", "version", "registered"], tablefmt="simple",

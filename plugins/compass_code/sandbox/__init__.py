@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 
-from compass._errors import CompassError
+from compass.sdk import CompassError
 
 from compass_code.sandbox.base import Limits, Outcome, Sandbox
 

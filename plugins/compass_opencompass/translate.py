@@ -19,8 +19,9 @@ import re
 import sys
 from typing import Any
 
-from compass._compat.opencompass import Placeholder
-from compass._errors import CompassError
+from compass.sdk import CompassError
+
+from compass_opencompass.shims import Placeholder
 
 HF_BASE = ("HuggingFaceCausalLM", "HuggingFaceBaseModel", "HuggingFace", "HuggingFaceAboveV433Base")
 HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat")

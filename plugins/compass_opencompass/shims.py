@@ -6,8 +6,8 @@ other name (``HuggingFaceCausalLM``, ``PromptTemplate``, ``siqaDataset``, ...) i
 :class:`Placeholder` class that only records its name, so ``dict(type=PPLInferencer)`` keeps
 the shape of the config. Relative imports (``from .datasets.siqa.siqa_ppl import
 siqa_datasets``) resolve against the config's own folder first, then the config modules
-compass ships (``compass/_compat/configs``); ``opencompass.configs.*`` resolves to the
-latter. :mod:`compass._compat.translate` turns the result into compass's plain config.
+this plugin ships (``compass_opencompass/configs``); ``opencompass.configs.*`` resolves to
+the latter. :mod:`compass_opencompass.translate` turns the result into compass's plain config.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Placeholder:
     oc_module = ""
 
     def __new__(cls, *args, **kwargs):
-        from compass._errors import CompassError
+        from compass.sdk import CompassError
 
         raise CompassError(f"{cls.oc_module}.{cls.oc_name} cannot be called in a compass config; "
                            f"write dict(type={cls.oc_name}, ...) as OpenCompass configs do")

@@ -1,0 +1,26 @@
+"""Registers the reading of OpenCompass-style Python config files (cheap manifest)."""
+
+from compass.sdk import hookimpl
+
+#: names an OpenCompass config defines that a compass config does not
+OPENCOMPASS_KEYS = ("infer", "eval")
+
+
+@hookimpl
+def read_config(path, keys):
+    """Execute a ``.py`` config under the stand-in modules; an OpenCompass-style one
+    (``type=SomeClass``, ``read_base``, ``infer``/``eval``) is translated, a plain one is
+    returned as it is (so the file runs once)."""
+    if not str(path).endswith(".py"):
+        return None
+    from pathlib import Path
+
+    from compass_opencompass.shims import run_config, uses_classes
+
+    namespace = run_config(Path(path))
+    picked = {k: v for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
+    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
+        from compass_opencompass.translate import translate
+
+        return translate(picked, str(path))
+    return {k: v for k, v in picked.items() if k in keys}
