@@ -125,7 +125,7 @@ def _task_file(tasks_dir, name):
 
 
 def test_marker_is_shared_across_processes_and_forgotten_by_a_new_run(tmp_path, host):
-    from compass._task import ModelCache
+    from compass._infer import ModelCache
 
     attempts = tmp_path / "attempts.txt"
     spec = {"abbr": "bad", "type": "unbuildable", "kwargs": {"attempts_file": str(attempts)}}
@@ -154,7 +154,7 @@ def test_marker_is_shared_across_processes_and_forgotten_by_a_new_run(tmp_path, 
 
 
 def test_a_retry_that_builds_clears_the_marker(tmp_path, host):
-    from compass._task import ModelCache
+    from compass._infer import ModelCache
 
     counter = tmp_path / "count"
     spec = {"abbr": "flaky", "type": "arith", "kwargs": {"fail_times": 1, "counter_file": str(counter)}}

@@ -495,3 +495,17 @@ def test_progress_of_a_slurm_job_is_shown_while_it_runs(slurm, tmp_path):
     middle = {int(m.group(1)) for ln in status if (m := re.search(r"arith/toy-gen (\d+)/10 samples", ln))}
     assert {n for n in middle if 0 < n < 10}, res.err  # seen mid-task, from the job's own reports
     assert re.search(r"\[1/1 tasks\] arith/toy-gen ok \([\d.]+s, 10/10 samples(, job \d+)?\)", res.err), res.err
+
+
+@pytest.mark.slurm
+def test_slurm_jobs_run_beside_a_compass_folder(slurm, tmp_path):
+    """A ``compass/`` folder in the working directory does not shadow the package in the jobs."""
+    (tmp_path / "compass").mkdir()
+    (tmp_path / "compass" / "notes.toml").write_text("x = 1\n")
+    console_script = Path(sys.executable).with_name("compass")  # as a user types it (not `python -m`)
+    res = subprocess.run([str(console_script), "eval", "-m", "arith", "-d", "toy", "--runner", "slurm",
+                          "--slurm-mode", "srun"], cwd=tmp_path, env=compass_env(), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    log = (only_run_dir(tmp_path) / "logs" / "infer" / "arith" / "toy-gen.out").read_text()
+    assert "inferred 10 samples" in log and "ImportError" not in log

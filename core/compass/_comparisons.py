@@ -35,20 +35,6 @@ def compares_models(evaluator: Any) -> bool:
     return callable(getattr(evaluator, "compare_models", None))
 
 
-def preflight_comparisons(host, units: list, settings: dict) -> None:
-    """Let each model-comparing evaluator of the run refuse it before any model loads."""
-    models = list(dict.fromkeys(u.model.abbr for u in units))
-    seen: set[str] = set()
-    for unit in units:
-        name = unit.subset.evaluator
-        if name in seen:
-            continue
-        seen.add(name)
-        check = getattr(host.registry.get("evaluators", name).load(), "preflight_models", None)
-        if callable(check):
-            check(dict(settings), models)
-
-
 def run_comparisons(host, run: RunFolder, units: list, cfg) -> tuple[list[dict], list[str]]:
     """Compare the models on every subset whose evaluator can; returns (results, errors)."""
     by_subset: dict[str, list] = {}

@@ -38,9 +38,10 @@ def convert(registry: Registry, reg: Registration, kwargs: dict) -> tuple[Regist
     name = kwargs.pop(KEY, None)
     if name in (None, "", "none"):
         return reg, kwargs, ""
-    if not isinstance(name, str):
-        raise CompassError(f"{KEY}={name!r} must name a backend, e.g. {KEY}='vllm'")
     known = targets(registry)
+    if not isinstance(name, str):
+        raise CompassError(f"{KEY}={name!r} must name a backend that converts models "
+                           f"({', '.join(known) or 'none is installed'})")
     try:
         target = registry.get("models", name)
     except CompassError:

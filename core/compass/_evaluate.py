@@ -80,7 +80,7 @@ class EvalContext:
         """
         from compass._config import Component
         from compass._plan import resolve_model
-        from compass._task import ModelCache
+        from compass._infer import ModelCache
 
         resolved = resolve_model(self.host, Component(name, dict(kwargs)))
         if self._models is None:

@@ -306,9 +306,22 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     if dupes:
         raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
     if cfg.mode in ("all", "eval"):
-        from compass._comparisons import preflight_comparisons
-
         preflight_evaluators(host, [u.subset for u in evals], cfg.eval_settings)
         preflight_comparisons(host, evals, cfg.eval_settings)
     sizes.save()
     return Plan(models, benchmarks, tasks, evals)
+
+
+def preflight_comparisons(host: PluginHost, units: list, settings: dict) -> None:
+    """Let each model-comparing evaluator of the run (``preflight_models``) refuse it before
+    any model loads."""
+    models = list(dict.fromkeys(u.model.abbr for u in units))
+    seen: set[str] = set()
+    for unit in units:
+        name = unit.subset.evaluator
+        if name in seen:
+            continue
+        seen.add(name)
+        check = getattr(host.registry.get("evaluators", name).load(), "preflight_models", None)
+        if callable(check):
+            check(dict(settings), models)

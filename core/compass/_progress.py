@@ -87,9 +87,13 @@ def describe(task: _Running) -> str:
             f"ETA {_duration(task.eta)}")
 
 
-def progress_path(task: TaskFile) -> Path:
-    from compass._task import progress_file
+def progress_file(task_path: Path) -> Path:
+    """``<run>/tasks/<task>.progress``: samples done and total of a running task, as JSON
+    (not named ``*.json``, so globs for task files do not find it)."""
+    return Path(task_path).with_suffix(".progress")
 
+
+def progress_path(task: TaskFile) -> Path:
     return progress_file(task.path)
 
 

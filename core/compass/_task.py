@@ -24,78 +24,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from compass._errors import CompassError
+from compass._infer import ModelCache
 from compass._plugins import PluginHost, make_plugin_host
+from compass._progress import progress_file
 from compass._runners import (ModelBuildFailed, build_failure_reason, clear_model_error, read_model_error,
                              write_model_error)
-
-
-class ModelCache:
-    """Keeps the most recently used model loaded; a different model replaces it.
-
-    A model whose factory raised is not tried again: in this process the failure is
-    remembered, and across processes (other workers, Slurm jobs) the failing task leaves
-    ``<run>/tasks/<model>.model-error`` (:func:`compass._runners.write_model_error`), which
-    later tasks of the model read before loading anything. Both end the task with
-    :class:`~compass._runners.ModelBuildFailed` and the same one-line reason.
-    """
-
-    def __init__(self, host: PluginHost):
-        self.host = host
-        self._key: str | None = None
-        self._model: Any = None
-        self._failed: dict[str, str] = {}  # spec key -> one-line reason
-        self.last_load_seconds = 0.0
-
-    def get(self, spec: dict, task_path: Path | None = None, task_name: str | None = None) -> tuple[Any, float]:
-        """The model for ``spec`` and the seconds spent loading it now (0 when cached).
-
-        With ``task_path`` (the task file) and ``task_name``, a failure to build is shared
-        with the run's other tasks through a marker file beside the task file; a retry of
-        the very task that failed tries again.
-        """
-        from compass._infer import build_model
-
-        key = json.dumps(spec, sort_keys=True, default=str)
-        if key == self._key:
-            return self._model, 0.0
-        if key in self._failed:
-            raise ModelBuildFailed(self._failed[key])
-        abbr = str(spec.get("abbr") or spec.get("type"))
-        known = read_model_error(task_path, abbr) if task_path is not None else None
-        if known and known.get("task") != task_name:
-            self._failed[key] = known["reason"]
-            raise ModelBuildFailed(known["reason"])
-        self.close()
-        t0 = time.perf_counter()
-        try:
-            model = build_model(self.host, spec)
-        except Exception as exc:
-            reason = build_failure_reason(abbr, exc)
-            self._failed[key] = reason
-            if task_path is not None:
-                write_model_error(task_path, abbr, task_name or "", reason,
-                                  retry=not isinstance(exc, CompassError))
-            raise ModelBuildFailed(reason, traceback.format_exc()) from exc
-        if known:  # this very task failed to build it before, and now it worked (a retry)
-            clear_model_error(task_path, abbr)
-        self._model, self._key = model, key
-        seconds = time.perf_counter() - t0
-        print(f"[model] {abbr} loaded in {seconds:.1f}s (kept for this worker's next tasks)", file=sys.stderr,
-              flush=True)
-        return self._model, seconds
-
-    def close(self) -> None:
-        closer = getattr(self._model, "close", None)
-        if callable(closer):
-            closer()
-        self._model = None
-        self._key = None
-
-
-def progress_file(task_path: Path) -> Path:
-    """``<run>/tasks/<task>.progress``: samples done and total of a running task, as JSON
-    (not named ``*.json``, so globs for task files do not find it)."""
-    return Path(task_path).with_suffix(".progress")
 
 
 class ProgressFile:

@@ -115,7 +115,7 @@ _SOURCES: dict[str, str] = {
     "task_command": "compass._runners",
     "log_tail": "compass._runners",
     "read_model_error": "compass._runners",
-    "ModelCache": "compass._task",
+    "ModelCache": "compass._infer",
     "execute": "compass._task",
     "Progress": "compass._progress",
     "TaskLine": "compass._progress",
@@ -194,7 +194,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
                                   task_command)
     from compass._store import RunFolder, new_timestamp, read_predictions
     from compass._summary import Interval, Summary, build_summary, interval_from_verdicts, user_groups
-    from compass._task import ModelCache, execute
+    from compass._infer import ModelCache
+    from compass._task import execute
     from compass._types import (MODES, Completion, Failure, GenerateRequest, LoglikelihoodRequest, Message, Model,
                                 ModelTraits, OptionsRequest, Prompt, prompt_to_text)
     from compass.hookspecs import hookimpl

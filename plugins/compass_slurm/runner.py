@@ -3,7 +3,7 @@
 At most ``max_num_workers`` jobs are in flight; a task whose job fails is submitted again
 (``retry`` times) and then reported with its log and the tail of its error. A task whose
 model cannot be built leaves a marker in the run's ``tasks/`` folder (see
-:class:`compass._task.ModelCache`): the model's other tasks then end with the same one line,
+:class:`compass.sdk.ModelCache`): the model's other tasks then end with the same one line,
 without being submitted or retried. Ctrl-C cancels every job the run submitted
 (``scancel``) before the interrupt propagates; predictions already written stay, so
 ``compass eval … -r`` resumes — with any runner.
