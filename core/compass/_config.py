@@ -22,8 +22,6 @@ from compass._errors import CompassError
 if TYPE_CHECKING:
     from compass._plugins import PluginHost
 
-#: the dataset a table with a ``reader`` (and no ``type``) is: a benchmark declared as data
-DECLARATIVE = "declarative"
 CONFIG_KEYS = ("models", "datasets", "runner", "summarizer", "work_dir", "data_dir", "eval_settings", "notify",
                "lark_bot_url", "max_partition_size", "max_num_workers")
 #: names an OpenCompass-style config defines that mean it must be translated
@@ -39,22 +37,26 @@ class Component:
     type: str
     kwargs: dict = field(default_factory=dict)
     abbr: str | None = None
+    #: where the component was declared (``run.toml: datasets[2]``), for messages
+    where: str = field(default="", compare=False)
 
     @classmethod
     def parse(cls, item: Any, where: str) -> Component:
+        """A name, or a table with ``type``. A dataset table without one (``reader = …``) keeps
+        ``type=""``: the plan gives it to the dataset registered as claiming its keys."""
         if isinstance(item, str):
-            return cls(type=item)
+            return cls(type=item, where=where)
         if isinstance(item, dict):
             data = dict(item)
-            type_ = data.pop("type", DECLARATIVE if "reader" in data else None)
-            if not isinstance(type_, str) or not type_:
+            type_ = data.pop("type", "" if data else None)
+            if not isinstance(type_, str) or (not type_ and "type" in item):
                 raise CompassError(f"{where}: each entry needs a 'type' naming a registered component, got {item!r}")
             abbr = data.pop("abbr", None)
-            return cls(type=type_, kwargs=data, abbr=abbr)
+            return cls(type=type_, kwargs=data, abbr=abbr, where=where)
         raise CompassError(f"{where}: expected a name or a table with 'type', got {item!r}")
 
     def to_dict(self) -> dict:
-        out = {"type": self.type, **self.kwargs}
+        out = ({"type": self.type} if self.type else {}) | self.kwargs
         if self.abbr:
             out["abbr"] = self.abbr
         return out
@@ -192,11 +194,10 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
         if not isinstance(items, list):
             items = [items]
         setattr(cfg, key, [Component.parse(item, f"{where}: {key}[{i}]") for i, item in enumerate(items)])
-    for i, comp in enumerate(cfg.datasets):
-        if comp.type == DECLARATIVE:  # its mistakes are reported with this file and key
-            comp.kwargs.setdefault("source", f"{where}: datasets[{i}]")
-            if comp.abbr and "name" not in comp.kwargs:
-                comp.kwargs["name"] = comp.abbr
+    for comp in cfg.models:
+        if not comp.type:
+            raise CompassError(f"{comp.where}: each entry needs a 'type' naming a registered component, "
+                               f"got {comp.to_dict()!r}")
     if "runner" in data:
         cfg.runner = Component.parse(data["runner"], f"{where}: runner")
     if "summarizer" in data:

@@ -253,6 +253,8 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
         cfg.runner = Component(host.default_runner(), dict(cfg.runner.kwargs))
     runner_reg = host.registry.get("runners", cfg.runner.type)
     check_kwargs(runner_reg.load(), cfg.runner.kwargs, f"runner '{cfg.runner.type}'")
+    for reg in host.registry.all("reporters"):  # every run uses them: a broken contract fails now
+        reg.load()
     models = [resolve_model(host, m) for m in cfg.models]
     seen: dict[str, str] = {}
     for m in models:
@@ -260,7 +262,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
             raise CompassError(f"two models are named '{m.abbr}'; give each an abbr")
         seen[m.abbr] = m.reg.name
     for d in cfg.datasets:
-        host.registry.get("datasets", d.type)  # unknown names fail before anything else
+        claim_dataset(host, d)  # unknown names fail before anything else
     data_dir = data_dir_of(cfg)
     benchmarks: dict[tuple[str, str], Benchmark] = {}
     tasks: list[Task] = []
@@ -325,3 +327,23 @@ def preflight_comparisons(host: PluginHost, units: list, settings: dict) -> None
         check = getattr(host.registry.get("evaluators", name).load(), "preflight_models", None)
         if callable(check):
             check(dict(settings), models)
+
+
+def claim_dataset(host: PluginHost, comp: Component) -> Registration:
+    """The registration of a dataset entry; one given as data (no ``type``, a ``reader``)
+    goes to the dataset registered as claiming its keys (``claims=("reader",)``), which
+    learns where it was declared (``source``) and is named by its ``abbr``."""
+    if not comp.type:
+        keys = set(comp.kwargs)
+        claimed = [r for r in host.registry.all("datasets") if keys & set(r.claims)]
+        if not claimed:
+            raise CompassError(f"{comp.where or 'datasets'}: each entry needs a 'type' naming a registered "
+                               f"component, got {comp.to_dict()!r}")
+        comp.type = claimed[0].name
+    reg = host.registry.get("datasets", comp.type)
+    if reg.claims:  # a dataset declared as data: its mistakes are reported with the file and key
+        if comp.where:
+            comp.kwargs.setdefault("source", comp.where)
+        if comp.abbr and "name" not in comp.kwargs:
+            comp.kwargs["name"] = comp.abbr
+    return reg

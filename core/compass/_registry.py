@@ -52,6 +52,8 @@ class Registration:
     converts_from: tuple[str, ...] = ()
     #: a model's default name from its settings: ``display_name(kwargs) -> str | None``
     display_name: Callable[..., Any] | str | None = None
+    #: a dataset declared as data: config tables with no ``type`` and one of these keys are this one
+    claims: tuple[str, ...] = ()
 
     def load(self) -> Callable[..., Any]:
         """Resolve the factory (importing its module if it was given as a string), checked
@@ -109,6 +111,7 @@ class Register:
         aliases: tuple[str, ...] | list[str] = (),
         converts_from: tuple[str, ...] | list[str] = (),
         display_name: Callable[..., Any] | str | None = None,
+        claims: tuple[str, ...] | list[str] = (),
     ) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {self.plugin} registered a {self.kind[:-1]} without a name")
@@ -133,6 +136,7 @@ class Register:
                 traits=traits,
                 converts_from=(converts_from,) if isinstance(converts_from, str) else tuple(converts_from),
                 display_name=display_name,
+                claims=(claims,) if isinstance(claims, str) else tuple(claims),
             )
         )
         for alias in aliases:

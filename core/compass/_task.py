@@ -21,14 +21,12 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from compass._errors import CompassError
 from compass._infer import ModelCache
 from compass._plugins import PluginHost, make_plugin_host
 from compass._progress import progress_file
-from compass._runners import (ModelBuildFailed, build_failure_reason, clear_model_error, read_model_error,
-                             write_model_error)
+from compass._runners import (ModelBuildFailed)
 
 
 class ProgressFile:

@@ -84,6 +84,9 @@ def register_datasets(register: Register) -> None:
         returns a :class:`compass._dataset.Benchmark`: its subsets (one task each), how to
         load their rows, the prompt template, the mode, the postprocessor and evaluator by
         registry name, and the summary groups. Aliases as for ``register_models``.
+        ``claims=("reader",)`` makes a config's dataset table with no ``type`` and one of
+        these keys this dataset (a benchmark declared as data); it is then given
+        ``source=`` (where it was declared, for messages) and its ``abbr`` as ``name=``.
 
     Called once per plugin.
     """

@@ -76,7 +76,8 @@ def register_datasets(register):
     for name, (factory, description) in DATASETS.items():
         register(name, _P + factory, description)
     register("declarative", _P + "declarative:declarative",
-             "A benchmark declared as data: reader, template, retriever, mode, scoring (see README).")
+             "A benchmark declared as data: reader, template, retriever, mode, scoring (see README).",
+             claims=("reader",))
     from compass_datasets.aliases import register_aliases
 
     register_aliases(register)

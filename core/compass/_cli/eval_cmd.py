@@ -9,7 +9,6 @@ which beats a plugin's or preset's default.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 

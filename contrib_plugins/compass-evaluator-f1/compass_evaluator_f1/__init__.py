@@ -1,0 +1,1 @@
+"""compass-evaluator-f1: token-overlap F1 for short free-form answers (SQuAD's metric)."""

@@ -1,0 +1,1 @@
+"""compass-reporter-jsonl: the summary as JSON Lines, for dashboards and spreadsheets."""
