@@ -112,7 +112,7 @@ def make_plugin_host(plugins: Iterable[Any] = (), *, autoload: bool = True) -> P
     pm.add_hookspecs(hookspecs)
     host = PluginHost(pm)
     allow = set(_split_env("COMPASS_PLUGINS"))
-    hook_names = [n for n in dir(hookspecs) if n.startswith(("on_", "register_"))]
+    hook_names = [n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "compass_spec")]
     if autoload:
         seen: set[str] = set()
         for ep in sorted(_entry_points(), key=lambda e: e.name):

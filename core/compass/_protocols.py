@@ -9,8 +9,8 @@ is not caught, but ``score_sample`` for ``score_samples`` is), is one line namin
 and the member (:class:`~compass._errors.PluginError`, exit code 2).
 
 Notifiers are not registered components but hook implementations (``on_run_started`` …);
-:class:`Notifier` documents their shape, and a misspelled ``on_*``/``register_*`` function
-in a plugin module is refused when the plugin is loaded (:func:`check_hook_names`).
+:class:`Notifier` documents their shape, and a function marked ``@hookimpl`` whose name no
+hook has is refused when the plugin is loaded (:func:`check_hook_names`).
 """
 
 from __future__ import annotations
@@ -150,14 +150,17 @@ def checked_factory(kind: str, name: str, plugin: str, factory: Callable[..., An
 
 
 def check_hook_names(plugin: str, module: Any, known: Iterable[str]) -> None:
-    """A plugin function named like a hook (``on_*``, ``register_*``) that no hook has is a typo."""
+    """A function marked ``@hookimpl`` whose name no hook has is a typo (``on_run_finish``)."""
     known = set(known)
     for attr in dir(module):
-        if not (attr.startswith("on_") or attr.startswith("register_")) or attr in known:
+        if attr in known or attr.startswith("__"):
             continue
-        if not callable(getattr(module, attr, None)) or not hasattr(getattr(module, attr), "compass_impl"):
+        try:
+            marked = hasattr(getattr(module, attr), "compass_impl")
+        except Exception:  # an attribute that cannot be read is nobody's hook
+            continue
+        if not marked:
             continue
         close = difflib.get_close_matches(attr, sorted(known), n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise PluginError(f"plugin {plugin}: '{attr}' is marked @hookimpl but no hook has that name{hint}")
-

@@ -26,7 +26,7 @@ from typing import Callable
 from compass._infer import ModelCache
 from compass._plugins import PluginHost, make_plugin_host
 from compass._progress import progress_file
-from compass._runners import (ModelBuildFailed)
+from compass._runners import ModelBuildFailed
 
 
 class ProgressFile:
