@@ -25,6 +25,7 @@ from typing import Any
 
 _FACE: dict[str, str] = {
     "HFCausalLM": "compass_hf.backend",
+    "HFSettingsModel": "compass_hf.backend",
     "HFOptions": "compass_hf.options",
     "flag": "compass_hf.options",
     "hf_traits": "compass_hf.traits",

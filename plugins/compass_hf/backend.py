@@ -25,7 +25,36 @@ def _as_ids(value: Any) -> list[int]:
     return [int(value)]
 
 
-class HFCausalLM:
+class HFSettingsModel:
+    """Base of the backends that take the ``hf`` backend's settings (``hf``, ``vllm``, ``npu``):
+    the keyword arguments, checked and gathered into :class:`compass_hf.options.HFOptions`, then
+    ``_setup(opts)``. One signature, so ``check_kwargs`` refuses an unknown option for all of them."""
+
+    default_device = "auto"
+
+    def __init__(self, path: str | None = None, hf_type: str = "chat", model_kwargs: dict | None = None,
+                 tokenizer_path: str | None = None, tokenizer_kwargs: dict | None = None,
+                 generation_kwargs: dict | None = None, max_seq_len: int | None = None,
+                 max_out_len: int | None = None, min_out_len: int = 0, batch_size: int | str = 8,
+                 num_gpus: int = 0, stop_words: list | None = None, pad_token_id: int | None = None,
+                 peft_path: str | None = None, peft_kwargs: dict | None = None, gguf_file: str | None = None,
+                 device: str | None = None, dtype: str | None = "auto", meta_template: dict | None = None,
+                 threads: int | None = None):
+        opts = HFOptions.from_kwargs(
+            path=path, hf_type=hf_type, model_kwargs=model_kwargs, tokenizer_path=tokenizer_path,
+            tokenizer_kwargs=tokenizer_kwargs, generation_kwargs=generation_kwargs, max_seq_len=max_seq_len,
+            max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size, num_gpus=num_gpus,
+            stop_words=stop_words, pad_token_id=pad_token_id, peft_path=peft_path, peft_kwargs=peft_kwargs,
+            gguf_file=gguf_file, device=device or self.default_device, dtype=dtype,
+            meta_template=meta_template, threads=threads)
+        self.options = opts
+        self._setup(opts)
+
+    def _setup(self, opts: HFOptions) -> None:
+        raise NotImplementedError
+
+
+class HFCausalLM(HFSettingsModel):
     """A causal LM loaded with transformers; serves gen, ppl and clp requests.
 
     :param path: hub id (``ORG/NAME``), local folder, ``.gguf`` file, or ``pkg://PACKAGE``
@@ -63,23 +92,6 @@ class HFCausalLM:
 
     default_device = "auto"
 
-    def __init__(self, path: str | None = None, hf_type: str = "chat", model_kwargs: dict | None = None,
-                 tokenizer_path: str | None = None, tokenizer_kwargs: dict | None = None,
-                 generation_kwargs: dict | None = None, max_seq_len: int | None = None,
-                 max_out_len: int | None = None, min_out_len: int = 0, batch_size: int | str = 8,
-                 num_gpus: int = 0, stop_words: list | None = None, pad_token_id: int | None = None,
-                 peft_path: str | None = None, peft_kwargs: dict | None = None, gguf_file: str | None = None,
-                 device: str | None = None, dtype: str | None = "auto", meta_template: dict | None = None,
-                 threads: int | None = None):
-        opts = HFOptions.from_kwargs(
-            path=path, hf_type=hf_type, model_kwargs=model_kwargs, tokenizer_path=tokenizer_path,
-            tokenizer_kwargs=tokenizer_kwargs, generation_kwargs=generation_kwargs, max_seq_len=max_seq_len,
-            max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size, num_gpus=num_gpus,
-            stop_words=stop_words, pad_token_id=pad_token_id, peft_path=peft_path, peft_kwargs=peft_kwargs,
-            gguf_file=gguf_file, device=device or self.default_device, dtype=dtype,
-            meta_template=meta_template, threads=threads)
-        self.options = opts
-        self._setup(opts)
 
     # ------------------------------------------------------------------ set-up
     def _setup(self, opts: HFOptions) -> None:

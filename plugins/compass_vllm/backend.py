@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 from compass.sdk import (CompassError, Completion, Failure, GenerateRequest, LoglikelihoodRequest,
                         OptionsRequest)
-from compass_hf import HFOptions
+from compass_hf import HFOptions, HFSettingsModel
 
 from compass_vllm.cpu_threads import engine_thread_env, usable_cpus
 from compass_vllm.options import INSTALL, check, engine_kwargs, sampling_kwargs
@@ -49,7 +49,7 @@ def _as_ids(value: Any) -> list[int]:
     return [int(value)]
 
 
-class VLLMModel:
+class VLLMModel(HFSettingsModel):
     """A causal LM served by ``vllm.LLM``; the parameters are those of
     :class:`compass_hf.backend.HFCausalLM` (``--hf-path``, ``--hf-type``, ...), with these
     differences: ``model_kwargs`` go to ``vllm.LLM`` (``gpu_memory_utilization``,
@@ -59,34 +59,17 @@ class VLLMModel:
     ``batch_size`` is ignored (vLLM schedules its own batches); ``peft_path`` is refused.
     """
 
-    default_device = "auto"
-
-    def __init__(self, path: str | None = None, hf_type: str = "chat", model_kwargs: dict | None = None,
-                 tokenizer_path: str | None = None, tokenizer_kwargs: dict | None = None,
-                 generation_kwargs: dict | None = None, max_seq_len: int | None = None,
-                 max_out_len: int | None = None, min_out_len: int = 0, batch_size: int | str = 8,
-                 num_gpus: int = 0, stop_words: list | None = None, pad_token_id: int | None = None,
-                 peft_path: str | None = None, peft_kwargs: dict | None = None, gguf_file: str | None = None,
-                 device: str | None = None, dtype: str | None = "auto", meta_template: dict | None = None,
-                 threads: int | None = None):
-        opts = HFOptions.from_kwargs(
-            path=path, hf_type=hf_type, model_kwargs=model_kwargs, tokenizer_path=tokenizer_path,
-            tokenizer_kwargs=tokenizer_kwargs, generation_kwargs=generation_kwargs, max_seq_len=max_seq_len,
-            max_out_len=max_out_len, min_out_len=min_out_len, batch_size=batch_size, num_gpus=num_gpus,
-            stop_words=stop_words, pad_token_id=pad_token_id, peft_path=peft_path, peft_kwargs=peft_kwargs,
-            gguf_file=gguf_file, device=device or self.default_device, dtype=dtype,
-            meta_template=meta_template, threads=threads)
+    def _setup(self, opts: HFOptions) -> None:
         check(opts)
-        self.options = opts
         self.handover_size = HANDOVER
         self._prompt_tokens = self._completion_tokens = 0
         self._generated = 0  # tokens of finished requests, for tokens_generated
         self._next_id = 0
         self._saved_env: dict[str, str | None] = {}  # what the engine's thread settings replaced
-        self._setup(opts)
+        self._start_engine(opts)
 
     # ------------------------------------------------------------------ set-up
-    def _setup(self, opts: HFOptions) -> None:
+    def _start_engine(self, opts: HFOptions) -> None:
         try:
             import vllm
         except ImportError:
