@@ -49,8 +49,8 @@ def test_srun_command_carries_every_option(tmp_path):
                 "--gres=gpu:2", "--ntasks=1", "--nodes=1", "--export=ALL", "--cpus-per-task=8"):
         assert arg in argv
     assert argv[argv.index("--mem") + 1] == "64G"
-    # the task runs with this very interpreter and an absolute task path
-    assert argv[-4:] == [sys.executable, "-m", "compass._task", str((tmp_path / "tasks" / "arith__toy-gen.json"))]
+    # the task runs with this very interpreter, the working directory off its path, an absolute task path
+    assert argv[-5:] == [sys.executable, "-P", "-m", "compass._task", str((tmp_path / "tasks" / "arith__toy-gen.json"))]
 
 
 def test_defaults_leave_the_cluster_to_decide(tmp_path):
@@ -89,7 +89,7 @@ def _planned_task_files(tmp_path, model: dict) -> list[TaskFile]:
         path.write_text(json.dumps(spec))
         resources = json.loads(path.read_text())["resources"]
         files.append(TaskFile(task.name, path, tmp_path / "x.out", task.model.abbr,
-                              resources["num_gpus"], resources["device"]))
+                              resources["num_gpus"], resources["device"], resources["visible_devices_var"]))
     return files
 
 
@@ -134,7 +134,7 @@ def test_batch_script_runs_the_task_after_a_header(tmp_path):
                          env={"SLURM_JOB_ID": "42", "PATH": os.environ["PATH"]}).stdout.splitlines()
     assert out[0].startswith("== task it's $HOME/`x`: slurm job 42 on ")
     assert out[0].endswith("(attempt 2/3)")
-    assert out[1] == f"-m compass._task {task.path}"
+    assert out[1] == f"-P -m compass._task {task.path}"
 
 
 def test_job_names_are_per_run_and_safe(tmp_path):
