@@ -126,6 +126,8 @@ def origin(row: DatasetStatus, data_dir: Path) -> str:
     recipe = recipe_for_path(rel) if rel and rel != "-" else None
     recipe = recipe or recipe_named(row.name)
     if row.status in ("present", "partial"):
+        if Path(row.path).is_absolute():
+            return "shipped with its plugin"
         if recipe is None:
             return "local"
         prov = read_provenance(data_dir, recipe)
