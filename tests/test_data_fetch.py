@@ -29,7 +29,7 @@ from hub_server import HubServer, ModelScopeServer, Repo  # noqa: E402
 
 def _env(tmp: Path, **extra: str) -> dict:
     return compass_env(HF_HOME=str(tmp / "hf-home"), COMPASS_CACHE_DIR=str(tmp / "cache"),
-                       HF_HUB_DISABLE_PROGRESS_BARS="1", **extra)
+                       HF_HUB_DISABLE_PROGRESS_BARS="1", COMPASS_OFFLINE="0", **extra)
 
 
 @pytest.fixture(scope="module")

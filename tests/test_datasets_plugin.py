@@ -83,7 +83,9 @@ def test_compass_data_table(tmp_path):
     assert lines["gsm8k"][1:4] == ["present", "5", "1"] and lines["gsm8k"][4] == "gsm8k/test.jsonl"
     assert lines["arc_e_ppl"][1:3] == ["present", "6"]
     assert lines["demo_ceval"][1:4] == ["present", "70", "4/4"]
-    assert lines["math"][1] == "missing" and "math/math.json" in lines["math"][-1]
+    assert lines["math"][1] == "missing" and "math/math.json" in " ".join(lines["math"])
+    assert lines["math"][-2:] == ["fetchable:", "hf:EleutherAI/hendrycks_math"]  # where it can come from
+    assert lines["gsm8k"][-1] == "local" and lines["demo_ceval"][-4:] == ["shipped", "with", "its", "plugin"]
     assert lines["custom"][1:3] == ["needs", "options"] and "needs path=FILE" in res.out
     assert f"data dir: {DATA.resolve()} (--data-dir)" in res.out
 

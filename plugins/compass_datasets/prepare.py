@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from compass.dataset import DataMissing
+from compass.errors import CompassError
 
 from compass_datasets.fetch import fetch_recipe, normalize_source, offline, output_files, read_provenance
 from compass_datasets.recipes import Recipe, recipe_for_path
@@ -94,7 +95,11 @@ def prepare(datasets: Mapping[str, object], data_dir: Path, settings: Mapping[st
         echo(f"data: {len(wanted)} benchmark(s) missing from {data_dir.resolve()}: {', '.join(wanted)}; fetching "
              f"(--offline to stop this)")
         for name in wanted:
-            fetch_recipe(RECIPES[name], data_dir, source=source, echo=echo)
+            try:
+                fetch_recipe(RECIPES[name], data_dir, source=source, echo=echo)
+            except CompassError as exc:
+                raise CompassError(f"{name} data is missing from {data_dir} and fetching it failed: {exc} "
+                                   f"(--offline skips fetching)") from None
         located = {name: where(bench, data_dir) for name, bench in datasets.items()}
     out: dict[str, dict] = {}
     cache: dict[str, dict] = {}
