@@ -155,10 +155,10 @@ def test_offline_stops_with_the_missing_data_line(hub, tmp_path, how):
     assert len(hub.log) == before  # nothing was asked of the hub
 
 
-def test_modelscope_source(fixtures, tmp_path):
+def test_modelscope_source(fixtures, hub, tmp_path):
     ms_repos = {RECIPES[n].ms: fixtures[n][1] for n in ("gsm8k", "ceval") if RECIPES[n].ms}
     with ModelScopeServer(ms_repos) as ms:
-        env = _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, DATASET_SOURCE="ModelScope", HF_ENDPOINT="http://127.0.0.1:9")
+        env = _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, DATASET_SOURCE="ModelScope", HF_ENDPOINT=hub.url)
         res = run_compass(["eval", "-m", "mock", "-d", "gsm8k", "--data-dir", str(tmp_path / "data")], tmp_path, env)
         assert res.code == 0, res.err
         assert f"fetching GSM8K: modelscope/gsm8k (master) from ModelScope at {ms.url}" in res.err
@@ -175,6 +175,11 @@ def test_modelscope_source(fixtures, tmp_path):
     res = run_compass(["data", "fetch", "siqa", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],
                       tmp_path, env)
     assert res.code == 2 and "Social IQa is not on ModelScope; fetch it with --source hf" in res.err
+    # a run takes it from the hub instead, and says so
+    res = run_compass(["eval", "-m", "mock", "-d", "siqa", "--data-dir", str(tmp_path / "data")], tmp_path, env)
+    assert res.code == 0, res.err
+    assert "Social IQa is not on ModelScope: it comes from the Hugging Face hub" in res.err
+    assert json.loads((tmp_path / "data" / ".compass" / "provenance" / "siqa.json").read_text())["source"] == "hf"
 
 
 def test_unreachable_hub_fails_with_one_line(tmp_path):

@@ -90,12 +90,19 @@ def resolve(name: str) -> Recipe:
 
 
 def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, timeout: float = 5.0,
-                 echo=None, progress: bool = True) -> dict:
-    """Download, convert and install one recipe; returns its provenance record."""
+                 echo=None, progress: bool = True, fallback: bool = False) -> dict:
+    """Download, convert and install one recipe; returns its provenance record.
+
+    ``fallback``: a benchmark that ModelScope does not have comes from the hub instead
+    (``compass eval``); without it that is an error (``compass data fetch --source modelscope``).
+    """
     echo = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
     data_dir = Path(data_dir)
     source = normalize_source(source) if source else default_source()
     repo = recipe.repo(source)
+    if repo is None and fallback and source == "modelscope":
+        echo(f"{recipe.title or recipe.name} is not on ModelScope: it comes from the Hugging Face hub")
+        source, repo = "hf", recipe.hf
     if repo is None:
         raise CompassError(f"{recipe.title or recipe.name} is not on {LABEL[source]}; fetch it with --source hf "
                            f"(the Hugging Face hub has {recipe.hf})")

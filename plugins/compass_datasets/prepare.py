@@ -96,7 +96,7 @@ def prepare(datasets: Mapping[str, object], data_dir: Path, settings: Mapping[st
              f"(--offline to stop this)")
         for name in wanted:
             try:
-                fetch_recipe(RECIPES[name], data_dir, source=source, echo=echo)
+                fetch_recipe(RECIPES[name], data_dir, source=source, echo=echo, fallback=True)
             except CompassError as exc:
                 raise CompassError(f"{name} data is missing from {data_dir} and fetching it failed: {exc} "
                                    f"(--offline skips fetching)") from None
