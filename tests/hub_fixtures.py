@@ -183,22 +183,25 @@ def repos() -> dict[str, tuple[str, Repo]]:
                 {"task_id": t, "text": f"Write a function f{t} returning 1.", "code": f"def f{t}():\n    return 1",
                  "test_list": [f"assert f{t}() == 1"], "test_setup_code": "", "challenge_test_list": []} for t in ids])
             for split, ids in (("prompt", (2, 3, 4)), ("test", (11, 12)), ("validation", (511,)), ("train", (601,)))})),
+        # the hub's copy of FastChat's questions names the turns "prompt"
         "mtbench": ("HuggingFaceH4/mt_bench_prompts", Repo({
             "raw/question.jsonl": jsonl([{"question_id": 81 + i, "category": "writing",
-                                          "turns": [f"Write a poem {i}.", "Now shorter."]} for i in range(2)]),
-            "raw/reference_answer/gpt-4.jsonl": jsonl([{"question_id": 81, "model_id": "gpt-4",
-                                                        "choices": [{"index": 0, "turns": ["a", "b"]}]}])})),
+                                          "prompt": [f"Write a poem {i}.", "Now shorter."], "reference": []}
+                                         for i in range(2)]),
+            "data/train-00000-of-00001.parquet": pq([{"prompt": ["x", "y"], "category": "writing"}])})),
         "alpaca_eval": ("tatsu-lab/alpaca_eval", Repo({
             "alpaca_eval.json": json.dumps([{"instruction": f"Say hi {i}", "output": "hi", "generator": "text_davinci_003",
                                              "dataset": "helpful_base"} for i in range(2)]).encode(),
             "alpaca_eval_gpt4_baseline.json": json.dumps([{"instruction": f"Say hi {i}", "output": "Hello!",
                                                            "generator": "gpt4_1106_preview", "dataset": "helpful_base"}
                                                           for i in range(2)]).encode()})),
+        # the hub holds v0.1 in arena-hard-auto's later form: uid / prompt, answers as messages
         "arena_hard": ("lmarena-ai/arena-hard-auto", Repo({
-            "data/arena-hard-v0.1/question.jsonl": jsonl([{"question_id": f"q{i}", "category": "arena-hard-v0.1",
-                                                           "cluster": "c", "turns": [{"content": f"Explain {i}."}]}
-                                                          for i in range(2)]),
+            "data/arena-hard-v0.1/question.jsonl": jsonl([{"uid": f"q{i}", "category": "arena-hard-v0.1",
+                                                           "cluster": "c", "prompt": f"Explain {i}."} for i in range(2)]),
             "data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl": jsonl([
-                {"question_id": f"q{i}", "model_id": "gpt-4-0314", "choices": [{"index": 0, "turns": [{"content": "ok"}]}]}
-                for i in range(2)])})),
+                {"uid": f"q{i}", "model": "gpt-4-0314",
+                 "messages": [{"role": "user", "content": f"Explain {i}."},
+                              {"role": "assistant", "content": {"answer": f"Because {i}."}}]} for i in range(2)]),
+            "data/arena-hard-v2.0/question.jsonl": jsonl([{"uid": "v2", "prompt": "not this"}])})),
     }

@@ -90,6 +90,12 @@ def test_fetch_every_recipe_through_huggingface_hub(fetched, hub, fixtures):
     assert (data / "bbh" / "cot-prompts" / "date_understanding.txt").read_text().count("Q:") == 3
     assert [json.loads(x)["task_id"] for x in (data / "mbpp" / "mbpp.jsonl").read_text().splitlines()] == \
         [2, 3, 4, 11, 12, 511, 601]
+    question = json.loads((data / "mt_bench" / "question.jsonl").read_text().splitlines()[0])
+    assert question["turns"] == ["Write a poem 0.", "Now shorter."] and "prompt" not in question
+    answer = json.loads((data / "arena_hard" / "arena-hard-v0.1" / "model_answer" / "gpt-4-0314.jsonl")
+                        .read_text().splitlines()[1])
+    assert answer == {"question_id": "q1", "model_id": "gpt-4-0314",
+                      "choices": [{"index": 0, "turns": [{"content": "Because 1."}]}]}
 
 
 def test_compass_data_counts_and_says_where_from(fetched, fixtures):

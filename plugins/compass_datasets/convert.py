@@ -243,8 +243,15 @@ def mbpp(src: Path, out: Path) -> None:
 
 
 def mtbench(src: Path, out: Path) -> None:
-    copy(need(src, "*question.jsonl")[0], out / "mt_bench" / "question.jsonl")
-    copy(need(src, "*reference_answer/gpt-4.jsonl")[0], out / "mt_bench" / "reference_answer" / "gpt-4.jsonl")
+    """FastChat's ``question.jsonl`` (the hub copy names ``turns`` ``prompt``); GPT-4's reference
+    answers where the repository has them (else the questions' own ``reference``)."""
+    rows = _rows(need(src, "*question.jsonl"))
+    write_jsonl(out / "mt_bench" / "question.jsonl",
+                ({**{k: v for k, v in r.items() if k != "prompt"}, "turns": r.get("turns") or r.get("prompt")}
+                 for r in rows))
+    refs = files(src, "*reference_answer/gpt-4.jsonl")
+    if refs:
+        copy(refs[0], out / "mt_bench" / "reference_answer" / "gpt-4.jsonl")
 
 
 def alpaca_eval(src: Path, out: Path) -> None:
@@ -253,10 +260,26 @@ def alpaca_eval(src: Path, out: Path) -> None:
     copy(need(src, "alpaca_eval_gpt4_baseline.json")[0], results / "gpt4_1106_preview" / "model_outputs.json")
 
 
+def _answer_text(message: dict) -> str:
+    content = message.get("content")
+    return content.get("answer", "") if isinstance(content, dict) else str(content or "")
+
+
 def arena_hard(src: Path, out: Path) -> None:
+    """Arena-Hard v0.1 questions and GPT-4-0314's answers in the v0.1 form compass reads.
+
+    The hub repository holds them in the later form (``uid``, ``prompt``; answers as
+    ``messages``); the v0.1 form (``question_id``, ``turns``; ``choices``) passes unchanged.
+    """
     base = out / "arena_hard" / "arena-hard-v0.1"
-    copy(need(src, "*arena-hard-v0.1/question.jsonl")[0], base / "question.jsonl")
-    copy(need(src, "*arena-hard-v0.1/model_answer/gpt-4-0314.jsonl")[0], base / "model_answer" / "gpt-4-0314.jsonl")
+    questions = _rows(need(src, "*arena-hard-v0.1/question.jsonl"))
+    write_jsonl(base / "question.jsonl", (q if "turns" in q else {
+        "question_id": q["uid"], "category": q.get("category", "arena-hard-v0.1"), "cluster": q.get("cluster", ""),
+        "turns": [{"content": q["prompt"]}]} for q in questions))
+    answers = _rows(need(src, "*arena-hard-v0.1/model_answer/gpt-4-0314.jsonl"))
+    write_jsonl(base / "model_answer" / "gpt-4-0314.jsonl", (a if "choices" in a else {
+        "question_id": a["uid"], "model_id": a.get("model", "gpt-4-0314"),
+        "choices": [{"index": 0, "turns": [{"content": _answer_text(a["messages"][-1])}]}]} for a in answers))
 
 
 CONVERTERS: dict[str, Converter] = {

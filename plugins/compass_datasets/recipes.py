@@ -48,6 +48,7 @@ class Recipe:
     ms_revision: str = "master"
     title: str = ""
     looks: tuple[str, ...] = ()  # other paths loaders look for first (the archive's names)
+    optional: tuple[str, ...] = ()  # files taken when the repository has them
 
     def covers(self, rel: str) -> bool:
         """Whether the data-dir path ``rel`` (posix, relative) is one this recipe writes."""
@@ -104,8 +105,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            title="HumanEval"),
     Recipe("mbpp", "google-research-datasets/mbpp", ("full/*.parquet",), "mbpp", ("mbpp/mbpp.jsonl",),
            title="MBPP"),
-    Recipe("mtbench", "HuggingFaceH4/mt_bench_prompts", ("raw/question.jsonl", "raw/reference_answer/gpt-4.jsonl"),
-           "mtbench", ("mt_bench/",), title="MT-Bench"),
+    Recipe("mtbench", "HuggingFaceH4/mt_bench_prompts", ("raw/question.jsonl",), "mtbench", ("mt_bench/",),
+           optional=("raw/reference_answer/*.jsonl",), title="MT-Bench"),
     Recipe("alpaca_eval", "tatsu-lab/alpaca_eval", ("alpaca_eval.json", "alpaca_eval_gpt4_baseline.json"),
            "alpaca_eval", ("alpaca_eval/results/",), ms="AI-ModelScope/alpaca_eval", title="AlpacaEval"),
     Recipe("arena_hard", "lmarena-ai/arena-hard-auto",

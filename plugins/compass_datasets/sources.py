@@ -81,7 +81,7 @@ class NotFound(CompassError):
 
 
 def hf_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout: float,
-                progress: bool = True) -> Download:
+                progress: bool = True, optional: tuple[str, ...] = ()) -> Download:
     try:
         import huggingface_hub as hub
         from huggingface_hub import errors as hub_errors
@@ -110,7 +110,7 @@ def hf_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout:
     if not progress:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
-        root = hub.snapshot_download(repo, repo_type="dataset", revision=sha, allow_patterns=list(patterns),
+        root = hub.snapshot_download(repo, repo_type="dataset", revision=sha, allow_patterns=[*patterns, *optional],
                                      endpoint=endpoint, etag_timeout=timeout)
     except hub_errors.EntryNotFoundError as exc:
         raise NotFound(f"dataset repository {repo}@{sha[:12]}: file not found (HTTP 404): {_reason(exc)}") from None
@@ -125,7 +125,8 @@ def hf_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout:
     missing = [pat for pat in patterns if not any(fnmatch.fnmatch(f, pat) for f in got)]
     if missing:
         raise NotFound(f"dataset repository {repo}@{sha[:12]} has no file matching {missing[0]!r} (HTTP 404)")
-    files = {rel: sha256_file(p) for rel, p in sorted(got.items()) if any(fnmatch.fnmatch(rel, pat) for pat in patterns)}
+    files = {rel: sha256_file(p) for rel, p in sorted(got.items())
+             if any(fnmatch.fnmatch(rel, pat) for pat in (*patterns, *optional))}
     return Download("hf", endpoint, repo, revision, sha, root, files)
 
 
@@ -201,12 +202,12 @@ def ms_list(repo: str, revision: str, timeout: float) -> tuple[list[dict], str]:
 
 
 def ms_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout: float,
-                progress: bool = True) -> Download:
+                progress: bool = True, optional: tuple[str, ...] = ()) -> Download:
     from urllib.parse import urlencode
 
     base = ms_endpoint()
     listed, sha = ms_list(repo, revision, timeout)
-    wanted = [f for f in listed if any(fnmatch.fnmatch(f["Path"], p) for p in patterns)]
+    wanted = [f for f in listed if any(fnmatch.fnmatch(f["Path"], p) for p in (*patterns, *optional))]
     for pattern in patterns:
         if not any(fnmatch.fnmatch(f["Path"], pattern) for f in wanted):
             raise NotFound(f"ModelScope dataset {repo} (revision {revision!r}) has no file matching {pattern!r} "
@@ -271,9 +272,10 @@ def _resume_download(url: str, dest: Path, timeout: float, size: int, progress: 
 
 
 def download(source: str, repo: str, revision: str, patterns: tuple[str, ...], *, timeout: float,
-             progress: bool = True) -> Download:
+             progress: bool = True, optional: tuple[str, ...] = ()) -> Download:
+    """The files of ``repo`` matching ``patterns`` (each must match one) and ``optional``."""
     if source == "hf":
-        return hf_download(repo, revision, patterns, timeout=timeout, progress=progress)
+        return hf_download(repo, revision, patterns, timeout=timeout, progress=progress, optional=optional)
     if source == "modelscope":
-        return ms_download(repo, revision, patterns, timeout=timeout, progress=progress)
+        return ms_download(repo, revision, patterns, timeout=timeout, progress=progress, optional=optional)
     raise CompassError(f"unknown data source {source!r}; choose hf or modelscope")
