@@ -66,11 +66,12 @@ def read_provenance(data_dir: Path, recipe: Recipe) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def output_files(data_dir: Path, recipe: Recipe) -> dict[str, str]:
-    """``{data-dir path: sha256}`` of the files the recipe's paths hold now."""
+def output_files(data_dir: Path, recipe: Recipe, *, looks: bool = False) -> dict[str, str]:
+    """``{data-dir path: sha256}`` of the files the recipe's paths hold now (with ``looks``,
+    also those at the other paths its loaders read: the archive's names)."""
     data_dir = Path(data_dir)
     out: dict[str, str] = {}
-    for rel in recipe.provides:
+    for rel in recipe.provides + (recipe.looks if looks else ()):
         path = data_dir / rel.rstrip("/")
         found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
         for p in found:

@@ -67,13 +67,13 @@ def identity(files: Mapping[str, str]) -> str:
 
 def record(recipe: Recipe, data_dir: Path) -> dict:
     """What a run reads of ``recipe``'s data, and where it came from."""
-    files = output_files(data_dir, recipe)
+    files = output_files(data_dir, recipe, looks=True)
     prov = read_provenance(data_dir, recipe) or {}
     rec = {"recipe": recipe.name, "files": files, "identity": identity(files)}
     if prov:
         rec.update({k: prov.get(k) for k in ("source", "endpoint", "repo", "revision", "sha", "fetched")})
         rec["source_files"] = prov.get("files", {})
-        if prov.get("outputs") != files:
+        if any(files.get(rel) != digest for rel, digest in (prov.get("outputs") or {}).items()):
             rec["modified"] = True  # changed since it was fetched
     else:
         rec["source"] = "local"

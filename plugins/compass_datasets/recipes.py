@@ -87,7 +87,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("winogrande", "allenai/winogrande", ("winogrande_xl/validation/*.parquet",), "winogrande",
            ("winogrande/",), revision=_PQ, title="Winogrande"),
     Recipe("hellaswag", "Rowan/hellaswag", ("default/validation/*.parquet",), "hellaswag",
-           ("hellaswag/hellaswag.jsonl",), revision=_PQ, title="HellaSwag"),
+           ("hellaswag/hellaswag.jsonl",), revision=_PQ, looks=("hellaswag/",), title="HellaSwag"),
     Recipe("boolq", "google/boolq", ("data/validation-*.parquet",), "boolq", ("SuperGLUE/BoolQ/",),
            title="BoolQ"),
     Recipe("bbh", "lukaemon/bbh", ("*/test-*.parquet",), "bbh", ("bbh/bbh/", "bbh/cot-prompts/"),
