@@ -168,6 +168,10 @@ def test_modelscope_source(fixtures, hub, tmp_path):
         res = run_compass(["eval", "-m", "mock", "-d", "gsm8k", "--data-dir", str(tmp_path / "data")], tmp_path, env)
         assert res.code == 0, res.err
         assert f"fetching GSM8K: modelscope/gsm8k (master) from ModelScope at {ms.url}" in res.err
+        flag_env = {k: v for k, v in env.items() if k != "DATASET_SOURCE"}  # the flag alone picks ModelScope
+        res = run_compass(["eval", "-m", "mock", "-d", "gsm8k", "--data-dir", str(tmp_path / "data2"),
+                           "--data-source", "modelscope"], tmp_path, flag_env)
+        assert res.code == 0 and "from ModelScope at" in res.err, res.err
         res = run_compass(["data", "fetch", "ceval_gen", "--source", "modelscope", "--data-dir",
                            str(tmp_path / "data")], tmp_path, env)
         assert res.code == 0, res.err
