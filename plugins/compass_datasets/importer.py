@@ -58,15 +58,18 @@ def import_archive(archive, data_dir: Path, echo=print) -> tuple[int, list[str]]
             shutil.rmtree(staging, ignore_errors=True)
             raise CompassError(f"{archive}: cannot unpack it ({exc}); download it again") from None
     tops = sorted(p.name for p in staging.iterdir())
+    imported = set()
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-        dest = data_dir / path.relative_to(staging)
+        rel = path.relative_to(staging)
+        dest = data_dir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, dest)
+        imported.add(rel.as_posix())
     shutil.rmtree(staging, ignore_errors=True)
     digest = sha256_file(archive)
     for recipe in RECIPES.values():
-        outputs = output_files(data_dir, recipe)
-        if not any((staging / rel).exists() or rel.split("/")[0] in tops for rel in outputs):
+        outputs = output_files(data_dir, recipe, looks=True)
+        if not imported & set(outputs):  # the archive did not bring this benchmark
             continue
         record = {"recipe": recipe.name, "source": "archive", "endpoint": "", "repo": archive.name,
                   "revision": "", "sha": digest, "files": {archive.name: digest}, "outputs": outputs,
