@@ -8,10 +8,11 @@ Hugging Face hub (what ``huggingface_hub`` calls):
 * ``HEAD|GET /datasets/<repo>/resolve/<rev>/<file>``: a file, with ``X-Repo-Commit``, ``ETag``,
   ``Content-Length``, and ``Range`` requests answered with 206.
 
-ModelScope (its documented dataset API):
+ModelScope (the dataset requests its own client makes):
 
-* ``GET /api/v1/datasets/<owner>/<name>/repo/tree?Revision=…``: ``{"Code": 200, "Data": {"Files": [...]}}``
-  with ``Path``, ``Type``, ``Size``, ``Sha256``, ``Revision``;
+* ``GET /api/v1/datasets/<owner>/<name>``: ``{"Code": 200, "Data": {"Id": <number>, …}}``;
+* ``GET /api/v1/datasets/<id>/repo/tree?Revision=…&PageNumber=…&PageSize=…``:
+  ``{"Code": 200, "Data": {"Files": [...]}}`` with ``Path``, ``Type``, ``Size``, ``Sha256``, ``CommitId``;
 * ``GET /api/v1/datasets/<owner>/<name>/repo?Revision=…&FilePath=…``: a file (``Range`` answered).
 
 Every request is logged (``server.log``); ``break_once[path] = n`` sends only the first n
@@ -171,7 +172,7 @@ class HubServer:
 
 
 class ModelScopeServer(HubServer):
-    """ModelScope's dataset API over the same repositories."""
+    """ModelScope's dataset API over the same repositories (numeric ids 1, 2, … in order)."""
 
     kind = "modelscope"
 
@@ -180,16 +181,29 @@ class ModelScopeServer(HubServer):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if not path.startswith("/api/v1/datasets/"):
             raise KeyError(path)
-        repo_id, repo, rest = self._repo(path[len("/api/v1/datasets/"):])
+        ids = {str(i): name for i, name in enumerate(self.repos, start=1)}
+        rest = path[len("/api/v1/datasets/"):]
+        first = rest.split("/")[0]
+        if first in ids:  # /api/v1/datasets/<id>/repo/tree
+            repo_id, repo, rest = ids[first], self.repos[ids[first]], "/".join(rest.split("/")[1:])
+        else:
+            repo_id, repo, rest = self._repo(rest)
+        not_found = {"Code": 10010205001, "Message": f"dataset {repo_id} not found", "Success": False}
+        if repo is None:
+            return self._json(h, 404, not_found, head)
+        if rest == "":
+            number = next(i for i, name in ids.items() if name == repo_id)
+            return self._json(h, 200, {"Code": 200, "Data": {"Id": int(number), "Type": 0}, "Success": True}, head)
         rev = query.get("Revision", "master")
-        if repo is None or rev not in repo.revisions | {"master"}:
-            return self._json(h, 404, {"Code": 10010205001, "Message": f"dataset {repo_id} not found",
-                                       "Success": False}, head)
+        if rev not in repo.revisions | {"master"}:
+            return self._json(h, 404, not_found, head)
         if rest == "repo/tree":
             files = [{"Path": f, "Name": f.rsplit("/", 1)[-1], "Type": "blob", "Size": len(d),
-                      "Sha256": hashlib.sha256(d).hexdigest(), "Revision": repo.sha}
+                      "Sha256": hashlib.sha256(d).hexdigest(), "CommitId": repo.sha}
                      for f, d in sorted(repo.files.items())]
-            return self._json(h, 200, {"Code": 200, "Data": {"Files": files}, "Success": True}, head)
+            page, size = int(query.get("PageNumber", 1)), int(query.get("PageSize", 100))
+            return self._json(h, 200, {"Code": 200, "Data": {"Files": files[(page - 1) * size: page * size]},
+                                       "Success": True}, head)
         if rest == "repo":
             file = query.get("FilePath", "")
             if file not in repo.files:

@@ -176,7 +176,8 @@ def test_modelscope_source(fixtures, hub, tmp_path):
                            str(tmp_path / "data")], tmp_path, env)
         assert res.code == 0, res.err
         paths = [p for _, p, _ in ms.log]
-    assert "/api/v1/datasets/modelscope/gsm8k/repo/tree" in paths and "/api/v1/datasets/modelscope/gsm8k/repo" in paths
+    assert "/api/v1/datasets/modelscope/gsm8k" in paths and "/api/v1/datasets/modelscope/gsm8k/repo" in paths
+    assert any(p.endswith("/repo/tree") and p.split("/")[4].isdigit() for p in paths)  # listed by numeric id
     prov = json.loads((tmp_path / "data" / ".compass" / "provenance" / "ceval.json").read_text())
     assert (prov["source"], prov["repo"], prov["sha"]) == ("modelscope", "modelscope/ceval-exam",
                                                            fixtures["ceval"][1].sha)
@@ -270,3 +271,15 @@ def test_import_opencompass_archive(tmp_path):
         zf.writestr("../escape.txt", "x")
     res = run_compass(["data", "import", str(hostile), "--data-dir", str(data)], tmp_path)
     assert res.code == 2 and "unsafe path '../escape.txt'" in res.err and not (tmp_path / "escape.txt").exists()
+
+
+def test_modelscope_listing_pages_through_large_repositories(monkeypatch):
+    from compass_datasets.sources import ms_list
+
+    repo = Repo({f"part/{i:03d}.jsonl": b"{}\n" for i in range(230)})
+    with ModelScopeServer({"owner/big": repo}) as ms:
+        monkeypatch.setenv("MODELSCOPE_ENDPOINT", ms.url)
+        files, sha = ms_list("owner/big", "master", timeout=5)
+        pages = [p for _, p, _ in ms.log if p.endswith("/repo/tree")]
+    assert sorted(f["Path"] for f in files) == sorted(repo.files) and sha == repo.sha
+    assert len(pages) == 3

@@ -4,7 +4,8 @@
   revision to a commit, then ``snapshot_download`` of the needed files at that commit):
   downloads are resumed, cached in ``HF_HOME``'s hub cache and verified by the client;
   ``HF_ENDPOINT`` (a mirror), ``HF_TOKEN`` and ``HF_HUB_OFFLINE`` are honoured.
-* **ModelScope** through its documented HTTP API (``/api/v1/datasets/<owner>/<name>/repo/tree``
+* **ModelScope** through its HTTP API, the requests its own client makes
+  (``/api/v1/datasets/<owner>/<name>`` for the dataset's id, ``/api/v1/datasets/<id>/repo/tree``
   lists the files with their sha256, ``/api/v1/datasets/<owner>/<name>/repo?FilePath=…``
   serves one). Three GET requests do not justify the ``modelscope`` package and its
   dependencies; the files land in ``$MODELSCOPE_CACHE`` (else compass's cache), are resumed
@@ -174,29 +175,43 @@ def _ms_get(url: str, timeout: float, headers: dict | None = None):
 
 
 def ms_list(repo: str, revision: str, timeout: float) -> tuple[list[dict], str]:
-    """The files of a ModelScope dataset repository, and the commit the listing names."""
+    """The files of a ModelScope dataset repository, and the commit the listing names.
+
+    As ModelScope's own client does: ``/api/v1/datasets/<owner>/<name>`` gives the dataset's
+    numeric id, ``/api/v1/datasets/<id>/repo/tree`` lists its files page by page.
+    """
     from urllib.parse import urlencode
 
     base = ms_endpoint()
+    try:
+        with _ms_get(f"{base}/api/v1/datasets/{repo}", timeout) as resp:
+            info = json.loads(resp.read().decode("utf-8"))
+    except NotFound:
+        raise NotFound(f"dataset repository {repo} not found at {base} (HTTP 404)") from None
+    dataset_id = (info.get("Data") or {}).get("Id") if isinstance(info, dict) else None
+    if info.get("Code") not in (None, 200) or dataset_id is None:
+        raise NotFound(f"dataset repository {repo} not found at {base}: {info.get('Message') or info.get('Code')}")
     out: list[dict] = []
     sha = ""
-    page = 1
+    page, size = 1, 100
     while True:
-        query = urlencode({"Revision": revision, "Root": "", "Recursive": "True", "PageNumber": page, "PageSize": 500})
+        query = urlencode({"Revision": revision, "Root": "/", "Recursive": "True", "PageNumber": page,
+                           "PageSize": size})
         try:
-            with _ms_get(f"{base}/api/v1/datasets/{repo}/repo/tree?{query}", timeout) as resp:
+            with _ms_get(f"{base}/api/v1/datasets/{dataset_id}/repo/tree?{query}", timeout) as resp:
                 doc = json.loads(resp.read().decode("utf-8"))
         except NotFound:
-            raise NotFound(f"dataset repository {repo} (revision {revision!r}) not found at {base} (HTTP 404)") from None
+            raise NotFound(f"dataset repository {repo} has no revision {revision!r} at {base} (HTTP 404)") from None
         data = doc.get("Data") or {}
         if doc.get("Code") not in (None, 200) or not isinstance(data, dict):
             raise NotFound(f"dataset repository {repo} (revision {revision!r}) not found at {base}: "
                            f"{doc.get('Message') or doc.get('Code')}")
-        batch = [f for f in data.get("Files") or [] if f.get("Type", "blob") != "tree"]
-        sha = sha or next((str(f.get("Revision") or f.get("CommitId") or "") for f in batch
-                           if f.get("Revision") or f.get("CommitId")), "")
+        entries = data.get("Files") or []
+        batch = [f for f in entries if f.get("Type", "blob") != "tree"]
+        sha = sha or next((str(f.get("CommitId") or f.get("Revision")) for f in batch
+                           if f.get("CommitId") or f.get("Revision")), "")
         out += batch
-        if len(batch) < 500:
+        if len(entries) < size:
             return out, sha
         page += 1
 
@@ -221,7 +236,7 @@ def ms_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout:
         if dest.exists() and (not expected or sha256_file(dest) == expected):
             files[rel] = sha256_file(dest)
             continue
-        query = urlencode({"Source": "SDK", "Revision": revision, "FilePath": rel})
+        query = urlencode({"Source": "SDK", "Revision": revision, "FilePath": rel, "View": "False"})
         url = f"{base}/api/v1/datasets/{repo}/repo?{query}"
         try:
             _resume_download(url, dest, timeout, int(entry.get("Size") or 0), progress)
