@@ -159,6 +159,9 @@ def test_offline_stops_with_the_missing_data_line(hub, tmp_path, how):
     assert len(errors) == 1 and "gsm8k: GSM8K test split not found" in errors[0]
     assert "compass data fetch gsm8k" in errors[0] and "Traceback" not in res.err
     assert len(hub.log) == before  # nothing was asked of the hub
+    if how == "HF_HUB_OFFLINE":  # an explicit fetch says why it does nothing
+        res = run_compass(["data", "fetch", "gsm8k", "--data-dir", str(tmp_path / "data")], tmp_path, env)
+        assert res.code == 2 and "HF_HUB_OFFLINE is set" in res.err and len(hub.log) == before
 
 
 def test_modelscope_source(fixtures, hub, tmp_path):

@@ -107,6 +107,9 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
     if repo is None:
         raise CompassError(f"{recipe.title or recipe.name} is not on {LABEL[source]}; fetch it with --source hf "
                            f"(the Hugging Face hub has {recipe.hf})")
+    if source == "hf" and os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise CompassError(f"HF_HUB_OFFLINE is set, so nothing is downloaded from the Hugging Face hub; unset it to "
+                           f"fetch {recipe.name}, or {alternatives(source, data_dir)}")
     revision = recipe.rev(source)
     endpoint = endpoint_of(source)
     echo(f"fetching {recipe.title or recipe.name}: {repo} ({revision}) from {LABEL[source]} at {endpoint}")
