@@ -146,6 +146,11 @@ def test_eval_fetches_on_first_use_and_version_follows_the_data(hub, tmp_path):
     assert json.loads(next((run / "results" / "mock").glob("*.json")).read_text())["version"] != versions[0]
     record = json.loads(next((run / "configs").glob("data_*.json")).read_text())["gsm8k"]
     assert record["modified"] is True and record["repo"] == "openai/gsm8k"
+    # `compass compare` names the data as a reason the runs differ
+    cmp = run_compass(["compare", str(runs[0]), str(run)], tmp_path, env)
+    assert cmp.code == 0, cmp.err
+    line = next(ln for ln in cmp.out.splitlines() if "data:" in ln)
+    assert "hf:openai/gsm8k@" in line and "(changed since fetched)" in line
 
 
 @pytest.mark.parametrize("how", ["--offline", "HF_HUB_OFFLINE"])
