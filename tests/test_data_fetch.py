@@ -15,9 +15,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from extras import require_extra
 
-pytest.importorskip("huggingface_hub", reason="the [data] extra (huggingface_hub, pyarrow) is not installed")
-pytest.importorskip("pyarrow", reason="the [data] extra (huggingface_hub, pyarrow) is not installed")
+require_extra("huggingface_hub")  # the [data] extra: skipped without it (a failure in CI)
+require_extra("pyarrow")
 
 from compass import api  # noqa: E402
 from compass_datasets.recipes import RECIPES  # noqa: E402
