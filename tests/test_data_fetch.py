@@ -292,3 +292,16 @@ def test_modelscope_listing_pages_through_large_repositories(monkeypatch):
         pages = [p for _, p, _ in ms.log if p.endswith("/repo/tree")]
     assert sorted(f["Path"] for f in files) == sorted(repo.files) and sha == repo.sha
     assert len(pages) == 3
+
+
+def test_fetching_again_keeps_what_was_there(hub, tmp_path):
+    env = _env(tmp_path, HF_ENDPOINT=hub.url)
+    data = tmp_path / "data"
+    (data / "gsm8k").mkdir(parents=True)
+    (data / "gsm8k" / "mine.jsonl").write_text("{}\n")
+    res = run_compass(["data", "fetch", "gsm8k", "--data-dir", str(data)], tmp_path, env)
+    assert res.code == 0, res.err
+    assert "the earlier " + str(data / "gsm8k") + " is kept in" in res.err
+    kept = list((data / ".compass" / "replaced").glob("*/gsm8k/mine.jsonl"))
+    assert len(kept) == 1 and not (data / "gsm8k" / "mine.jsonl").exists()
+    assert (data / "gsm8k" / "test.jsonl").is_file()

@@ -2,7 +2,8 @@
 OpenCompass layout (:mod:`.convert`), move it into the data dir, record where it came from.
 
 The converted files are written to a staging folder inside the data dir and moved into
-place only when the whole conversion succeeded; the provenance record
+place only when the whole conversion succeeded (what was there before is moved to
+``<data dir>/.compass/replaced/<time>/``, never deleted); the provenance record
 (``<data dir>/.compass/provenance/<recipe>.json``) is written last. An interrupted fetch
 therefore leaves either the old state or the new one, never a half-written file that a
 later run would read; the download itself is resumed by the next fetch.
@@ -127,8 +128,9 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
         from compass_datasets.convert import CONVERTERS
 
         CONVERTERS[recipe.convert](dl.root, staging)
+        keep = data_dir / META / "replaced" / time.strftime("%Y%m%d_%H%M%S")
         for rel in recipe.provides:
-            _install(staging / rel.rstrip("/"), data_dir / rel.rstrip("/"))
+            _install(staging / rel.rstrip("/"), data_dir / rel.rstrip("/"), keep / Path(rel.rstrip("/")).parent, echo)
     except CompassError as exc:
         raise CompassError(f"{recipe.name} ({dl.repo}): {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -151,18 +153,21 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
     return record
 
 
-def _install(src: Path, dest: Path) -> None:
-    """Put ``src`` (a file or folder) at ``dest``, replacing what is there, by renames."""
+def _install(src: Path, dest: Path, keep: Path, echo) -> None:
+    """Put ``src`` (a file or folder) at ``dest`` by renames; what was there moves under ``keep``."""
     if not src.exists():
         return
     dest.parent.mkdir(parents=True, exist_ok=True)
-    old = dest.with_name(dest.name + ".old")
     if dest.exists():
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
-        os.replace(dest, old)
+        kept = keep / dest.name
+        n = 1
+        while kept.exists():  # two fetches within a second
+            n += 1
+            kept = keep / f"{dest.name}.{n}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(dest, kept)
+        echo(f"the earlier {dest} is kept in {kept}")
     os.replace(src, dest)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
 
 
 def fetch(name: str, data_dir: Path, *, source: str | None = None, timeout: float = 5.0, echo=None,
