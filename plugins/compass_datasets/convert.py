@@ -64,10 +64,12 @@ def _rows(paths: Iterable[Path]) -> list[dict]:
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    """One JSON object a line, non-ASCII escaped: a raw U+2028 or U+0085 inside a string would
+    be a line break to readers that split on every Unicode line boundary (``str.splitlines``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            fh.write(json.dumps(row, ensure_ascii=True, default=str) + "\n")
 
 
 def write_json(path: Path, data: object) -> None:
