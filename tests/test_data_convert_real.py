@@ -124,3 +124,33 @@ def test_bbh(tmp_path):
              for t in TASKS}
     CONVERTERS["bbh"](_write(tmp_path / "hub", files), tmp_path / "data")
     _same(bbh, tmp_path / "data")  # the shipped chain-of-thought prompts are the paper's
+
+
+def test_ceval_from_its_zip(tmp_path):
+    from compass_datasets.ceval import ceval_ppl
+    from hub_fixtures import zip_bytes
+
+    _need("ceval/formal_ceval/val", "ceval/formal_ceval/dev")
+    root = SHARED / "ceval" / "formal_ceval"
+    archive = zip_bytes({p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.csv"))})
+    CONVERTERS["ceval"](_write(tmp_path / "hub", {"ceval-exam.zip": archive}), tmp_path / "data")
+    _same(ceval_ppl, tmp_path / "data")
+
+
+def test_mmlu_from_parquet(tmp_path):
+    import csv
+
+    from compass_datasets.mmlu import SUBJECTS, mmlu_ppl
+
+    _need(*(f"mmlu/{s}/{subject}_{s}.csv" for s in ("dev", "val") for subject in SUBJECTS))
+    files = {}
+    for short, split in (("dev", "dev"), ("val", "validation")):
+        for subject in SUBJECTS:
+            with open(SHARED / f"mmlu/{short}/{subject}_{short}.csv", encoding="utf-8", newline="") as fh:
+                rows = [{"question": r[0], "subject": subject, "choices": r[1:5], "answer": "ABCD".index(r[5])}
+                        for r in csv.reader(fh)]
+            files[f"{subject}/{split}-00000-of-00001.parquet"] = pq(rows)
+            if split == "validation":  # the shared copy has no test split; the converter needs one
+                files[f"{subject}/test-00000-of-00001.parquet"] = pq(rows[:1])
+    CONVERTERS["mmlu"](_write(tmp_path / "hub", files), tmp_path / "data")
+    _same(mmlu_ppl, tmp_path / "data", split="val")
