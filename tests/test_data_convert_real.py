@@ -154,3 +154,48 @@ def test_mmlu_from_parquet(tmp_path):
                 files[f"{subject}/test-00000-of-00001.parquet"] = pq(rows[:1])
     CONVERTERS["mmlu"](_write(tmp_path / "hub", files), tmp_path / "data")
     _same(mmlu_ppl, tmp_path / "data", split="val")
+
+
+def test_arena_hard_from_the_hubs_later_form(tmp_path):
+    from compass_judge.datasets import arena_hard
+
+    base = "arena_hard/arena-hard-v0.1"
+    _need(f"{base}/question.jsonl", f"{base}/model_answer/gpt-4-0314.jsonl")
+    questions = [{"uid": q["question_id"], "category": q["category"], "cluster": q["cluster"],
+                  "prompt": q["turns"][0]["content"]} for q in _jsonl(SHARED / f"{base}/question.jsonl")]
+    answers = [{"uid": a["question_id"], "model": a["model_id"],
+                "messages": [{"role": "user", "content": "…"},
+                             {"role": "assistant", "content": {"answer": a["choices"][0]["turns"][0]["content"]}}]}
+               for a in _jsonl(SHARED / f"{base}/model_answer/gpt-4-0314.jsonl")]
+    lines = lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode()  # noqa: E731
+    src = _write(tmp_path / "hub", {"data/arena-hard-v0.1/question.jsonl": lines(questions),
+                                    "data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl": lines(answers)})
+    CONVERTERS["arena_hard"](src, tmp_path / "data")
+    _same(arena_hard, tmp_path / "data")
+
+
+def test_mtbench_from_the_hub_copy(tmp_path):
+    from compass_judge.datasets import mtbench
+
+    _need("mt_bench/question.jsonl", "mt_bench/reference_answer/gpt-4.jsonl")
+    rows = [{**{k: v for k, v in q.items() if k != "turns"}, "prompt": q["turns"]}
+            for q in _jsonl(SHARED / "mt_bench/question.jsonl")]
+    src = _write(tmp_path / "hub", {
+        "raw/question.jsonl": "".join(json.dumps(r) + "\n" for r in rows).encode(),
+        "raw/reference_answer/gpt-4.jsonl": (SHARED / "mt_bench/reference_answer/gpt-4.jsonl").read_bytes()})
+    CONVERTERS["mtbench"](src, tmp_path / "data")
+    _same(mtbench, tmp_path / "data")
+
+
+def test_nq_open_and_aime(tmp_path):
+    from compass_datasets.aime import aime2024
+    from compass_datasets.nq_open import nq_open
+
+    _need("nq_open/nq_open/NQ-open.dev.jsonl", "aime/aime24/test.jsonl")
+    files = {"nq_open/validation-00000-of-00001.parquet": pq(_jsonl(SHARED / "nq_open/nq_open/NQ-open.dev.jsonl")),
+             "data/train-00000-of-00001.parquet": pq(_jsonl(SHARED / "aime/aime24/test.jsonl"))}
+    src = _write(tmp_path / "hub", files)
+    CONVERTERS["nq_open"](src, tmp_path / "data")
+    CONVERTERS["aime2024"](src, tmp_path / "data")
+    _same(nq_open, tmp_path / "data")
+    _same(aime2024, tmp_path / "data")

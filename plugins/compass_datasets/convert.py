@@ -214,7 +214,7 @@ def ifeval(src: Path, out: Path) -> None:
 
 
 def aime2024(src: Path, out: Path) -> None:
-    rows = _rows(need(src, "*.parquet"))
+    rows = _rows(need(src, "data/*.parquet"))
     write_jsonl(out / "aime" / "aime24" / "test.jsonl",
                 ({**{k: v for k, v in r.items() if k != "answer"}, "answer": str(r["answer"]).strip()} for r in rows))
 
