@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
+
+# Tests never download data: a run that misses a benchmark stops with the missing-data line,
+# as it does offline. tests/test_data_fetch.py turns fetching back on against its loopback hub.
+os.environ.setdefault("COMPASS_OFFLINE", "1")
 REPO = TESTS.parent
 
 

@@ -406,3 +406,12 @@ def test_custom_bad_answer_names_file_and_line(tmp_path):
 
 def test_fill_leaves_latex_alone():
     assert fill("{q} \\boxed{}", {"q": "x"}) == "x \\boxed{}"
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_strings(tmp_path):
+    """JSON allows U+2028 unescaped in a string (GSM8K's train split has one): one row, not two."""
+    from compass.sdk import read_jsonl
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"q": "a\u2028b"}\r\n{"q": "c"}\n', encoding="utf-8")
+    assert read_jsonl(path) == [(1, {"q": "a\u2028b"}), (2, {"q": "c"})]

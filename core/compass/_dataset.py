@@ -145,6 +145,13 @@ class Subset:
         return [o.strip() or o for o in self.options or ()]
 
 
+def data_version(version: str, data_id: str | None) -> str:
+    """A subset's ``version`` with the identity of the data it read mixed in (when known)."""
+    if not data_id:
+        return version
+    return hashlib.sha256(f"{version}:{data_id}".encode()).hexdigest()[:6]
+
+
 @dataclass(frozen=True)
 class Group:
     """A summary row that averages member subsets (by their first metric).

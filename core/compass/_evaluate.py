@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from compass._dataset import Subset
+from compass._dataset import Subset, data_version
 from compass._errors import CompassError
 from compass._fingerprint import digest, request_key
 from compass._plugins import PluginHost
@@ -240,7 +240,7 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
         "dataset": subset.name,
         "benchmark": ds["type"],
         "model": abbr,
-        "version": subset.version,
+        "version": data_version(subset.version, spec.get("data_id")),
         "mode": subset.mode,
         "metrics": {k: float(v) for k, v in scored.items()},
         "num_samples": len(samples),

@@ -267,6 +267,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     run = RunFolder(run_dir).create()
     stamp = new_timestamp()
     dump_config(cfg, run.root / "configs" / f"config_{stamp}.json")
+    if plan.data:  # where each dataset's data came from and the sha256 of its files
+        write_json(run.root / "configs" / f"data_{stamp}.json", plan.data)
     write_environment(run.root, stamp, host.provenance_packages())
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
     write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())

@@ -198,6 +198,7 @@ class EvalUnit:
     dataset_kwargs: dict = field(default_factory=dict)
     generation: dict = field(default_factory=dict)
     fingerprint: Fingerprint | None = None
+    data_id: str = ""  # the identity of the data read (``prepare_data``), part of the version
 
     @property
     def name(self) -> str:
@@ -219,6 +220,7 @@ class EvalUnit:
             "limit": cfg.limit,
             "data_dir": str(data_dir_of(cfg).resolve()),
             "dump_details": cfg.dump_eval_details,
+            "data_id": self.data_id,
             "eval_settings": dict(cfg.eval_settings),
         }
 
@@ -229,6 +231,17 @@ class Plan:
     benchmarks: dict[tuple[str, str], Benchmark]  # (model abbr, dataset type) -> benchmark
     tasks: list[Task]
     evals: list[EvalUnit]
+    data: dict = field(default_factory=dict)  # dataset name -> its data record (``prepare_data``)
+
+
+def prepare_data(host: PluginHost, cfg: RunConfig, chat: bool, data_dir: Path) -> dict:
+    """Each dataset of the run built once and handed to the ``prepare_data`` hook."""
+    datasets = {d.type: build_benchmark(host, d.type, d.kwargs, chat) for d in cfg.datasets}
+    data: dict = {}
+    for records in host.pm.hook.prepare_data(datasets=datasets, data_dir=data_dir,
+                                             settings=dict(cfg.eval_settings)):
+        data.update(records or {})
+    return data
 
 
 def preflight_evaluators(host: PluginHost, subsets: list[Subset], settings: dict) -> None:
@@ -264,6 +277,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     for d in cfg.datasets:
         claim_dataset(host, d)  # unknown names fail before anything else
     data_dir = data_dir_of(cfg)
+    data = prepare_data(host, cfg, models[0].traits.is_chat, data_dir)
     benchmarks: dict[tuple[str, str], Benchmark] = {}
     tasks: list[Task] = []
     evals: list[EvalUnit] = []
@@ -291,7 +305,8 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                 generation = generation_settings(model, subset)
                 fp = task_fingerprint(model.settings(), model.traits.is_chat, subset, generation)
                 unit = EvalUnit(model, subset, comp.type, n, dataset_kwargs=comp.kwargs,
-                                generation=generation, fingerprint=fp)
+                                generation=generation, fingerprint=fp,
+                                data_id=str((data.get(comp.type) or {}).get("identity") or ""))
                 if size and n > size:
                     for shard, start in enumerate(range(0, n, size)):
                         tasks.append(Task(f"{model.abbr}/{subset.name}_{shard}", model, comp.type,
@@ -311,7 +326,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
         preflight_evaluators(host, [u.subset for u in evals], cfg.eval_settings)
         preflight_comparisons(host, evals, cfg.eval_settings)
     sizes.save()
-    return Plan(models, benchmarks, tasks, evals)
+    return Plan(models, benchmarks, tasks, evals, data)
 
 
 def preflight_comparisons(host: PluginHost, units: list, settings: dict) -> None:

@@ -114,7 +114,9 @@ def read_jsonl(path: Path) -> list[Record]:
     """Objects of a JSON Lines file as ``(line, dict)`` pairs; blank lines are skipped."""
     path = Path(path)
     out: list[Record] = []
-    for number, raw in enumerate(read_text(path).splitlines(), start=1):
+    # split at line feeds only: str.splitlines() would also split at U+2028 and friends, which
+    # JSON allows unescaped inside strings (GSM8K's train split has one)
+    for number, raw in enumerate(read_text(path).split("\n"), start=1):
         if not raw.strip():
             continue
         try:

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
     from compass._devices import DeviceRegister
@@ -251,6 +253,30 @@ def read_config(path: str, keys: tuple[str, ...]) -> dict | None:
         OpenCompass classes), so a file runs once.
 
     Stops at the first non-``None`` result.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Data: before a run is planned
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def prepare_data(datasets: dict, data_dir: Path, settings: dict) -> dict | None:
+    """Make the run's data ready before its tasks are planned, and say what it is.
+
+    :param datasets: ``{dataset name: compass._dataset.Benchmark}``, each dataset of the run
+        built once (its subsets' ``load.locate(data_dir)``, where a loader has it, names the
+        file it reads or raises :class:`compass._dataset.DataMissing` naming the path looked for).
+    :param data_dir: the run's data folder.
+    :param settings: the run's ``eval_settings`` (flags such as ``--offline`` land there).
+    :returns: ``{dataset name: record}``, a JSON-able record per dataset this plugin knows
+        (where its data came from, the sha256 of its files); ``record["identity"]``, a
+        short hash of the data, becomes part of the dataset's ``version``. ``None`` if none.
+
+    Called in the launcher before planning (a plugin may download missing data here, and
+    raise :class:`compass._errors.CompassError` with one line when it cannot); every
+    implementation is called and the records are merged into ``configs/data_<ts>.json``.
     """
 
 

@@ -1,8 +1,12 @@
-"""``compass data fetch NAME``: download a benchmark from the Hugging Face hub.
+"""Fetching a benchmark: download its repository (:mod:`.sources`), convert it into the
+OpenCompass layout (:mod:`.convert`), move it into the data dir, record where it came from.
 
-The hub is checked first with a short timeout, so without a network the command fails
-in seconds with one line saying so and how to get the data otherwise. ``HF_ENDPOINT``
-(e.g. a mirror) is honoured. Files land in the data dir in the OpenCompass layout.
+The converted files are written to a staging folder inside the data dir and moved into
+place only when the whole conversion succeeded (what was there before is moved to
+``<data dir>/.compass/replaced/<time>/``, never deleted); the provenance record
+(``<data dir>/.compass/provenance/<recipe>.json``) is written last. An interrupted fetch
+therefore leaves either the old state or the new one, never a half-written file that a
+later run would read; the download itself is resumed by the next fetch.
 """
 
 from __future__ import annotations
@@ -10,122 +14,169 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
-import threading
-import zipfile
-from dataclasses import dataclass
+import sys
+import time
 from pathlib import Path
 
 from compass.sdk import CompassError
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
-OFFLINE_HINT = ("download OpenCompassData-core (github.com/open-compass/opencompass/releases) and unzip it "
-                "into {data_dir}, or copy the files there yourself (`compass data` shows where each is looked for)")
+from compass_datasets.recipes import ARCHIVE_ONLY, OC_ARCHIVE, RECIPES, Recipe, recipe_named
+from compass_datasets.sources import SOURCES, NotFound, Unreachable, download, endpoint_of, sha256_file
+
+META = ".compass"
+LABEL = {"hf": "the Hugging Face hub", "modelscope": "ModelScope"}
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """Where a benchmark lives on the hub and how its files become the OpenCompass layout."""
-
-    repo: str
-    files: tuple[tuple[str, str], ...]  # (file in the repo, destination relative to the data dir)
-    kind: str = "copy"  # copy | unzip | parquet-jsonl
+def default_source() -> str:
+    """``COMPASS_DATA_SOURCE`` (hf | modelscope), else OpenCompass's ``DATASET_SOURCE``, else hf."""
+    value = os.environ.get("COMPASS_DATA_SOURCE") or os.environ.get("DATASET_SOURCE") or "hf"
+    return normalize_source(value)
 
 
-RECIPES = {
-    "ceval": Recipe("ceval/ceval-exam", (("ceval-exam.zip", "ceval/formal_ceval"),), "unzip"),
-    "gsm8k": Recipe("openai/gsm8k", (("main/test-00000-of-00001.parquet", "gsm8k/test.jsonl"),
-                                     ("main/train-00000-of-00001.parquet", "gsm8k/train.jsonl")), "parquet-jsonl"),
-    "math500": Recipe("HuggingFaceH4/MATH-500", (("test.jsonl", "math/math500/test.jsonl"),)),
-}
-#: registered names -> recipe name
-ALIASES = {"ceval_gen": "ceval", "ceval_ppl": "ceval", "ceval_clp": "ceval", "gsm8k_gen": "gsm8k",
-           "math500_gen": "math500"}
+def normalize_source(value: str) -> str:
+    key = str(value).strip().lower().replace("_", "").replace("-", "")
+    if key in ("hf", "huggingface", "huggingfacehub", "hub"):
+        return "hf"
+    if key in ("modelscope", "ms"):
+        return "modelscope"
+    raise CompassError(f"unknown data source {value!r}; choose hf (Hugging Face hub) or modelscope")
 
 
-def endpoint() -> str:
-    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+def offline() -> bool:
+    """``HF_HUB_OFFLINE`` (or ``COMPASS_OFFLINE``) is set to a true value."""
+    return any(os.environ.get(k, "").strip().lower() in ("1", "true", "yes", "on")
+               for k in ("HF_HUB_OFFLINE", "COMPASS_OFFLINE"))
 
 
-def check_reachable(url: str, timeout: float) -> None:
-    """Raise CompassError unless ``url`` answers within ``timeout`` seconds (DNS included)."""
-    import urllib.error
-    import urllib.request
-
-    result: dict = {}
-
-    def probe() -> None:
-        try:
-            req = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "compass-eval"})
-            with urllib.request.urlopen(req, timeout=timeout):
-                result["ok"] = True
-        except urllib.error.HTTPError:
-            result["ok"] = True  # the server answered
-        except Exception as exc:  # URLError, socket errors, timeouts
-            result["error"] = getattr(exc, "reason", None) or exc
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout + 0.5)
-    if not result.get("ok"):
-        reason = result.get("error", f"no answer within {timeout:g}s")
-        raise CompassError(f"cannot reach the Hugging Face hub at {url} ({reason}); you seem to be offline")
+def alternatives(source: str, data_dir: Path) -> str:
+    other = "--source hf" if source == "modelscope" else "HF_ENDPOINT=<a mirror>, or --source modelscope " \
+                                                          "(DATASET_SOURCE=ModelScope)"
+    return f"try {other}, or `compass data import {OC_ARCHIVE}` into {data_dir}"
 
 
-def _download(url: str, dest: Path, timeout: float) -> None:
-    import urllib.request
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    req = urllib.request.Request(url, headers={"User-Agent": "compass-eval"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp, open(tmp, "wb") as fh:
-        shutil.copyfileobj(resp, fh)
-    tmp.replace(dest)
+def provenance_path(data_dir: Path, recipe: Recipe) -> Path:
+    return Path(data_dir) / META / "provenance" / f"{recipe.name}.json"
 
 
-def _parquet_to_jsonl(src: Path, dest: Path) -> None:
+def read_provenance(data_dir: Path, recipe: Recipe) -> dict | None:
+    path = provenance_path(data_dir, recipe)
     try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise CompassError("converting the downloaded parquet file needs pyarrow: pip install pyarrow") from None
-    table = pq.read_table(src)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with open(dest, "w", encoding="utf-8") as fh:
-        for row in table.to_pylist():
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
-def fetch(name: str, data_dir: Path, *, timeout: float = 5.0, echo=print) -> list[Path]:
-    """Download ``name`` into ``data_dir``; returns the files written."""
-    recipe_name = ALIASES.get(name, name)
-    recipe = RECIPES.get(recipe_name)
+def output_files(data_dir: Path, recipe: Recipe, *, looks: bool = False) -> dict[str, str]:
+    """``{data-dir path: sha256}`` of the files the recipe's paths hold now (with ``looks``,
+    also those at the other paths its loaders read: the archive's names)."""
+    data_dir = Path(data_dir)
+    out: dict[str, str] = {}
+    for rel in recipe.provides + (recipe.looks if looks else ()):
+        path = data_dir / rel.rstrip("/")
+        found = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        for p in found:
+            out[p.relative_to(data_dir).as_posix()] = sha256_file(p)
+    return out
+
+
+def resolve(name: str) -> Recipe:
+    recipe = recipe_named(name)
     if recipe is None:
-        raise CompassError(f"no download recipe for '{name}' (compass can fetch: {', '.join(sorted(RECIPES))}); "
-                           + OFFLINE_HINT.format(data_dir=data_dir))
-    base = endpoint()
+        only = next((k for k in ARCHIVE_ONLY if name == k or name.startswith(k + "_")), None)
+        if only:
+            raise CompassError(f"{ARCHIVE_ONLY[only][1]} is not on the Hugging Face hub or ModelScope in the layout "
+                               f"compass reads; `compass data import {OC_ARCHIVE}` brings it")
+        raise CompassError(f"no download recipe for '{name}' (compass can fetch: {', '.join(sorted(RECIPES))})")
+    return recipe
+
+
+def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, timeout: float = 5.0,
+                 echo=None, progress: bool = True, fallback: bool = False) -> dict:
+    """Download, convert and install one recipe; returns its provenance record.
+
+    ``fallback``: a benchmark that ModelScope does not have comes from the hub instead
+    (``compass eval``); without it that is an error (``compass data fetch --source modelscope``).
+    """
+    echo = echo or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    data_dir = Path(data_dir)
+    source = normalize_source(source) if source else default_source()
+    repo = recipe.repo(source)
+    if repo is None and fallback and source == "modelscope":
+        echo(f"{recipe.title or recipe.name} is not on ModelScope: it comes from the Hugging Face hub")
+        source, repo = "hf", recipe.hf
+    if repo is None:
+        raise CompassError(f"{recipe.title or recipe.name} is not on {LABEL[source]}; fetch it with --source hf "
+                           f"(the Hugging Face hub has {recipe.hf})")
+    if source == "hf" and os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise CompassError(f"HF_HUB_OFFLINE is set, so nothing is downloaded from the Hugging Face hub; unset it to "
+                           f"fetch {recipe.name}, or {alternatives(source, data_dir)}")
+    revision = recipe.rev(source)
+    endpoint = endpoint_of(source)
+    echo(f"fetching {recipe.title or recipe.name}: {repo} ({revision}) from {LABEL[source]} at {endpoint}")
     try:
-        check_reachable(f"{base}/api/datasets/{recipe.repo}", timeout)
+        dl = download(source, repo, revision, recipe.patterns, timeout=timeout, progress=progress,
+                      optional=recipe.optional)
+    except Unreachable as exc:
+        raise CompassError(f"{exc}; {alternatives(source, data_dir)}") from None
+    except NotFound as exc:
+        raise CompassError(f"{recipe.name}: {exc}") from None
+    staging = data_dir / META / "staging" / recipe.name
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        from compass_datasets.convert import CONVERTERS
+
+        CONVERTERS[recipe.convert](dl.root, staging)
+        keep = data_dir / META / "replaced" / time.strftime("%Y%m%d_%H%M%S")
+        for rel in recipe.provides:
+            _install(staging / rel.rstrip("/"), data_dir / rel.rstrip("/"), keep / Path(rel.rstrip("/")).parent, echo)
     except CompassError as exc:
-        raise CompassError(f"{exc}; {OFFLINE_HINT.format(data_dir=data_dir)}") from None
-    written = []
-    with tempfile.TemporaryDirectory(prefix="compass-fetch-") as tmp:
-        for remote, rel in recipe.files:
-            url = f"{base}/datasets/{recipe.repo}/resolve/main/{remote}"
-            echo(f"downloading {url}")
-            local = Path(tmp) / Path(remote).name
-            try:
-                _download(url, local, max(timeout, 60.0))
-            except Exception as exc:
-                raise CompassError(f"download of {url} failed: {exc}") from None
-            dest = Path(data_dir) / rel
-            if recipe.kind == "unzip":
-                dest.mkdir(parents=True, exist_ok=True)
-                with zipfile.ZipFile(local) as zf:
-                    zf.extractall(dest)
-            elif recipe.kind == "parquet-jsonl":
-                _parquet_to_jsonl(local, dest)
-            else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(local), dest)
-            written.append(dest)
-    return written
+        raise CompassError(f"{recipe.name} ({dl.repo}): {exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise CompassError(f"{recipe.name}: converting {dl.repo}@{dl.sha[:12]} failed ({type(exc).__name__}: {exc}); "
+                           f"its files are not in the expected form") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    record = {
+        "recipe": recipe.name, "source": source, "endpoint": dl.endpoint, "repo": dl.repo,
+        "revision": dl.revision, "sha": dl.sha, "files": dl.files,
+        "outputs": output_files(data_dir, recipe), "fetched": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    path = provenance_path(data_dir, recipe)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)
+    echo(f"{recipe.name}: {len(record['outputs'])} file(s) written under {data_dir} "
+         f"({dl.repo}@{(dl.sha or dl.revision)[:12]})")
+    return record
+
+
+def _install(src: Path, dest: Path, keep: Path, echo) -> None:
+    """Put ``src`` (a file or folder) at ``dest`` by renames; what was there moves under ``keep``."""
+    if not src.exists():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        kept = keep / dest.name
+        n = 1
+        while kept.exists():  # two fetches within a second
+            n += 1
+            kept = keep / f"{dest.name}.{n}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(dest, kept)
+        echo(f"the earlier {dest} is kept in {kept}")
+    os.replace(src, dest)
+
+
+def fetch(name: str, data_dir: Path, *, source: str | None = None, timeout: float = 5.0, echo=None,
+          progress: bool = True) -> list[Path]:
+    """Fetch dataset or recipe ``name`` into ``data_dir``; returns the files written."""
+    recipe = resolve(name)
+    record = fetch_recipe(recipe, data_dir, source=source, timeout=timeout, echo=echo, progress=progress)
+    return [Path(data_dir) / rel for rel in record["outputs"]]
+
+
+__all__ = ["SOURCES", "default_source", "fetch", "fetch_recipe", "offline", "output_files", "read_provenance",
+           "resolve"]

@@ -84,6 +84,13 @@ def register_datasets(register):
 
 
 @hookimpl
+def prepare_data(datasets, data_dir, settings):
+    from compass_datasets.prepare import prepare
+
+    return prepare(datasets, data_dir, settings)
+
+
+@hookimpl
 def register_commands(cli):
     from compass_datasets.data_cmd import data_command
     from compass_datasets.new_dataset_cmd import new_dataset_command
@@ -109,3 +116,7 @@ def register_eval_options(register):
     register("--custom-dataset-infer-method",
              "How the custom dataset is answered [default: gen for chat models, ppl for base].",
              dataset_kwarg="infer_method", adds_dataset="custom", choices=("gen", "ppl"))
+    register("--offline", "Never download data: a missing dataset stops the run (also HF_HUB_OFFLINE=1).",
+             eval_setting="offline", type=bool)
+    register("--data-source", "Where missing data is fetched from: hf (Hugging Face hub, default) or modelscope "
+             "(also DATASET_SOURCE=ModelScope).", eval_setting="data_source", choices=("hf", "modelscope"))

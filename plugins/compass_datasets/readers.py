@@ -31,6 +31,6 @@ def find(data_dir: Path, candidates: Sequence[str], *, name: str, what: str = ""
 
 
 def _fetch_hint(name: str) -> str:
-    from compass_datasets.fetch import ALIASES, RECIPES
+    from compass_datasets.recipes import recipe_named
 
-    return f", with `compass data fetch {name}`" if ALIASES.get(name, name) in RECIPES else ""
+    return f", with `compass data fetch {name}` (or run without --offline)" if recipe_named(name) else ""

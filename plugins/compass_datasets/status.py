@@ -114,3 +114,29 @@ def collect(registry, data_dir: Path, pattern: str | None = None) -> list[Datase
             detail = str(exc) if isinstance(exc, CompassError) else f"{type(exc).__name__}: {exc}"
             out.append(DatasetStatus(reg.name, "error", None, "-", "-", detail))
     return out
+
+
+def origin(row: DatasetStatus, data_dir: Path) -> str:
+    """Where a dataset's data came from (present) or can come from (missing): the ``from`` column."""
+    from compass_datasets.fetch import read_provenance
+    from compass_datasets.recipes import ARCHIVE_ONLY, archive_only_for_path, recipe_for_path, recipe_named
+
+    rel = row.path if row.status in ("present", "partial") else row.detail.removeprefix("not at ")
+    recipe = recipe_for_path(rel) if rel and rel != "-" else None
+    recipe = recipe or recipe_named(row.name)
+    if row.status in ("present", "partial"):
+        if Path(row.path).is_absolute():
+            return "shipped with its plugin"
+        if recipe is None:
+            return "local"
+        prov = read_provenance(data_dir, recipe)
+        if not prov:
+            return "local"
+        where = f"{prov.get('source')}:{prov.get('repo')}"
+        return f"{where}@{str(prov.get('sha') or prov.get('revision'))[:8]}"
+    if row.status != "missing":
+        return "-"
+    if recipe is not None:
+        return "fetchable: hf:" + recipe.hf + (f", modelscope:{recipe.ms}" if recipe.ms else "")
+    only = archive_only_for_path(rel or "") or next((k for k in ARCHIVE_ONLY if row.name.startswith(k)), None)
+    return "import: OpenCompassData-core zip" if only else "-"

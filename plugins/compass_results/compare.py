@@ -139,6 +139,9 @@ def _pair(va: RunView, vb: RunView, key_a: tuple[str, str], key_b: tuple[str, st
     for key in ("version", "mode", "evaluator"):
         if ra.get(key) != rb.get(key):
             pair.settings.append(Change(f"result.{key}", ra.get(key), rb.get(key)))
+    data_a, data_b = va.data.get(ra.get("benchmark", "")), vb.data.get(rb.get("benchmark", ""))
+    if data_a and data_b and data_a.get("identity") != data_b.get("identity"):  # the files read differ
+        pair.settings.append(Change("data", _data_label(data_a), _data_label(data_b)))
     # is the delta more than noise: McNemar on the samples both runs have a verdict for
     da, db = va.verdicts(*key_a), vb.verdicts(*key_b)
     shared = sorted(i for i in set(da) & set(db)
@@ -150,6 +153,16 @@ def _pair(va: RunView, vb: RunView, key_a: tuple[str, str], key_b: tuple[str, st
         test = mcnemar(len(pair.right_a_only), len(pair.right_b_only))
         pair.p, pair.test, pair.significant = test.p, test.test, test.significant
     return pair
+
+
+def _data_label(record: dict) -> str:
+    """``hf:openai/gsm8k@1a2b3c4d, files 0f1e2d…`` (a run's record of where a dataset's data came from)."""
+    where = record.get("source") or "local"
+    if record.get("repo"):
+        where += f":{record['repo']}@{str(record.get('sha') or record.get('revision') or '')[:8]}"
+    if record.get("modified"):
+        where += " (changed since fetched)"
+    return f"{where}, files {record.get('identity', '?')}"
 
 
 def compare_runs(run_a: Path, run_b: Path) -> Comparison:

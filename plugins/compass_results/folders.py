@@ -43,11 +43,19 @@ class RunView:
     config: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)
     status: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)  # dataset -> where its data came from (configs/data_<ts>.json)
 
     @classmethod
     def load(cls, root: Path) -> RunView:
         view = cls(Path(root), config=latest_config(root), environment=latest_environment(root),
                    status=latest_status(root))
+        records = sorted((Path(root) / "configs").glob("data_*.json"))
+        if records:
+            try:
+                data = json.loads(records[-1].read_text(encoding="utf-8"))
+                view.data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                pass
         for path in sorted((Path(root) / "results").glob("*/*.json")):
             try:
                 res = json.loads(path.read_text(encoding="utf-8"))

@@ -11,8 +11,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 
-from compass.sdk import TaskFile
-from compass.sdk import task_command as sdk_task_command
+from compass.sdk import task_command as sdk_task_command, TaskFile
 
 
 
