@@ -91,6 +91,7 @@ class ServerConfig:
     malformed_always: tuple[str, ...] = ()  # … no verdict even when re-asked
     quote_format: bool = False  # judge replies first quote the verdict format (an earlier, false verdict)
     replies: dict[str, str] | None = None  # a judge prompt containing a key gets that reply verbatim
+    chat_logprobs: bool = True  # chat answers carry top_logprobs when asked (AlpacaEval's classifier judge)
 
 
 @dataclass
@@ -362,7 +363,7 @@ class Handler(BaseHTTPRequestHandler):
             if cfg.reasoning is not None:
                 message[cfg.reasoning_field] = cfg.reasoning
             choice = {"index": 0, "finish_reason": "stop", "message": message}
-            if body.get("logprobs") and cfg.judge and '"model_identifier": "m"' in prompt:
+            if body.get("logprobs") and cfg.chat_logprobs and cfg.judge and '"model_identifier": "m"' in prompt:
                 top = alpaca_top_logprobs(cfg, prompt)[: int(body.get("top_logprobs") or 1)]
                 choice["logprobs"] = {"content": [{"token": top[0][0], "logprob": top[0][1],
                                                    "top_logprobs": [{"token": t, "logprob": lp} for t, lp in top]}]}
