@@ -219,7 +219,7 @@ def part_alpaca(args) -> dict:
         for i in range(n):
             z = shift + 0.5 * rng.gauss(0, 1)
             p = 1 / (1 + math.exp(-(0.8 * math.tanh(z) - 0.3 * difficulty[i])))
-            gamed.append({"index": i, "model": model, "preference": 1 + p, "std_delta_len": -z,
+            gamed.append({"index": i, "model": model, "preference": p, "std_delta_len": -z,
                           "instruction_difficulty": difficulty[i], "not_gamed_baseline": False})
     tmp = Path(tempfile.mkdtemp(prefix="judge_fidelity_"))
     gamed_csv = tmp / "df_gamed.csv"

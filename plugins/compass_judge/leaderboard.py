@@ -53,6 +53,20 @@ def alpaca_switched(instruction: str, seed: int = ALPACA_SWITCH_SEED) -> bool:
     return random.Random("is_switched_outputs" + instruction + str(seed)).choices([False, True], k=1)[0]
 
 
+def _logistic_regression(C: float | None, l1: bool = False, **kwargs):
+    """scikit-learn's LogisticRegression, L1 with strength ``C`` or unpenalised (``C=None``), spelled
+    for the installed version (1.8 replaced ``penalty`` by ``l1_ratio`` / ``C=inf``)."""
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    new = tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 8)
+    if C is None:
+        return LogisticRegression(C=np.inf, **kwargs) if new else LogisticRegression(penalty=None, **kwargs)
+    if l1:
+        return LogisticRegression(C=C, l1_ratio=1.0, **kwargs) if new else LogisticRegression(C=C, penalty="l1", **kwargs)
+    return LogisticRegression(C=C, **kwargs)
+
+
 def _sem(values: np.ndarray) -> float:
     return float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
 
@@ -81,14 +95,13 @@ def length_controlled(preferences: Sequence[float | None], candidate_lengths: Se
     difference (baseline − candidate, in characters), the instruction's difficulty and a
     constant for the candidate, no intercept, fitted with the soft labels as weights, L1 with
     its strength picked by 5-fold cross-validation over instructions (``length_controlled_v1``);
-    the gamed baselines' judgements (``gamed``: columns ``preference`` on alpaca_eval's 1–2
-    scale, ``std_delta_len``, ``instruction_difficulty``) join the fit at weight 0.2/2 as the
+    the gamed baselines' judgements (``gamed``: columns ``preference`` in [0, 1],
+    ``std_delta_len``, ``instruction_difficulty``) join the fit at weight 0.2/2 as the
     regularisation toward the baseline. The LC win rate is 100 × the mean predicted preference
     with no length difference, over every instruction. Without ``difficulty`` and ``gamed``
     (they are alpaca_eval's published ``instruction_difficulty.csv`` / ``df_gamed.csv``) the
     GLM is ``length_controlled_minimal``: length and the constant alone.
     """
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     n = len(preferences)
@@ -103,8 +116,7 @@ def length_controlled(preferences: Sequence[float | None], candidate_lengths: Se
     X, y = X_all[keep], y[keep]
     weight = np.ones(len(y))
     if use_difficulty:
-        g_pref = np.asarray(gamed["preference"], dtype=float)
-        g_pref = np.where(g_pref == 0.0, 1.5, g_pref) - 1.0
+        g_pref = np.asarray(gamed["preference"], dtype=float)  # already in [0, 1] in df_gamed.csv
         gX = np.column_stack([np.tanh(np.asarray(gamed["std_delta_len"], dtype=float)),
                               np.asarray(gamed["instruction_difficulty"], dtype=float), np.zeros(len(g_pref))])
         ok = ~np.isnan(g_pref)
@@ -122,7 +134,7 @@ def length_controlled(preferences: Sequence[float | None], candidate_lengths: Se
     true_w = np.concatenate([weight, weight])
 
     def fit(C, rows):
-        model = LogisticRegression(C=C, penalty="l1", solver="liblinear", fit_intercept=False, random_state=123)
+        model = _logistic_regression(C=C, l1=True, solver="liblinear", fit_intercept=False, random_state=123)
         model.fit(Xd[rows], yd[rows], sample_weight=wd[rows])
         return model
 
@@ -223,14 +235,12 @@ def style_meta(answer: str) -> dict:
 def _bt_with_features(features: np.ndarray, outcomes: np.ndarray) -> float:
     """The candidate's coefficient (log-odds of beating the baseline) of a Bradley–Terry fit
     with style features, soft outcomes as weights, unpenalised."""
-    from sklearn.linear_model import LogisticRegression
-
     X = np.column_stack([np.ones(len(outcomes)), features])
     Xd = np.vstack([X, X])
     yd = np.concatenate([np.ones(len(outcomes)), np.zeros(len(outcomes))])
     wd = np.concatenate([outcomes, 1.0 - outcomes])
     keep = wd > 0
-    model = LogisticRegression(penalty=None, fit_intercept=False, tol=1e-9, max_iter=1000)
+    model = _logistic_regression(C=None, fit_intercept=False, tol=1e-9, max_iter=1000)
     model.fit(Xd[keep], yd[keep], sample_weight=wd[keep])
     return float(model.coef_[0][0])
 
