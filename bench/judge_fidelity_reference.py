@@ -169,6 +169,7 @@ def arena_v01(job: dict) -> dict:
     root = Path(job["repo"])
     sys.path.insert(0, str(root))
     get_score = _function(root / "gen_judgment.py", "get_score", {})
+    np.NAN = np.nan  # v0.1 predates numpy 2, which dropped the alias
     import show_result as sr
     import utils_math as um
 
