@@ -55,7 +55,7 @@ def reference(args, job: dict) -> dict:
 
 
 def jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").split("\n") if x.strip()]
 
 
 def ctx(n: int, **settings):
@@ -197,8 +197,8 @@ def part_alignbench(args) -> dict:
             rows.append((f"{m} 中文语言", theirs["中文语言"], got["language"]))
             for cat in ("数学计算", "逻辑推理", "专业能力", "角色扮演"):
                 rows.append((f"{m} {cat}", theirs[cat], got[cat]))
-        excl = AlignBenchJudge(template="alignbench-v1.1").aggregate(records[m], ctx(len(qs)))
-        rows.append((f"{m} overall [compass default: unparseable excluded]", None, excl["score"]))
+        excl = AlignBenchJudge(template="alignbench-v1.1", unparseable="exclude").aggregate(records[m], ctx(len(qs)))
+        rows.append((f"{m} overall [unparseable = exclude]", None, excl["score"]))
     return {"judgements": len(items), "prompts_identical": same_prompt, "parse_differences": diff_parse,
             "rows": rows, "tolerance": 1e-4, "ref_seconds": ref["seconds"]}
 
@@ -340,11 +340,19 @@ def part_arena_v01(args) -> dict:
             g1 = arena_reply(rng, 1 - p, False)  # game 1: the baseline as A
             g2 = arena_reply(rng, p, False)  # game 2: the candidate as A
             job_models[model].append({"question_id": q["question_id"], "games": [g1, g2]})
+    answers = {a["question_id"]: a["choices"][0]["turns"][0]["content"]
+               for a in jsonl(Path(args.data) / "arena_hard" / "arena-hard-v0.1" / "model_answer" / "gpt-4-0314.jsonl")}
+    cand = {q["question_id"]: f"Candidate answer {i}: " + "text " * rng.randint(10, 300) for i, q in enumerate(qs)}
+    prompt_in = [(q["turns"][0]["content"], a, b) for q in qs
+                 for a, b in ((answers[q["question_id"]], cand[q["question_id"]]),
+                              (cand[q["question_id"]], answers[q["question_id"]]))]
     ref = reference(args, {"part": "arena_v01", "repo": str(Path(args.ref_root) / "arena-v01"),
-                           "regex": r"\[\[([AB<>=]+)\]\]", "models": job_models})
+                           "regex": r"\[\[([AB<>=]+)\]\]", "models": job_models, "prompts": prompt_in})
+    t = shipped()["arena-hard-v0.1"]
+    same_prompt = sum(list(t.render(question=q, answer_a=a, answer_b=b)) == r
+                      for (q, a, b), r in zip(prompt_in, ref["prompts"]))
     from compass_judge.pairwise import PairwiseJudge
 
-    t = shipped()["arena-hard-v0.1"]
     diff_parse = k = n = 0
     rows = []
     for model in models:
@@ -370,8 +378,7 @@ def part_arena_v01(args) -> dict:
                  (f"{model} 95% upper", theirs["upper"], got["ci_high"]),
                  (f"{model} interval width", theirs["upper"] - theirs["lower"], got["ci_high"] - got["ci_low"]),
                  (f"{model} battles", theirs["battles"], got["battles"])]
-    # the same replies, compass's own protocol (pair-five's bootstrap over questions), for the widths
-    return {"judgements": n, "prompts_identical": "n/a (template text checked in tests)", "parse_differences": diff_parse,
+    return {"judgements": n, "prompts_identical": f"{same_prompt} of {len(prompt_in)}", "parse_differences": diff_parse,
             "rows": rows, "tolerance": 0.1, "ref_seconds": ref["seconds"]}
 
 
@@ -413,9 +420,15 @@ def part_arena_v2(args) -> dict:
                      "category": "hard_prompt", "style": [], "seed": 42})
         runs.append({"name": f"{model} hard_prompt style", "judges": ["judge-1"], "model": model,
                      "category": "hard_prompt", "style": ["length", "markdown"], "seed": 42})
+    prompt_in = [(q["category"], q["prompt"], "Baseline answer " + "b " * rng.randint(5, 50),
+                  "Candidate answer " + "c " * rng.randint(5, 50)) for q in qs]
     job = {"part": "arena_v2", "repo": str(Path(args.ref_root) / "arena-v2"), "judges": data, "metadata": meta,
-           "runs": runs, "regex_patterns": [r"\[\[([AB<>=]+)\]\]", r"\[([AB<>=]+)\]"], "parse_only": parse_only}
+           "runs": runs, "regex_patterns": [r"\[\[([AB<>=]+)\]\]", r"\[([AB<>=]+)\]"], "parse_only": parse_only,
+           "prompts": prompt_in}
     ref = reference(args, job)
+    tpl = {"creative_writing": shipped()["arena-hard-v2-creative"]}
+    same_prompt = sum(list(tpl.get(c, shipped()["arena-hard-v2"]).render(question=q, answer_a=a, answer_b=b)) == r
+                      for (c, q, a, b), r in zip(prompt_in, ref["prompts"]))
     from compass_judge.pairwise import PairwiseJudge
 
     t = shipped()["arena-hard-v2"]
@@ -445,7 +458,7 @@ def part_arena_v2(args) -> dict:
                  (f"{run['name']} 90% lower", theirs["lower"], got["ci_low"]),
                  (f"{run['name']} 90% upper", theirs["upper"], got["ci_high"]),
                  (f"{run['name']} interval width", theirs["upper"] - theirs["lower"], got["ci_high"] - got["ci_low"])]
-    return {"judgements": n, "prompts_identical": "n/a (template text checked in tests)", "parse_differences": diff_parse,
+    return {"judgements": n, "prompts_identical": f"{same_prompt} of {len(prompt_in)}", "parse_differences": diff_parse,
             "rows": rows, "tolerance": 0.1, "ref_seconds": ref["seconds"]}
 
 

@@ -173,7 +173,12 @@ def arena_v01(job: dict) -> dict:
     import show_result as sr
     import utils_math as um
 
+    import yaml
+
     pattern = re.compile(job["regex"])
+    cfg = yaml.safe_load((root / "config" / "judge_config.yaml").read_text())
+    prompts = [[cfg["system_prompt"], cfg["prompt_template"][0].format(question_1=q, answer_1=a, answer_2=b)]
+               for q, a, b in job.get("prompts", [])]  # as gen_judgment.judgment fills them in
     verdicts, results = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         judg = Path(tmp) / "data" / "arena-hard-v0.1" / "model_judgment" / "judge"
@@ -210,7 +215,7 @@ def arena_v01(job: dict) -> dict:
             i = stats["model"].tolist().index(model)
             results[model] = {"score": got["score"][i], "lower": got["lower"][i], "upper": got["upper"][i],
                               "battles": int(len(b))}
-    return {"verdicts": verdicts, "scores": results}
+    return {"verdicts": verdicts, "scores": results, "prompts": prompts}
 
 
 # -- Arena-Hard v2 -------------------------------------------------------------------------------
@@ -230,6 +235,12 @@ def arena_v2(job: dict) -> dict:
         return mean_scores
 
     sr.format_confidence_interval = capture
+    import yaml
+    from utils.judge_utils import JUDGE_SETTINGS
+
+    cfg = yaml.safe_load((root / "config" / "arena-hard-v2.0.yaml").read_text())
+    prompts = [[JUDGE_SETTINGS[c]["system_prompt"], cfg["prompt_template"].format(QUESTION=q, ANSWER_A=a, ANSWER_B=b)]
+               for c, q, a, b in job.get("prompts", [])]  # as gen_judgment.pairwise_judgment fills them in
     verdicts = [get_score(r, job["regex_patterns"]) for r in job.get("parse_only", [])]
     results = {}
     bench = "arena-hard-v2.0"
@@ -268,7 +279,7 @@ def arena_v2(job: dict) -> dict:
                 pick = lambda df, c: float(df.set_index("model").loc[run["model"], c])  # noqa: E731
                 results[run["name"]] = {"score": 100 * pick(mean, col), "lower": 100 * pick(low, "lower"),
                                         "upper": 100 * pick(high, "upper"), "battles": int(len(battles))}
-    return {"verdicts": verdicts, "scores": results}
+    return {"verdicts": verdicts, "scores": results, "prompts": prompts}
 
 
 def main() -> int:

@@ -166,7 +166,9 @@ ALIGN_ANSWERS = {"高音单簧管": "甲" * 85, "自然数基数理论": "乙" *
 
 def test_alignbench_official_prompt_and_parser(compass, tmp_path):
     # the logic question's judge writes decimals in its dict: AlignBench's "'key': integer" pairs read 6.5 as 6
-    replies = {"丁丁丁丁丁": "分析……\n{'事实正确性': 6, '逻辑连贯性': 7.5, '综合得分': 6.5}"}
+    # the 专业能力 question's judge gives no score: unparseable, averaged in as -1 as AlignBench's show_result does
+    replies = {"丁丁丁丁丁": "分析……\n{'事实正确性': 6, '逻辑连贯性': 7.5, '综合得分': 6.5}",
+               "甲甲甲甲甲": "这个回答无法评分。"}
     with judge_server("length", replies=replies) as srv:
         res = compass("eval", str(config(tmp_path, "alignbench", srv.url, answers=ALIGN_ANSWERS)), env=env())
         got = ok(srv)
@@ -182,8 +184,9 @@ def test_alignbench_official_prompt_and_parser(compass, tmp_path):
     m = result(run_dir(tmp_path), "cand", "alignbench")["metrics"]
     rating = lambda n: min(10, 1 + n // 10)  # noqa: E731
     assert m["逻辑推理"] == 6.0
-    assert (m["专业能力"], m["数学计算"], m["基本任务"]) == (rating(85), rating(30), rating(12))
-    assert m["score"] == pytest.approx(((rating(30) + 6) / 2 + (rating(85) + rating(12)) / 2) / 2)
+    assert (m["专业能力"], m["数学计算"], m["基本任务"]) == (-1.0, rating(30), rating(12))
+    assert m["score"] == pytest.approx(((rating(30) + 6) / 2 + (-1 + rating(12)) / 2) / 2)
+    assert "1 of 4 judgements unparseable (averaged in as -1" in res.out
 
 
 # -- the parsers, reply by reply ---------------------------------------------------------------

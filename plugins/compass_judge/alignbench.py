@@ -4,8 +4,8 @@ gives an overall score (1–10) against the reference answer.
 By default with AlignBench's own prompt (``alignbench-v1.1``: its rubric bands, the reference
 answer as an 8, integer scores, the question's category) and its parser; compass's
 ``alignbench-multi-dim`` is the ``judge_template`` option. An unparseable judgement is left out
-and counted (as AlignBench's ``dimension_calculate.py`` leaves it out);
-``unparseable = "minus-one"`` averages it in as -1, as AlignBench's ``show_result.py`` does.
+and counted, or — the dataset's default, what AlignBench's ``show_result.py`` reports — averaged
+into its category as -1 (``unparseable = "minus-one"``), always counted in the notes.
 
 Scores stay on AlignBench's 1–10 scale (never ×10): per category (the mean overall score of
 its questions), 中文推理 (reasoning: 数学计算, 逻辑推理), 中文语言 (language: the other six
@@ -90,9 +90,10 @@ class AlignBenchJudge(JudgedEvaluator):
             for n, d in per_judge.items():
                 metrics[f"score[{n}]"] = d["score"]
         bad, total = unparseable_note(records.values())
+        how = ("excluded from the score" if self.unparseable == "exclude" else
+               "averaged in as -1, as AlignBench's show_result does; unparseable = exclude leaves them out")
         notes = [f"{len(records)} of {len(context.samples)} samples judged; {bad} of {total} judgements "
-                 f"unparseable ({'excluded from the score' if self.unparseable == 'exclude' else 'counted as -1'}); "
-                 f"scale 1-10"]
+                 f"unparseable ({how}); scale 1-10"]
         cached = cached_count(records.values())
         if cached:
             notes.append(f"{cached} of {total} judgements taken from the judgement cache (COMPASS_JUDGE_CACHE=0: off)")

@@ -285,8 +285,9 @@ class AlignBenchLoader(CachedLoader):
         return Rows(test=rows)
 
 
-def alignbench(judge_template: str = "alignbench-v1.1", unparseable: str = "exclude") -> Benchmark:
-    """AlignBench v1.1: by default its official rubric prompt and parser."""
+def alignbench(judge_template: str = "alignbench-v1.1", unparseable: str = "minus-one") -> Benchmark:
+    """AlignBench v1.1: by default its official rubric prompt and parser, and its show_result's
+    scores (an unparseable judgement is averaged in as -1; ``unparseable = "exclude"`` leaves it out)."""
     if judge_template not in ("alignbench-v1.1", "alignbench-multi-dim"):
         raise CompassError(f"dataset 'alignbench': judge_template {judge_template!r} is not one of "
                            f"alignbench-v1.1 (official), alignbench-multi-dim (compass's)")
