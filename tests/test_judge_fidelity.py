@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 
 import pytest
 from extras import require_extra
@@ -245,3 +246,24 @@ def test_alpaca_logprob_preference():
     assert verdicts.read(t, "M", top_logprobs=(("M", -0.01),)) == 0.0  # m absent: probability 0
     assert verdicts.read(t, "x", top_logprobs=(("The", -0.1),)) is None
     assert (verdicts.read(t, " m\n"), verdicts.read(t, "M"), verdicts.read(t, "model m")) == (1.0, 0.0, None)
+
+
+def test_style_control_is_deterministic_and_ignores_unrelated_style():
+    """Arena-Hard v2's style control (features standardised over the battles, as upstream): with
+    style features unrelated to the outcomes the score stays the plain one's; seeded, repeatable."""
+    require_extra("sklearn")
+    import numpy as np
+
+    rng = random.Random(7)
+    meta = lambda: {"token_len": rng.randint(100, 1500), "header_count": rng.randint(0, 3),  # noqa: E731
+                    "list_count": rng.randint(0, 5), "bold_count": rng.randint(0, 4)}
+    cand = [meta() for _ in range(600)]
+    base = [meta() for _ in range(600)]
+    battles = [1.0 if rng.random() < 0.7 else 0.0 for _ in range(600)]
+    features = np.asarray(leaderboard.style_features(cand, base))
+    plain = leaderboard.arena_v2(battles, 100, 42)
+    styled = leaderboard.style_controlled(battles, features, 100, 42)
+    assert abs(styled["score"] - plain["score"]) < 2.0
+    assert styled["ci_low"] < styled["score"] < styled["ci_high"]
+    assert styled == leaderboard.style_controlled(battles, features, 100, 42)
+    assert leaderboard.style_features(cand, base, length_only=True).shape == (600, 1)

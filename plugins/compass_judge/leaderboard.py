@@ -56,8 +56,13 @@ def alpaca_switched(instruction: str, seed: int = ALPACA_SWITCH_SEED) -> bool:
 def _logistic_regression(C: float | None, l1: bool = False, **kwargs):
     """scikit-learn's LogisticRegression, L1 with strength ``C`` or unpenalised (``C=None``), spelled
     for the installed version (1.8 replaced ``penalty`` by ``l1_ratio`` / ``C=inf``)."""
-    import sklearn
-    from sklearn.linear_model import LogisticRegression
+    try:
+        import sklearn
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        from compass.errors import CompassError
+
+        raise CompassError("this score is fitted with scikit-learn: pip install 'compass-eval[judge]'") from None
 
     new = tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 8)
     if C is None:
@@ -102,8 +107,6 @@ def length_controlled(preferences: Sequence[float | None], candidate_lengths: Se
     (they are alpaca_eval's published ``instruction_difficulty.csv`` / ``df_gamed.csv``) the
     GLM is ``length_controlled_minimal``: length and the constant alone.
     """
-    from sklearn.model_selection import GroupKFold
-
     n = len(preferences)
     delta = np.asarray(baseline_lengths, dtype=float) - np.asarray(candidate_lengths, dtype=float)
     std = np.std(delta, ddof=1) if n > 1 else 0.0
@@ -125,6 +128,13 @@ def length_controlled(preferences: Sequence[float | None], candidate_lengths: Se
         weight = np.concatenate([np.full(int(ok.sum()), 0.2 / 2), weight])
     if len(y) < n_splits or np.isnan(X).any():
         return {"length_controlled_winrate": float("nan"), "lc_standard_error": float("nan")}
+    try:
+        from sklearn.model_selection import GroupKFold
+    except ImportError:
+        from compass.errors import CompassError
+
+        raise CompassError("AlpacaEval's length-controlled win rate is fitted with scikit-learn: "
+                           "pip install 'compass-eval[judge]'") from None
     # soft labels: every row twice, as a win weighted by p and as a loss weighted by 1 - p
     Xd = np.vstack([X, X])
     yd = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
@@ -224,10 +234,17 @@ def style_meta(answer: str) -> dict:
 
         raise CompassError("style_control counts tokens as arena-hard does, with tiktoken: "
                            "pip install tiktoken") from None
+    try:
+        encoding = tiktoken.get_encoding("o200k_base")  # gpt-4o's; tiktoken fetches it once, then caches it
+    except Exception as exc:  # noqa: BLE001 - offline without the cached file
+        from compass.errors import CompassError
+
+        raise CompassError(f"style_control: tiktoken cannot load o200k_base ({type(exc).__name__}); run once "
+                           f"online or set TIKTOKEN_CACHE_DIR to a folder holding it") from None
     text = answer
     for block in _CODE.findall(answer):
         text = text.replace(block, "")
-    meta = {"token_len": len(tiktoken.get_encoding("o200k_base").encode(answer, disallowed_special=()))}
+    meta = {"token_len": len(encoding.encode(answer, disallowed_special=()))}
     meta.update({k: sum(len(p.findall(text)) for p in pats) for k, pats in _MARKDOWN.items()})
     return meta
 
