@@ -294,7 +294,8 @@ def part_alpaca(args) -> dict:
                      ref["scores"][model]["length_controlled_minimal"]["length_controlled_winrate"],
                      got_min["length_controlled_winrate"]))
     return {"judgements": k, "prompts_identical": same_prompt, "parse_differences": diff_parse, "rows": rows,
-            "tolerance": 0.1, "ref_seconds": ref["seconds"], "note": "unparseable: neither m nor M in the top log-probs"}
+            "tolerance": 0.1, "ref_seconds": ref["seconds"],
+            "note": "unparseable: neither m nor M in the top log-probs"}
 
 
 # -- Arena-Hard --------------------------------------------------------------------------------
@@ -391,8 +392,10 @@ def part_arena_v2(args) -> dict:
     meta = {m: {} for m in [*models, "o3-mini-2025-01-31", "gemini-2.0-flash-001"]}
     for q in qs:
         for m in meta:
-            tokens = rng.randint(100, 1500) if m not in models else int(rng.randint(100, 1500) * (1.6 if m == "strong" else 0.8))
-            meta[m][q["uid"]] = {"token_len": tokens, "header_count": {"h1": rng.randint(0, 3), "h2": rng.randint(0, 4)},
+            scale = 1.0 if m not in models else 1.6 if m == "strong" else 0.8
+            tokens = int(rng.randint(100, 1500) * scale)
+            meta[m][q["uid"]] = {"token_len": tokens,
+                                 "header_count": {"h1": rng.randint(0, 3), "h2": rng.randint(0, 4)},
                                  "list_count": {"ordered": rng.randint(0, 8), "unordered": rng.randint(0, 8)},
                                  "bold_count": {"**": rng.randint(0, 6), "__": 0}}
     for j in judges:
