@@ -116,6 +116,8 @@ def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
     assert len(prompts) == 3 * 8 + 2 * 8  # long and short never meet
     r = out["ratings"]
     assert r["mid"]["vs_mid"] == 50.0
+    assert abs(r["mid"]["rating"] - 1000.0) < 1e-9  # the baseline anchored at 1000, as arena-hard-auto does
+    assert "mid = 1000" in out["method"]
     assert r["long"]["vs_mid"] > 99.0 and r["short"]["vs_mid"] < 1.0
     assert "each model against mid" in res.out
 
