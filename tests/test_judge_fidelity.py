@@ -267,3 +267,74 @@ def test_style_control_is_deterministic_and_ignores_unrelated_style():
     assert styled["ci_low"] < styled["score"] < styled["ci_high"]
     assert styled == leaderboard.style_controlled(battles, features, 100, 42)
     assert leaderboard.style_features(cand, base, length_only=True).shape == (600, 1)
+
+
+def _lc_case():
+    """60 instructions, a synthetic df_gamed of AlpacaEval's layout, a length-biased judge."""
+    rng = random.Random(11)
+    n = 60
+    diff = [round(rng.gauss(0, 1), 6) for _ in range(n)]
+    gamed = []
+    for shift in (1.0, -1.0):
+        for i in range(n):
+            z = shift + 0.5 * rng.gauss(0, 1)
+            gamed.append([len(gamed), round(1 / (1 + math.exp(-(0.8 * math.tanh(z) - 0.3 * diff[i]))), 6),
+                          round(-z, 6), diff[i]])
+    base_len = [rng.randint(200, 2000) for _ in range(n)]
+    cand_len = [int(b * rng.uniform(0.5, 3.0)) for b in base_len]
+    prefs = []
+    for i in range(n):
+        p = 1 / (1 + math.exp(-(0.2 + 1.2 * math.tanh((cand_len[i] - base_len[i]) / 1000) - 0.3 * diff[i])))
+        prefs.append(None if i % 17 == 5 else round(p, 6))
+    return diff, gamed, base_len, cand_len, prefs
+
+
+def test_length_controlled_win_rate_equals_alpaca_evals():
+    """The figures alpaca_eval 0.6.6's get_length_controlled_winrate gives on this case (computed once
+    with the reference, `bench/judge_fidelity.py` compares on 1,610 judgements)."""
+    require_extra("sklearn")
+    diff, gamed, base_len, cand_len, prefs = _lc_case()
+    g = {"preference": [e[1] for e in gamed], "std_delta_len": [e[2] for e in gamed],
+         "instruction_difficulty": [e[3] for e in gamed]}
+    assert 100 * sum(p for p in prefs if p is not None) / 56 == pytest.approx(66.53178214285714)
+    v1 = leaderboard.length_controlled(prefs, cand_len, base_len, diff, g)
+    assert v1["length_controlled_winrate"] == pytest.approx(55.58793887555813, abs=1e-6)
+    assert v1["lc_standard_error"] == pytest.approx(0.9162883166534148, abs=1e-6)
+    minimal = leaderboard.length_controlled(prefs, cand_len, base_len)
+    assert minimal["length_controlled_winrate"] == pytest.approx(54.241052958840555, abs=1e-6)
+
+
+def test_alpaca_eval_lc_uses_df_gamed_from_the_data_folder(compass, tmp_path):
+    """With AlpacaEval's df_gamed.csv beside results/, the LC GLM is length_controlled_v1 (each
+    instruction's difficulty and the gamed baselines from the file), the same figure as the function's."""
+    require_extra("sklearn")
+    diff, gamed, base_len, cand_len, _ = _lc_case()
+    n = 12
+    data = tmp_path / "data" / "alpaca_eval"
+    (data / "results" / "gpt4_1106_preview").mkdir(parents=True)
+    rows = [{"instruction": f"Instruction number {i}: say something.", "output": "b" * base_len[i],
+             "dataset": "test", "generator": "gpt4_1106_preview"} for i in range(n)]
+    (data / "results" / "gpt4_1106_preview" / "model_outputs.json").write_text(json.dumps(rows))
+    lines_ = ["index,model,preference,std_delta_len,instruction_difficulty,not_gamed_baseline"]
+    for k, (shift_name, start) in enumerate((("gamed_verbose", 0), ("gamed_concise", 60))):
+        for i in range(n):
+            e = gamed[start + i]
+            lines_.append(f"{i},{shift_name},{e[1]},{e[2]},{diff[i]},False")
+    (data / "df_gamed.csv").write_text("\n".join(lines_) + "\n")
+    answers = {f"Instruction number {i}:": "c" * cand_len[i] for i in range(n)}
+    cfg = config(tmp_path, "alpaca_eval", None, answers=answers)
+    with judge_server() as srv:
+        text = cfg.read_text().replace(f'data_dir = "{DATA}"', f'data_dir = "{tmp_path / "data"}"')
+        cfg.write_text(text + f'[eval_settings.judge]\ntype = "openai"\napi_base = "{srv.url}"\nmodel = "judge-model"\n'
+                              f'api_key_env = "JUDGE_KEY"\n')
+        res = compass("eval", str(cfg), env=env())
+    assert res.code == 0, res.err
+    out = result(run_dir(tmp_path), "cand", "alpaca_eval")
+    assert out["info"]["lc_glm"] == "length_controlled_v1" and "GLM length_controlled_v1" in res.out
+    prefs = {r["index"]: r["correct"] for r in lines(run_dir(tmp_path) / "evaluations" / "cand" / "alpaca_eval.jsonl")}
+    g = {"preference": [e[1] for e in gamed[:n]] + [e[1] for e in gamed[60:60 + n]],
+         "std_delta_len": [e[2] for e in gamed[:n]] + [e[2] for e in gamed[60:60 + n]],
+         "instruction_difficulty": diff[:n] + diff[:n]}
+    want = leaderboard.length_controlled([prefs[i] for i in range(n)], cand_len[:n], base_len[:n], diff[:n], g)
+    assert out["metrics"]["length_controlled_winrate"] == pytest.approx(want["length_controlled_winrate"])
+    assert not math.isnan(want["length_controlled_winrate"])
