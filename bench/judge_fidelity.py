@@ -135,6 +135,57 @@ def part_mtbench(args) -> dict:
             "rows": rows, "tolerance": 1e-4, "ref_seconds": ref["seconds"]}
 
 
+def pair_reply(rng: random.Random) -> str:
+    label = rng.choice("ABC")
+    kind = rng.choices(range(6), weights=[60, 10, 8, 8, 7, 7])[0]
+    return [f"Assistant {label if label != 'C' else 'A'} is more helpful. My final verdict is: [[{label}]]",
+            f'The format is "[[A]]", "[[B]]" or "[[C]]". Verdict: [[{label}]]',  # quoting: FastChat reads [[A]]
+            f"[[{label}]] ... on reflection [[{rng.choice('ABC')}]]",
+            "Both are fine, I cannot decide.",
+            f"Final verdict: [{label}]",
+            f"verdict: [[{label.lower()}]]"][kind]
+
+
+def part_mtbench_pair(args) -> dict:
+    data = Path(args.data) / "mt_bench"
+    questions = jsonl(data / "question.jsonl")
+    refs = {r["question_id"]: r["choices"][0]["turns"] for r in jsonl(data / "reference_answer" / "gpt-4.jsonl")}
+    rng = random.Random(6)
+    models = ["model-a", "model-b", "model-c", "model-d"]
+    items = []
+    for model in models:
+        for q in questions:
+            answers = [f"{model} turn {t}: " + "w " * rng.randint(5, 40) for t in (1, 2)]
+            baseline = [f"baseline turn {t}: " + "v " * rng.randint(5, 40) for t in (1, 2)]
+            ref = refs.get(q["question_id"]) if q["category"] in ("math", "reasoning", "coding") else None
+            for turn in (1, 2):
+                items.append({"model": model, "qid": q["question_id"], "turn": turn, "turns": q["turns"],
+                              "answers": answers, "baseline": baseline, "ref": ref,
+                              "g1": pair_reply(rng), "g2": pair_reply(rng)})
+    ref = reference(args, {"part": "mtbench_pair", "judge_prompts": str(data / "judge_prompts.jsonl"), "items": items})
+    from compass_judge.single import MTBenchJudge
+
+    t = shipped()
+    diff_parse = 0
+    records: dict[str, dict] = {m: {} for m in models}
+    for it, (w1, w2) in zip(items, ref["winners"]):
+        name = ("pair-math-v1" if it["ref"] else "pair-v2") + ("-multi-turn" if it["turn"] == 2 else "")
+        v1, v2 = verdicts.read(t[name], it["g1"]), verdicts.read(t[name], it["g2"])
+        back1 = {"model_1": "A>B", "model_2": "B>A", "tie": "A=B", "error": None}[w1]
+        back2 = {"model_2": "A>B", "model_1": "B>A", "tie": "A=B", "error": None}[w2]
+        diff_parse += (v1 != back1) + (v2 != back2)
+        rec = records[it["model"]].setdefault(it["qid"], {"category": "", "judgements": {"judge": {}}})
+        rec["judgements"]["judge"][f"turn_{it['turn']}:g1"] = record(v1, it["g1"])
+        rec["judgements"]["judge"][f"turn_{it['turn']}:g2"] = record(v2, it["g2"])
+    rows = []
+    for m in models:
+        got = MTBenchJudge(mode="pairwise-baseline", baseline="baseline").aggregate(records[m], ctx(len(questions)))
+        for k in ("win_rate_adjusted", "win_rate", "loss_rate", "win", "loss", "tie"):
+            rows.append((f"{m} {k}", ref["scores"][m][k], got[k]))
+    return {"judgements": 2 * len(items), "prompts_identical": "n/a (FastChat's templates, as in single)",
+            "parse_differences": diff_parse, "rows": rows, "tolerance": 1e-4, "ref_seconds": ref["seconds"]}
+
+
 # -- AlignBench --------------------------------------------------------------------------------
 
 def align_reply(rng: random.Random, dims: list[str]) -> str:
@@ -470,7 +521,7 @@ def leaderboard_label(v):
     return None if v is None else verdicts._ARENA_LABELS.get(v)
 
 
-PARTS = {"mtbench": part_mtbench, "alignbench": part_alignbench, "alpaca": part_alpaca,
+PARTS = {"mtbench": part_mtbench, "mtbench_pair": part_mtbench_pair, "alignbench": part_alignbench, "alpaca": part_alpaca,
          "arena_v01": part_arena_v01, "arena_v2": part_arena_v2}
 
 

@@ -74,6 +74,48 @@ def mtbench(job: dict) -> dict:
     return {"items": out, "scores": scores}
 
 
+def mtbench_pair(job: dict) -> dict:
+    """FastChat's pairwise-baseline: play_a_match_pair (both orders) and show_result's table."""
+    import pandas as pd
+    from fastchat.llm_judge import common, show_result
+
+    prompts = common.load_judge_prompts(job["judge_prompts"])
+    replies: list = []
+
+    def fake(model, conv, temperature, max_tokens, api_dict=None):
+        return replies.pop(0)
+
+    common.chat_completion_openai = fake
+    with tempfile.TemporaryDirectory() as tmp:
+        out_file = str(Path(tmp) / "pair.jsonl")
+        with contextlib.redirect_stdout(io.StringIO()):
+            for it in job["items"]:
+                multi = it["turn"] == 2
+                name = ("pair-math-v1" if it["ref"] else "pair-v2") + ("-multi-turn" if multi else "")
+                judge = common.Judge("gpt-4", prompts[name], ref_based=bool(it["ref"]), multi_turn=multi)
+                replies[:] = [it["g1"], it["g2"]]
+                match = common.MatchPair({"question_id": it["qid"], "turns": it["turns"]}, it["model"], "baseline",
+                                         {"choices": [{"turns": it["answers"]}]},
+                                         {"choices": [{"turns": it["baseline"]}]}, judge,
+                                         {"choices": [{"turns": it["ref"]}]} if it["ref"] else None, multi)
+                common.play_a_match_pair(match, out_file)
+        rows = [json.loads(x) for x in Path(out_file).read_text().splitlines()]
+        scores = {}
+        for model in dict.fromkeys(it["model"] for it in job["items"]):
+            mine = Path(tmp) / f"{model}.jsonl"
+            mine.write_text("".join(json.dumps(r) + "\n" for r in rows if r["model_1"] == model))
+            args = type("A", (), {"input_file": str(mine), "bench_name": "mt_bench", "judge_model": "gpt-4",
+                                  "model_list": None, "baseline_model": "baseline"})()
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                show_result.display_result_pairwise(args)
+            line = next(ln for ln in buf.getvalue().splitlines() if ln.split() and ln.split()[0] == model)
+            win, loss, tie, wr, lr, wra = (float(x) for x in line.split()[1:7])
+            scores[model] = {"win": win, "loss": loss, "tie": tie, "win_rate": wr, "loss_rate": lr,
+                             "win_rate_adjusted": wra}
+    return {"winners": [[r["g1_winner"], r["g2_winner"]] for r in rows], "scores": scores}
+
+
 # -- AlignBench ----------------------------------------------------------------------------------
 
 def alignbench(job: dict) -> dict:
@@ -284,7 +326,7 @@ def arena_v2(job: dict) -> dict:
 
 def main() -> int:
     job = json.load(sys.stdin)
-    part = {"mtbench": mtbench, "alignbench": alignbench, "alpaca": alpaca, "arena_v01": arena_v01,
+    part = {"mtbench": mtbench, "mtbench_pair": mtbench_pair, "alignbench": alignbench, "alpaca": alpaca, "arena_v01": arena_v01,
             "arena_v2": arena_v2}[job["part"]]
     json.dump(part(job), sys.stdout, ensure_ascii=False)
     return 0

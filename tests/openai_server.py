@@ -17,7 +17,7 @@ keep-alive. It answers
   prefers the longer of two answers (``A>>B`` when at least twice as long, ``A=B`` when equal)
   and ``always_a`` always prefers position A; a pairwise prompt asking for ``[[A>>B]]`` gets
   five-way labels (arena-hard's "My final verdict is …: [[A>B]]"), others ``[[A]]``/``[[B]]``/
-  ``[[C]]``. AlpacaEval 2.0's classifier prompt (``"model_identifier": "m"``) is answered with the
+  ``[[C]]`` (MT-Bench's multi-turn pairwise prompts: the turn-2 answers). AlpacaEval 2.0's classifier prompt (``"model_identifier": "m"``) is answered with the
   one token ``m``/``M`` and, when the request asks for ``logprobs``, the first token's
   ``top_logprobs`` (the longer output preferred with probability 0.8, 0.95 when twice as long,
   0.5 each for equal lengths). Replies are written as the references' judges write them (the
@@ -139,6 +139,7 @@ _SINGLE = re.compile(r"\[The Start of Assistant's Answer\]\n(.*?)\n\[The End of 
 _TURN = re.compile(r"### Assistant A:\n(.*?)\n\n(?=### User:|<\|The End of Assistant A)", re.S)
 _PAIR = re.compile(r"(?:\[|<\|)The Start of Assistant ([AB])'s Answer(?:\]|\|>)\n(.*?)\n"
                    r"(?:\[|<\|)The End of Assistant \1's Answer", re.S)
+_PAIR_TURN = re.compile(r"### Assistant ([AB]):\n(.*?)\n\n(?=### User:|<\|The End of Assistant \1)", re.S)
 _ALPACA = re.compile(r'"output": """(.*?)"""', re.S)
 _ALIGN = re.compile(r"\[助手的答案开始\]\n(.*?)\n\[助手的答案结束\]", re.S)
 _DIMS = re.compile(r"^\d+\. ([^：:\n]+)[：:]", re.M)
@@ -180,6 +181,8 @@ def judge_reply(cfg: "ServerConfig", prompt: str) -> str:
         ok = re.search(rf"(?<![\w.]){re.escape(ref.group(1).strip())}(?![\w]|\.\d)", resp.group(1))
         return f"The labels are [[INCORRECT]] and [[CORRECT]]. Verdict: [[{'CORRECT' if ok else 'INCORRECT'}]]"
     pair = dict((k, v) for k, v in _PAIR.findall(prompt))
+    if "Assistant B's Conversation with User" in prompt:  # MT-Bench pairwise, turn 2: the last answers
+        pair = dict(_PAIR_TURN.findall(prompt))  # later matches overwrite earlier ones: each side's turn 2
     if "A" in pair and "B" in pair:
         verdict = _preference(cfg, len(pair["A"]), len(pair["B"]))
         label = verdict if "[[A>>B]]" in prompt else _THREE[verdict]

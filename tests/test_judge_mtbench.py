@@ -113,3 +113,37 @@ def test_fastchat_prompts_lengths_and_parser_by_default(compass, tmp_path):
     assert out["metrics"]["turn_2"] == pytest.approx((4 + 10 + 6 + 7) / 4)
     assert out["metrics"]["score"] == pytest.approx(42 / 7)
     assert out["info"]["unparseable"] == 1 and "1 of 8 judgements unparseable" in res.out
+
+
+def test_pairwise_baseline_mode_as_fastchat_counts_it(compass, tmp_path):
+    """judge_mode = "pairwise-baseline": each turn against gpt-3.5-turbo's answers (40 characters) with
+    FastChat's pair templates, both orders; disagreeing orders a tie, an unparseable verdict left out."""
+    replies = {"eeeee\n[The End of Assistant A's Answer]": "I cannot decide."}  # q111 turn 1, candidate as A
+    with judge_server(replies=replies) as srv:
+        cfg = config(tmp_path, "mtbench", srv.url, dataset_opts='judge_mode = "pairwise-baseline"\n')
+        res = compass("eval", str(cfg), env=env())
+        got = [r for r in srv.stats.records if r.outcome == "ok"]
+    assert res.code == 0, res.err
+    assert len(got) == 16 and all(r.body["max_tokens"] == 2048 for r in got)  # 4 questions x 2 turns x 2 orders
+    from compass_judge.templates import shipped
+
+    pair = shipped()["pair-v2"]
+    q81 = next(r for r in got if "[The Start of Assistant A's Answer]\n" + "a" * 25 + "\n" in r.prompt)
+    assert q81.body["messages"][0] == {"role": "system", "content": pair.system}
+    assert q81.body["messages"][1]["content"] == pair.prompt.format(
+        question="Compose an engaging travel blog post about a recent trip to Hawaii, highlighting cultural "
+                 "experiences and must-see attractions.", answer_a="a" * 25, answer_b="B" * 40)
+    m = result(run_dir(tmp_path), "cand", "mtbench")["metrics"]
+    # turn 1: 25, 55, (5: left out), 70 vs 40 -> loss, win, win; turn 2: 35, 95, 200, 15 -> loss, win, win, loss
+    assert (m["win"], m["loss"], m["tie"]) == (4, 3, 0)
+    assert m["win_rate_adjusted"] == pytest.approx(4 / 7) and m["turn_1_win_rate_adjusted"] == pytest.approx(2 / 3)
+    assert "1 of 16 judgements unparseable: 1 turn comparisons left out" in res.out
+
+
+def test_pairwise_baseline_disagreeing_orders_are_ties(compass, tmp_path):
+    with FakeOpenAI(ServerConfig(models=("judge-model",), judge="always_a")) as srv:
+        cfg = config(tmp_path, "mtbench", srv.url, dataset_opts='judge_mode = "pairwise-baseline"\n')
+        res = compass("eval", str(cfg), env=env())
+    assert res.code == 0, res.err
+    m = result(run_dir(tmp_path), "cand", "mtbench")["metrics"]
+    assert (m["win"], m["loss"], m["tie"], m["win_rate"], m["win_rate_adjusted"]) == (0, 0, 8, 0.0, 0.5)

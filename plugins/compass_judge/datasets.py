@@ -48,6 +48,17 @@ def _turn_text(turn) -> str:
 
 
 class MTBenchLoader(CachedLoader):
+    """``baseline``: also read that model's answers (FastChat's ``model_answer/<baseline>.jsonl``)
+    for the pairwise-baseline mode."""
+
+    def __init__(self, baseline: str = ""):
+        super().__init__()
+        self.baseline = baseline
+
+    @property
+    def key(self) -> tuple:
+        return (type(self).__name__, self.baseline)
+
     def locate(self, data_dir) -> Path:
         return find(Path(data_dir), ["mt_bench/question.jsonl"], name="mtbench", what="MT-Bench questions",
                     how="copy FastChat's fastchat/llm_judge/data/mt_bench there")
@@ -59,17 +70,27 @@ class MTBenchLoader(CachedLoader):
         if ref_path.exists():
             for r in _jsonl(ref_path):
                 refs[r["question_id"]] = [_turn_text(t) for t in r["choices"][0]["turns"]]
+        base: dict = {}
+        base_path = path.parent / "model_answer" / f"{self.baseline}.jsonl"
+        if self.baseline:
+            if not base_path.exists():
+                raise DataError(f"{base_path}: no answers of the baseline {self.baseline} (FastChat's "
+                                f"model_answer/ layout); copy them there or pick another baseline=")
+            base = {a["question_id"]: [_turn_text(t) for t in a["choices"][0]["turns"]] for a in _jsonl(base_path)}
         rows = []
         for r in _jsonl(path):
             turns = [_turn_text(t) for t in r.get("turns") or []]
             if len(turns) != 2:
                 raise DataError(f"{path}: question {r.get('question_id')} has {len(turns)} turns, not 2")
             ref = refs.get(r["question_id"]) or r.get("reference")
+            if self.baseline and r["question_id"] not in base:
+                raise DataError(f"{base_path}: no answer to question {r['question_id']}")
             if r["category"] in MTBENCH_REF_CATEGORIES and not ref:
                 raise DataError(f"{path}: question {r['question_id']} ({r['category']}) has no reference "
                                 f"answer (expected in {ref_path})")
             rows.append({"question_id": r["question_id"], "category": r["category"], "turn_1": turns[0],
-                         "turn_2": turns[1], "reference": ref if r["category"] in MTBENCH_REF_CATEGORIES else None})
+                         "turn_2": turns[1], "reference": ref if r["category"] in MTBENCH_REF_CATEGORIES else None,
+                         **({"baseline": base[r["question_id"]]} if self.baseline else {})})
         return Rows(test=rows)
 
 
@@ -190,10 +211,21 @@ class ArenaHardLoader(CachedLoader):
         return Rows(test=rows)
 
 
-def mtbench() -> Benchmark:
-    sub = Subset("mtbench", MTBenchLoader(), PromptTemplate(human="{turn_1}"), mode="gen", gold="question_id",
-                 max_out_len=1024, evaluator="mtbench_judge",
-                 evaluator_kwargs={"templates": templates.bundle_hash(MTBENCH_TEMPLATES)})
+MTBENCH_PAIR_TEMPLATES = ["pair-v2", "pair-math-v1", "pair-v2-multi-turn", "pair-math-v1-multi-turn"]
+
+
+def mtbench(judge_mode: str = "single", baseline: str = "gpt-3.5-turbo") -> Benchmark:
+    """MT-Bench as FastChat judges it: ``judge_mode = "single"`` (1-10 ratings) or
+    ``"pairwise-baseline"`` (each turn against ``baseline``'s answers, both orders)."""
+    if judge_mode not in ("single", "pairwise-baseline"):
+        raise CompassError(f"dataset 'mtbench': judge_mode {judge_mode!r}; pick single or pairwise-baseline "
+                           f"(for every pair of the run's models see --pairwise all on alpaca_eval / arena_hard)")
+    pair = judge_mode == "pairwise-baseline"
+    names = MTBENCH_PAIR_TEMPLATES if pair else MTBENCH_TEMPLATES
+    sub = Subset("mtbench", MTBenchLoader(baseline if pair else ""), PromptTemplate(human="{turn_1}"), mode="gen",
+                 gold="question_id", max_out_len=1024, evaluator="mtbench_judge",
+                 evaluator_kwargs={"templates": templates.bundle_hash(names),
+                                   **({"mode": judge_mode, "baseline": baseline} if pair else {})})
     return Benchmark("mtbench", (sub,), description="MT-Bench: 80 two-turn questions, judged 1-10.")
 
 
