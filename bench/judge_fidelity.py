@@ -257,8 +257,6 @@ def part_alignbench(args) -> dict:
 # -- AlpacaEval 2.0 ----------------------------------------------------------------------------
 
 def part_alpaca(args) -> dict:
-    import numpy as np
-
     rows_in = json.loads((Path(args.data) / "alpaca_eval/results/gpt4_1106_preview/model_outputs.json").read_text())
     rng = random.Random(3)
     n = len(rows_in)
@@ -385,7 +383,7 @@ def part_arena_v01(args) -> dict:
     qs = jsonl(Path(args.data) / "arena_hard" / "arena-hard-v0.1" / "question.jsonl")
     rng = random.Random(4)
     models = {"strong": 0.72, "weak": 0.3}
-    job_models, games_of = {}, {}
+    job_models: dict[str, list] = {}
     for model, p in models.items():
         job_models[model] = []
         for q in qs:

@@ -76,7 +76,6 @@ def mtbench(job: dict) -> dict:
 
 def mtbench_pair(job: dict) -> dict:
     """FastChat's pairwise-baseline: play_a_match_pair (both orders) and show_result's table."""
-    import pandas as pd
     from fastchat.llm_judge import common, show_result
 
     prompts = common.load_judge_prompts(job["judge_prompts"])
