@@ -37,9 +37,18 @@ def toml_value(v) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
+# compass's own judge templates (the datasets' defaults are the references' official ones)
+OWN_TEMPLATE = {"alpaca_eval": "pair-three", "arena_hard": "pair-five", "alignbench": "alignbench-multi-dim"}
+
+
 def config(tmp: Path, dataset: str, judge_url: str | None, *, answers: dict | None = None,
-           judge_extra: str = "", extra: str = "", models: str | None = None, judge: str | None = None) -> Path:
-    """A TOML config: mock candidate(s), the dataset, the loopback judge (or ``judge``)."""
+           judge_extra: str = "", extra: str = "", models: str | None = None, judge: str | None = None,
+           own_template: bool = False, dataset_opts: str = "") -> Path:
+    """A TOML config: mock candidate(s), the dataset, the loopback judge (or ``judge``);
+    ``own_template``: judged with compass's own template instead of the official one."""
+    if own_template:
+        dataset_opts += f'judge_template = "{OWN_TEMPLATE[dataset]}"\n'
+
     answers = answers if answers is not None else (MT_ANSWERS if dataset == "mtbench" else PAIR_ANSWERS)
     table = ", ".join(f"{toml_value(k)} = {toml_value(v)}" for k, v in answers.items())
     models = models or f'[[models]]\ntype = "mock"\nabbr = "cand"\nanswers = {{ {table} }}\n'
@@ -47,7 +56,7 @@ def config(tmp: Path, dataset: str, judge_url: str | None, *, answers: dict | No
         judge = (f'[eval_settings.judge]\ntype = "openai"\napi_base = "{judge_url}"\nmodel = "judge-model"\n'
                  f'api_key_env = "JUDGE_KEY"\nmax_retries = 12\nbackoff_base = 0.05\nbackoff_max = 0.2\n'
                  f'max_concurrency = 8\n{judge_extra}')
-    text = (f'data_dir = "{DATA}"\n{models}[[datasets]]\ntype = "{dataset}"\n'
+    text = (f'data_dir = "{DATA}"\n{models}[[datasets]]\ntype = "{dataset}"\n{dataset_opts}'
             f'[runner]\ntype = "local"\nmax_num_workers = 2\n{extra}{judge or ""}')
     path = tmp / f"{dataset}.toml"
     path.write_text(text)

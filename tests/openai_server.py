@@ -16,8 +16,13 @@ keep-alive. It answers
   prompt ``1 + len(answer) // 10`` (at most 10; the last turn of a conversation), ``longer``
   prefers the longer of two answers (``A>>B`` when at least twice as long, ``A=B`` when equal)
   and ``always_a`` always prefers position A; a pairwise prompt asking for ``[[A>>B]]`` gets
-  five-way labels, others ``[[A]]``/``[[B]]``/``[[C]]``. Replies first quote the format
-  ("e.g. Rating: [[5]]") so that only the last verdict is the real one. A prompt containing one
+  five-way labels (arena-hard's "My final verdict is …: [[A>B]]"), others ``[[A]]``/``[[B]]``/
+  ``[[C]]`` (MT-Bench's multi-turn pairwise prompts: the turn-2 answers). AlpacaEval 2.0's classifier prompt (``"model_identifier": "m"``) is answered with the
+  one token ``m``/``M`` and, when the request asks for ``logprobs``, the first token's
+  ``top_logprobs`` (the longer output preferred with probability 0.8, 0.95 when twice as long,
+  0.5 each for equal lengths). Replies are written as the references' judges write them (the
+  verdict once, at the end); ``quote_format`` makes them first quote the format ("e.g. Rating:
+  [[5]]"), so that only the last verdict is the real one (compass's forgiving parser). A prompt containing one
   of ``malformed`` gets a reply without a verdict unless it is a re-ask (a later message says
   "Reply again"); one of ``malformed_always`` never gets a verdict. An answer check (``[Reference Answer]`` … ``[Response]``) is
   ``[[CORRECT]]`` when the reference appears as a word in the response. An AlignBench prompt
@@ -45,6 +50,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import random
 import re
 import socket
@@ -83,6 +89,9 @@ class ServerConfig:
     judge: str | None = None  # "length", "longer" or "always_a": chat answers are judge verdicts
     malformed: tuple[str, ...] = ()  # judge prompts containing one of these: no verdict (until re-asked)
     malformed_always: tuple[str, ...] = ()  # … no verdict even when re-asked
+    quote_format: bool = False  # judge replies first quote the verdict format (an earlier, false verdict)
+    replies: dict[str, str] | None = None  # a judge prompt containing a key gets that reply verbatim
+    chat_logprobs: bool = True  # chat answers carry top_logprobs when asked (AlpacaEval's classifier judge)
 
 
 @dataclass
@@ -128,46 +137,69 @@ def answer_for(text: str, wrong_mod: int) -> str:
 
 _SINGLE = re.compile(r"\[The Start of Assistant's Answer\]\n(.*?)\n\[The End of Assistant's Answer\]", re.S)
 _TURN = re.compile(r"### Assistant A:\n(.*?)\n\n(?=### User:|<\|The End of Assistant A)", re.S)
-_PAIR = re.compile(r"\[The Start of Assistant ([AB])'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S)
+_PAIR = re.compile(r"(?:\[|<\|)The Start of Assistant ([AB])'s Answer(?:\]|\|>)\n(.*?)\n"
+                   r"(?:\[|<\|)The End of Assistant \1's Answer", re.S)
+_PAIR_TURN = re.compile(r"### Assistant ([AB]):\n(.*?)\n\n(?=### User:|<\|The End of Assistant \1)", re.S)
+_ALPACA = re.compile(r'"output": """(.*?)"""', re.S)
 _ALIGN = re.compile(r"\[助手的答案开始\]\n(.*?)\n\[助手的答案结束\]", re.S)
-_DIMS = re.compile(r"^\d+\. ([^：\n]+)：", re.M)
+_DIMS = re.compile(r"^\d+\. ([^：:\n]+)[：:]", re.M)
 _REF = re.compile(r"\[Reference Answer\]\n(.*?)\n\[End of Reference Answer\]", re.S)
 _RESPONSE = re.compile(r"\[Response\]\n(.*?)\n\[End of Response\]", re.S)
 _THREE = {"A>>B": "A", "A>B": "A", "A=B": "C", "B>A": "B", "B>>A": "B"}
 
 
+def _preference(cfg: "ServerConfig", la: int, lb: int) -> str:
+    if cfg.judge == "always_a":
+        return "A>B"
+    if la == lb:
+        return "A=B"
+    if la > lb:
+        return "A>>B" if la >= 2 * lb else "A>B"
+    return "B>>A" if lb >= 2 * la else "B>A"
+
+
+def alpaca_top_logprobs(cfg: "ServerConfig", prompt: str) -> list[tuple[str, float]]:
+    """The first token's top log-probabilities of the AlpacaEval classifier judge: ``m`` is
+    output 1, ``M`` output 2."""
+    out1, out2 = _ALPACA.findall(prompt)[:2]
+    p_m = {"A>>B": 0.95, "A>B": 0.8, "A=B": 0.5, "B>A": 0.2, "B>>A": 0.05}[_preference(cfg, len(out1), len(out2))]
+    return sorted([("m", math.log(p_m)), ("M", math.log(1.0 - p_m)), ("The", -9.0)], key=lambda t: -t[1])
+
+
 def judge_reply(cfg: "ServerConfig", prompt: str) -> str:
     """The deterministic judge's reply to a judge prompt (see the module docstring)."""
-    reask = "Reply again" in prompt
+    for key, reply in (cfg.replies or {}).items():
+        if key in prompt:
+            return reply
+    reask = "Reply again" in prompt or "continue your judgment" in prompt
     if any(m in prompt for m in cfg.malformed_always) or (not reask and any(m in prompt for m in cfg.malformed)):
         return "Both have merits; I would rather not decide."
+    if '"model_identifier": "m"' in prompt:  # AlpacaEval 2.0's classifier: one token
+        return alpaca_top_logprobs(cfg, prompt)[0][0]
     ref, resp = _REF.search(prompt), _RESPONSE.search(prompt)
     if ref and resp:  # an answer check: correct when the reference appears as a word in the response
         ok = re.search(rf"(?<![\w.]){re.escape(ref.group(1).strip())}(?![\w]|\.\d)", resp.group(1))
         return f"The labels are [[INCORRECT]] and [[CORRECT]]. Verdict: [[{'CORRECT' if ok else 'INCORRECT'}]]"
     pair = dict((k, v) for k, v in _PAIR.findall(prompt))
+    if "Assistant B's Conversation with User" in prompt:  # MT-Bench pairwise, turn 2: the last answers
+        pair = dict(_PAIR_TURN.findall(prompt))  # later matches overwrite earlier ones: each side's turn 2
     if "A" in pair and "B" in pair:
-        la, lb = len(pair["A"]), len(pair["B"])
-        if cfg.judge == "always_a":
-            verdict = "A>B"
-        elif la == lb:
-            verdict = "A=B"
-        elif la > lb:
-            verdict = "A>>B" if la >= 2 * lb else "A>B"
-        else:
-            verdict = "B>>A" if lb >= 2 * la else "B>A"
+        verdict = _preference(cfg, len(pair["A"]), len(pair["B"]))
         label = verdict if "[[A>>B]]" in prompt else _THREE[verdict]
-        return f"Assistant B has some points, and the format is e.g. [[C]]. My final verdict is [[{label}]]"
+        quote = "the format is e.g. [[C]]. " if cfg.quote_format else ""
+        return f"Assistant B has some points, and {quote}My final verdict is: [[{label}]]"
     align = _ALIGN.findall(prompt)
     if align:  # AlignBench: every dimension and the overall score get the length rating
         r = min(10, 1 + len(align[-1]) // 10)
         dims = "".join(f"'{d}': {r}, " for d in _DIMS.findall(prompt))
-        return f"格式例如 {{'综合得分': 5}}。理由从略。\n{{{dims}'综合得分': {r}}}"
+        quote = "格式例如 {'综合得分': 5}。" if cfg.quote_format else ""
+        return f"{quote}理由从略。\n{{{dims}'综合得分': {r}}}"
     turns = _TURN.findall(prompt)
     single = _SINGLE.findall(prompt)
     answer = turns[-1] if turns else (single[-1] if single else "")
     rating = min(10, 1 + len(answer) // 10)
-    return f"The format is e.g. Rating: [[5]]. This answer has {len(answer)} characters. Rating: [[{rating}]]"
+    quote = "The format is e.g. Rating: [[5]]. " if cfg.quote_format else ""
+    return f"{quote}This answer has {len(answer)} characters. Rating: [[{rating}]]"
 
 
 def tokenize(text: str) -> list[tuple[str, int]]:
@@ -333,9 +365,14 @@ class Handler(BaseHTTPRequestHandler):
             message = {"role": "assistant", "content": text}
             if cfg.reasoning is not None:
                 message[cfg.reasoning_field] = cfg.reasoning
+            choice = {"index": 0, "finish_reason": "stop", "message": message}
+            if body.get("logprobs") and cfg.chat_logprobs and cfg.judge and '"model_identifier": "m"' in prompt:
+                top = alpaca_top_logprobs(cfg, prompt)[: int(body.get("top_logprobs") or 1)]
+                choice["logprobs"] = {"content": [{"token": top[0][0], "logprob": top[0][1],
+                                                   "top_logprobs": [{"token": t, "logprob": lp} for t, lp in top]}]}
             return {"id": "chatcmpl-test", "object": "chat.completion", "created": created,
                     "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+                    "choices": [choice],
                     "usage": {"prompt_tokens": len(tokenize(prompt)), "completion_tokens": 1,
                               "total_tokens": len(tokenize(prompt)) + 1}}
         prompts = body.get("prompt", "")

@@ -15,7 +15,7 @@ ANSWERS = {"高音单簧管": "甲" * 85, "自然数基数理论": "乙" * 30, "
 
 def test_alignbench_scores_on_its_1_to_10_scale(compass, tmp_path):
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="length")) as srv:
-        res = compass("eval", str(config(tmp_path, "alignbench", srv.url, answers=ANSWERS)), env=env())
+        res = compass("eval", str(config(tmp_path, "alignbench", srv.url, answers=ANSWERS, own_template=True)), env=env())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     run = run_dir(tmp_path)

@@ -70,7 +70,7 @@ class ComparisonTables(HTMLParser):
 
 def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"), own_template=True)
         res = compass("eval", str(cfg), "--pairwise", "all", env=env(COMPASS_PLUGINS=PLUGINS + ",report"))
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
@@ -99,7 +99,7 @@ def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
     assert shown == printed
     # the judge is deterministic and the bootstrap seeded: a second run gives the same figures
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"), own_template=True)
         res2 = compass("eval", str(cfg), "--pairwise", "all", env=env())
     assert res2.code == 0, res2.err
     assert comparison(run_dir(tmp_path))["ratings"] == r
@@ -107,7 +107,7 @@ def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
 
 def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"), own_template=True)
         res = compass("eval", str(cfg), "--baseline", "mid", env=env())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
@@ -116,13 +116,15 @@ def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
     assert len(prompts) == 3 * 8 + 2 * 8  # long and short never meet
     r = out["ratings"]
     assert r["mid"]["vs_mid"] == 50.0
+    assert abs(r["mid"]["rating"] - 1000.0) < 1e-9  # the baseline anchored at 1000, as arena-hard-auto does
+    assert "mid = 1000" in out["method"]
     assert r["long"]["vs_mid"] > 99.0 and r["short"]["vs_mid"] < 1.0
     assert "each model against mid" in res.out
 
 
 def test_always_a_judge_rates_every_model_the_same(compass, tmp_path):
     with judge_server("always_a") as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "short"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "short"), own_template=True)
         res = compass("eval", str(cfg), "--pairwise", "all", env=env())
     assert res.code == 0, res.err
     out = comparison(run_dir(tmp_path))
@@ -135,10 +137,10 @@ def test_always_a_judge_rates_every_model_the_same(compass, tmp_path):
 def test_a_new_model_costs_only_its_own_pairs_with_the_cache(compass, tmp_path):
     cache = env(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(tmp_path / "cache"))
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"), own_template=True)
         assert compass("eval", str(cfg), "--pairwise", "all", env=cache).code == 0
         first = len(srv.stats.ok_prompts())
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short", "tiny"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short", "tiny"), own_template=True)
         res = compass("eval", str(cfg), "--pairwise", "all", env=cache)
         second = len(srv.stats.ok_prompts()) - first
     assert res.code == 0, res.err
@@ -156,12 +158,12 @@ def test_refusals_are_one_line_before_any_model_loads(compass, tmp_path):
         (models("long", "mid"), ["--pairwise", "all", "--baseline", "mid"], "pick one"),
     ]
     for text, flags, message in cases:
-        cfg = config(tmp_path, "alpaca_eval", "http://127.0.0.1:9/v1", models=text)
+        cfg = config(tmp_path, "alpaca_eval", "http://127.0.0.1:9/v1", models=text, own_template=True)
         res = compass("eval", str(cfg), *flags, env=env())
         assert res.code == 2, (flags, res.err)
         assert message in res.err and "Traceback" not in res.err
         assert len(res.err.strip().splitlines()) == 1, res.err
         assert not (tmp_path / "outputs").exists()  # refused while planning: nothing ran
-    res = compass("eval", str(config(tmp_path, "alpaca_eval", None, models=models("long", "mid"))), "--pairwise",
+    res = compass("eval", str(config(tmp_path, "alpaca_eval", None, models=models("long", "mid"), own_template=True)), "--pairwise",
                   "some", env=env())
     assert res.code == 2 and "--pairwise" in res.err and len(res.err.strip().splitlines()) == 1

@@ -23,7 +23,7 @@ def judge_server(mode: str = "longer", **kw) -> FakeOpenAI:
 
 def test_alpaca_eval_win_rate_with_ties_half_both_orders(compass, tmp_path):
     with judge_server() as srv:
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url)), env=env())
+        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url, own_template=True)), env=env())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     out = result(run_dir(tmp_path), "cand", "alpaca_eval")
@@ -40,7 +40,7 @@ def test_alpaca_eval_win_rate_with_ties_half_both_orders(compass, tmp_path):
 
 def test_always_a_judge_gives_all_ties_and_zero_consistency(compass, tmp_path):
     with judge_server("always_a") as srv:
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url)), env=env())
+        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url, own_template=True)), env=env())
     assert res.code == 0, res.err
     run = run_dir(tmp_path)
     m = result(run, "cand", "alpaca_eval")["metrics"]
@@ -51,7 +51,7 @@ def test_always_a_judge_gives_all_ties_and_zero_consistency(compass, tmp_path):
 
 def test_arena_hard_bradley_terry_score_and_seeded_interval(compass, tmp_path):
     with judge_server() as srv:
-        res = compass("eval", str(config(tmp_path, "arena_hard", srv.url)), env=env())
+        res = compass("eval", str(config(tmp_path, "arena_hard", srv.url, own_template=True)), env=env())
     assert res.code == 0, res.err
     m = result(run_dir(tmp_path), "cand", "arena_hard")["metrics"]
     # strong verdicts weigh 3: wins 3+3+1+1, ties 1+1 (half each), losses 3+3 of 16 games
@@ -91,7 +91,7 @@ def test_several_judges_each_judge_and_the_report_aggregates(compass, tmp_path):
             f'[[eval_settings.judges]]\ntype = "openai"\nabbr = "{name}"\napi_base = "{srv.url}"\n'
             f'model = "judge-model"\napi_key_env = "JUDGE_KEY"\n'
             for name, srv in (("longer", longer), ("always-a", always_a)))
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", None, judge=judges)), env=env())
+        res = compass("eval", str(config(tmp_path, "alpaca_eval", None, judge=judges, own_template=True)), env=env())
     assert res.code == 0, res.err
     out = result(run_dir(tmp_path), "cand", "alpaca_eval")
     m = out["metrics"]

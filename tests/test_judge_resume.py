@@ -26,7 +26,7 @@ def judged(prompts: list[str]) -> set[int]:
 def test_sigkill_mid_judging_then_reuse_judges_only_what_is_left(tmp_path):
     srv = FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer", latency=0.8)).start()
     try:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, judge_extra="", extra="")
+        cfg = config(tmp_path, "alpaca_eval", srv.url, judge_extra="", extra="", own_template=True)
         cfg.write_text(cfg.read_text().replace("max_concurrency = 8", "max_concurrency = 1"))
         e = env()
         proc = subprocess.Popen([sys.executable, "-m", "compass", "eval", str(cfg)], cwd=tmp_path, env=e,
@@ -69,14 +69,14 @@ def test_judgement_cache_asks_only_about_a_new_candidate(tmp_path):
            '", "US states get" = "' + "y" * 50 + '", "kickball" = "' + "z" * 40 + '", "music from the 1920s" = "' +
            "w" * 10 + '" }\n' + f'[[models]]\ntype = "mock"\nabbr = "newcomer"\nanswers = {{ {table} }}\n')
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
-        first = config(tmp_path, "alpaca_eval", srv.url)
+        first = config(tmp_path, "alpaca_eval", srv.url, own_template=True)
         res = subprocess.run([sys.executable, "-m", "compass", "eval", str(first)], cwd=tmp_path, env=e,
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
         assert len(srv.stats.ok_prompts()) == 8
         srv.reset_stats()
         (tmp_path / "outputs").rename(tmp_path / "outputs-first")  # a new run, not -r
-        second = config(tmp_path, "alpaca_eval", srv.url, models=two)
+        second = config(tmp_path, "alpaca_eval", srv.url, models=two, own_template=True)
         res = subprocess.run([sys.executable, "-m", "compass", "eval", str(second)], cwd=tmp_path, env=e,
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr
@@ -91,7 +91,7 @@ def test_judgement_cache_asks_only_about_a_new_candidate(tmp_path):
 def test_reuse_with_another_judge_or_template_judges_again(tmp_path):
     e = env()
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url)
+        cfg = config(tmp_path, "alpaca_eval", srv.url, own_template=True)
         res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg)], cwd=tmp_path, env=e,
                              capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stderr

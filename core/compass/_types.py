@@ -44,6 +44,7 @@ class GenerateRequest:
     min_out_len: int = 0
     stop: tuple[str, ...] = ()
     temperature: float = 0.0
+    top_logprobs: int = 0  # > 0: also return the first generated token's most likely alternatives
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,9 @@ class Completion:
     completion_tokens: int = 0
     finish_reason: str = ""
     error: str | None = None
+    # (token, log-probability) of the first generated token's top alternatives, when the request
+    # asked for ``top_logprobs`` and the backend can give them (a judge scored by log-probs)
+    top_logprobs: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

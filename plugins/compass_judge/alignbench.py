@@ -1,6 +1,12 @@
 """AlignBench: a judge rates each answer on the dimensions of its question's answer type and
 gives an overall score (1–10) against the reference answer.
 
+By default with AlignBench's own prompt (``alignbench-v1.1``: its rubric bands, the reference
+answer as an 8, integer scores, the question's category) and its parser; compass's
+``alignbench-multi-dim`` is the ``judge_template`` option. An unparseable judgement is left out
+and counted, or — the dataset's default, what AlignBench's ``show_result.py`` reports — averaged
+into its category as -1 (``unparseable = "minus-one"``), always counted in the notes.
+
 Scores stay on AlignBench's 1–10 scale (never ×10): per category (the mean overall score of
 its questions), 中文推理 (reasoning: 数学计算, 逻辑推理), 中文语言 (language: the other six
 categories) and the overall score, the mean of those two, as AlignBench reports them.
@@ -22,20 +28,29 @@ def _mean(xs):
 
 class AlignBenchJudge(JudgedEvaluator):
     label = "alignbench"
-    template_names = ("alignbench-multi-dim",)
+    def __init__(self, templates: str = "", template: str = "alignbench-multi-dim", unparseable: str = "exclude"):
+        from compass.sdk import CompassError
 
-    def __init__(self, templates: str = ""):
+        if unparseable not in ("exclude", "minus-one"):
+            raise CompassError(f"alignbench: unparseable = {unparseable!r}; pick exclude or minus-one")
         self.templates_hash = templates
+        self.template_name = template
+        self.template_names = (template,)
+        self.unparseable = unparseable
 
     def score_samples(self, samples, context):
         names = self.judge_names(context)
-        template = self.template("alignbench-multi-dim", context)
+        template = self.template(self.template_name, context)
         questions: dict[str, list] = {n: [] for n in names}
         todo = [s for s in samples if s.error is None]
         for s in todo:
             example = "{" + ", ".join(f"'{d}': 7" for d in s.row["dimension_names"]) + ", '综合得分': 7}"
-            fields = {"question": s.row["question"], "reference": s.row["reference"], "answer": s.answer or "",
-                      "dimensions": s.row["dimensions"], "example": example}
+            if self.template_name == "alignbench-multi-dim":
+                fields = {"question": s.row["question"], "reference": s.row["reference"], "answer": s.answer or "",
+                          "dimensions": s.row["dimensions"], "example": example}
+            else:
+                fields = {"category": s.row["category"], "dimensions": s.row["dimensions_listed"],
+                          "question": s.row["question"], "reference": s.row["reference"], "answer": s.answer or ""}
             for n in names:
                 questions[n].append(((s.index, "overall"), template, fields))
         rows = {s.index: s.row for s in todo}
@@ -52,7 +67,10 @@ class AlignBenchJudge(JudgedEvaluator):
         for name in names:
             cats, dims = defaultdict(list), defaultdict(list)
             for rec in records.values():
-                v = ((rec["judgements"].get(name) or {}).get("overall") or {}).get("verdict")
+                j = (rec["judgements"].get(name) or {}).get("overall") or {}
+                v = j.get("verdict")
+                if j.get("unparseable") and self.unparseable == "minus-one":
+                    cats[rec["category"]].append(-1.0)
                 if v:
                     cats[rec["category"]].append(v["overall"])
                     for d, x in v.items():
@@ -72,8 +90,10 @@ class AlignBenchJudge(JudgedEvaluator):
             for n, d in per_judge.items():
                 metrics[f"score[{n}]"] = d["score"]
         bad, total = unparseable_note(records.values())
+        how = ("excluded from the score" if self.unparseable == "exclude" else
+               "averaged in as -1, as AlignBench's show_result does; unparseable = exclude leaves them out")
         notes = [f"{len(records)} of {len(context.samples)} samples judged; {bad} of {total} judgements "
-                 f"unparseable (excluded from the score); scale 1-10"]
+                 f"unparseable ({how}); scale 1-10"]
         cached = cached_count(records.values())
         if cached:
             notes.append(f"{cached} of {total} judgements taken from the judgement cache (COMPASS_JUDGE_CACHE=0: off)")

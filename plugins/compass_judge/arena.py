@@ -3,8 +3,9 @@
 ``--pairwise all`` judges every pair of the run's models; ``--baseline MODEL`` each model
 against that one of them. As with the shipped baseline, every pair of answers is judged in
 both orders (each order one game, a strong verdict three games when ``scoring = "bt"``).
-One Bradley–Terry fit over all the games gives every model a rating (Elo scale: 1000 is
-the mean model, +400 is ten-to-one odds), and a seeded bootstrap over questions (all the
+One Bradley–Terry fit over all the games gives every model a rating (Elo scale, +400 is
+ten-to-one odds; with ``--pairwise all`` 1000 is the mean model, with ``--baseline MODEL`` the
+baseline is 1000, as arena-hard-auto anchors its baseline), and a seeded bootstrap over questions (all the
 games of a resampled question move together) gives each rating its 95% interval. With a
 baseline, each model's score is its fitted probability of beating the baseline, in %.
 Judgements go through :func:`compass_judge.common.settle`: the judgement cache means a rerun
@@ -80,6 +81,9 @@ def battles_of(key: tuple, judgements: dict, strong_weight: float) -> list[stats
             verdict = p.get("verdict")
             if verdict is None:
                 continue
+            if isinstance(verdict, (int, float)):  # a preference: the probability that A is better
+                out.append((a, b, float(verdict) if order == "ab" else 1.0 - float(verdict), 1.0))
+                continue
             view = verdict if order == "ab" else swap(verdict)
             out.append((a, b, SCORE[view], strong_weight if ">>" in view else 1.0))
     return out
@@ -94,7 +98,7 @@ def compare(pairwise, samples_by_model: dict[str, list], context) -> dict | None
     template = pairwise.template(pairwise.template_name, context)
     names = pairwise.judge_names(context)
     questions, parts = questions_for(pairs, samples_by_model, pairwise.question, template, names)
-    weight = pairwise.strong_weight if pairwise.scoring == "bt" else 1.0
+    weight = pairwise.strong_weight if pairwise.scoring in ("bt", "arena-v0.1", "arena-v2") else 1.0
     records: dict[tuple, dict] = {}
     for key, judgements in settle(context, questions, parts):
         records[key] = {"judgements": judgements}
@@ -106,14 +110,18 @@ def compare(pairwise, samples_by_model: dict[str, list], context) -> dict | None
             ab, ba = (parts_.get(o, {}).get("verdict") for o in ("ab", "ba"))
             if ab is not None and ba is not None:
                 both += 1
-                consistent += ab == swap(ba)
+                if isinstance(ab, (int, float)):  # preferences: the same side preferred in both orders
+                    consistent += (ab > 0.5, ab < 0.5) == (ba < 0.5, ba > 0.5)
+                else:
+                    consistent += ab == swap(ba)
     groups = [g for _, g in sorted(by_question.items()) if g]
     battles = [b for g in groups for b in g]
     baseline = context.settings.get("baseline")
 
     def ratings(sample: list[stats.Battle]) -> dict[str, float]:
         fitted = stats.bradley_terry(sample)
-        out = {f"rating:{m}": 1000.0 + ELO * fitted[m] if m in fitted else float("nan") for m in models}
+        anchor = fitted.get(baseline, 0.0) if baseline else 0.0  # the baseline at 1000, as upstream
+        out = {f"rating:{m}": 1000.0 + ELO * (fitted[m] - anchor) if m in fitted else float("nan") for m in models}
         if baseline:
             for m in models:
                 ok = m in fitted and baseline in fitted
@@ -144,7 +152,8 @@ def compare(pairwise, samples_by_model: dict[str, list], context) -> dict | None
              f"{bad} of {total} judgements unparseable (excluded from the ratings)",
              f"position consistency {100.0 * consistent / both if both else float('nan'):.1f}% "
              f"(pairs with the same verdict in both orders)"]
-    method = (f"Bradley-Terry ratings (Elo scale, mean 1000) with 95% bootstrap intervals "
+    scale = f"{baseline} = 1000" if baseline else "mean 1000"
+    method = (f"Bradley-Terry ratings (Elo scale, {scale}) with 95% bootstrap intervals "
               f"({pairwise.rounds} rounds over questions, seed {pairwise.seed}); judge(s): {', '.join(names)}")
     info = {"pairs": [list(p) for p in pairs], "judges": names, "judged": len(records), "unparseable": bad,
             "judgements": total, "position_consistency": 100.0 * consistent / both if both else None,

@@ -17,14 +17,17 @@ class JudgedEvaluator:
     @classmethod
     def preflight(cls, settings: Mapping[str, Any]) -> None:
         judging.preflight(settings, cls.label)
+        judging.parse_mode(settings)
 
     label = "subjective"
 
     def evaluation_key(self, context: Any) -> list:
-        """Judge settings and templates: a finished judgement is reused only if both are the same."""
+        """Judge settings, templates and parser: a finished judgement is reused only if all are the same."""
         override = context.settings.get("judge_templates")
-        return [[j.key() for j in judging.judges_from_settings(context.settings)],
-                {n: templates.get(n, override).hash for n in self.template_names}]
+        key = [[j.key() for j in judging.judges_from_settings(context.settings)],
+               {n: templates.get(n, override).hash for n in self.template_names}]
+        mode = judging.parse_mode(context.settings)
+        return key + [mode] if mode != "reference" else key
 
     def judge_names(self, context: Any) -> list[str]:
         return [spec.name for spec in judging.judges_from_settings(context.settings)]

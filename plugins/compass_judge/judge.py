@@ -18,9 +18,6 @@ from compass.sdk import CompassError, GenerateRequest, Message, parse_kv
 from compass_judge import verdicts
 from compass_judge.templates import Template
 
-DEFAULT_MAX_OUT_LEN = 512
-
-
 @dataclass(frozen=True)
 class JudgeSpec:
     """A judge model: its registry name, keyword arguments and the name it is reported by."""
@@ -123,29 +120,53 @@ def stream_answers(model: Any, requests: list[GenerateRequest]) -> Iterator[tupl
             yield start + k, c
 
 
-class Judge:
-    """A judge model and how it is asked."""
+PARSE_MODES = ("reference", "forgiving")
 
-    def __init__(self, spec: JudgeSpec, model: Any, max_out_len: int = DEFAULT_MAX_OUT_LEN):
+
+def parse_mode(settings: Mapping[str, Any]) -> str:
+    """``judge_parser``: ``reference`` (default: each official template's reference parser) or
+    ``forgiving`` (compass's own); anything else is refused in one line."""
+    mode = str(settings.get("judge_parser") or "reference")
+    if mode not in PARSE_MODES:
+        raise CompassError(f"--judge-parser {mode}: pick 'reference' (the reference implementations' parsers) "
+                           f"or 'forgiving' (compass's own)")
+    return mode
+
+
+class Judge:
+    """A judge model and how it is asked.
+
+    Each request carries the template's own settings (the reference's output limit, and for
+    AlpacaEval's classifier its temperature and top log-probabilities); ``max_out_len`` in the
+    judge's settings overrides the limit of every template."""
+
+    def __init__(self, spec: JudgeSpec, model: Any, mode: str = "reference"):
         from compass_judge import cache
 
         self.spec = spec
         self.model = model
-        self.max_out_len = int(spec.kwargs.get("max_out_len") or max_out_len)
+        self.mode = mode
+        fixed = spec.kwargs.get("max_out_len")
+        self.max_out_len = int(fixed) if fixed else None
         self.cache = cache.JudgementCache(spec.key()) if cache.enabled() else None
 
     @classmethod
     def build(cls, spec: JudgeSpec, context: Any) -> "Judge":
-        return cls(spec, context.model(spec.type, **dict(spec.kwargs)))
+        return cls(spec, context.model(spec.type, **dict(spec.kwargs)), parse_mode(context.settings))
 
-    def _request(self, messages: tuple[Message, ...]) -> GenerateRequest:
-        return GenerateRequest(messages, max_out_len=self.max_out_len)
+    def _request(self, messages: tuple[Message, ...], template: Template) -> GenerateRequest:
+        extra = {} if template.temperature is None else {"temperature": template.temperature}
+        return GenerateRequest(messages, max_out_len=self.max_out_len or template.max_out_len,
+                               top_logprobs=template.top_logprobs, **extra)
+
+    def _key(self, template: Template, fields: dict) -> str:
+        return self.cache.key(f"{template.hash}:{self.mode}", fields) if self.cache else ""
 
     def ask(self, questions: Iterable[tuple[Any, Template, dict]]) -> Iterator[tuple[Any, Judgement]]:
         """``(key, template, fields)`` → ``(key, Judgement)`` as each is settled."""
         items = []
         for key, template, fields in questions:
-            ckey = self.cache.key(template.hash, fields) if self.cache else ""
+            ckey = self._key(template, fields)
             known = self.cache.get(ckey) if self.cache else None
             if known is not None:
                 yield key, Judgement(known["verdict"], list(known["replies"]), cached=True)
@@ -161,27 +182,35 @@ class Judge:
         for _, template, fields, _ in items:
             system, user = template.render(**fields)
             first.append(((Message("SYSTEM", system),) if system else ()) + (Message("HUMAN", user),))
-        again: dict[int, str] = {}
-        for pos, completion in stream_answers(self.model, [self._request(m) for m in first]):
+        again: dict[int, tuple[str, str]] = {}
+        reqs = [self._request(m, items[pos][1]) for pos, m in enumerate(first)]
+        for pos, completion in stream_answers(self.model, reqs):
             key, template, _, ckey = items[pos]
             if completion.error:
                 yield key, Judgement(error=str(completion.error)), ckey
                 continue
-            verdict = verdicts.parse(template.kind, completion.text)
-            if verdict is None:
-                again[pos] = completion.text
+            verdict = verdicts.read(template, completion.text, self.mode, completion.top_logprobs)
+            follow_up = verdicts.reask(template, completion.text, self.mode) if verdict is None else ""
+            if follow_up:
+                again[pos] = (completion.text, follow_up)
                 continue
             yield key, Judgement(verdict, [completion.text]), ckey
         if not again:
             return
         order = list(again)
-        # re-asked once: the conversation so far, then the template's stricter reminder
-        reqs = [self._request(first[pos] + (Message("BOT", again[pos]), Message("HUMAN", items[pos][1].reminder)))
-                for pos in order]
+        # re-asked once: the conversation so far, then the follow-up (the reference's, or the
+        # forgiving parser's stricter reminder); the reply is read together with the first one
+        # (arena-hard v0.1 reads the two judgements joined)
+        reqs = [self._request(first[pos] + (Message("BOT", again[pos][0]), Message("HUMAN", again[pos][1])),
+                              items[pos][1]) for pos in order]
         for k, completion in stream_answers(self.model, reqs):
             pos = order[k]
             key, template, _, ckey = items[pos]
             if completion.error:
                 yield key, Judgement(error=str(completion.error)), ckey
                 continue
-            yield key, Judgement(verdicts.parse(template.kind, completion.text), [again[pos], completion.text]), ckey
+            text = completion.text
+            if self.mode == "reference" and template.parser == "arena-v0.1":
+                text = "\n" + again[pos][0] + "\n" + completion.text
+            verdict = verdicts.read(template, text, self.mode, completion.top_logprobs)
+            yield key, Judgement(verdict, [again[pos][0], completion.text]), ckey

@@ -11,13 +11,15 @@ def register_datasets(register):
     register("mtbench", _P + "datasets:mtbench",
              "MT-Bench: 80 two-turn questions, rated 1-10 by a judge per turn (needs --judge).")
     register("alpaca_eval", _P + "datasets:alpaca_eval",
-             "AlpacaEval: 805 instructions vs the GPT-4 Turbo baseline, judged win rate (needs --judge).")
+             "AlpacaEval 2.0: 805 instructions vs GPT-4 Turbo, LC win rate + win rate (needs --judge).")
     register("alignbench", _P + "datasets:alignbench",
              "AlignBench v1.1: 683 Chinese questions, multi-dimensional 1-10 rating vs references (needs --judge).")
     register("judged", _P + "objective:judged",
              "Any gen dataset (base=NAME) checked by a judge: judge_strategy = rule | llm | cascade.")
     register("arena_hard", _P + "datasets:arena_hard",
              "Arena-Hard v0.1: 500 questions vs gpt-4-0314, Bradley-Terry score + 95% CI (needs --judge).")
+    register("arena_hard_v2", _P + "datasets:arena_hard_v2",
+             "Arena-Hard v2.0: 750 questions vs per-category baselines, score + 90% CI, style control (needs --judge).")
 
 
 @hookimpl
@@ -38,6 +40,9 @@ def register_eval_options(register):
              eval_setting="judge", metavar="MODEL")
     register("--judge-kwargs", "The judge model's settings, k=v… (e.g. temperature=0 max_concurrency=32).",
              eval_setting="judge_kwargs", type="kv")
+    register("--judge-parser", "How judge replies are read: 'reference' (default: each official template's "
+             "reference implementation's parser) or 'forgiving' (compass's own; unparseable replies re-asked once).",
+             eval_setting="judge_parser", choices=["reference", "forgiving"])
     register("--pairwise", "Pairwise datasets: also judge the run's models against each other; 'all' = every "
              "pair (Bradley-Terry ratings with bootstrap intervals).", eval_setting="pairwise", choices=["all"])
     register("--baseline", "Pairwise datasets: also judge each of the run's models against this one of them.",

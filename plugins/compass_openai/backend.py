@@ -58,6 +58,16 @@ def with_reasoning(message: dict, text: str) -> str:
     return text
 
 
+def first_top_logprobs(choice: dict) -> tuple[tuple[str, float], ...]:
+    """The first generated token's top alternatives in a chat choice (``logprobs.content[0]``),
+    as (token, log-probability) pairs; () when the server sent none."""
+    content = ((choice.get("logprobs") or {}).get("content") or [])
+    if not content:
+        return ()
+    return tuple((str(t.get("token")), float(t.get("logprob"))) for t in content[0].get("top_logprobs") or []
+                 if t.get("logprob") is not None)
+
+
 class OpenAIModel:
     """A model behind an OpenAI-compatible endpoint.
 
@@ -152,6 +162,9 @@ class OpenAIModel:
         if s.chat:
             path, key = "/chat/completions", "message"
             body["messages"] = to_messages(req.prompt, s.system_prompt)
+            if req.top_logprobs:
+                body["logprobs"] = True
+                body["top_logprobs"] = int(req.top_logprobs)
         else:
             path, key = "/completions", "text"
             body["prompt"] = prompt_to_text(req.prompt)
@@ -172,7 +185,8 @@ class OpenAIModel:
             usage = data.get("usage") or {}
             return Completion(text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                               completion_tokens=int(usage.get("completion_tokens") or 0),
-                              finish_reason=str(finish))
+                              finish_reason=str(finish),
+                              top_logprobs=first_top_logprobs(choice) if req.top_logprobs else ())
 
         out = await self.client.call(path, body, parse)
         return Completion("", error=out.message) if isinstance(out, Failed) else out
