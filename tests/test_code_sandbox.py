@@ -162,10 +162,10 @@ def test_bwrap_sandbox_sees_no_host_files_and_no_parent_environment(provider, mo
 
 
 #: leaves behind everything it can: files (one in a folder it makes unreadable), a process
-#: in a session of its own that writes a file later, an exec'd ``sleep``, a System V shared
-#: memory segment, a patched module
+#: in a session of its own that writes a file later, an exec'd ``sleep``, a System V
+#: semaphore set (shared memory segments are refused), a patched module
 LEAVER = textwrap.dedent("""\
-    import ctypes, math, os, time
+    import math, os, time
     open("left-behind", "w").write("x")
     os.makedirs("locked/inner")
     open("locked/inner/f", "w").write("x")
@@ -177,8 +177,7 @@ LEAVER = textwrap.dedent("""\
             open("/tmp/late", "w").write("x")
             os._exit(0)
         os.execv("/bin/sleep", ["sleep", "987.654"])
-    libc = ctypes.CDLL(None)
-    assert libc.shmget(0, 4096, 0o1000 | 0o666) >= 0, "shmget"
+    assert os.system("ipcmk -S 1 >/dev/null") == 0, "semget"
     math.pi = 3
     os.environ["LEFT"] = "1"
     """)
@@ -194,8 +193,8 @@ CHECKER = textwrap.dedent("""\
             except OSError:
                 continue
             assert b"987.654" not in cmd and b"late" not in cmd, cmd
-    with open("/proc/sysvipc/shm") as fh:
-        assert len(fh.read().strip().splitlines()) == 1, "a shared memory segment was left"
+    with open("/proc/sysvipc/sem") as fh:
+        assert len(fh.read().strip().splitlines()) == 1, "a semaphore set was left"
     assert math.pi > 3.14 and "LEFT" not in os.environ
     """)
 
