@@ -36,7 +36,7 @@ def _compass_run():
     import json, resource
     limits, uid, bpf = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     if uid >= 0 and os.getuid() == 0:
-        for name in PRELOAD:  # the slot's user may not be able to read this Python's folder (/root/...)
+        for name in PRELOAD if sys.argv[5] == "1" else ():  # the slot's user may not be able to read this Python's folder (/root/...)
             __import__(name)
         os.setgroups([]); os.setgid(uid); os.setuid(uid)
     for name, value in limits.items():
@@ -141,10 +141,24 @@ def interpreter() -> str:
     return os.path.realpath(exe)
 
 
-def command(limits: Limits, tag: str, uid: int, bpf: bytes | None) -> list[str]:
-    """The bootstrap's command line: ``uid`` to switch to (-1: none), the seccomp filter (None: none)."""
+def command(limits: Limits, tag: str, uid: int, bpf: bytes | None, preload: bool = False) -> list[str]:
+    """The bootstrap's command line: ``uid`` to switch to (-1: none), the seccomp filter (None: none),
+    whether to import :data:`PRELOAD` first (the user switched to cannot read this Python's folder)."""
     return [interpreter(), "-I", "-S", "-B", "-c", BOOTSTRAP, tag, json.dumps(limits.rlimits()), str(uid),
-            bpf.hex() if bpf else ""]
+            bpf.hex() if bpf else "", "1" if preload else "0"]
+
+
+def readable_by_all(path: str) -> bool:
+    """Whether any user can read ``path`` (every folder above it searchable)."""
+    p = Path(path).resolve()
+    for d in [p, *p.parents]:
+        try:
+            mode = d.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o001 or (d == p and not mode & 0o004):
+            return False
+    return True
 
 
 def kill_group(proc: subprocess.Popen) -> None:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from compass_code.sandbox import slots, syscalls
-from compass_code.sandbox.base import Job, Limits, command, kill_group
+from compass_code.sandbox.base import Job, Limits, command, kill_group, readable_by_all
 
 
 class UnsafeSandbox:
@@ -33,7 +34,8 @@ class UnsafeSandbox:
             if slot.uid >= 0:
                 os.chown(tmp, slot.uid, slot.uid)
             env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp, "LANG": "C.UTF-8"}
-            argv = ["/bin/sh", "-c", '"$@"; exit $?', "sh", *command(limits, tag, slot.uid, syscalls.bpf())]
+            argv = ["/bin/sh", "-c", '"$@"; exit $?', "sh", *command(limits, tag, slot.uid, syscalls.bpf(),
+                                                                    preload=not readable_by_all(sys.base_prefix))]
             if slot.cgroup is not None:
                 argv = slot.cgroup.wrap(argv)
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
