@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 NAME = "compass-sandbox"
 SERVER_MB = 128  # the fork server and bwrap, beside the program
 CPU_PERIOD = 100_000
+#: a slot's CPU weight, in tasks: a cgroup competes with the machine's other tasks as one task
+#: would, and a slot runs two at a time (the server, the program)
+CPU_WEIGHT = 2
 
 
 @dataclass
@@ -99,9 +103,24 @@ def _v2_parent() -> Path | None:
         for c in ("memory", "pids", "cpu"):
             if c not in enabled:
                 _write(parent / "cgroup.subtree_control", "+" + c)
+        _write(parent / "cpu.weight", str(min(10000, 100 * CPU_WEIGHT * (os.cpu_count() or 1))))
         return parent
     except OSError:
         return None
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty slot folders of runs that ended before removing theirs (a minute old)."""
+    try:
+        old = time.time() - 60
+        for d in parent.iterdir():
+            if d.is_dir() and d.stat().st_mtime < old:
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+    except OSError:
+        pass
 
 
 def make_cgroup(name: str, memory_bytes: int, pids: int) -> Cgroup | None:
@@ -110,6 +129,7 @@ def make_cgroup(name: str, memory_bytes: int, pids: int) -> Cgroup | None:
         return None
     parent = _v2_parent()
     if parent is not None:
+        _sweep(parent)
         d = parent / name
         try:
             d.mkdir()
@@ -118,6 +138,7 @@ def make_cgroup(name: str, memory_bytes: int, pids: int) -> Cgroup | None:
                 _write(d / "memory.swap.max", "0")
             _write(d / "pids.max", str(pids))
             _write(d / "cpu.max", f"{CPU_PERIOD} {CPU_PERIOD}")
+            _write(d / "cpu.weight", str(100 * CPU_WEIGHT))
             return Cgroup([d], 2, [d / "cgroup.procs"])
         except OSError:
             Cgroup([d], 2).remove()
@@ -129,6 +150,9 @@ def make_cgroup(name: str, memory_bytes: int, pids: int) -> Cgroup | None:
             if not (base / "cgroup.procs").exists():
                 raise OSError(f"no {ctl} hierarchy")
             (base / NAME).mkdir(exist_ok=True)
+            _sweep(base / NAME)
+            if ctl == "cpu":  # every slot is below this folder: weigh it as all of them
+                _write(base / NAME / "cpu.shares", str(1024 * CPU_WEIGHT * (os.cpu_count() or 1)))
             d = base / NAME / name
             d.mkdir()
             made.append(d)
@@ -139,6 +163,7 @@ def make_cgroup(name: str, memory_bytes: int, pids: int) -> Cgroup | None:
         _write(pid / "pids.max", str(pids))
         _write(cpu / "cpu.cfs_period_us", str(CPU_PERIOD))
         _write(cpu / "cpu.cfs_quota_us", str(CPU_PERIOD))
+        _write(cpu / "cpu.shares", str(1024 * CPU_WEIGHT))
         return Cgroup(made, 1, [d / "cgroup.procs" for d in made])
     except OSError:
         Cgroup(made, 1).remove()
@@ -154,12 +179,21 @@ class Slot:
     lock: int | None = None
 
     def release(self) -> None:
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
-        if self.lock is not None:
-            os.close(self.lock)
-            self.lock = None
+        """Remove the cgroup and free the user id, in the background: the last processes of a
+        killed sandbox take a moment to go, and nothing waits for them (a folder left when
+        compass exits first is removed by a later run)."""
+        cgroup, lock, self.cgroup, self.lock = self.cgroup, self.lock, None, None
+
+        def release() -> None:
+            if cgroup is not None:
+                cgroup.remove()
+            if lock is not None:
+                os.close(lock)
+
+        if cgroup is None:
+            release()
+        else:
+            threading.Thread(target=release, name="compass-slot-release", daemon=True).start()
 
 
 def _claim_uid() -> tuple[int, int]:
