@@ -60,3 +60,31 @@ def test_ctrl_c_is_interrupted_everywhere_and_lists_what_did_not_finish(tmp_path
     status = _status(only_run_dir(tmp_path))
     assert status["state"] == "interrupted" and status["exit_code"] == 130
     assert "arith/toy-gen" in status["not_finished"] and status["failed_tasks"] == {}
+
+
+@pytest.mark.parametrize("where", ["file", "under a file", "read-only"])
+def test_a_work_dir_that_cannot_be_written_is_one_line_exit_2(compass, where):
+    import os
+
+    blocker = compass.cwd / "not-a-folder"
+    blocker.write_text("x")
+    work = {"file": blocker, "under a file": blocker / "sub", "read-only": compass.cwd / "ro"}[where]
+    if where == "read-only":
+        if os.geteuid() == 0:
+            work = Path("/proc/compass-work-dir")  # a read-only place even for root
+        else:
+            work.mkdir()
+            work.chmod(0o555)
+    res = compass("eval", "-m", "arith", "-d", "toy", "-w", str(work))
+    assert res.code == 2, res.err
+    lines = res.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot create the run folder"), res.err
+    assert "-w/--work-dir" in lines[0] and "Traceback" not in res.err
+
+
+def test_reuse_with_nothing_to_reuse_says_so(compass):
+    res = compass("eval", "-m", "arith", "-d", "toy", "-r")
+    assert res.code == 0, res.err
+    assert "-r: no earlier run in outputs/default to reuse: this is a new run" in res.err
+    again = compass("eval", "-m", "arith", "-d", "toy", "-r")
+    assert "no earlier run" not in again.err and "reusing finished predictions" in again.err

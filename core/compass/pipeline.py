@@ -271,6 +271,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
     write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
+    if cfg.reuse and not reused:
+        _say(f"-r: no earlier run in {cfg.work_dir} to reuse: this is a new run")
 
     for task in plan.tasks:  # what each fingerprint stands for, so a mismatch can say why
         if task.fingerprint:
