@@ -152,7 +152,7 @@ class LocalRunner:
                                           f"worker process died (exit code {code})")
                     proc, model = None, None
                 # A model that could not be built is reported in one line (traceback in the log).
-                if not outcome.ok and not (line and reply.get("model_error")):
+                if not outcome.ok and not (line and (reply.get("model_error") or reply.get("brief"))):
                     tail = log_tail(task.log)
                     outcome.error = f"{outcome.error}\n{tail}" if tail else outcome.error
                 if stopping.is_set():
