@@ -378,3 +378,31 @@ def test_a_program_holding_every_process_slot_does_not_fail_another_runs_program
     outcomes = dict(run_programs(choose(provider="bwrap"), [("honest", honest)], LIMITS, workers=1))
     t.join()
     assert outcomes["honest"].passed, outcomes
+
+
+@NEEDS_BWRAP
+def test_many_processes_cannot_hold_more_memory_than_their_sandbox():
+    """Four processes of 200 MiB each (each under its own 256 MiB address-space limit) exceed
+    the sandbox's cgroup (256 + 64 + 128 MiB): the program cannot finish holding them all; the
+    next program in that worker still passes. Without cgroups only the per-process limit holds."""
+    from compass_code.sandbox import slots
+
+    if slots.cgroups_available() is None:
+        pytest.skip("no cgroup can be made here (not root, or no writable cgroup tree)")
+    hog = textwrap.dedent("""\
+        import os, time
+        r, w = os.pipe()
+        for _ in range(4):
+            if os.fork() == 0:
+                block = bytearray(200 << 20)
+                os.write(w, b"k")
+                time.sleep(60)
+                os._exit(0)
+        got = b""
+        while len(got) < 4:
+            got += os.read(r, 4)
+        """)
+    outcomes = dict(run_programs(choose(provider="bwrap"), [("hog", hog), ("next", "assert 1 + 1 == 2\n")],
+                                 LIMITS, workers=1))
+    assert not outcomes["hog"].passed and outcomes["hog"].reason in ("memory", "timeout", "killed"), outcomes
+    assert outcomes["next"].passed, outcomes
