@@ -406,3 +406,31 @@ def test_many_processes_cannot_hold_more_memory_than_their_sandbox():
                                  LIMITS, workers=1))
     assert not outcomes["hog"].passed and outcomes["hog"].reason in ("memory", "timeout", "killed"), outcomes
     assert outcomes["next"].passed, outcomes
+
+
+def test_unsafe_code_never_runs_as_root(monkeypatch):
+    """``--allow-unsafe-code`` as root: ``kill(-1, 9)`` reaches no process but the program's own,
+    and compass's environment (an API key) cannot be read."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("as a normal user the rlimits-only provider runs as that user (and says so)")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-canary-unsafe")
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        prog = textwrap.dedent(f"""\
+            import os
+            assert os.getuid() != 0 and os.geteuid() != 0
+            try:
+                data = open("/proc/{os.getpid()}/environ", "rb").read()
+            except OSError:
+                data = b""
+            assert b"sk-canary" not in data, "read compass's environment"
+            os.kill(-1, 9)
+            """)
+        [(_, outcome)] = list(run_programs(choose(provider="unsafe"), [("k", prog)], LIMITS))
+        assert outcome.passed, outcome  # its asserts held (kill(-1) spares the caller itself)
+        assert bystander.poll() is None, "kill(-1, 9) reached a process of the machine"
+    finally:
+        bystander.kill()
+        bystander.wait()
