@@ -60,6 +60,11 @@ def test_ctrl_c_is_interrupted_everywhere_and_lists_what_did_not_finish(tmp_path
     status = _status(only_run_dir(tmp_path))
     assert status["state"] == "interrupted" and status["exit_code"] == 130
     assert "arith/toy-gen" in status["not_finished"] and status["failed_tasks"] == {}
+    resumed = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path,
+                             env=compass_env(), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reusing finished predictions" in resumed.stderr
+    assert _status(only_run_dir(tmp_path))["state"] == "finished"
 
 
 @pytest.mark.parametrize("where", ["file", "under a file", "read-only"])
