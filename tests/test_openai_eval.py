@@ -153,3 +153,23 @@ def test_missing_key_is_one_line_at_plan_time(tmp_path):
     lines = [ln for ln in res.err.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "MOONSHOT_API_KEY" in lines[0], res.err
     assert "Traceback" not in res.err
+
+
+def test_an_unreachable_api_fails_its_task_with_the_cause_in_one_line(tmp_path):
+    """Nothing answered: the task fails (exit 1) and the terminal says why in one line —
+    not "ok" with 0.00 and the cause only in the log."""
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tmp_path / "down.toml"
+    cfg.write_text(f'[[models]]\ntype = "openai-compatible"\napi_base = "http://127.0.0.1:{port}/v1"\n'
+                   f'model = "test-model"\napi_key_env = "TEST_API_KEY"\nmax_retries = 1\nbackoff_base = 0.05\n')
+    res = run_compass(["eval", str(cfg), "-d", "api_arith", "--limit", "2"], tmp_path, env())
+    assert res.code == 1, res.err
+    lines = res.err.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("FAILED task test-model/api-arith"))
+    assert lines[at + 1].startswith("every request failed (2 of 2): ") and f"127.0.0.1:{port}" in lines[at + 1]
+    assert not lines[at + 2].strip() or "failed" in lines[at + 2]  # the cause is one line, no log tail
+    assert "Traceback" not in res.err and " ok (" not in res.err

@@ -58,3 +58,7 @@ class RunFinished:
     headline: dict | None = None
     #: failed task name -> its log file
     failed_logs: dict | None = None
+    #: stopped by Ctrl-C (``ok`` is False): not a failure of its tasks
+    interrupted: bool = False
+    #: the inference tasks that had not finished when it was interrupted
+    not_finished: tuple[str, ...] = ()

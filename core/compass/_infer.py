@@ -245,6 +245,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     order = sorted(todo, key=lambda i: -len(prompt_to_text(requests[i].prompt)))
     chunk = max(1, int(getattr(model, "handover_size", 0) or getattr(model, "batch_size", 0) or DEFAULT_CHUNK))
     failed = 0
+    first_error = ""
     prompt_tokens = completion_tokens = 0
     counted = _token_counter(model)
     finished = 0
@@ -256,6 +257,7 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
                 rec = {"index": i, "origin_prompt": _prompt_record(requests[i].prompt, chat),
                        **ans, "gold": gold, "fp": fp, "req": keys[i]}
                 failed += bool(ans.get("error"))
+                first_error = first_error or str(ans.get("error") or "")
                 usage = ans.get("usage") or {}
                 prompt_tokens += usage.get("prompt_tokens", 0)
                 completion_tokens += usage.get("completion_tokens", 0)
@@ -276,6 +278,9 @@ def run_infer(host: PluginHost, task: dict, model: Any, *,
     }
     print(f"[{task['name']}] inferred {len(todo)} samples ({report.describe()}; {failed} failed) "
           f"in {seconds:.1f}s", file=sys.stderr, flush=True)
+    if todo and failed == len(todo):  # nothing was answered: the task failed, and says why
+        why = " ".join(first_error.split())[:400]
+        raise CompassError(f"every request failed ({failed} of {len(todo)}): {why}")
     return stats
 
 

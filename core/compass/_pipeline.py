@@ -273,6 +273,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
     write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
+    if cfg.reuse and not reused:
+        _say(f"-r: no earlier run in {cfg.work_dir} to reuse: this is a new run")
 
     for task in plan.tasks:  # what each fingerprint stands for, so a mismatch can say why
         if task.fingerprint:
@@ -377,6 +379,10 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
         _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong) or could not be evaluated "
              f"(not scored); rerun with "
              f"-r {run.timestamp} to retry only those")
+    not_finished = [t.name for t in todo if t.name not in outcomes] if interrupted else []
+    if not_finished:
+        _say(f"interrupted before {len(not_finished)} task(s) finished (resume with -r {run.timestamp}): "
+             + ", ".join(not_finished))
     ok = not failed and not eval_errors and not interrupted and not incomplete
     main_file = next((p for p in written if p.suffix == ".txt"), written[0] if written else None)
     code = 130 if interrupted else (0 if ok else 1)
@@ -384,10 +390,11 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     write_status(run.root, stamp, "interrupted" if interrupted else ("finished" if ok else "failed"),
                  exit_code=code, models=models, datasets=datasets, seconds=round(time.perf_counter() - t_start, 3),
                  failed_tasks={o.name: str(o.log) for o in failed}, failed_evaluations=len(eval_errors),
+                 not_finished=not_finished,
                  incomplete_samples=incomplete, headline=headline)
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
                                            str(main_file) if main_file else None,
                                            tuple(o.name for o in failed), summary,
                                            tuple(str(p) for p in written), headline,
-                                           {o.name: str(o.log) for o in failed}))
+                                           {o.name: str(o.log) for o in failed}, interrupted, tuple(not_finished)))
     return RunResult(code, run.root, summary, results, failures, reuse, written, plan, comparisons)

@@ -55,8 +55,19 @@ class RunFolder:
     root: Path
 
     def create(self) -> RunFolder:
-        for sub in SUBDIRS:
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        """Make the run folder; one line naming the problem when the work dir cannot hold it."""
+        try:
+            for sub in SUBDIRS:
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            probe = self.root / "configs" / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            blocker = next((p for p in [self.root, *self.root.parents] if p.exists()), None)
+            what = (f"{blocker} is a file, not a folder" if blocker is not None and not blocker.is_dir()
+                    else exc.strerror or type(exc).__name__)
+            raise CompassError(f"cannot create the run folder {self.root}: {what}; pass a folder you can "
+                               f"write with -w/--work-dir") from None
         return self
 
     def predictions(self, model: str, dataset: str, shard: int | None = None) -> Path:

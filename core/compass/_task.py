@@ -23,6 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+from compass._errors import CompassError
 from compass._infer import ModelCache
 from compass._plugins import PluginHost, make_plugin_host
 from compass._progress import progress_file
@@ -128,7 +129,7 @@ def serve(host: PluginHost) -> int:
             continue
         task = json.loads(path.read_text(encoding="utf-8"))
         log = Path(task["log"])
-        ok, error, stats, model_error = True, None, {}, False
+        ok, error, stats, model_error, brief = True, None, {}, False, False
         with _Redirect(log):
             print(f"== task {task['name']} (pid {os.getpid()})", flush=True)
             try:
@@ -136,11 +137,14 @@ def serve(host: PluginHost) -> int:
             except ModelBuildFailed as exc:  # one line for the runner, the traceback in the log
                 ok, error, model_error = False, exc.reason, True
                 report_build_failure(exc)
+            except CompassError as exc:  # says what went wrong in one line: no log tail needed
+                ok, error, brief = False, str(exc), True
+                traceback.print_exc()
             except BaseException as exc:  # reported to the runner, the worker lives on
                 ok, error = False, f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
         reply.write(json.dumps({"task": str(path), "ok": ok, "error": error, "stats": stats,
-                                "model_error": model_error}) + "\n")
+                                "model_error": model_error, "brief": brief}) + "\n")
     cache.close()
     return 0
 

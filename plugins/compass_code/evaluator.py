@@ -4,13 +4,15 @@ Runs as a task of its own after inference (``run_as_task``: a local worker or a 
 job), its programs in parallel across that machine's cores, each record written as its
 program ends (a killed evaluation resumes with what is left). Per sample: ``correct``,
 ``reason`` (``passed``, ``assertion``, ``exception`` with its type, ``syntax error``,
-``timeout``, ``memory``, ``killed``, ``output limit``, ``incomplete``, ``no prediction``)
-and the tail of its stderr. Samples of one problem (``n`` per problem) share the row field
+``timeout``, ``memory``, ``killed``, ``output limit``, ``incomplete``, ``no prediction``,
+``suspect``: it passed, but its source could fake a pass — an object equal to anything, a
+rebound builtin or patched module the tests use, see :mod:`compass_code.suspect`; the names
+are in ``suspect``) and the tail of its stderr. Samples of one problem (``n`` per problem) share the row field
 ``problem``; pass@k is reported for each k in ``ks`` up to the smallest n.
 
-The sandbox is bubblewrap; without it, the evaluator refuses to run (at plan time, see
-:meth:`CodeExec.preflight`) unless the run's settings allow unsafe code
-(``--allow-unsafe-code``). The isolation in force is written into the result (``info``)
+The sandbox is bubblewrap, started once at plan time to prove it works (see
+:meth:`CodeExec.preflight`); without it, the evaluator refuses to run unless the run's settings
+allow unsafe code (``--allow-unsafe-code``). The isolation in force is written into the result (``info``)
 and stated under the summary table.
 """
 
@@ -50,15 +52,17 @@ class CodeExec:
 
     @staticmethod
     def preflight(settings: Mapping) -> None:
-        """Refuse the run before any model loads when there is no sandbox and no permission."""
-        from compass_code.sandbox import choose
+        """Refuse the run before any model loads when there is no sandbox and no permission, or
+        when the sandbox does not start: one tiny program runs through the real path."""
+        from compass_code.sandbox import check_starts, choose
 
-        choose(_allowed(settings))
+        check_starts(choose(_allowed(settings)))
 
     def score_samples(self, samples, context):
         from compass_code.programs import build_program
         from compass_code.sandbox import choose
         from compass_code.sandbox.pool import run_programs
+        from compass_code.suspect import suspicions
 
         sandbox = choose(_allowed(getattr(context, "settings", None)))
         self.isolation = sandbox.describe(self.limits)
@@ -68,8 +72,15 @@ class CodeExec:
                 yield s.index, {"correct": False, "reason": "no prediction", "error": s.error}
                 continue
             programs.append((s.index, build_program(str(s.answer), s.row, self.completion)))
+        flags = {s.index: suspicions(str(s.answer), str(s.row.get("tests") or ""), str(s.row.get("entry_point") or ""))
+                 for s in samples if s.error is None and s.answer is not None}
         for index, outcome in run_programs(sandbox, programs, self.limits):
-            yield index, outcome.record()
+            record = outcome.record()
+            if flags.get(index):
+                record["suspect"] = flags[index]
+                if record["correct"]:
+                    record.update(correct=False, reason="suspect")
+            yield index, record
 
     def aggregate(self, records: dict[int, dict], context) -> dict[str, Any]:
         per_problem: dict[Any, list[int]] = {}

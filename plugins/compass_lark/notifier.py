@@ -119,6 +119,9 @@ def run_finished(event) -> None:
     if bot is None:
         return
     state = "finished" if event.ok else "finished with failures"
+    if getattr(event, "interrupted", False):
+        left = getattr(event, "not_finished", ())
+        state = "interrupted" + (f" ({len(left)} task(s) not finished; resume with -r)" if left else "")
     failed = "".join(f"\nfailed: {name} (log: {_abs((event.failed_logs or {}).get(name))})"
                      for name in event.failed_tasks)
     bot.post(f"compass: run {state} in {event.seconds:.0f}s\n{headline_text(event)}{failed}\n"

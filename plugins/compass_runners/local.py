@@ -4,7 +4,11 @@ Each worker is ``python -P -m compass._task --serve`` (:func:`compass.sdk.task_c
 stdin and keeps its model loaded between tasks. A worker asks first for tasks of the model
 it already holds, so a model is loaded once per worker, not once per task (OpenCompass
 reloads it for every task). A worker that dies (killed, out of memory) fails only its
-current task and is replaced for the next one.
+current task and is replaced for the next one; a worker that cannot even start (the
+interpreter cannot be executed, no memory, no process left) fails the task it was started
+for, with the reason, and the next task tries again. On Ctrl-C every worker is killed and
+no task is reported after that: the tasks that were running are not failures, the run
+reports itself interrupted.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class LocalRunner:
         envs = [self._worker_env(k, tasks) for k in range(min(self.max_num_workers, len(tasks)))]
 
         untried: set[str] = set()  # models handed to a worker that has not answered yet
+        stopping = threading.Event()  # Ctrl-C: what the killed workers return is not an outcome
 
         def take(model: str | None) -> TaskFile | None:
             with lock:
@@ -100,7 +105,22 @@ class LocalRunner:
             model = None
             while (task := take(model)) is not None:
                 if proc is None or proc.poll() is not None:
-                    proc = self._start(envs[k], task.path.parent / f"worker-{k}.log")
+                    try:
+                        proc = self._start(envs[k], task.path.parent / f"worker-{k}.log")
+                    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                        with lock:
+                            untried.discard(task.model)
+                        why = " ".join(str(exc).split()) or type(exc).__name__
+                        outcome = TaskOutcome(task.name, False, 0.0, task.log,
+                                              f"the worker process could not start: {why}")
+                        proc, model = None, None
+                        if stopping.is_set():
+                            return
+                        with lock:
+                            outcomes.append(outcome)
+                        progress.finished(outcome)
+                        on_done(outcome)
+                        continue
                     with lock:
                         procs.append(proc)
                 t0 = time.perf_counter()
@@ -121,13 +141,17 @@ class LocalRunner:
                     model = task.model
                 else:
                     code = proc.wait()
+                    if stopping.is_set():  # killed on Ctrl-C: not a failure of the task
+                        return
                     outcome = TaskOutcome(task.name, False, seconds, task.log,
                                           f"worker process died (exit code {code})")
                     proc, model = None, None
                 # A model that could not be built is reported in one line (traceback in the log).
-                if not outcome.ok and not (line and reply.get("model_error")):
+                if not outcome.ok and not (line and (reply.get("model_error") or reply.get("brief"))):
                     tail = log_tail(task.log)
                     outcome.error = f"{outcome.error}\n{tail}" if tail else outcome.error
+                if stopping.is_set():
+                    return
                 with lock:
                     outcomes.append(outcome)
                 progress.finished(outcome)
@@ -145,6 +169,7 @@ class LocalRunner:
                     while th.is_alive():
                         th.join(timeout=0.2)
             except KeyboardInterrupt:
+                stopping.set()
                 with lock:
                     queue.clear()
                     for proc in procs:

@@ -7,7 +7,11 @@
 * :mod:`.bwrap` (``provider="bwrap-each"``) — the same policy with a fresh ``bwrap`` and
   interpreter per program (slower: tens of milliseconds each);
 * :mod:`.unsafe` — a separate process in a temp dir with an empty environment: rlimits
-  only, for machines without bubblewrap (``--allow-unsafe-code``).
+  only, for machines without bubblewrap (``--allow-unsafe-code``); never as root.
+
+Every program runs under the seccomp filter of :mod:`.syscalls` and tells its verdict
+through the audit hook of :mod:`.guard`; each sandbox has its own user (as root) and cgroup
+(where one can be made), :mod:`.slots`.
 
 Both apply the same rlimits and wall-clock timeout (:class:`.base.Limits`) and report the
 same :class:`.base.Outcome`; :func:`.pool.run_programs` runs many programs in parallel.
@@ -21,7 +25,7 @@ from compass.sdk import CompassError
 
 from compass_code.sandbox.base import Limits, Outcome, Sandbox
 
-__all__ = ["Limits", "Outcome", "Sandbox", "choose", "REFUSAL"]
+__all__ = ["Limits", "Outcome", "Sandbox", "choose", "check_starts", "REFUSAL"]
 
 REFUSAL = ("model code needs a sandbox and bubblewrap (bwrap) is not on PATH: install it "
            "(apt-get install bubblewrap) or pass --allow-unsafe-code to run it with rlimits only")
@@ -50,3 +54,25 @@ def choose(allow_unsafe: bool = False, provider: str | None = None) -> Sandbox:
     if allow_unsafe:
         return UnsafeSandbox()
     raise CompassError(REFUSAL)
+
+
+def check_starts(sandbox: Sandbox) -> Sandbox:
+    """Run one tiny program through ``sandbox`` (the real path: bubblewrap, the slot's user and
+    cgroup, the seccomp filter, the verdict hook); it must pass.
+
+    :raises CompassError: it did not, with what the sandbox said, in one line.
+    """
+    from compass_code.sandbox.pool import run_programs
+
+    probe = "def add(a, b):\n    return a + b\nassert add(2, 3) == 5\n"
+    try:
+        [(_, outcome)] = list(run_programs(sandbox, [("probe", probe)], Limits(timeout=20), workers=1,
+                                           tag="compass-sandbox-check"))
+    except Exception as exc:  # the server could not start, Popen failed, ...
+        why = " ".join(str(exc).split())[:300]
+        raise CompassError(f"the code sandbox ({sandbox.name}) does not start here: {why}") from None
+    if not outcome.passed:
+        tail = " ".join(outcome.stderr.split())[-300:]
+        raise CompassError(f"the code sandbox ({sandbox.name}) does not run a correct program here "
+                           f"({outcome.reason}{': ' + tail if tail else ''})")
+    return sandbox

@@ -1,55 +1,54 @@
 """What every sandbox provider shares: limits, the bootstrap, how an exit is read.
 
 A program runs as ``python -I -S -B -c BOOTSTRAP`` with ``main.py`` in its working
-directory. The bootstrap (inside the sandbox, before any model code) drops to user
-``nobody`` when it starts as root (bubblewrap only), sets the rlimits, reads a one-time
-token from stdin, runs ``main.py`` and writes ``<token> <status> <name>`` on its stdout:
-``done`` only when the program ran to its end — so a program that exits 0 before its
-tests (``sys.exit(0)``, ``os._exit(0)``, a killed test runner) never passes.
+directory (a process per program), or as a fork of the fork server (:mod:`.server`). Either
+way, before any model code it switches to the slot's own user when it starts as root, sets
+the rlimits, becomes non-dumpable, installs the seccomp filter (:mod:`.syscalls`) and the
+audit hooks of :mod:`.guard`, which tell the parent a token first and ``<token> done`` only
+when ``exec`` of the program returned normally — so a program that exits before its tests
+(``sys.exit(0)``, ``os._exit(0)``), or that walks frames, patches ``os``, calls the reporter
+or traces the tests, never passes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-#: runs inside the sandbox; argv: tag (names the run's processes), limits JSON, drop (0/1)
-BOOTSTRAP = r"""
-import os, sys
+GUARD = Path(__file__).with_name("guard.py").read_text(encoding="utf-8")
+#: the modules test programs use, imported before a program runs (the fork server, and the
+#: bootstrap when it switches users)
+PRELOAD = ("abc", "array", "bisect", "cmath", "collections", "contextlib", "copy", "ctypes", "dataclasses",
+           "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "io", "itertools",
+           "json", "math", "numbers", "operator", "queue", "random", "re", "resource", "statistics",
+           "string", "textwrap", "traceback", "types", "typing", "signal", "subprocess", "threading", "time",
+           "socket", "tempfile", "pathlib", "shutil", "unittest")
+
+#: runs inside the sandbox; argv: tag (names the run's processes), limits JSON, uid (-1: stay), seccomp BPF (hex)
+BOOTSTRAP = GUARD + f"PRELOAD = {PRELOAD!r}\n" + r"""
 def _compass_run():
     import json, resource
-    limits, drop = json.loads(sys.argv[2]), sys.argv[3] == "1"
-    if drop and os.getuid() == 0:
-        os.setgroups([]); os.setgid(65534); os.setuid(65534)
+    limits, uid, bpf = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    if uid >= 0 and os.getuid() == 0:
+        for name in PRELOAD if sys.argv[5] == "1" else ():  # the slot's user may not be able to read this Python's folder (/root/...)
+            __import__(name)
+        os.setgroups([]); os.setgid(uid); os.setuid(uid)
     for name, value in limits.items():
         resource.setrlimit(getattr(resource, name), (value, value))
-    token = sys.stdin.readline().strip()
-    def say(status, name=""):
-        os.write(1, ("\n%s %s %s\n" % (token, status, name)).encode())
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
+    _compass_lockdown(bpf)
     with open("main.py", encoding="utf-8") as fh:
         source = fh.read()
-    del limits, drop
-    try:
-        code = compile(source, "main.py", "exec")
-    except SyntaxError as exc:
-        say("syntax", type(exc).__name__)
-        raise
     sys.argv = ["main.py"]
-    try:
-        exec(code, {"__name__": "__main__", "__file__": "main.py", "__builtins__": __builtins__})
-    except SystemExit as exc:
-        say("exit", repr(exc.code))
-        raise
-    except BaseException as exc:
-        say("error", type(exc).__name__)
-        raise
-    say("done")
+    del limits, uid, bpf
+    _compass_program(source, {"__name__": "__main__", "__file__": "main.py", "__builtins__": __builtins__},
+                     1, (sys.stdout, sys.stderr))
 _compass_run()
 """
 
@@ -60,7 +59,7 @@ class Limits:
 
     :param timeout: wall-clock seconds; the CPU limit is this plus one, rounded up.
     :param memory_mb: address space (RLIMIT_AS).
-    :param processes: RLIMIT_NPROC (counted per user: the sandbox runs as ``nobody``).
+    :param processes: RLIMIT_NPROC (counted per user: each sandbox has its own, see :mod:`.slots`).
     :param file_mb: largest file a program may write (RLIMIT_FSIZE).
     :param open_files: RLIMIT_NOFILE.
     :param output_bytes: stdout + stderr; a program writing more is killed.
@@ -118,10 +117,9 @@ class Outcome:
 
 @dataclass
 class Job:
-    """A started program: its process, its token and what the provider must clean up."""
+    """A started program: its process and what the provider must clean up."""
 
     proc: subprocess.Popen
-    token: str
     cleanup: list = field(default_factory=list)
 
 
@@ -143,13 +141,24 @@ def interpreter() -> str:
     return os.path.realpath(exe)
 
 
-def command(limits: Limits, tag: str, drop: bool) -> list[str]:
-    return [interpreter(), "-I", "-S", "-B", "-c", BOOTSTRAP, tag, json.dumps(limits.rlimits()),
-            "1" if drop else "0"]
+def command(limits: Limits, tag: str, uid: int, bpf: bytes | None, preload: bool = False) -> list[str]:
+    """The bootstrap's command line: ``uid`` to switch to (-1: none), the seccomp filter (None: none),
+    whether to import :data:`PRELOAD` first (the user switched to cannot read this Python's folder)."""
+    return [interpreter(), "-I", "-S", "-B", "-c", BOOTSTRAP, tag, json.dumps(limits.rlimits()), str(uid),
+            bpf.hex() if bpf else "", "1" if preload else "0"]
 
 
-def new_token() -> str:
-    return secrets.token_hex(16)
+def readable_by_all(path: str) -> bool:
+    """Whether any user can read ``path`` (every folder above it searchable)."""
+    p = Path(path).resolve()
+    for d in [p, *p.parents]:
+        try:
+            mode = d.stat().st_mode
+        except OSError:
+            return False
+        if not mode & 0o001 or (d == p and not mode & 0o004):
+            return False
+    return True
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -164,17 +173,27 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def classify(token: str, stdout: bytes, stderr: bytes, returncode: int | None, *, timed_out: bool,
-             over_output: bool, seconds: float) -> Outcome:
-    """Read how a program ended from its bootstrap line, exit status and stderr."""
-    tail = stderr[-2000:].decode("utf-8", "replace")
+def read_marks(verdict: bytes) -> tuple[str | None, str]:
+    """The last status the verdict hook wrote on ``verdict`` (its first line is the token):
+    ``done``, ``exit``, ``error``, ``syntax`` or None, with its name."""
+    token, _, rest = verdict.partition(b"\n")
+    if len(token) != 32:
+        return None, ""
     status, name = None, ""
-    mark = token.encode()
-    for line in reversed(stdout.splitlines()):
-        if line.startswith(mark):
-            parts = line.decode("utf-8", "replace").split(" ", 2)
-            status, name = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
-            break
+    for line in rest.split(b"\n"):
+        if line.startswith(token + b" "):
+            parts = line[len(token) + 1:].decode("ascii", "replace").split(" ", 1)
+            if status == "done":
+                break
+            status, name = parts[0], parts[1] if len(parts) > 1 else ""
+    return status, name
+
+
+def classify(marks: tuple[str | None, str], stderr: bytes, returncode: int | None, *, timed_out: bool,
+             over_output: bool, seconds: float) -> Outcome:
+    """Read how a program ended from its verdict hook's status, exit status and stderr."""
+    tail = stderr[-2000:].decode("utf-8", "replace")
+    status, name = marks
 
     def out(reason: str, exception: str | None = None) -> Outcome:
         return Outcome(reason, exception, returncode, tail, seconds)

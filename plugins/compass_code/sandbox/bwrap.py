@@ -3,9 +3,12 @@
 No network (a new, empty network namespace), its own PID, IPC and UTS namespaces, the
 system (``/usr`` and the Python installation) mounted read-only, a private size-capped
 ``/tmp`` (a tmpfs that vanishes with the sandbox) as the only writable place and working
-directory, an empty environment (no API keys, no ``HOME`` of the user), killed when its
-parent dies. Started as root, it runs as ``nobody`` (so the process limit binds); as
-another user, bubblewrap maps that user into a new user namespace.
+directory, an empty environment (no API keys, no ``HOME`` of the user; ``bwrap`` itself is
+started with none either, since its own process stays PID 1 inside), killed when its parent
+dies. Started as root, each program runs as a user of its own (:mod:`.slots`: the process
+limit binds per sandbox); as another user, bubblewrap maps that user into a new user
+namespace of the sandbox's own (which it cannot leave or nest). A cgroup per sandbox where
+compass can make one; the seccomp filter and verdict hook of :mod:`.guard` in every program.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from compass_code.sandbox.base import Job, Limits, command, interpreter, kill_group, new_token
+from compass_code.sandbox import slots, syscalls
+from compass_code.sandbox.base import Job, Limits, command, interpreter, kill_group
 
 TOP_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -54,8 +58,8 @@ class BwrapSandbox:
             done.add(root)
         return args
 
-    def argv(self, limits: Limits, tag: str, program_fd: int) -> list[str]:
-        if self.root:  # no user namespace: the bootstrap may switch to nobody, nothing else
+    def argv(self, limits: Limits, tag: str, program_fd: int, uid: int = -1) -> list[str]:
+        if self.root:  # no user namespace: the bootstrap may switch to the slot's user, nothing else
             spaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                       "--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         else:
@@ -66,24 +70,43 @@ class BwrapSandbox:
                 "--perms", "0644", "--file", str(program_fd), "/tmp/main.py", "--chdir", "/tmp",
                 "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
                 "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
-                "--", *command(limits, tag, drop=self.root)]
+                "--", *command(limits, tag, uid, syscalls.bpf())]
 
     def start(self, source: str, limits: Limits, tag: str) -> Job:
+        slot = slots.acquire(limits.memory_mb + limits.tmp_mb + slots.SERVER_MB, limits.processes + 8)
         fd = os.memfd_create("main.py")
         try:
             os.write(fd, source.encode("utf-8", "surrogatepass"))
             os.lseek(fd, 0, os.SEEK_SET)
-            proc = subprocess.Popen(self.argv(limits, tag, fd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, pass_fds=(fd,), start_new_session=True, cwd="/")
+            argv = self.argv(limits, tag, fd, slot.uid)
+            if slot.cgroup is not None:
+                argv = slot.cgroup.wrap(argv)
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    pass_fds=(fd,), start_new_session=True, cwd="/", env={})
+        except BaseException:
+            slot.release()
+            raise
         finally:
             os.close(fd)
-        return Job(proc, new_token())
+        return Job(proc, [slot.release])
 
     def kill(self, job: Job) -> None:
         # bwrap's child (PID 1 of the sandbox) dies with it, and every process of the namespace with that
         kill_group(job.proc)
 
+    def who(self) -> str:
+        return "a user of its own per sandbox" if self.root else "your user in a user namespace of its own"
+
+    @staticmethod
+    def limits_note(limits: Limits) -> str:
+        cg = slots.cgroups_available()
+        if cg:
+            return (f"cgroup {cg} per sandbox (memory {limits.memory_mb + limits.tmp_mb + slots.SERVER_MB} MiB "
+                    f"with shared memory and /tmp, {limits.processes + 8} processes, one core); rlimits: "
+                    f"{limits.describe()}")
+        return f"no cgroup (memory bound per process only); rlimits: {limits.describe()}"
+
     def describe(self, limits: Limits) -> str:
-        who = "user nobody, " if self.root else ""
         return (f"bubblewrap {_version(self.path)} (no network, own PID namespace, read-only system, "
-                f"private /tmp only, empty environment, {who}dies with its parent); rlimits: {limits.describe()}")
+                f"private /tmp only, empty environment, {self.who()}, dies with its parent); {syscalls.describe()}; "
+                f"{self.limits_note(limits)}")

@@ -2,14 +2,16 @@
 
 Each worker starts one ``bwrap`` with the same policy as :mod:`.bwrap` (no network, own
 PID/IPC/UTS namespaces, read-only system, a private size-capped ``/tmp`` as the only
-writable place, an empty environment, dies with its parent) and one Python inside it
-(:mod:`.server`) that has imported the modules test programs use. Each program is a fork
-of it: a session of its own, user ``nobody`` (when root), its rlimits, ``/tmp`` emptied
-before it, and after it every leftover process of the namespace killed and ``/tmp``
-emptied again; when anything is left (a file, a process, a System V IPC object), or the
-server dies, that sandbox is thrown away and a fresh one started. The server (root in the
-sandbox, keeping only the capabilities it needs: kill, set uid/gid, override file
-permissions) cannot be signalled or traced by a program running as ``nobody``.
+writable place, an empty environment, dies with its parent; started itself with an empty
+environment, in the slot's cgroup when there is one — :mod:`.slots`) and one Python inside
+it (:mod:`.server`) that has imported the modules test programs use. Each program is a fork
+of it: a session of its own, the slot's own user (when root), its rlimits, the seccomp
+filter and the verdict hook (:mod:`.guard`), ``/tmp`` emptied before it, and after it every
+leftover process of the namespace killed and ``/tmp`` emptied again; when anything is left
+(a file, a process, a System V IPC object), or the server dies, that sandbox is thrown away
+and a fresh one started. The server (root in the sandbox, keeping only the capabilities it
+needs: kill, set uid/gid, override file permissions) cannot be signalled or traced by a
+program running as the slot's user.
 
 This saves a ``bwrap`` and an interpreter start per program (tens of milliseconds).
 """
@@ -27,12 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Iterable, Iterator
 
-from compass_code.sandbox.base import Limits, Outcome, classify, interpreter, new_token
+from compass_code.sandbox import slots, syscalls
+from compass_code.sandbox.base import GUARD, Limits, Outcome, classify, interpreter
 from compass_code.sandbox.bwrap import BwrapSandbox, _version
 
 SERVER = Path(__file__).with_name("server.py")
 SLACK = 10.0  # seconds past a program's wall clock before the host gives up on its server
-#: the server's capabilities as root (a program, as nobody, has none)
+#: the server's capabilities as root (a program, as the slot's user, has none)
 CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 
 
@@ -46,11 +49,12 @@ class _Server:
     errlog: object
     buf: bytearray = field(default_factory=bytearray)
     ready: bool = False
+    slot: slots.Slot | None = None
     key: Hashable = None
-    token: str = ""
     busy: bool = False
     deadline: float = 0.0
     sent: float = 0.0
+    oom_seen: int = 0
 
 
 class ForkServerSandbox:
@@ -60,7 +64,7 @@ class ForkServerSandbox:
         self.base = BwrapSandbox(path)
         self.path = path
 
-    def argv(self, limits: Limits, tag: str) -> list[str]:
+    def argv(self, limits: Limits, tag: str, uid: int = -1) -> list[str]:
         b = self.base
         if b.root:
             spaces = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -74,14 +78,24 @@ class ForkServerSandbox:
                 "--perms", "1777", "--size", str(limits.tmp_mb << 20), "--tmpfs", "/tmp", "--chdir", "/tmp",
                 "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp",
                 "--setenv", "TMPDIR", "/tmp", "--setenv", "LANG", "C.UTF-8",
-                "--", interpreter(), "-I", "-S", "-B", "-c", SERVER.read_text(encoding="utf-8"), tag]
+                "--", interpreter(), "-I", "-S", "-B", "-c", GUARD + SERVER.read_text(encoding="utf-8"), tag,
+                str(uid), (syscalls.bpf() or b"").hex()]
 
     def _start(self, limits: Limits, tag: str, sel: selectors.BaseSelector) -> _Server:
+        slot = slots.acquire(limits.memory_mb + limits.tmp_mb + slots.SERVER_MB, limits.processes + 8)
         errlog = tempfile.TemporaryFile()
-        proc = subprocess.Popen(self.argv(limits, tag), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=errlog, start_new_session=True, cwd="/")
+        argv = self.argv(limits, tag, slot.uid)
+        if slot.cgroup is not None:
+            argv = slot.cgroup.wrap(argv)
+        try:  # an empty environment: bubblewrap's own process (PID 1 inside) keeps the one it gets
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog,
+                                    start_new_session=True, cwd="/", env={})
+        except OSError as exc:
+            slot.release()
+            errlog.close()
+            raise ServerFailed(f"the sandbox did not start: {exc}") from None
         os.set_blocking(proc.stdout.fileno(), False)
-        server = _Server(proc, errlog)
+        server = _Server(proc, errlog, slot=slot)
         sel.register(proc.stdout, selectors.EVENT_READ, server)
         return server
 
@@ -105,6 +119,8 @@ class ForkServerSandbox:
         server.proc.wait()
         server.proc.stdout.close()
         server.errlog.close()
+        if server.slot is not None:
+            server.slot.release()
 
     def _errtail(self, server: _Server) -> str:
         server.errlog.seek(0)
@@ -123,11 +139,10 @@ class ForkServerSandbox:
             if item is None:
                 return False
             server.key, source = item
-            server.token = new_token()
             server.busy = True
             server.sent = time.monotonic()
             server.deadline = server.sent + limits.timeout + SLACK
-            line = json.dumps({"token": server.token, "source": source, "rlimits": rlimits,
+            line = json.dumps({"source": source, "rlimits": rlimits,
                                "timeout": limits.timeout, "output": limits.output_bytes}) + "\n"
             try:
                 server.proc.stdin.write(line.encode())
@@ -175,7 +190,8 @@ class ForkServerSandbox:
                             servers.remove(server)
                             raise ServerFailed(f"the sandbox did not start: {tail.strip() or 'no message'}")
                         key = server.key
-                        outcome = lost(server, "killed", "the program's sandbox died (the program killed it)")
+                        outcome = _memory(lost(server, "killed", "the program's sandbox died (the program killed it)"),
+                                          server)
                         replace(server)
                         yield key, outcome
                         continue
@@ -188,10 +204,10 @@ class ForkServerSandbox:
                             server.ready = True
                             continue
                         key = server.key
-                        outcome = classify(server.token, reply["out"].encode("latin-1"),
-                                           reply["err"].encode("latin-1"), reply["returncode"],
-                                           timed_out=reply["timed_out"], over_output=reply["over"],
-                                           seconds=reply["seconds"])
+                        outcome = classify((reply["status"], reply["name"]), reply["err"].encode("latin-1"),
+                                           reply["returncode"], timed_out=reply["timed_out"],
+                                           over_output=reply["over"], seconds=reply["seconds"])
+                        outcome = _memory(outcome, server)
                         server.busy = False
                         if not reply["clean"]:  # it exits: a fresh sandbox for the next program
                             replace(server)
@@ -212,8 +228,18 @@ class ForkServerSandbox:
             sel.close()
 
     def describe(self, limits: Limits) -> str:
-        who = "user nobody, " if self.base.root else ""
         return (f"bubblewrap {_version(self.path)}, one sandbox per worker forking each program (no network, "
                 f"own PID namespace, read-only system, private /tmp emptied between programs as the only "
-                f"writable place, empty environment, {who}every leftover process killed after each program, "
-                f"dies with its parent); rlimits: {limits.describe()}")
+                f"writable place, empty environment, {self.base.who()}, every leftover process killed after each "
+                f"program, dies with its parent); {syscalls.describe()}; {self.base.limits_note(limits)}")
+
+
+def _memory(outcome: Outcome, server: _Server) -> Outcome:
+    """A program the kernel killed for its slot's memory limit ran out of memory."""
+    cg = server.slot.cgroup if server.slot is not None else None
+    if cg is None or outcome.reason != "killed" or outcome.exception not in ("SIGKILL", "sandbox"):
+        return outcome
+    if cg.oom_kills() > server.oom_seen:
+        server.oom_seen = cg.oom_kills()
+        return Outcome("memory", "cgroup memory.max", outcome.returncode, outcome.stderr, outcome.seconds)
+    return outcome

@@ -3,8 +3,9 @@
 A provider with its own scheduler (``run_many``: the fork server) runs them itself; for the
 others (a process per program):
 
-One thread drives every running program with a selector: it feeds each its token,
-collects stdout (the last 64 KiB, where the bootstrap's line is) and stderr (the tail),
+One thread drives every running program with a selector: it collects stdout (its first
+line, the token the program's verdict hook drew, and the last 64 KiB, where the hook's
+status line is) and stderr (the tail),
 kills a program at its wall-clock deadline or when it writes more than its output cap,
 and starts the next one as soon as one ends.
 """
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable, Iterator
 
-from compass_code.sandbox.base import Job, Limits, Outcome, Sandbox, classify
+from compass_code.sandbox.base import Job, Limits, Outcome, Sandbox, classify, read_marks
 
 KEEP_STDOUT = 64 << 10
 KEEP_STDERR = 8 << 10
@@ -39,6 +40,7 @@ class _Running:
     started: float
     open: int = 2
     out: bytearray = field(default_factory=bytearray)
+    head: bytearray = field(default_factory=bytearray)
     err: bytearray = field(default_factory=bytearray)
     total: int = 0
     timed_out: bool = False
@@ -65,11 +67,6 @@ def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], lim
         job = sandbox.start(source, limits, tag)
         now = time.monotonic()
         run = _Running(key, job, now + limits.timeout, now)
-        try:
-            job.proc.stdin.write((job.token + "\n").encode())
-            job.proc.stdin.close()
-        except OSError:  # died before reading it
-            pass
         for stream in (job.proc.stdout, job.proc.stderr):
             os.set_blocking(stream.fileno(), False)
             sel.register(stream, selectors.EVENT_READ, run)
@@ -91,7 +88,8 @@ def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], lim
         sandbox.kill(run.job)  # anything the program left behind in its session
         for cleanup in run.job.cleanup:
             cleanup()
-        return classify(run.job.token, bytes(run.out), bytes(run.err), code, timed_out=run.timed_out,
+        head = bytes(run.head).partition(b"\n")[0]
+        return classify(read_marks(head + b"\n" + bytes(run.out)), bytes(run.err), code, timed_out=run.timed_out,
                         over_output=run.over, seconds=time.monotonic() - run.started)
 
     try:
@@ -114,6 +112,8 @@ def run_programs(sandbox: Sandbox, programs: Iterable[tuple[Hashable, str]], lim
                     continue
                 run.total += len(chunk)
                 is_out = key.fileobj is run.job.proc.stdout
+                if is_out and len(run.head) < 33:
+                    run.head += chunk[: 33 - len(run.head)]
                 buf = run.out if is_out else run.err
                 buf += chunk
                 keep = KEEP_STDOUT if is_out else KEEP_STDERR

@@ -1,18 +1,20 @@
 """The fork server: one per worker, inside its own bubblewrap sandbox, forking each program.
 
-compass never imports this module: its text is the ``-c`` of the sandbox's interpreter
-(standard library only). It imports the modules test programs use once, then serves
-requests from the host, one at a time — one JSON line on stdin (``token``, ``source``,
-``rlimits``, ``timeout``, ``output``) answered by one JSON line on stdout (``out`` and
-``err`` tails as latin-1 text, ``returncode``, ``timed_out``, ``over``, ``seconds``,
-``clean``). For each program it:
+compass never imports this module: its text, after :mod:`.guard`'s, is the ``-c`` of the
+sandbox's interpreter (standard library only; argv: tag, the user id programs run as or -1,
+the seccomp filter in hex). It imports the modules test programs use once, then serves
+requests from the host, one at a time — one JSON line on stdin (``source``, ``rlimits``,
+``timeout``, ``output``) answered by one JSON line on stdout (``out`` and ``err`` tails as
+latin-1 text, ``status`` and ``name`` from the verdict pipe, ``returncode``, ``timed_out``,
+``over``, ``seconds``, ``clean``). The host never sends a token: the program's own verdict
+hook draws it after the fork and tells it only to this server. For each program it:
 
 1. writes ``/tmp/main.py`` (read-only to the program) into the empty ``/tmp``;
 2. forks a child that starts a session of its own, gets ``/dev/null`` and two pipes as
-   stdin/stdout/stderr and no other descriptor, drops to ``nobody`` (when root), sets its
-   rlimits and runs the program with a fresh ``__main__``, ``sys.argv`` and ``sys.modules``
-   back at the server's baseline, then writes ``<token> <status> <name>`` (``done`` only
-   when the program ran to its end);
+   stdin/stdout/stderr and the verdict pipe as descriptor 3, no other, switches to the
+   slot's user (when root), sets its rlimits, becomes non-dumpable, installs the seccomp
+   filter and runs the program (:func:`_compass_program`) with a fresh ``__main__``,
+   ``sys.argv`` and ``sys.modules`` back at the server's baseline;
 3. keeps the tails of both pipes, kills at the wall-clock deadline or the output cap;
 4. kills every other process of the sandbox's PID namespace (``kill(-1)``: all but itself
    and bubblewrap's init; it is their subreaper, so it reaps them all), empties ``/tmp``
@@ -21,24 +23,22 @@ requests from the host, one at a time — one JSON line on stdin (``token``, ``s
 
 The server refuses to run outside a bubblewrap PID namespace (``kill(-1)`` there would hit
 the whole machine). It is not dumpable (a program running as the same user cannot ptrace
-it) and, as root, a program running as ``nobody`` cannot signal it.
+it) and, as root, a program running as the slot's user cannot signal it.
 """
 
 import ctypes
 import json
-import os
 import select
 import signal
-import sys
 import time
 
 PRELOAD = ("abc", "array", "bisect", "cmath", "collections", "contextlib", "copy", "dataclasses",
            "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "io", "itertools",
            "json", "math", "numbers", "operator", "queue", "random", "re", "resource", "statistics",
            "string", "textwrap", "traceback", "types", "typing")
-NOBODY = 65534
 WORK = "/tmp"
 KEEP = (64 << 10, 8 << 10)  # stdout, stderr tails
+VERDICT_KEEP = 4096
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 
 
@@ -47,7 +47,7 @@ def _write_all(fd, data):
         data = data[os.write(fd, data):]
 
 
-def _child(req, drop, baseline, out_w, err_w):
+def _child(req, uid, bpf, baseline, out_w, err_w, verdict_w):
     """In the forked child: become the program. Never returns."""
     import builtins
     import io
@@ -59,15 +59,17 @@ def _child(req, drop, baseline, out_w, err_w):
     os.dup2(null, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
-    os.closerange(3, 1 << 16)
+    os.dup2(verdict_w, 3)
+    os.closerange(4, 1 << 16)
     os.chdir(WORK)
-    if drop:
+    if uid >= 0:
         os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+        os.setgid(uid)
+        os.setuid(uid)
     for name, value in req["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
+    _compass_lockdown(bpf)
     sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
     sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
@@ -79,86 +81,43 @@ def _child(req, drop, baseline, out_w, err_w):
     main.__builtins__ = builtins
     sys.modules["__main__"] = main
     sys.argv = ["main.py"]
-    token, source = req["token"], req["source"]
+    source = req["source"]
     del req
-
-    def say(status, name=""):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os.write(1, ("\n%s %s %s\n" % (token, status, name)).encode())
-
-    def leave(code):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
-        os._exit(code)
-
-    try:
-        code = compile(source, "main.py", "exec")
-    except SyntaxError as exc:
-        say("syntax", type(exc).__name__)
-        sys.excepthook(type(exc), exc.with_traceback(None), None)
-        leave(1)
-    del source
-    status = 0
-    try:
-        exec(code, main.__dict__)
-    except SystemExit as exc:
-        say("exit", repr(exc.code))
-        if exc.code is None:
-            status = 0
-        elif isinstance(exc.code, int):
-            status = exc.code & 0xFF
-        else:
-            print(exc.code, file=sys.stderr)
-            status = 1
-        leave(status)
-    except BaseException as exc:
-        say("error", type(exc).__name__)
-        tb = exc.__traceback__.tb_next  # from main.py on
-        sys.excepthook(type(exc), exc.with_traceback(tb), tb)
-        leave(1)
-    try:
-        if "threading" in sys.modules:
-            sys.modules["threading"]._shutdown()
-        import atexit
-        atexit._run_exitfuncs()
-    except BaseException:
-        pass
-    say("done")
-    leave(0)
+    _compass_program(source, main.__dict__, 3, (sys.stdout, sys.stderr))
 
 
-def _run(req, drop, baseline):
+def _run(req, uid, bpf, baseline):
     path = os.path.join(WORK, "main.py")
     with open(path, "w", encoding="utf-8", errors="surrogatepass") as fh:
         fh.write(req["source"])
     os.chmod(path, 0o644)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    ver_r, ver_w = os.pipe()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            _child(req, drop, baseline, out_w, err_w)
+            _child(req, uid, bpf, baseline, out_w, err_w, ver_w)
         finally:
             os._exit(70)
     os.close(out_w)
     os.close(err_w)
+    os.close(ver_w)
     pidfd = os.pidfd_open(pid)
     bufs = {out_r: bytearray(), err_r: bytearray()}
     keep = {out_r: KEEP[0], err_r: KEEP[1]}
-    live = [out_r, err_r]
+    verdict = bytearray()
+    live = [out_r, err_r, ver_r]
     total, timed_out, over, exited = 0, False, False, False
     deadline = started + req["timeout"]
 
     def take(fd, chunk):
         nonlocal total, over
+        if fd == ver_r:  # the token line, then a few status lines: the head is all that counts
+            if len(verdict) < VERDICT_KEEP:
+                verdict.extend(chunk[: VERDICT_KEEP - len(verdict)])
+            return
         total += len(chunk)
         buf = bufs[fd]
         buf += chunk
@@ -195,11 +154,29 @@ def _run(req, drop, baseline):
                 take(fd, chunk)
     seconds = time.monotonic() - started
     status = _kill_all(pid)
-    for fd in (out_r, err_r, pidfd):
+    for fd in (out_r, err_r, ver_r, pidfd):
         os.close(fd)
+    mark, name = _marks(bytes(verdict))
     return {"out": bufs[out_r].decode("latin-1"), "err": bufs[err_r].decode("latin-1"),
+            "status": mark, "name": name,
             "returncode": None if status is None else os.waitstatus_to_exitcode(status),
             "timed_out": timed_out, "over": over, "seconds": seconds}
+
+
+def _marks(verdict):
+    """The program's status from its verdict pipe: the first line is the token its hook drew;
+    ``done`` wins over anything after it."""
+    token, _, rest = verdict.partition(b"\n")
+    status, name = None, ""
+    if len(token) != 32:
+        return status, name
+    for line in rest.split(b"\n"):
+        if line.startswith(token + b" "):
+            parts = line[33:].decode("ascii", "replace").split(" ", 1)
+            status, name = parts[0], parts[1] if len(parts) > 1 else ""
+            if status == "done":
+                break
+    return status, name
 
 
 def _kill_all(pid):
@@ -218,15 +195,40 @@ def _kill_all(pid):
             status = st
 
 
+def _scan():
+    """Unlink every non-folder here; the folders' names."""
+    subs = []
+    with os.scandir(".") as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                subs.append(entry.name)
+            else:
+                os.unlink(entry.name)
+    return subs
+
+
 def _wipe(path):
-    for entry in os.scandir(path):
-        full = os.path.join(path, entry.name)
-        if entry.is_dir(follow_symlinks=False):
-            os.chmod(full, 0o700)
-            _wipe(full)
-            os.rmdir(full)
-        else:
-            os.unlink(full)
+    """Empty ``path`` whatever its depth: no recursion, no long paths (it walks by ``chdir``)."""
+    back = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.chdir(path)
+        entered = []
+        todo = [_scan()]
+        while todo:
+            if todo[-1]:
+                name = todo[-1].pop()
+                os.chmod(name, 0o700)
+                os.chdir(name)
+                entered.append(name)
+                todo.append(_scan())
+            else:
+                todo.pop()
+                if entered:
+                    os.chdir("..")
+                    os.rmdir(entered.pop())
+    finally:
+        os.fchdir(back)
+        os.close(back)
 
 
 def _clean():
@@ -261,11 +263,13 @@ def main():
     for name in PRELOAD:
         __import__(name)
     baseline = frozenset(sys.modules)
-    drop = os.getuid() == 0
+    uid, bpf = int(sys.argv[2]), sys.argv[3]
+    if uid >= 0 and os.getuid() != 0:
+        sys.exit("compass fork server: asked to switch users but not root")
     _write_all(1, b'{"ready": true}\n')
     stdin = os.fdopen(0, "rb", buffering=1 << 16)
     for line in stdin:
-        reply = _run(json.loads(line), drop, baseline)
+        reply = _run(json.loads(line), uid, bpf, baseline)
         reply["clean"] = _clean()
         _write_all(1, (json.dumps(reply) + "\n").encode())
         if not reply["clean"]:
