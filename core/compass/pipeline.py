@@ -269,7 +269,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     dump_config(cfg, run.root / "configs" / f"config_{stamp}.json")
     write_environment(run.root, stamp)
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
-    write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
+    write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time(),
+                 samples=sum(t.num_samples for t in plan.tasks))
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
 
     for task in plan.tasks:  # what each fingerprint stands for, so a mismatch can say why
@@ -389,6 +390,7 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     code = 130 if interrupted else (0 if ok else 1)
     write_status(run.root, stamp, state,
                  exit_code=code, models=models, datasets=datasets, seconds=round(time.perf_counter() - t_start, 3),
+                 samples=sum(t.num_samples for t in plan.tasks),
                  failed_tasks={o.name: str(o.log) for o in failed}, failed_evaluations=len(eval_errors),
                  incomplete_samples=incomplete, headline=headline)
     hook.on_run_finished(event=RunFinished(str(run.root), ok, time.perf_counter() - t_start,
