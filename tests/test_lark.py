@@ -156,3 +156,27 @@ def test_lark_without_a_url_is_one_warning(compass):
     res = compass("eval", "-m", "arith", "-d", "toy", "-l")
     assert res.code == 0
     assert "warning: --lark: no webhook URL; set lark_bot_url in the config file or COMPASS_LARK_WEBHOOK" in res.err
+
+
+def test_an_interrupted_run_is_posted_as_interrupted_not_failed(tmp_path, webhook):
+    """The notifier's own calls, as the pipeline makes them after Ctrl-C: the workers' tasks end
+    with KeyboardInterrupt, and the status file the run wrote just before says ``interrupted``."""
+    from compass.events import RunFinished, RunStarted, TaskFinished
+
+    from compass_lark import notifier
+
+    url, bodies = webhook
+    run = tmp_path / "20260101_000000"
+    (run / "summary").mkdir(parents=True)
+    (run / "summary" / "status_20260101_000000.json").write_text(json.dumps(
+        {"state": "interrupted", "incomplete_samples": 32, "failed_tasks": {}}))
+    notifier.run_started(RunStarted(str(run), ("m",), ("gsm8k",), 1, {"lark": True, "lark_bot_url": url}))
+    notifier.task_failed(TaskFinished(str(run), "m/gsm8k", "m", "gsm8k", False, 3.0,
+                                      "Traceback (most recent call last):\nKeyboardInterrupt", str(run / "log.out")))
+    notifier.run_finished(RunFinished(str(run), False, 5.0, None, (), None, (), {"m": {"gsm8k": "12.50"}}, {}))
+    cards = [b["card"] for b in bodies]
+    assert [c["header"]["title"]["content"] for c in cards] == [
+        "compass: run launched", "compass: task interrupted: m/gsm8k", "compass: run interrupted in 5s"]
+    assert cards[2]["header"]["template"] == "orange"
+    finished = _card_text(cards[2])
+    assert "**failed or missing samples**\n32" in finished and "**m**\ngsm8k: 12.50" in finished
