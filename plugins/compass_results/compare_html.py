@@ -136,10 +136,14 @@ def _fmt(value: float | None, sign: bool = False) -> str:
     return f"{value:+.2f}" if sign else f"{value:.2f}"
 
 
+RAW_CHARS = 4000  # of a raw prediction shown (the whole one is in --json)
+
+
 def _val(value) -> str:
     if value is None:
         return "–"
-    return value if isinstance(value, str) else show(value, width=10_000)
+    text = value if isinstance(value, str) else show(value, width=RAW_CHARS)
+    return text if len(text) <= RAW_CHARS else text[:RAW_CHARS - 1] + "…"
 
 
 def render_comparison(cmp: Comparison) -> str:
