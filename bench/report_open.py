@@ -43,7 +43,8 @@ def make_run(work: Path, samples: int, default: str) -> Path:
     data = work / "big.jsonl"
     if not data.exists():
         rows = [{"question": f"Question {i}: which of these is right? " + "context " * (i % 7),
-                 "A": "alpha", "B": "beta", "C": "gamma", "D": "delta", "answer": "ABCD"[i % 4]} for i in range(samples)]
+                 "A": "alpha", "B": "beta", "C": "gamma", "D": "delta", "answer": "ABCD"[i % 4]}
+                for i in range(samples)]
         data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     cfg = work / f"run_{default}.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nabbr = "mock_{default}"\ndefault = "{default}"\nbatch_size = 2000\n'
