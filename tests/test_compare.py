@@ -288,3 +288,14 @@ def test_compare_html_filters_changed_samples_in_chromium(compass):
     assert [r["data-index"] for r in rows] == ["1", "3", "5", "7", "9"]
     assert all(r["data-kind"] == "both_wrong" for r in rows)
     assert "Q: What is 3 + 3?\nA:" in rows[1]["text"] and "✗ 7" in rows[1]["text"] and "✗ 4" in rows[1]["text"]
+
+
+def test_an_unnamed_component_is_compared_by_its_effective_name():
+    """``-m mock`` and ``abbr = "mock"`` name the same model: no change to report, and no null."""
+    from compass_results.compare import run_setting_changes, show
+
+    a = {"models": [{"type": "mock"}], "limit": None}
+    b = {"models": [{"type": "mock", "abbr": "mock", "default": "B"}], "limit": 5}
+    changes = {c.name: (c.a, c.b) for c in run_setting_changes(a, b)}
+    assert changes == {"models.mock.default": (None, "B"), "limit": (None, 5)}
+    assert show(None, "models.mock.default") == "unset (default)" and show(None, "limit") == "unset (every sample)"

@@ -134,6 +134,8 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
         out = {}
         for i, v in enumerate(data):
             label = v.get("abbr") or v.get("type") or str(i)
+            if "type" in v and "abbr" not in v:  # the effective name: an unnamed component is named by its type
+                v = {**v, "abbr": label}
             out.update(_flatten(v, f"{prefix}{label}."))
         return out
     return {prefix.rstrip("."): data}
@@ -212,6 +214,16 @@ def _summary_rows(root: Path) -> dict[str, dict[str, str]]:
         return out
 
 
+def _row_order(root: Path) -> dict[str, int]:
+    """Each row name's place in a run's newest summary table."""
+    files = sorted((Path(root) / "summary").glob("summary_*.csv"))
+    if not files:
+        return {}
+    with files[-1].open(newline="", encoding="utf-8") as fh:
+        names = [row[0] for row in list(csv.reader(fh))[1:] if row]
+    return {name: i for i, name in reversed(list(enumerate(names)))}
+
+
 def group_deltas(root_a: Path, root_b: Path, models: list[tuple[str, str]]) -> list[GroupDelta]:
     """The group rows both runs' summaries have, per compared model pair ``(model A, model B)``."""
     ga, gb = _summary_rows(root_a), _summary_rows(root_b)
@@ -247,6 +259,8 @@ def compare_runs(run_a: Path, run_b: Path) -> Comparison:
         cmp.paired_by_dataset = bool(pairs)
     used_a = {ka for ka, _ in pairs}
     used_b = {kb for _, kb in pairs}
+    order = _row_order(va.root)  # the summary table's order (C-Eval's subjects as its table lists them)
+    pairs.sort(key=lambda kk: order.get(kk[0][1], len(order)))
     cmp.pairs = [_pair(va, vb, ka, kb) for ka, kb in pairs]
     tested = [p for p in cmp.pairs if p.p is not None]
     cmp.tests = len(tested)
@@ -325,7 +339,12 @@ def why(cmp: Comparison) -> list[Why]:
             out.append(Why(p.name, f"failed or missing samples: A {p.failed[0]}, B {p.failed[1]} (counted as wrong)"))
         if p.samples[0] != p.samples[1]:
             out.append(Why(p.name, f"samples: A {p.samples[0]}, B {p.samples[1]} (compared on the {p.shared} both have)"))
+    model_kwargs = {(c.name.removeprefix("model.kwargs."), _key(c.a), _key(c.b))
+                    for p in cmp.pairs for c in p.settings if c.name.startswith("model.kwargs.")}
     for c in cmp.run_settings:
+        parts = c.name.split(".")
+        if parts[0] == "models" and len(parts) >= 3 and (".".join(parts[2:]), _key(c.a), _key(c.b)) in model_kwargs:
+            continue  # the model setting behind the results' fingerprints, said above
         out.append(Why("run setting", f"{c.name}: {show(c.a, c.name)} -> {show(c.b, c.name)}", c.name))
     for c in cmp.packages:
         out.append(Why("package", f"{c.name}: {c.a or 'absent'} -> {c.b or 'absent'}", c.name))
