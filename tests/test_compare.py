@@ -146,9 +146,9 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
     tables = _html_tables(page)
     scores = tables["scores"][1:]
     assert [(r[1], r[3], r[4], r[5]) for r in scores] == [
-        (p["dataset"], f"{p['a']:.2f}", f"{p['b']:.2f}", f"{p['delta']:+.2f}") for p in data["pairs"]] + [
-        (g["group"], f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['delta']:+.2f}") for g in data["groups"]]
-    # the C-Eval average and its groups, with their deltas, after the subsets
+        (g["group"], f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['delta']:+.2f}") for g in data["groups"]] + [
+        (p["dataset"], f"{p['a']:.2f}", f"{p['b']:.2f}", f"{p['delta']:+.2f}") for p in data["pairs"]]
+    # the C-Eval average and its groups, with their deltas, first (the headline), then the subsets
     assert {"ceval", "ceval-stem"} <= {g["group"] for g in data["groups"]}
     assert "fewshot.indices" in page and "[] -&gt; [0]" in page
     for pair in data["pairs"]:

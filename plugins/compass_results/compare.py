@@ -393,16 +393,14 @@ def format_comparison(cmp: Comparison, max_flips: int = 30, kinds: tuple[str, ..
     lines = [f"A: {cmp.a}", f"B: {cmp.b}", ""]
     if cmp.paired_by_dataset:
         lines += ["(each run has one model, and they differ: paired dataset by dataset)", ""]
-    rows = []
+    rows = [[g.model, g.group, g.metric, _fmt(g.a), _fmt(g.b), _fmt(g.delta, sign=True), "-", "-", "-",
+             "group average"] for g in cmp.groups]  # the averages first: the headline
     for p in cmp.pairs:
         model = p.model if p.model_b is None else f"{p.model} vs {p.model_b}"
         rows.append([model, p.dataset, p.metric, _fmt(p.a), _fmt(p.b), _fmt(p.delta, sign=True),
                      f"{len(p.right_a_only)}/{len(p.right_b_only)}" if p.p is not None else "-",
                      "-" if p.p is None else f"{p.p:.4g} ({p.test})",
                      "-" if p.p_adjusted is None else f"{p.p_adjusted:.4g}", verdict(p)])
-    for g in cmp.groups:
-        rows.append([g.model, g.group, g.metric, _fmt(g.a), _fmt(g.b), _fmt(g.delta, sign=True), "-", "-", "-",
-                     "group average"])
     if rows:
         lines.append(tabulate(rows, headers=["model", "dataset", "metric", "A", "B", "delta",
                                              "flips A/B", "p (McNemar)", "q", "verdict"], tablefmt="simple",

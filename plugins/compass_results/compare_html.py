@@ -22,7 +22,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto 
        "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.significant td { background: #fff3cd; }
 tr.group td { font-weight: 600; background: #f6f8fa; }
 code { background: #f4f4f4; padding: 0 3px; }
@@ -43,6 +43,11 @@ table.samples col.c-idx { width: 60px; } table.samples col.c-q { width: 34%; }
 {% if cmp.pairs %}
 <table id="scores"><thead><tr><th>model</th><th>dataset</th><th>metric</th><th>A</th><th>B</th>
 <th>delta</th><th>right only in A / B</th><th>p (McNemar)</th><th>q ({{ cmp.correction }})</th><th>verdict</th></tr></thead><tbody>
+{% for g in cmp.groups %}
+<tr class="group" data-dataset="{{ g.group }}"><td>{{ g.model }}</td><td>{{ g.group }}</td><td>{{ g.metric }}</td>
+<td class="num">{{ fmt(g.a) }}</td><td class="num">{{ fmt(g.b) }}</td><td class="num">{{ fmt(g.delta, True) }}</td>
+<td>-</td><td>-</td><td>-</td><td>group average</td></tr>
+{% endfor %}
 {% for p in cmp.pairs %}
 <tr class="{{ 'significant' if p.significant else '' }}" data-dataset="{{ p.dataset }}">
 <td>{{ p.model }}{% if p.model_b %} vs {{ p.model_b }}{% endif %}</td>
@@ -53,11 +58,6 @@ table.samples col.c-idx { width: 60px; } table.samples col.c-q { width: 34%; }
 <td class="num">{% if p.p_adjusted is not none %}{{ '%.4g'|format(p.p_adjusted) }}{% else %}-{% endif %}</td>
 <td>{{ verdict(p) }}</td>
 </tr>
-{% endfor %}
-{% for g in cmp.groups %}
-<tr class="group" data-dataset="{{ g.group }}"><td>{{ g.model }}</td><td>{{ g.group }}</td><td>{{ g.metric }}</td>
-<td class="num">{{ fmt(g.a) }}</td><td class="num">{{ fmt(g.b) }}</td><td class="num">{{ fmt(g.delta, True) }}</td>
-<td>-</td><td>-</td><td>-</td><td>group average</td></tr>
 {% endfor %}
 </tbody></table>
 {% if cmp.tests %}<p class="meta" id="correction">Significance: McNemar's test per dataset, its p-value adjusted
