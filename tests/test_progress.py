@@ -216,3 +216,24 @@ def test_the_status_line_has_elapsed_and_eta(tmp_path):
     task = TaskFile("m/d", tmp_path / "m__d.json", tmp_path / "m__d.out", "m", 0, "cpu")
     progress.started(task)
     assert re.match(r"0/2 tasks done, 1 running, 0:\d\d elapsed, ETA -; m/d starting", progress.status_line())
+
+
+def test_a_debug_task_says_it_is_loading_before_its_first_sample(tmp_path):
+    """The debug runner's line (``TaskLine``) on a terminal: loading first, then the counter."""
+    import io
+
+    from compass.progress import TaskLine
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    line = TaskLine("m/d", stream=out)
+    assert ANSI.sub("", out.getvalue()).strip() == "[m/d starting (loading the model)]"
+    line(0, 4)
+    line(4, 4)
+    frames = [f for f in re.split(r"[\r\n]", ANSI.sub("", out.getvalue())) if f]
+    assert frames[0] == "[m/d starting (loading the model)]"
+    assert frames[1] == "[m/d 0/4 samples, loading (model or first batch)]"
+    assert frames[2].startswith("[m/d 4/4 samples, ")

@@ -160,6 +160,8 @@ class TaskLine:
         self.tty = self.stream.isatty()
         self.state = _Running(name, Path(os.devnull))
         self.state.seen(0, 0, time.monotonic())
+        if self.tty:  # the model loads before the task reports anything: say so at once
+            print(f"\r\033[K[{describe(self.state)}]", end="", file=self.stream, flush=True)
 
     def __call__(self, done: int, total: int, tokens: int | None = None) -> None:
         self.state.seen(done, total, time.monotonic(), tokens)
