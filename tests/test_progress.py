@@ -193,6 +193,10 @@ def test_rates_and_etas_on_a_fake_clock():
     assert describe(task) == "m/d 16/64 samples, 0.20 samples/s, 4000 tokens, 80 tok/s, ETA 2:30"
     task.seen(16, 64, now=201.0, tokens=5600)  # the next batch decodes: no sample done yet …
     assert describe(task).endswith("5600 tokens, 80 tok/s, ETA 2:10")  # … and the ETA moves
+    kept = _Running("m/f", Path("/nonexistent"))  # a model kept from an earlier task: its count goes on
+    kept.seen(0, 64, now=0.0, tokens=90_000)
+    kept.seen(16, 64, now=50.0, tokens=94_000)
+    assert describe(kept).endswith("94000 tokens, 80 tok/s, ETA 2:30")  # the same 12000 tokens to come
     plain = _Running("m/e", Path("/nonexistent"))  # a model that counts no tokens: the sample rate
     plain.seen(0, 64, now=0.0)
     plain.seen(16, 64, now=80.0)

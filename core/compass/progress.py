@@ -75,9 +75,10 @@ class _Running:
         batch decodes; otherwise the samples still to do at the sample rate."""
         if not self.total:
             return None
-        if self.token_rate and self.at_done and self.tokens is not None:
-            per_sample = self.at_done[1] / self.at_done[0]
-            return max(self.total * per_sample - self.tokens, 0.0) / self.token_rate
+        if self.token_rate and self.at_done and self.tokens is not None and self.first_tokens:
+            base = self.first_tokens[1]  # a model kept from an earlier task counts on from there
+            per_sample = max(self.at_done[1] - base, 0) / self.at_done[0]
+            return max(self.total * per_sample - (self.tokens - base), 0.0) / self.token_rate
         if not self.rate:
             return None
         return max(self.total - self.done, 0) / self.rate
