@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -102,11 +103,12 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
         assert res.code == 0, res.err
     run_a, run_b = _runs(cwd)
 
-    res = compass("compare", str(run_a), str(run_b))
+    res = compass("compare", str(run_a), str(run_b), "--max-flips", "1000")
     assert res.code == 0, res.err
     out = res.out
     # why: the few-shot set-up, named, and the dataset option that made it
-    assert "tiny / ceval-computer_network: fewshot.indices: [] -> [0]" in out
+    # … said once when every dataset shares the change, not once per dataset
+    assert out.count("fewshot.indices") == 1 and "fewshot.indices" in out and "[] -> [0]" in out
     assert "run setting datasets.ceval_ppl.shots: 0 -> 1" in out
     assert "package " not in out  # same environment, recorded by each run:
     env = json.loads(next((run_a / "summary").glob("environment_*.json")).read_text())
@@ -129,26 +131,32 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
         assert [c["name"] for c in pair["settings"]][:1] == ["fewshot.indices"]
         for direction, indices in (("right in A, wrong in B", pair["right_a_only"]),
                                    ("wrong in A, right in B", pair["right_b_only"])):
-            if indices:  # listed by index in the text too
-                assert f"tiny / {pair['dataset']}: {direction} ({len(indices)}): " \
-                       f"{', '.join(map(str, indices))}" in out
+            if indices:  # listed in the text too, each with its question and both answers
+                head = f"tiny / {pair['dataset']}: {direction} ({len(indices)}):"
+                block = out.split(head, 1)[1].split("\n  tiny / ", 1)[0]
+                assert [int(x) for x in re.findall(r"^    #(\d+) ", block, re.M)] == indices
+                assert block.count("      gold ") == len(indices)
     assert flips, "the few-shot change flipped no verdict"
 
     # --html: the same comparison as one page, with nothing loaded from elsewhere
     res = compass("compare", str(run_a), str(run_b), "--html", "cmp.html")
     assert res.code == 0, res.err
     page = (cwd / "cmp.html").read_text()
-    assert "<script" not in page and "http" not in page.replace(str(run_a), "").replace(str(run_b), "")
+    assert "src=" not in page and "http" not in page.replace(str(run_a), "").replace(str(run_b), "")
     tables = _html_tables(page)
     scores = tables["scores"][1:]
     assert [(r[1], r[3], r[4], r[5]) for r in scores] == [
+        (g["group"], f"{g['a']:.2f}", f"{g['b']:.2f}", f"{g['delta']:+.2f}") for g in data["groups"]] + [
         (p["dataset"], f"{p['a']:.2f}", f"{p['b']:.2f}", f"{p['delta']:+.2f}") for p in data["pairs"]]
-    assert "fewshot.indices</code>: [] → [0]" in page
-    flipped = {r[0]: (r[1], r[2]) for r in tables["flips"][1:]}
+    # the C-Eval average and its groups, with their deltas, first (the headline), then the subsets
+    assert {"ceval", "ceval-stem"} <= {g["group"] for g in data["groups"]}
+    assert "fewshot.indices" in page and "[] -&gt; [0]" in page
     for pair in data["pairs"]:
-        if pair["right_a_only"] or pair["right_b_only"]:
-            assert flipped[f"tiny / {pair['dataset']}"] == (", ".join(map(str, pair["right_a_only"])),
-                                                            ", ".join(map(str, pair["right_b_only"])))
+        indices = sorted(pair["right_a_only"] + pair["right_b_only"] + pair["both_wrong_differ"])
+        if indices:  # every changed sample, in the section the dataset's row links to
+            section = page.split(f'<section class="pair" id="s-tiny--{pair["dataset"]}"', 1)[1].split("</section>")[0]
+            assert sorted(map(int, re.findall(r'data-index="(\d+)"', section))) == indices
+            assert f'href="#s-tiny--{pair["dataset"]}"' in page
 
 
 def _html_tables(page: str) -> dict[str, list[list[str]]]:
@@ -208,7 +216,7 @@ def test_compare_on_what_two_runs_share(compass):
     assert res.code == 0, res.err
     assert "only in A (not compared): arith / toy-first, arith / toy-second" in res.out
     assert "arith / toy-gen: samples: A 10, B 6 (compared on the 6 both have)" in res.out
-    assert "run setting limit: null -> 6" in res.out
+    assert "run setting limit: unset (every sample) -> 6" in res.out and "null" not in res.out
     assert "Flipped samples: none" in res.out
     data = json.loads(compass("compare", str(run_a), str(run_b), "--json").out)
     assert [(p["model"], p["dataset"], p["significant"]) for p in data["pairs"]] == [("arith", "toy-gen", False)]
@@ -225,3 +233,69 @@ def test_compare_html_to_a_missing_folder_is_one_line(compass):
     res = compass("compare", "latest", "latest", "--html", "no/such/dir/cmp.html")
     assert res.code == 2, res.err
     assert "error: --html no/such/dir/cmp.html: cannot write it" in res.err and "Traceback" not in res.err
+
+
+def test_changed_samples_side_by_side_group_rows_and_the_correction(compass):
+    """arith against a mock that always answers 4: each changed sample with its question, the
+    gold and both runs' answers; group rows with deltas; q adjusted (Benjamini–Hochberg)."""
+    assert compass("eval", "-m", "arith", "-d", "toy", "toy_pair", "-w", "a").code == 0
+    (compass.cwd / "m.toml").write_text('[[models]]\ntype = "mock"\nabbr = "mocky"\ndefault = "4"\n'
+                                        '[[datasets]]\ntype = "toy"\n[[datasets]]\ntype = "toy_pair"\n')
+    assert compass("eval", "m.toml", "-w", "b").code == 0
+    (run_a,), (run_b,) = (compass.cwd / "a").iterdir(), (compass.cwd / "b").iterdir()
+    data = json.loads(compass("compare", str(run_a), str(run_b), "--json").out)
+    pairs = {p["dataset"]: p for p in data["pairs"]}
+    gen = pairs["toy-gen"]
+    # arith is wrong on odd n, mocky always says "4" (right only for 2 + 2): the odd ones are
+    # wrong in both, with different answers
+    assert gen["right_a_only"] == [0, 4, 6, 8] and gen["right_b_only"] == []
+    assert gen["both_wrong_differ"] == [1, 3, 5, 7, 9]
+    first = next(s for s in gen["flipped"] if s["index"] == 4)
+    assert first["kind"] == "a_right" and first["question"] == "Q: What is 4 + 4?\nA:"  # few-shot left out
+    assert (first["gold"], first["a"]["answer"], first["b"]["answer"].strip()) == ("8", "8\n", "4")
+    assert first["a"]["correct"] is True and first["b"]["correct"] is False and first["b"]["raw"] == "4"
+    # q: Benjamini–Hochberg over the three tests (scipy), and significance read from it
+    from scipy.stats import false_discovery_control
+    ps = [p["p"] for p in data["pairs"]]
+    assert [p["p_adjusted"] for p in data["pairs"]] == pytest.approx(list(false_discovery_control(ps)))
+    assert data["correction"] == "Benjamini–Hochberg" and data["tests"] == 3
+    groups = {g["group"]: g for g in data["groups"]}
+    assert groups["toy-pair-avg"]["a"] == pytest.approx(55.0) and groups["toy-pair-avg"]["delta"] == pytest.approx(0.0)
+
+    out = compass("compare", str(run_a), str(run_b), "--flips", "b-right").out
+    assert "toy-pair-avg" in out and "group average" in out
+    assert "adjusted for the 3 McNemar test(s) of this comparison (Benjamini–Hochberg)" in out
+    assert "every dataset (3): model.type: arith -> mock" in out and out.count("model.type: arith -> mock") == 1
+    assert "right in A, wrong in B (" not in out  # filtered to b-right
+    assert "  arith / toy-second: wrong in A, right in B (2):\n    #1 Q: What is 1 + 1? A:\n" \
+           "      gold A | A ✗ B (B) | B ✓ A (A)" in out
+
+
+def test_compare_html_filters_changed_samples_in_chromium(compass):
+    from test_report_html import Dom, browse
+
+    assert compass("eval", "-m", "arith", "-d", "toy", "-w", "a").code == 0
+    (compass.cwd / "m.toml").write_text('[[models]]\ntype = "mock"\nabbr = "mocky"\ndefault = "4"\n'
+                                        '[[datasets]]\ntype = "toy"\n')
+    assert compass("eval", "m.toml", "-w", "b").code == 0
+    (run_a,), (run_b,) = (compass.cwd / "a").iterdir(), (compass.cwd / "b").iterdir()
+    assert compass("compare", str(run_a), str(run_b), "--html", "c.html").code == 0
+    page = compass.cwd / "c.html"
+    dom = Dom(browse(page))
+    assert dom.find("body")[0]["data-shown"] == "9"  # 4 right only in A + 5 wrong in both
+    dom = Dom(browse(page, "#kind=both_wrong"))
+    rows = [r for r in dom.find("tr", class_="sample") if "hidden" not in r.get("class", "")]
+    assert [r["data-index"] for r in rows] == ["1", "3", "5", "7", "9"]
+    assert all(r["data-kind"] == "both_wrong" for r in rows)
+    assert "Q: What is 3 + 3?\nA:" in rows[1]["text"] and "✗ 7" in rows[1]["text"] and "✗ 4" in rows[1]["text"]
+
+
+def test_an_unnamed_component_is_compared_by_its_effective_name():
+    """``-m mock`` and ``abbr = "mock"`` name the same model: no change to report, and no null."""
+    from compass_results.compare import run_setting_changes, show
+
+    a = {"models": [{"type": "mock"}], "limit": None}
+    b = {"models": [{"type": "mock", "abbr": "mock", "default": "B"}], "limit": 5}
+    changes = {c.name: (c.a, c.b) for c in run_setting_changes(a, b)}
+    assert changes == {"models.mock.default": (None, "B"), "limit": (None, 5)}
+    assert show(None, "models.mock.default") == "unset (default)" and show(None, "limit") == "unset (every sample)"

@@ -63,3 +63,20 @@ def test_the_core_names_no_first_party_backend_runner_or_dataset():
     for path in (REPO / "core" / "compass").rglob("*.py"):
         named = first_party & _constants(path)
         assert not named, f"{path.relative_to(REPO)} names {sorted(named)}"
+
+
+def test_no_import_cycle_in_the_core():
+    """Counting imports inside functions too (type-checking-only imports aside): the stages of a
+    run, and every other module of the core, import one way."""
+    import grimp  # import-linter's own graph builder
+
+    graph = grimp.build_graph("compass", exclude_type_checking_imports=True)
+    top = {m: ".".join(m.split(".")[:2]) for m in graph.modules}
+    edges: dict[str, set[str]] = {}
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            if top[module] != top.get(imported, imported) and imported.startswith("compass."):
+                edges.setdefault(top[module], set()).add(top[imported])
+    cycles = [(a, b) for a in edges for b in edges[a]
+              if graph.chain_exists(importer=b, imported=a, as_packages=True)]
+    assert not cycles, cycles

@@ -5,15 +5,18 @@ se = sqrt(p(1-p)/n); Wilson: (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 +
 
 * toy-gen, toy-first (5 of 10): se = sqrt(.25/10) = 15.81; Wilson = [23.66, 76.34].
 * toy-second (3 of 5): se = sqrt(.24/5) = 21.91; Wilson = [23.07, 88.24].
-* toy-pair-avg = (50 + 60)/2: se = sqrt(15.81² + 21.91²)/2 = 13.51; 55 ± 1.96·13.51 = [28.52, 81.48].
+* toy-pair-avg = (50 + 60)/2: se = sqrt(15.81² + 21.91²)/2 = 13.51; the members' intervals combined
+  (MOVER): 55 - sqrt((26.34/2)² + (36.93/2)²) = 32.32, 55 + sqrt((26.34/2)² + (28.24/2)²) = 74.31.
 * toy-pair-weighted (weights 10/15, 5/15): se = sqrt((2/3·15.81)² + (1/3·21.91)²) = 12.82;
-  53.33 ± 1.96·12.82 = [28.20, 78.47].
+  53.33 - sqrt((2/3·26.34)² + (1/3·36.93)²) = 31.89, 53.33 + sqrt((2/3·26.34)² + (1/3·28.24)²) = 73.26.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+
+import pytest
 
 from conftest import only_run_dir
 
@@ -23,8 +26,8 @@ HAND = {  # dataset: (score, stderr, ci95_low, ci95_high)
     "toy-gen": ("50.00", "15.81", "23.66", "76.34"),
     "toy-first": ("50.00", "15.81", "23.66", "76.34"),
     "toy-second": ("60.00", "21.91", "23.07", "88.24"),
-    "toy-pair-avg": ("55.00", "13.51", "28.52", "81.48"),
-    "toy-pair-weighted": ("53.33", "12.82", "28.20", "78.47"),
+    "toy-pair-avg": ("55.00", "13.51", "32.32", "74.31"),
+    "toy-pair-weighted": ("53.33", "12.82", "31.89", "73.26"),
 }
 
 
@@ -83,3 +86,17 @@ def test_a_mean_of_per_sample_scores_gets_a_seeded_bootstrap():
     sd = math.sqrt(sum((v - sum(values) / 50) ** 2 for v in values) / 50)
     assert math.isclose(got.stderr, 100 * sd / math.sqrt(50), rel_tol=0.15)  # the mean's se
     assert got.low < mean < got.high
+
+
+def test_a_group_interval_comes_from_its_members_intervals():
+    """A one-member group has its member's interval; a group at 0% keeps its members' width."""
+    from compass._dataset import Group
+    from compass._summary import _group_interval
+
+    zero = wilson(0, 12)
+    scores, errors = {"a": (0.0, 12), "b": (0.0, 12)}, {"a": zero, "b": zero}
+    one = _group_interval(Group("g", ("a",)), 0.0, scores, errors)
+    assert (one.low, one.high) == (zero.low, zero.high) and zero.high > 20
+    both = _group_interval(Group("g", ("a", "b")), 0.0, scores, errors)
+    assert both.low == 0.0 and both.high == pytest.approx(math.sqrt(2 * (zero.high / 2) ** 2))
+    assert both.high > 0  # never [0.00, 0.00]

@@ -271,7 +271,8 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
         write_json(run.root / "configs" / f"data_{stamp}.json", plan.data)
     write_environment(run.root, stamp, host.provenance_packages())
     models, datasets = [m.abbr for m in plan.models], [c.type for c in cfg.datasets]
-    write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time())
+    write_status(run.root, stamp, "running", models=models, datasets=datasets, started=time.time(),
+                 samples=sum(t.num_samples for t in plan.tasks))
     _say(f"run folder: {run.root}{' (reusing finished predictions)' if reused else ''}")
     if cfg.reuse and not reused:
         _say(f"-r: no earlier run in {cfg.work_dir} to reuse: this is a new run")
@@ -353,13 +354,30 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     if telemetry:
         write_json(run.summary_dir / f"telemetry_{run.timestamp}.json", telemetry)
         _say("\n" + format_telemetry(telemetry, t_run))
-    report = Report(run.root, run.timestamp, summary, tuple(results), tuple(telemetry), cfg.to_dict())
+    failed = [o for o in outcomes.values() if not o.ok]
+    # A task can finish with failed samples (an API request that failed after its retries):
+    # the run is then incomplete, and says so through its exit code as well.
+    if infer and do_eval:
+        incomplete = sum(r.get("failed", 0) + r.get("missing", 0) + r.get("unevaluated", 0) for r in results)
+        incomplete += sum(c.get("incomplete", 0) for c in comparisons)
+    else:
+        incomplete = sum(len(checker.report(t).todo) for t in plan.tasks) if infer else 0
+    if infer and do_eval and (interrupted or failed):  # samples of subsets never evaluated count too
+        scored = {(r.get("model"), r.get("dataset")) for r in results}
+        incomplete += sum(len(checker.report(t).todo) for t in plan.tasks
+                          if (t.model.abbr, t.subset.name) not in scored)
+    ok = not failed and not eval_errors and not interrupted and not incomplete
+    state = "interrupted" if interrupted else ("finished" if ok else "failed")
+    headline = headline_scores(summary, headline_rows(benchmarks))
+    status = {"state": state, "failed_tasks": {o.name: str(o.log) for o in failed},
+              "failed_evaluations": len(eval_errors), "incomplete_samples": incomplete, "headline": headline,
+              "seconds": round(time.perf_counter() - t_start, 3)}
+    report = Report(run.root, run.timestamp, summary, tuple(results), tuple(telemetry), cfg.to_dict(), status)
     written, warnings = run_reporters(host, report)
     for w in warnings:
         _say(w)
     if written:
         _say(f"summary written to {_paths_line(written)}")
-    failed = [o for o in outcomes.values() if not o.ok]
     failures = [f"task {o.name} (log: {o.log}):\n{o.error or ''}" for o in failed] + eval_errors
     for o in failed:
         _say(f"\nFAILED task {o.name} (log: {o.log}):\n{o.error or ''}")
@@ -368,13 +386,6 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     if failed or eval_errors:
         _say(f"\n{len(failed)} task(s) and {len(eval_errors)} evaluation(s) failed; finished work is kept — "
              f"rerun with -r {run.timestamp} to retry only what is missing")
-    # A task can finish with failed samples (an API request that failed after its retries):
-    # the run is then incomplete, and says so through its exit code as well.
-    if infer and do_eval:
-        incomplete = sum(r.get("failed", 0) + r.get("missing", 0) + r.get("unevaluated", 0) for r in results)
-        incomplete += sum(c.get("incomplete", 0) for c in comparisons)
-    else:
-        incomplete = sum(len(checker.report(t).todo) for t in plan.tasks) if infer else 0
     if incomplete and not failed and not interrupted:
         _say(f"\n{incomplete} sample(s) failed or are missing (counted as wrong) or could not be evaluated "
              f"(not scored); rerun with "
@@ -383,12 +394,11 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
     if not_finished:
         _say(f"interrupted before {len(not_finished)} task(s) finished (resume with -r {run.timestamp}): "
              + ", ".join(not_finished))
-    ok = not failed and not eval_errors and not interrupted and not incomplete
     main_file = next((p for p in written if p.suffix == ".txt"), written[0] if written else None)
     code = 130 if interrupted else (0 if ok else 1)
-    headline = headline_scores(summary, headline_rows(benchmarks))
-    write_status(run.root, stamp, "interrupted" if interrupted else ("finished" if ok else "failed"),
+    write_status(run.root, stamp, state,
                  exit_code=code, models=models, datasets=datasets, seconds=round(time.perf_counter() - t_start, 3),
+                 samples=sum(t.num_samples for t in plan.tasks),
                  failed_tasks={o.name: str(o.log) for o in failed}, failed_evaluations=len(eval_errors),
                  not_finished=not_finished,
                  incomplete_samples=incomplete, headline=headline)

@@ -39,8 +39,11 @@ class _Running:
     tokens: int | None = None  # generated so far, in-flight rows included (None: not reported)
     first_tokens: tuple[float, int] | None = None
     token_rate: float | None = None
+    at_done: tuple[int, int] | None = None  # (done, tokens) when the done count last rose
 
     def seen(self, done: int, total: int, now: float, tokens: int | None = None) -> None:
+        if tokens is not None and done > self.done:
+            self.at_done = (done, tokens)
         self.done, self.total = done, total
         if self.first is None or done < self.first[1]:
             self.first = (now, done)
@@ -58,12 +61,25 @@ class _Running:
         """``1234 tokens, 210 tok/s`` (empty when the model does not report tokens)."""
         if self.tokens is None:
             return ""
-        rate = f"{self.token_rate:.0f} tok/s" if self.token_rate else "- tok/s"
-        return f"{self.tokens} tokens, {rate}"
+        return f"{self.tokens} tokens, {rate_text(self.token_rate, 'tok')}"
+
+    @property
+    def loading(self) -> bool:
+        """Nothing has come out of the model yet: no sample done, no token generated."""
+        return bool(self.total) and self.done == 0 and not self.tokens
 
     @property
     def eta(self) -> float | None:
-        if not self.rate or not self.total:
+        """Remaining seconds. With token counts: the tokens still to come (each sample as long
+        as the finished ones were, on average) at the token rate, so the estimate moves while a
+        batch decodes; otherwise the samples still to do at the sample rate."""
+        if not self.total:
+            return None
+        if self.token_rate and self.at_done and self.tokens is not None and self.first_tokens:
+            base = self.first_tokens[1]  # a model kept from an earlier task counts on from there
+            per_sample = max(self.at_done[1] - base, 0) / self.at_done[0]
+            return max(self.total * per_sample - (self.tokens - base), 0.0) / self.token_rate
+        if not self.rate:
             return None
         return max(self.total - self.done, 0) / self.rate
 
@@ -76,12 +92,32 @@ def _duration(seconds: float | None) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def rate_text(rate: float | None, unit: str = "") -> str:
+    """A rate that stays readable when slow: ``12/s``, ``3.1/s``, ``0.25/s``, ``4.2/min``,
+    ``1 per 3m`` (never ``0.0/s``); ``-/s`` when there is none yet."""
+    u = f" {unit}" if unit else ""
+    if not rate:
+        return f"-{u}/s"
+    if rate >= 10:
+        return f"{rate:.0f}{u}/s"
+    if rate >= 1:
+        return f"{rate:.1f}{u}/s"
+    if rate >= 0.1:
+        return f"{rate:.2f}{u}/s"
+    if rate * 60 >= 1:
+        return f"{rate * 60:.1f}{u}/min"
+    return f"1{u} per {_duration(1 / rate)}"
+
+
 def describe(task: _Running) -> str:
     """``name 12/64 samples, 3.1 samples/s, 2400 tokens, 210 tok/s, ETA 0:17`` (``starting``
-    before the task has said how many samples it has)."""
+    before the task has said how many samples it has; ``loading`` while nothing has come out
+    of the model yet: neither a sample nor a token)."""
     if not task.total:
-        return f"{task.name} starting"
-    rate = f"{task.rate:.1f} samples/s" if task.rate else "- samples/s"
+        return f"{task.name} starting (loading the model)"
+    if task.loading:
+        return f"{task.name} {task.done}/{task.total} samples, loading (model or first batch)"
+    rate = rate_text(task.rate, "samples")
     tokens = task.tokens_text()
     return (f"{task.name} {task.done}/{task.total} samples, {rate}{', ' + tokens if tokens else ''}, "
             f"ETA {_duration(task.eta)}")
@@ -91,6 +127,18 @@ def progress_file(task_path: Path) -> Path:
     """``<run>/tasks/<task>.progress``: samples done and total of a running task, as JSON
     (not named ``*.json``, so globs for task files do not find it)."""
     return Path(task_path).with_suffix(".progress")
+
+
+def overall_eta(elapsed: float, done_tasks: int, total_tasks: int, running: list[_Running]) -> float | None:
+    """The whole run's remaining time: elapsed × (1 − f) / f, ``f`` the share of the work done
+    (finished tasks, plus each running task's share of its samples)."""
+    if not total_tasks:
+        return None
+    share = done_tasks + sum(t.done / t.total for t in running if t.total)
+    f = share / total_tasks
+    if f <= 0 or elapsed <= 0:
+        return None
+    return elapsed * (1 - f) / f
 
 
 def progress_path(task: TaskFile) -> Path:
@@ -117,6 +165,8 @@ class TaskLine:
         self.tty = self.stream.isatty()
         self.state = _Running(name, Path(os.devnull))
         self.state.seen(0, 0, time.monotonic())
+        if self.tty:  # the model loads before the task reports anything: say so at once
+            print(f"\r\033[K[{describe(self.state)}]", end="", file=self.stream, flush=True)
 
     def __call__(self, done: int, total: int, tokens: int | None = None) -> None:
         self.state.seen(done, total, time.monotonic(), tokens)
@@ -154,7 +204,7 @@ class Progress:
         with self.lock:
             self.running[task.name] = _Running(task.name, path)
             if self._live is not None:
-                self._bars[task.name] = self._live.add_task(f"{task.name} starting", total=None,
+                self._bars[task.name] = self._live.add_task(f"{task.name} starting (loading the model)", total=None,
                                                             rate="-/s", eta="-")
 
     def finished(self, outcome: TaskOutcome, note: str = "") -> None:
@@ -201,14 +251,19 @@ class Progress:
     def status_line(self) -> str:
         with self.lock:
             running = list(self.running.values())
+            elapsed = time.monotonic() - self._started
             head = (f"{self.done}/{self.total} tasks done" + (f", {self.failed} failed" if self.failed else "")
-                    + f", {len(running)} running, {_duration(time.monotonic() - self._started)} elapsed")
+                    + f", {len(running)} running, {_duration(elapsed)} elapsed, "
+                    f"ETA {_duration(overall_eta(elapsed, self.done, self.total, running))}")
             return head + "".join(f"; {describe(t)}" for t in running)
 
     def _refresh_totals(self) -> None:
         if self._live is not None and "__total__" in self._bars:
-            text = f"tasks: {self.done}/{self.total} done" + (f", {self.failed} failed" if self.failed else "")
-            self._live.update(self._bars["__total__"], description=text, completed=self.done)
+            elapsed = time.monotonic() - self._started
+            text = (f"tasks: {self.done}/{self.total} done" + (f", {self.failed} failed" if self.failed else "")
+                    + f", {_duration(elapsed)} elapsed")
+            eta = overall_eta(elapsed, self.done, self.total, list(self.running.values()))
+            self._live.update(self._bars["__total__"], description=text, completed=self.done, eta=_duration(eta))
 
     def _draw(self) -> None:
         with self.lock:
@@ -216,11 +271,12 @@ class Progress:
                 bar = self._bars.get(task.name)
                 if bar is None:
                     continue
-                rate = f"{task.rate:.1f}/s" if task.rate else "-/s"
+                rate = rate_text(task.rate)
                 tokens = task.tokens_text()
                 rate = f"{rate}  {tokens}" if tokens else rate
-                self._live.update(bar, description=task.name if task.total else f"{task.name} starting",
-                                  completed=task.done,
+                name = (task.name if task.total and not task.loading
+                        else f"{task.name} loading…" if task.total else f"{task.name} starting (loading the model)")
+                self._live.update(bar, description=name, completed=task.done,
                                   total=task.total or None, rate=rate, eta=_duration(task.eta))
             self._refresh_totals()
 

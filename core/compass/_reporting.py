@@ -25,6 +25,9 @@ class Report:
     :param results: every ``results/<model>/<dataset>.json``, as dicts.
     :param telemetry: per inference task: samples, seconds, tokens, model load.
     :param config: the run's configuration, secrets redacted.
+    :param status: how the run ended, as ``summary/status_<ts>.json`` will say: ``state``
+        (``finished``, ``failed``, ``interrupted``), ``failed_tasks`` (name -> log),
+        ``incomplete_samples``, ``headline`` (``{model: {row: score}}``), ``seconds``.
     """
 
     run_dir: Path
@@ -33,6 +36,7 @@ class Report:
     results: tuple[dict, ...] = ()
     telemetry: tuple[dict, ...] = ()
     config: dict | None = None
+    status: dict | None = None
 
     @property
     def summary_dir(self) -> Path:

@@ -2,8 +2,8 @@
 
 * ``summary/environment_<ts>.json``: the versions of compass, Python and the libraries that
   change outputs, written when a run starts (read without importing those libraries);
-* ``summary/status_<ts>.json``: ``state`` is ``running`` (with the launcher's pid) from the
-  start, then ``finished``, ``failed`` or ``interrupted`` when the run ends. A ``running``
+* ``summary/status_<ts>.json``: ``state`` is ``running`` (with the launcher's pid and the
+  ``samples`` the run plans to infer) from the start, then ``finished``, ``failed`` or ``interrupted`` when the run ends. A ``running``
   status whose process is gone is a run that was killed.
 
 ``compass runs`` and ``compass compare`` read them.

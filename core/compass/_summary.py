@@ -7,8 +7,10 @@ an :class:`Interval`: for a proportion (the metric is 100 × the share of correc
 failed and missing samples counted as wrong) the standard error is ``sqrt(p(1-p)/n)`` and the
 95% interval is Wilson's score interval; for a mean of per-sample numbers that is not a
 proportion, both come from a seeded percentile bootstrap (1,000 resamples). A group row's
-standard error combines its members' as independent (``sqrt(sum(w_i² se_i²))``) and its
-interval is the normal one, ``score ± 1.96 se``, clipped to [0, 100].
+standard error combines its members' as independent (``sqrt(sum(w_i² se_i²))``); its interval
+is built from the members' own intervals (MOVER, Zou & Donner 2008: ``low = score -
+sqrt(sum(w_i² (s_i - low_i)²))``, ``high = score + sqrt(sum(w_i² (high_i - s_i)²))``), so a
+one-member group has its member's interval and a group at 0% keeps its members' width above.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class Interval:
     """A score's standard error and 95% interval, on the score's scale (0–100).
 
     ``method``: ``wilson`` (a proportion), ``bootstrap`` (a mean of per-sample numbers) or
-    ``normal`` (a group row: score ± 1.96 se).
+    ``mover`` (a group row: its members' intervals combined).
     """
 
     stderr: float
@@ -148,7 +150,7 @@ class Summary:
 ERROR_COLUMNS = ("stderr", "ci95_low", "ci95_high")
 STDERR_NOTE = "± is the standard error; the 95% intervals are in the summary's csv and md files"
 INTERVAL_NOTE = ("± is the standard error; [low, high] the 95% interval (Wilson for proportions, "
-                 "bootstrap for other means, normal for group rows)")
+                 "bootstrap for other means, the members' intervals combined (MOVER) for group rows)")
 
 
 def _fmt(value: float | None) -> str:
@@ -157,7 +159,8 @@ def _fmt(value: float | None) -> str:
 
 def _group_interval(group: Group, value: float, scores: dict[str, tuple[float, int]],
                     errors: dict[str, Interval]) -> Interval | None:
-    """se = sqrt(sum(w_i² se_i²)) over independent members; interval: value ± 1.96 se."""
+    """se = sqrt(sum(w_i² se_i²)) over independent members; the interval combines the
+    members' intervals by MOVER (each side from the members' distances to that side)."""
     if any(m not in errors for m in group.members):
         return None
     sizes = [scores[m][1] for m in group.members]
@@ -166,8 +169,11 @@ def _group_interval(group: Group, value: float, scores: dict[str, tuple[float, i
     if group.weights:
         fixed = [_fixed_weight(group, m) for m in group.members]
         weights = [w / sum(fixed) for w in fixed]
-    se = math.sqrt(math.fsum((w * errors[m].stderr) ** 2 for w, m in zip(weights, group.members)))
-    return Interval(se, max(0.0, value - Z95 * se), min(100.0, value + Z95 * se), "normal", total)
+    pairs = list(zip(weights, group.members))
+    se = math.sqrt(math.fsum((w * errors[m].stderr) ** 2 for w, m in pairs))
+    below = math.sqrt(math.fsum((w * (scores[m][0] - errors[m].low)) ** 2 for w, m in pairs))
+    above = math.sqrt(math.fsum((w * (errors[m].high - scores[m][0])) ** 2 for w, m in pairs))
+    return Interval(se, max(0.0, value - below), min(100.0, value + above), "mover", total)
 
 
 def _fixed_weight(group: Group, member: str) -> float:

@@ -13,14 +13,17 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compass.sdk import Interval, iter_results, read_predictions, read_verdicts, redact, RunFolder, Summary
+from compass.sdk import Interval, iter_results, read_predictions, read_verdicts, latest_status, redact, RunFolder, Summary
 
-# fields of a sample row, in the order the page's script reads them
-SAMPLE_FIELDS = ("index", "correct", "answer", "gold", "error", "prompt", "prediction", "evaluation")
+# fields of a sample row, in the order the page's script reads them; ``prompt`` is the prompt
+# without the part every prompt of its dataset shares (instructions, few-shot examples), which
+# is stored once per dataset
+SAMPLE_FIELDS = ("dataset", "index", "correct", "answer", "gold", "error", "prompt", "prediction", "evaluation")
 _BOOKKEEPING = {"index", "key", "correct"}  # evaluation-record fields that are not the evaluator's
 
 
@@ -42,6 +45,7 @@ class RunData:
     results: list[dict]
     telemetry: list[dict] = field(default_factory=list)
     config: dict | None = None
+    status: dict = field(default_factory=dict)
 
 
 def prompt_text(prompt) -> str:
@@ -71,22 +75,38 @@ def _plain(value):
         return str(value)
 
 
-def samples(col: Column, dataset: str) -> list[list]:
-    """Every sample of ``dataset`` for ``col``, as rows of :data:`SAMPLE_FIELDS`."""
+def shared_prefix(texts: list[str]) -> int:
+    """How many leading characters every prompt of a dataset shares (instructions, fixed
+    few-shot examples), cut back to the start of a line; 0 when that would leave a prompt
+    with nothing, or when there is a single prompt."""
+    if len(texts) < 2:
+        return 0
+    cut = len(os.path.commonprefix(texts))
+    cut = texts[0].rfind("\n", 0, cut) + 1 if cut else 0
+    return cut if all(t[cut:].strip() for t in texts) else 0
+
+
+def samples(col: Column, dataset: str, slot: int = 0) -> tuple[str, list[list]]:
+    """Every sample of ``dataset`` for ``col``: the prompts' shared beginning, and one row
+    of :data:`SAMPLE_FIELDS` per sample (``dataset`` is ``slot``, the dataset's place in the page)."""
     verdicts = read_verdicts(col.run, col.model, dataset)
     preds: dict[int, dict] = {}
     for path in _prediction_files(col.run, col.model, dataset):
         preds.update(read_predictions(path))
     evals = read_predictions(col.run.evaluations(col.model, dataset))
+    prompts = {int(v["index"]): prompt_text(preds.get(int(v["index"]), {}).get("origin_prompt")) for v in verdicts}
+    cut = shared_prefix(list(prompts.values()))
     rows = []
     for v in verdicts:
         i = int(v["index"])
         pred = preds.get(i, {})
         ev = evals.get(i)
         extra = {k: _plain(x) for k, x in ev.items() if k not in _BOOKKEEPING} if ev else None
-        rows.append([i, v.get("correct"), _plain(v.get("answer")), _plain(v.get("gold")), v.get("error"),
-                     prompt_text(pred.get("origin_prompt")), _plain(pred.get("prediction")), extra or None])
-    return rows
+        rows.append([slot, i, v.get("correct"), _plain(v.get("answer")), _plain(v.get("gold")),
+                     v.get("error") or pred.get("error"), prompts[i][cut:], _plain(pred.get("prediction")),
+                     extra or None])
+    prefix = next(iter(prompts.values()), "")[:cut]
+    return prefix, rows
 
 
 def pack(rows: list[list]) -> str:
@@ -151,6 +171,7 @@ def load_run(run_dir: Path, host) -> RunData:
     tele = sorted(run.summary_dir.glob("telemetry_*.json"))
     telemetry = json.loads(tele[-1].read_text(encoding="utf-8")) if tele else []
     summary = None
+    status = latest_status(run.root)
     if config is not None:
         try:
             settings = {k: config[k] for k in ("limit",) if config.get(k) is not None}
@@ -163,7 +184,7 @@ def load_run(run_dir: Path, host) -> RunData:
             summary = None
     if summary is None:  # the data or a plugin is gone: a row per result, no group rows
         summary = summary_from_results(run, results)
-    return RunData(run, summary, results, telemetry, config)
+    return RunData(run, summary, results, telemetry, config, status)
 
 
 def summary_from_results(run: RunFolder, results: list[dict]) -> Summary:

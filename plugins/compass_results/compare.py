@@ -9,6 +9,7 @@ versions, failed samples — and the samples whose verdict flipped.
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 from compass.sdk import CompassError, differences
 
 from compass_results.folders import RunView
-from compass_results.stats import ALPHA, mcnemar
+from compass_results.samples import KINDS, Sample, predictions, samples
+from compass_results.stats import ALPHA, CORRECTION, adjust, mcnemar
 
 #: run settings that say where or how a run was made, not what it computes
 _NOT_OUTPUTS = {"work_dir", "reuse", "dry_run", "mode", "dump_eval_details"}
@@ -43,16 +45,42 @@ class Pair:
     shared: int = 0             # samples with a verdict in both runs
     right_a_only: list[int] = field(default_factory=list)
     right_b_only: list[int] = field(default_factory=list)
+    both_wrong_differ: list[int] = field(default_factory=list)  # wrong in both, different answers
     p: float | None = None
+    p_adjusted: float | None = None  # over every test of the comparison (:data:`CORRECTION`)
     test: str | None = None
-    significant: bool | None = None
+    significant: bool | None = None  # by the adjusted p
     settings: list[Change] = field(default_factory=list)
     failed: tuple[int, int] = (0, 0)
     samples: tuple[int, int] = (0, 0)
+    flipped: list[Sample] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.model} / {self.dataset}"
+
+    @property
+    def anchor(self) -> str:
+        return "s-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{self.model}--{self.dataset}")
 
     @property
     def delta(self) -> float | None:
         return None if self.a is None or self.b is None else self.b - self.a
+
+
+@dataclass
+class GroupDelta:
+    """A group row (an average over datasets) of both runs' summary tables."""
+
+    model: str
+    group: str
+    metric: str
+    a: float
+    b: float
+
+    @property
+    def delta(self) -> float:
+        return self.b - self.a
 
 
 @dataclass
@@ -65,11 +93,16 @@ class Comparison:
     run_settings: list[Change] = field(default_factory=list)
     packages: list[Change] = field(default_factory=list)
     paired_by_dataset: bool = False
+    groups: list[GroupDelta] = field(default_factory=list)
+    correction: str = CORRECTION
+    tests: int = 0
 
     def to_dict(self) -> dict:
         out = asdict(self)
         for pair, data in zip(self.pairs, out["pairs"]):
             data["delta"] = pair.delta
+        for group, data in zip(self.groups, out["groups"]):
+            data["delta"] = group.delta
         return out
 
 
@@ -100,6 +133,8 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
         out = {}
         for i, v in enumerate(data):
             label = v.get("abbr") or v.get("type") or str(i)
+            if "type" in v and "abbr" not in v:  # the effective name: an unnamed component is named by its type
+                v = {**v, "abbr": label}
             out.update(_flatten(v, f"{prefix}{label}."))
         return out
     return {prefix.rstrip("."): data}
@@ -149,9 +184,15 @@ def _pair(va: RunView, vb: RunView, key_a: tuple[str, str], key_b: tuple[str, st
     pair.shared = len(shared)
     pair.right_a_only = [i for i in shared if da[i]["correct"] and not db[i]["correct"]]
     pair.right_b_only = [i for i in shared if db[i]["correct"] and not da[i]["correct"]]
+    pair.both_wrong_differ = [i for i in shared if not da[i]["correct"] and not db[i]["correct"]
+                              and _key(da[i].get("answer")) != _key(db[i].get("answer"))]
     if shared:
         test = mcnemar(len(pair.right_a_only), len(pair.right_b_only))
-        pair.p, pair.test, pair.significant = test.p, test.test, test.significant
+        pair.p, pair.test = test.p, test.test
+    if pair.right_a_only or pair.right_b_only or pair.both_wrong_differ:
+        pair.flipped = samples({"a_right": pair.right_a_only, "b_right": pair.right_b_only,
+                                "both_wrong": pair.both_wrong_differ}, da, db,
+                               predictions(va.root, key_a[0], key_a[1]), predictions(vb.root, key_b[0], key_b[1]))
     return pair
 
 
@@ -163,6 +204,54 @@ def _data_label(record: dict) -> str:
     if record.get("modified"):
         where += " (changed since fetched)"
     return f"{where}, files {record.get('identity', '?')}"
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _summary_rows(root: Path) -> dict[str, dict[str, str]]:
+    """``{row name: {model: score}}`` of a run's newest ``summary/summary_<ts>.csv``, group rows only."""
+    files = sorted((Path(root) / "summary").glob("summary_*.csv"))
+    if not files:
+        return {}
+    with files[-1].open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        models = [h for h in header[4:] if not any(h.endswith(f"_{k}") for k in ("stderr", "ci95_low", "ci95_high"))]
+        out: dict[str, dict[str, str]] = {}
+        for row in reader:
+            if len(row) >= 4 + len(models) and row[1] == "-" and row[3] == "-":
+                out[row[0]] = {"metric": row[2], **dict(zip(models, row[4:4 + len(models)]))}
+        return out
+
+
+def _row_order(root: Path) -> dict[str, int]:
+    """Each row name's place in a run's newest summary table."""
+    files = sorted((Path(root) / "summary").glob("summary_*.csv"))
+    if not files:
+        return {}
+    with files[-1].open(newline="", encoding="utf-8") as fh:
+        names = [row[0] for row in list(csv.reader(fh))[1:] if row]
+    return {name: i for i, name in reversed(list(enumerate(names)))}
+
+
+def group_deltas(root_a: Path, root_b: Path, models: list[tuple[str, str]]) -> list[GroupDelta]:
+    """The group rows both runs' summaries have, per compared model pair ``(model A, model B)``."""
+    ga, gb = _summary_rows(root_a), _summary_rows(root_b)
+    out = []
+    for model_a, model_b in models:
+        for name, row in ga.items():
+            other = gb.get(name)
+            if other is None:
+                continue
+            try:
+                a, b = float(row.get(model_a, "-")), float(other.get(model_b, "-"))
+            except ValueError:
+                continue
+            out.append(GroupDelta(model_a if model_a == model_b else f"{model_a} vs {model_b}", name,
+                                  row["metric"], a, b))
+    return out
 
 
 def compare_runs(run_a: Path, run_b: Path) -> Comparison:
@@ -182,7 +271,15 @@ def compare_runs(run_a: Path, run_b: Path) -> Comparison:
         cmp.paired_by_dataset = bool(pairs)
     used_a = {ka for ka, _ in pairs}
     used_b = {kb for _, kb in pairs}
+    order = _row_order(va.root)  # the summary table's order (C-Eval's subjects as its table lists them)
+    pairs.sort(key=lambda kk: order.get(kk[0][1], len(order)))
     cmp.pairs = [_pair(va, vb, ka, kb) for ka, kb in pairs]
+    tested = [p for p in cmp.pairs if p.p is not None]
+    cmp.tests = len(tested)
+    for pair, q in zip(tested, adjust([p.p for p in tested])):
+        pair.p_adjusted, pair.significant = q, q < ALPHA
+    model_pairs = list(dict.fromkeys((ka[0], kb[0]) for ka, kb in pairs))
+    cmp.groups = group_deltas(va.root, vb.root, model_pairs)
     cmp.only_a = [f"{m} / {d}" for m, d in keys_a if (m, d) not in used_a]
     cmp.only_b = [f"{m} / {d}" for m, d in keys_b if (m, d) not in used_b]
     cmp.run_settings = run_setting_changes(va.config, vb.config)
@@ -190,18 +287,91 @@ def compare_runs(run_a: Path, run_b: Path) -> Comparison:
     return cmp
 
 
-# -- text ---------------------------------------------------------------------------------
+# -- why they may differ ---------------------------------------------------------------------
+
+#: what an unset setting means, said instead of null (the run took the effective default)
+UNSET = {"limit": "unset (every sample)"}
 
 
-def _short(value: Any, width: int = 60) -> str:
+def show(value: Any, name: str = "", width: int = 60) -> str:
+    """A setting's value as one short line; an unset value says so (never null/None)."""
+    if value is None:
+        last = name.rsplit(".", 1)[-1]
+        return UNSET.get(last, "unset (default)")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = text.replace("\n", "\\n")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _indices(items: list[int], limit: int = 30) -> str:
-    shown = ", ".join(map(str, items[:limit]))
-    return shown + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
+@dataclass
+class Why:
+    """One reason two runs may differ; ``scope`` is the pair it is about, or ``every dataset (N)``."""
+
+    scope: str
+    text: str
+    name: str = ""
+
+    @property
+    def line(self) -> str:
+        return f"{self.scope} {self.text}" if self.scope in ("run setting", "package") else f"{self.scope}: {self.text}"
+
+
+def why(cmp: Comparison) -> list[Why]:
+    """Why the runs may differ, each reason said once: a setting change shared by every
+    compared dataset is one line, not one per dataset."""
+    out: list[Why] = []
+    n = len(cmp.pairs)
+    every = f"every dataset ({n})"
+    exact: dict[tuple[str, str, str], int] = {}
+    names: dict[str, int] = {}
+    for p in cmp.pairs:
+        for c in p.settings:
+            exact[(c.name, _key(c.a), _key(c.b))] = exact.get((c.name, _key(c.a), _key(c.b)), 0) + 1
+        for name in {c.name for c in p.settings}:
+            names[name] = names.get(name, 0) + 1
+    shared_exact = {k for k, count in exact.items() if n > 1 and count == n}
+    shared_name = {name for name, count in names.items() if n > 1 and count == n}
+    said: set[str] = set()
+    for p in cmp.pairs:
+        for c in p.settings:
+            key = (c.name, _key(c.a), _key(c.b))
+            if key in shared_exact:
+                if c.name not in said:
+                    said.add(c.name)
+                    out.append(Why(every, f"{c.name}: {show(c.a, c.name)} -> {show(c.b, c.name)}", c.name))
+            elif c.name in shared_name:
+                if c.name not in said:
+                    said.add(c.name)
+                    out.append(Why(every, f"{c.name} differs (e.g. {p.name}: {show(c.a, c.name)} -> "
+                                          f"{show(c.b, c.name)})", c.name))
+            else:
+                out.append(Why(p.name, f"{c.name}: {show(c.a, c.name)} -> {show(c.b, c.name)}", c.name))
+    for p in cmp.pairs:
+        if p.failed != (0, 0):
+            out.append(Why(p.name, f"failed or missing samples: A {p.failed[0]}, B {p.failed[1]} (counted as wrong)"))
+        if p.samples[0] != p.samples[1]:
+            out.append(Why(p.name, f"samples: A {p.samples[0]}, B {p.samples[1]} (compared on the {p.shared} both have)"))
+    model_kwargs = {(c.name.removeprefix("model.kwargs."), _key(c.a), _key(c.b))
+                    for p in cmp.pairs for c in p.settings if c.name.startswith("model.kwargs.")}
+    for c in cmp.run_settings:
+        parts = c.name.split(".")
+        if parts[0] == "models" and len(parts) >= 3 and (".".join(parts[2:]), _key(c.a), _key(c.b)) in model_kwargs:
+            continue  # the model setting behind the results' fingerprints, said above
+        out.append(Why("run setting", f"{c.name}: {show(c.a, c.name)} -> {show(c.b, c.name)}", c.name))
+    for c in cmp.packages:
+        out.append(Why("package", f"{c.name}: {c.a or 'absent'} -> {c.b or 'absent'}", c.name))
+    return out
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def _one_line(value: Any, width: int) -> str:
+    if value is None:
+        return "-"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fmt(value: float | None, sign: bool = False) -> str:
@@ -210,29 +380,47 @@ def _fmt(value: float | None, sign: bool = False) -> str:
     return f"{value:+.2f}" if sign else f"{value:.2f}"
 
 
-def format_comparison(cmp: Comparison, max_flips: int = 30) -> str:
+def verdict(p: Pair) -> str:
+    if p.p is None:
+        return "no per-sample verdicts"
+    return f"significant (q < {ALPHA})" if p.significant else "within noise"
+
+
+def _mark(correct) -> str:
+    return "✓" if correct is True else "✗" if correct is False else "–"
+
+
+def sample_line(s: Sample, width: int = 100) -> list[str]:
+    """Two lines: the question, then gold and each run's extracted (raw) answer with its verdict."""
+    raw_a, raw_b = _one_line(s.a.raw, 40), _one_line(s.b.raw, 40)
+    return [f"    #{s.index} {_one_line(s.question, width)}",
+            f"      gold {_one_line(s.gold, 20)} | A {_mark(s.a.correct)} {_one_line(s.a.answer, 20)} ({raw_a})"
+            f" | B {_mark(s.b.correct)} {_one_line(s.b.answer, 20)} ({raw_b})"]
+
+
+def format_comparison(cmp: Comparison, max_flips: int = 30, kinds: tuple[str, ...] = tuple(KINDS),
+                      width: int = 100) -> str:
     from tabulate import tabulate
 
     lines = [f"A: {cmp.a}", f"B: {cmp.b}", ""]
     if cmp.paired_by_dataset:
         lines += ["(each run has one model, and they differ: paired dataset by dataset)", ""]
-    rows = []
+    rows = [[g.model, g.group, g.metric, _fmt(g.a), _fmt(g.b), _fmt(g.delta, sign=True), "-", "-", "-",
+             "group average"] for g in cmp.groups]  # the averages first: the headline
     for p in cmp.pairs:
         model = p.model if p.model_b is None else f"{p.model} vs {p.model_b}"
-        if p.p is None:
-            verdict = "no per-sample verdicts"
-        elif p.significant:
-            verdict = f"significant (p < {ALPHA})"
-        else:
-            verdict = "within noise"
         rows.append([model, p.dataset, p.metric, _fmt(p.a), _fmt(p.b), _fmt(p.delta, sign=True),
                      f"{len(p.right_a_only)}/{len(p.right_b_only)}" if p.p is not None else "-",
-                     "-" if p.p is None else f"{p.p:.4g} ({p.test})", verdict])
+                     "-" if p.p is None else f"{p.p:.4g} ({p.test})",
+                     "-" if p.p_adjusted is None else f"{p.p_adjusted:.4g}", verdict(p)])
     if rows:
         lines.append(tabulate(rows, headers=["model", "dataset", "metric", "A", "B", "delta",
-                                             "flips A/B", "p (McNemar)", "verdict"], tablefmt="simple",
+                                             "flips A/B", "p (McNemar)", "q", "verdict"], tablefmt="simple",
                               disable_numparse=True))
         lines.append("flips A/B: samples right only in A / right only in B.")
+        if cmp.tests:
+            lines.append(f"q: the p-value adjusted for the {cmp.tests} McNemar test(s) of this comparison "
+                         f"({cmp.correction}); significant means q < {ALPHA}.")
     else:
         lines.append("the two runs share no model × dataset.")
     for label, only in (("only in A", cmp.only_a), ("only in B", cmp.only_b)):
@@ -240,27 +428,21 @@ def format_comparison(cmp: Comparison, max_flips: int = 30) -> str:
             lines.append(f"{label} (not compared): {', '.join(only)}")
 
     lines += ["", "Why they may differ:"]
-    why = []
-    for p in cmp.pairs:
-        name = f"{p.model} / {p.dataset}"
-        for c in p.settings:
-            why.append(f"  {name}: {c.name}: {_short(c.a)} -> {_short(c.b)}")
-        if p.failed != (0, 0):
-            why.append(f"  {name}: failed or missing samples: A {p.failed[0]}, B {p.failed[1]} (counted as wrong)")
-        if p.samples[0] != p.samples[1]:
-            why.append(f"  {name}: samples: A {p.samples[0]}, B {p.samples[1]} (compared on the {p.shared} both have)")
-    for c in cmp.run_settings:
-        why.append(f"  run setting {c.name}: {_short(c.a)} -> {_short(c.b)}")
-    for c in cmp.packages:
-        why.append(f"  package {c.name}: {c.a or 'absent'} -> {c.b or 'absent'}")
-    lines += why or ["  nothing recorded differs (same settings, packages and run options)"]
+    reasons = why(cmp)
+    lines += [f"  {w.line}" for w in reasons] or \
+        ["  nothing recorded differs (same settings, packages and run options)"]
 
-    flips = [p for p in cmp.pairs if p.right_a_only or p.right_b_only]
-    lines += ["", "Flipped samples (by index):" if flips else "Flipped samples: none"]
+    flips = [p for p in cmp.pairs if any(s.kind in kinds for s in p.flipped)]
+    shown = "; ".join(KINDS[k] for k in kinds)
+    lines += ["", f"Changed samples ({shown}):" if flips else "Flipped samples: none"]
     for p in flips:
-        name = f"{p.model} / {p.dataset}"
-        if p.right_a_only:
-            lines.append(f"  {name}: right in A, wrong in B ({len(p.right_a_only)}): {_indices(p.right_a_only, max_flips)}")
-        if p.right_b_only:
-            lines.append(f"  {name}: wrong in A, right in B ({len(p.right_b_only)}): {_indices(p.right_b_only, max_flips)}")
+        for kind in kinds:
+            these = [s for s in p.flipped if s.kind == kind]
+            if not these:
+                continue
+            lines.append(f"  {p.name}: {KINDS[kind]} ({len(these)}):")
+            for s in these[:max_flips]:
+                lines += sample_line(s, width)
+            if len(these) > max_flips:
+                lines.append(f"    … {len(these) - max_flips} more (--max-flips, or --html for all)")
     return "\n".join(lines)

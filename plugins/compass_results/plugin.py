@@ -15,23 +15,32 @@ from compass.sdk import hookimpl
               help="Where to look for runs named by timestamp.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--max-flips", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Flipped sample indices shown per dataset and direction.")
+              help="Changed samples shown per dataset and kind (every one is in --html and --json).")
+@click.option("--flips", "flip_kinds", type=click.Choice(["all", "a-right", "b-right", "both-wrong"]),
+              multiple=True, default=("all",), show_default=True,
+              help="Which changed samples to list: right in A only (a-right), right in B only (b-right), "
+                   "wrong in both with different answers (both-wrong); repeat for several.")
 @click.option("--html", "html_path", default=None, metavar="FILE",
               help="Also write the comparison as a self-contained HTML page.")
-def compare_command(run_a, run_b, work_dir, as_json, max_flips, html_path):
+def compare_command(run_a, run_b, work_dir, as_json, max_flips, flip_kinds, html_path):
     """Compare two runs: scores, whether each delta is more than noise (McNemar's test on
     per-sample verdicts), what differs between the runs, and the samples that flipped.
 
     RUN_A and RUN_B are run folders, or timestamps (or ``latest``) under --work-dir.
     """
     import json
+    import shutil
 
     from compass_results.compare import compare_runs, format_comparison
     from compass_results.folders import find_run
+    from compass_results.samples import KINDS
 
     cmp = compare_runs(find_run(run_a, work_dir), find_run(run_b, work_dir))
+    names = {"a-right": "a_right", "b-right": "b_right", "both-wrong": "both_wrong"}
+    kinds = tuple(KINDS) if "all" in flip_kinds else tuple(k for k in KINDS if k in {names[f] for f in flip_kinds})
+    width = max(40, shutil.get_terminal_size((120, 24)).columns - 10)
     click.echo(json.dumps(cmp.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json
-               else format_comparison(cmp, max_flips))
+               else format_comparison(cmp, max_flips, kinds, width))
     if html_path:
         from pathlib import Path
 

@@ -55,3 +55,18 @@ def mcnemar(b: int, c: int) -> McNemar:
         return McNemar(b, c, exact_p(b, c), "exact")
     stat, p = chi2_p(b, c)
     return McNemar(b, c, p, "chi2", stat)
+
+
+#: the multiple-comparison correction applied to a comparison's McNemar p-values
+CORRECTION = "Benjamini–Hochberg"
+
+
+def adjust(pvalues: list[float]) -> list[float]:
+    """Benjamini–Hochberg adjusted p-values (scipy's ``false_discovery_control``): a delta is
+    significant when its adjusted p is below :data:`ALPHA`, which holds the expected share of
+    false discoveries among the significant deltas at ``ALPHA``."""
+    if not pvalues:
+        return []
+    from scipy.stats import false_discovery_control
+
+    return [float(q) for q in false_discovery_control(pvalues, method="bh")]
