@@ -24,3 +24,9 @@ def read_config(path, keys):
 
         return translate(picked, str(path))
     return {k: v for k, v in picked.items() if k in keys}
+
+
+@hookimpl
+def register_datasets(register):
+    register("opencompass", "compass_opencompass.datasets:opencompass",
+             "OpenCompass dataset configs run by their own definition (reader_cfg, infer_cfg, eval_cfg).")

@@ -60,6 +60,20 @@ def _name(value: Any) -> str | None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    """A config value as plain data: OpenCompass classes and functions by their names."""
+    name = _name(value)
+    if name is not None:
+        return name
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}  # config tables have string keys
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if callable(value):
+        return getattr(value, "__name__", str(value))
+    return value
+
+
 def _unknown(where: str, name: str, offers: str) -> CompassError:
     return CompassError(f"{where}: compass does not know the OpenCompass class {name}; it offers {offers}")
 
@@ -210,6 +224,15 @@ def dataset(d: dict, where: str) -> dict:
         raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
                                    "(reader, template, retriever: see README)")
     infer_cfg = d.get("infer_cfg") or {}
+    from compass_opencompass.datasets import CLASSES
+
+    if cls in CLASSES and (infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")):
+        plain = _plain(d)
+        plain["dataset_class"] = plain.pop("type")
+        from compass_opencompass.datasets import subset
+
+        subset(plain, where)  # every unknown class or setting fails here, before any model loads
+        return {"type": "opencompass", "datasets": [plain]}
     inferencer = _name((infer_cfg.get("inferencer") or {}).get("type")) or "GenInferencer"
     if inferencer not in INFERENCERS:
         raise _unknown(f"{where}.infer_cfg.inferencer", inferencer, ", ".join(INFERENCERS))
@@ -272,8 +295,14 @@ def translate(namespace: dict, where: str) -> dict:
     datasets = datasets if isinstance(datasets, list) else [datasets]
     seen: set = set()
     out["datasets"] = []
+    own: dict | None = None  # every config run by its own definition: one benchmark, a subset each
     for i, d in enumerate(datasets):
         t = dataset(d, f"{where}: datasets[{i}]") if isinstance(d, dict) else d
+        if isinstance(t, dict) and t.get("type") == "opencompass" and isinstance(d, dict) and _name(d.get("type")):
+            if own is not None:
+                own["datasets"].extend(t["datasets"])
+                continue
+            own = t
         if isinstance(t, dict) and t.pop("_family", False):
             if t["type"] in seen:  # one compass benchmark for OpenCompass's per-subject dicts
                 continue

@@ -1,0 +1,336 @@
+"""The ``opencompass`` dataset: one OpenCompass dataset config run by its own definition.
+
+``translate`` turns ``dict(type=GSM8KDataset, path=..., reader_cfg=..., infer_cfg=...,
+eval_cfg=...)`` into ``{"type": "opencompass", "dataset": <that dict as plain data>}``; this
+module builds the benchmark from it:
+
+* rows: read from the files OpenCompass's dataset class reads (its local layout under the
+  data dir, the columns its ``load`` makes), split by ``reader_cfg`` (``test_split``,
+  ``train_split``; a one-file dataset is both), cut by ``test_range`` / ``train_range``;
+* prompt: :mod:`compass_opencompass.icl` renders the config's own templates and retriever
+  (``FixKRetriever``'s ids, ``RandomRetriever``'s seed) — byte-identical to OpenCompass;
+* mode: ``GenInferencer`` -> gen (``max_out_len``, ``stopping_criteria``), ``PPLInferencer`` /
+  ``LLInferencer`` -> ppl (each label's prompt: the shared beginning is the context, the rest
+  the candidate);
+* scoring: ``eval_cfg``'s evaluator and ``pred_postprocessor`` by compass's names,
+  ``dataset_postprocessor`` applied to the reference column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
+
+from compass_opencompass import icl
+
+#: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
+#: ``DATASETS_MAPPING`` local paths), then compass's own layout for the same files
+LOCAL: dict[str, tuple[str, ...]] = {
+    "opencompass/gsm8k": ("gsm8k",),
+    "opencompass/ceval-exam": ("ceval/formal_ceval", "ceval", "ceval-exam"),
+    "opencompass/mmlu": ("mmlu", "mmlu/data"),
+    "opencompass/siqa": ("siqa",),
+    "opencompass/ai2_arc-dev": ("ARC/ARC-c/ARC-Challenge-Dev.jsonl", "arc/ARC-c/ARC-Challenge-Dev.jsonl"),
+    "opencompass/ai2_arc-test": ("ARC/ARC-c/ARC-Challenge-Test.jsonl", "arc/ARC-c/ARC-Challenge-Test.jsonl"),
+    "opencompass/ai2_arc-easy-dev": ("ARC/ARC-e/ARC-Easy-Dev.jsonl", "arc/ARC-e/ARC-Easy-Dev.jsonl"),
+    "opencompass/ai2_arc-easy-test": ("ARC/ARC-e/ARC-Easy-Test.jsonl", "arc/ARC-e/ARC-Easy-Test.jsonl"),
+}
+_GOLD = "_oc_gold"
+_CANDS = "_oc_candidates"
+_ICE = "_oc_examples"
+
+
+def locate(path: str, data_dir: Path) -> Path:
+    """An OpenCompass ``path`` (a dataset id or ``./data/...``) under the data dir."""
+    p = str(path)
+    cands = list(LOCAL.get(p.rstrip("/"), ()))
+    for prefix in ("./data/", "data/", "opencompass/"):
+        if p.startswith(prefix):
+            cands.append(p[len(prefix):])
+    cands.append(p)
+    for c in cands:
+        found = Path(c).expanduser() if Path(c).expanduser().is_absolute() else Path(data_dir) / c
+        if found.exists():
+            return found
+    raise DataMissing(f"OpenCompass dataset path {p}: not found under {data_dir} (looked for "
+                      f"{', '.join(cands[:3])}); put the files there or point --data-dir at them")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise DataMissing(f"{path} not found")
+    rows = []
+    with path.open(encoding="utf-8", errors="ignore") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    return rows
+
+
+def _csv(path: Path) -> list[list[str]]:
+    if not path.is_file():
+        raise DataMissing(f"{path} not found")
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+# ---- each class: what its load() makes ({split: rows}, or a list for one-split datasets)
+def _gsm8k(root: Path, **_) -> dict:
+    return {s: _jsonl(root / f"{s}.jsonl") for s in ("train", "test") if (root / f"{s}.jsonl").is_file() or s == "test"}
+
+
+def _ceval(root: Path, name: str, **_) -> dict:
+    out = {}
+    for split in ("dev", "val", "test"):
+        f = root / split / f"{name}_{split}.csv"
+        if not f.is_file() and split == "test":
+            continue
+        table = _csv(f)
+        header, body = table[0], table[1:]
+        out[split] = [{"explanation": "", "answer": "", **dict(zip(header, r))} for r in body]
+    return out
+
+
+def _mmlu(root: Path, name: str, **_) -> dict:
+    out = {}
+    for split in ("dev", "test"):
+        f = root / split / f"{name}_{split}.csv"
+        rows = []
+        for n, r in enumerate(_csv(f), 1):
+            if len(r) != 6:
+                raise DataError(f"{f}:{n}: expected 6 columns (question, A-D, answer), got {len(r)}")
+            rows.append(dict(zip(("input", "A", "B", "C", "D", "target"), r)))
+        out[split] = rows
+    return out
+
+
+def _siqa_split(root: Path, data: str, labels: str, v2: bool) -> list[dict]:
+    rows = _jsonl(root / data)
+    lab = [x.strip() for x in (root / labels).read_text(encoding="utf-8").splitlines() if x.strip()]
+    if len(lab) != len(rows):
+        raise DataError(f"{root / labels}: {len(lab)} labels for {len(rows)} rows of {root / data}")
+    for r, label in zip(rows, lab):
+        if v2:
+            r["all_labels"] = {"candidates": [[f"{c}. {r['answer' + c]}", c, r["answer" + c]] for c in "ABC"],
+                               "label": int(label) - 1}
+            r["label"] = " ABC"[int(label)]
+        else:
+            r["label"] = int(label)
+    return rows
+
+
+def _siqa(root: Path, v2: bool = False, **_) -> dict:
+    out = {"validation": _siqa_split(root, "dev.jsonl", "dev-labels.lst", v2)}
+    if (root / "train.jsonl").is_file():
+        out["train"] = _siqa_split(root, "train.jsonl", "train-labels.lst", v2)
+    return out
+
+
+def _arc(path: Path, **_) -> list[dict]:
+    rows = []
+    for item in _jsonl(path):
+        q = item["question"]
+        if len(q["choices"]) != 4:
+            continue
+        keys = [c["label"] for c in q["choices"]]
+        rows.append({"question": q["stem"], "answerKey": "ABCD"[keys.index(item["answerKey"])],
+                     **{f"text{L}": q["choices"][i]["text"] for i, L in enumerate("ABCD")}})
+    return rows
+
+
+CLASSES: dict[str, Callable[..., Any]] = {
+    "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
+    "siqaDataset": _siqa, "siqaDataset_V2": lambda root, **kw: _siqa(root, v2=True),
+    "ARCDataset": _arc,
+}
+
+#: OpenCompass text postprocessors -> compass's, for ``pred_postprocessor``
+PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
+                       "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
+                       "math_postprocess": "math_boxed"}
+#: ``dataset_postprocessor``: applied to the reference column once, when the rows are read
+DATASET_POSTPROCESSORS: dict[str, Callable[[str], str]] = {
+    "gsm8k_dataset_postprocess": lambda t: t.split("#### ")[1].replace(",", ""),
+    "first_capital_postprocess": lambda t: next((c for c in t if c.isupper()), ""),
+}
+EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
+              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv"}
+_RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
+
+
+def _cut(rows: list, rng: Any, where: str) -> list:
+    if rng is None:
+        return rows
+    if isinstance(rng, int):
+        return rows[:rng]
+    m = _RANGE.match(str(rng))
+    if not m:
+        raise CompassError(f"{where}: expected a range like '[0:64]', got {rng!r}")
+    return rows[slice(*(int(x) if x else None for x in m.groups()))]
+
+
+class OpenCompassLoader:
+    """``load(data_dir) -> Rows`` for one OpenCompass dataset config."""
+
+    def __init__(self, d: Mapping, where: str):
+        self.d, self.where = d, where
+        self.reader = d.get("reader_cfg") or {}
+        infer = d.get("infer_cfg") or {}
+        self.retriever = infer.get("retriever") or {}
+        self.spec = icl.from_config(infer, self.reader)
+        self.mode = _mode(d, where)
+        post = ((d.get("eval_cfg") or {}).get("dataset_postprocessor") or {}).get("type")
+        self.gold_post = DATASET_POSTPROCESSORS.get(post) if post else None
+        if post and self.gold_post is None:
+            raise CompassError(f"{where}.eval_cfg.dataset_postprocessor: compass does not know {post}; it offers "
+                               f"{', '.join(DATASET_POSTPROCESSORS)}")
+        self._cache: tuple[str, Rows] | None = None
+
+    @property
+    def key(self) -> tuple:
+        return ("opencompass", json.dumps(self.d, sort_keys=True, default=str))
+
+    def locate(self, data_dir) -> Path:
+        return locate(self.d.get("path", ""), Path(data_dir))
+
+    def __call__(self, data_dir) -> Rows:
+        if self._cache is None or self._cache[0] != str(data_dir):
+            self._cache = (str(data_dir), self._read(Path(data_dir)))
+        return self._cache[1]
+
+    def _read(self, data_dir: Path) -> Rows:
+        cls = self.d["dataset_class"]
+        kwargs = {k: v for k, v in self.d.items() if k not in ("dataset_class", "abbr", "path", "reader_cfg",
+                                                                "infer_cfg", "eval_cfg", "type")}
+        loaded = CLASSES[cls](self.locate(data_dir), **kwargs)
+        if isinstance(loaded, list):  # one split: OpenCompass uses it as train and test
+            loaded = {"train": loaded, "test": loaded}
+        test_split = self.reader.get("test_split", "test")
+        train_split = self.reader.get("train_split", "train")
+        if test_split not in loaded:
+            raise DataError(f"{self.where}: reader_cfg.test_split {test_split!r}: {cls} has "
+                            f"{', '.join(loaded)}")
+        test = [dict(r) for r in _cut(loaded[test_split], self.reader.get("test_range"), f"{self.where}.reader_cfg.test_range")]
+        pool = [dict(r) for r in _cut(loaded.get(train_split, []), self.reader.get("train_range"),
+                                      f"{self.where}.reader_cfg.train_range")]
+        kind = self.retriever.get("type", "ZeroRetriever")
+        if kind == "FixKRetriever":
+            icl.fixed(len(pool), self.retriever.get("fix_id_list") or [])
+        elif kind == "RandomRetriever":
+            ids = icl.random_ids(len(pool), len(test), int(self.retriever.get("ice_num", 1)),
+                                 int(self.retriever.get("seed", 43)))
+            for row, picked in zip(test, ids):
+                row[_ICE] = [pool[i] for i in picked]
+        out = self.reader.get("output_column")
+        for row in test:
+            if out is not None:
+                value = str(row.get(out, ""))
+                row[_GOLD] = self.gold_post(value) if self.gold_post else value
+            if self.mode == "ppl":
+                examples = row.get(_ICE) or [pool[i] for i in self.retriever.get("fix_id_list") or []]
+                texts = {str(k): icl.base_text(v) for k, v in self.spec.per_label(row, examples).items()}
+                head, rest = _split(texts)
+                row[_CANDS] = rest
+        return Rows(test=test, fewshot=pool)
+
+
+def _split(texts: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    values = list(texts.values())
+    n = 0
+    while n < min(len(v) for v in values) and all(v[n] == values[0][n] for v in values):
+        n += 1
+    return values[0][:n], {k: v[n:] for k, v in texts.items()}
+
+
+def _mode(d: Mapping, where: str) -> str:
+    inf = ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type", "GenInferencer")
+    modes = {"GenInferencer": "gen", "PPLInferencer": "ppl", "LLInferencer": "ppl"}
+    if inf not in modes:
+        raise CompassError(f"{where}.infer_cfg.inferencer: compass does not run {inf} for OpenCompass configs "
+                           f"yet; it runs {', '.join(modes)}")
+    return modes[inf]
+
+
+class OpenCompassTemplate:
+    """A subset's prompt: the config's ``infer_cfg`` rendered by :mod:`compass_opencompass.icl`."""
+
+    def __init__(self, d: Mapping, mode: str):
+        self.infer = d.get("infer_cfg") or {}
+        self.spec = icl.from_config(self.infer, d.get("reader_cfg") or {})
+        self.mode = mode
+
+    def render(self, row, examples=(), *, chat: bool):
+        examples = row.get(_ICE) or list(examples)
+        if self.mode == "gen":
+            p = self.spec.gen(row, examples)
+            if not chat:
+                return (Message("HUMAN", icl.base_text(p)),)
+            return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, mode="gen"))
+        per = self.spec.per_label(row, examples)
+        texts = {str(k): icl.base_text(v) for k, v in per.items()}
+        head, _ = _split(texts)
+        if not chat:
+            return (Message("HUMAN", head),)
+        msgs = icl.chat_messages(next(iter(per.values())), mode="ppl")
+        if msgs and msgs[-1]["role"] == "assistant":
+            msgs = msgs[:-1]
+        return tuple(Message(_ROLE[m["role"]], m["content"]) for m in msgs)
+
+    def describe(self) -> dict:
+        return {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
+
+
+_ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
+
+
+def _scoring(d: Mapping, where: str) -> dict:
+    ev = (d.get("eval_cfg") or {}).get("evaluator") or {"type": "AccEvaluator"}
+    name = ev.get("type")
+    if name not in EVALUATORS:
+        raise CompassError(f"{where}.eval_cfg.evaluator: compass does not know the OpenCompass class {name}; it "
+                           f"offers {', '.join(EVALUATORS)}")
+    out: dict = {"evaluator": EVALUATORS[name]}
+    post = (d.get("eval_cfg") or {}).get("pred_postprocessor")
+    if post:
+        pname = post.get("type")
+        if pname not in PRED_POSTPROCESSORS:
+            raise CompassError(f"{where}.eval_cfg.pred_postprocessor: compass does not know {pname}; it offers "
+                               f"{', '.join(PRED_POSTPROCESSORS)}")
+        out["postprocessor"] = PRED_POSTPROCESSORS[pname]
+        kw = {k: v for k, v in post.items() if k != "type"}
+        if kw:
+            out["postprocessor_kwargs"] = kw
+    return out
+
+
+def subset(d: Mapping, where: str) -> Subset:
+    loader = OpenCompassLoader(d, where)
+    mode = loader.mode
+    infer = d.get("infer_cfg") or {}
+    retr = infer.get("retriever") or {}
+    few = FewShot(indices=tuple(retr["fix_id_list"])) if retr.get("type") == "FixKRetriever" else FewShot()
+    gen = infer.get("inferencer") or {}
+    stop = tuple(gen.get("stopping_criteria") or ())
+    gold = _GOLD if (d.get("reader_cfg") or {}).get("output_column") else "answer"
+    return Subset(d.get("abbr") or d["dataset_class"], loader, OpenCompassTemplate(d, mode), mode=mode, gold=gold,
+                  candidates=_CANDS if mode == "ppl" else None, fewshot=few,
+                  max_out_len=gen.get("max_out_len") if mode == "gen" else None, stop=stop, **_scoring(d, where))
+
+
+def opencompass(datasets: list | None = None, name: str | None = None, *, source: str | None = None,
+                chat: bool = False, **one: Any) -> Benchmark:
+    """The ``opencompass`` dataset: ``datasets`` (a list of OpenCompass dataset configs as
+    plain data, with ``dataset_class``), or one given as keyword arguments."""
+    del chat  # the config says how each prompt is made
+    items = datasets if datasets is not None else [one]
+    where = source or "opencompass dataset"
+    subsets = tuple(subset(d, f"{where}: datasets[{i}]") for i, d in enumerate(items))
+    return Benchmark(name or subsets[0].name, subsets, ())
