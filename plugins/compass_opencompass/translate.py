@@ -24,8 +24,18 @@ from compass.sdk import CompassError
 from compass_opencompass.shims import Placeholder
 
 HF_BASE = ("HuggingFaceCausalLM", "HuggingFaceBaseModel", "HuggingFace", "HuggingFaceAboveV433Base")
-HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat")
-API = ("OpenAI", "OpenAISDK")
+HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat", "HuggingFaceChatGLM3")
+#: inference engines compass does not drive: the same weights through transformers (one note line)
+ENGINES_CHAT = ("TurboMindModelwithChatTemplate", "VLLMwithChatTemplate", "LmdeployPytorchModel")
+ENGINES_BASE = ("TurboMindModel", "VLLM")
+#: engine settings with no transformers counterpart (dropped, named in the note)
+ENGINE_DROP = ("engine_config", "gen_config", "backend", "end_str", "stop_words", "use_fastchat_template",
+               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs")
+API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse")
+#: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
+API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
+             "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
+             "TurboMindAPIModel": None, "LightllmAPI": None}
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
 API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
@@ -50,7 +60,7 @@ EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy",
 POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
                   "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed", "math_postprocess": "math_boxed"}
 PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
-RUNNERS = {"LocalRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
+RUNNERS = {"LocalRunner": "local", "LocalAPIRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
 ICE_TOKEN = "</E>"
 
 
@@ -95,11 +105,48 @@ def _api_base(url: str | None) -> str | None:
     return re.sub(r"/(chat/)?completions/?$", "", str(url))
 
 
+def _engine(cls: str, out: dict, where: str) -> str:
+    """An LMDeploy/vLLM model as transformers runs it; returns the hf_type."""
+    chat = cls in ENGINES_CHAT
+    dropped = [k for k in ENGINE_DROP if k in out]
+    engine = out.get("engine_config") or {}
+    gen = out.get("gen_config") or {}
+    for k in ENGINE_DROP:
+        out.pop(k, None)
+    if engine.get("tp") or (out.get("model_kwargs") or {}).get("tensor_parallel_size"):
+        out.setdefault("run_cfg", {}).setdefault("num_gpus", engine.get("tp") or out["model_kwargs"]["tensor_parallel_size"])
+    if isinstance(out.get("model_kwargs"), dict):
+        out["model_kwargs"] = {k: v for k, v in out["model_kwargs"].items()
+                               if k not in ("tensor_parallel_size", "gpu_memory_utilization")}
+    if gen.get("max_new_tokens") and not out.get("max_out_len"):
+        out["max_out_len"] = gen["max_new_tokens"]
+    sampling = {k: gen[k] for k in ("temperature", "top_k", "top_p") if k in gen}
+    if sampling and not (sampling.get("top_k") == 1 or sampling.get("temperature", 1) <= 1e-6):
+        out["generation_kwargs"] = {**(out.get("generation_kwargs") or {}), "do_sample": True, **sampling}
+    drops = f" (without {', '.join(dropped)})" if dropped else ""
+    engine_name = "vLLM" if "VLLM" in cls else "LMDeploy"
+    note(f"{where}: {cls} runs with transformers as compass's hf {'chat' if chat else 'base'} model, not "
+         f"{engine_name}{drops}; same weights and chat template, other kernels (scores may differ slightly)")
+    return "chat" if chat else "base"
+
+
 def model(d: dict, where: str) -> dict:
     cls = _name(d.get("type"))
     if cls is None:
         return dict(d)  # already a compass component (type="hf", ...)
     out = {k: v for k, v in d.items() if k != "type"}
+    if cls in ENGINES_CHAT or cls in ENGINES_BASE:
+        hf_type = _engine(cls, out, where)
+        cls = HF_CHAT[0] if hf_type == "chat" else HF_BASE[0]
+    if cls in API_BASES:
+        base = API_BASES[cls]
+        url = out.pop("url", None) or out.pop("openai_api_base", None) or base
+        if not url:
+            raise CompassError(f"{where}: {d['type'].oc_name} needs its server's url (url='http://HOST:PORT/v1')")
+        out["openai_api_base"] = url
+        out.pop("system_prompt", None)
+        note(f"{where}: {cls} is sent through compass's OpenAI-compatible backend at {_api_base(url)}")
+        cls = "OpenAISDK"
     run_cfg = out.pop("run_cfg", None) or {}
     if cls in HF_BASE or cls in HF_CHAT:
         for k in HF_DROP:
@@ -136,8 +183,9 @@ def model(d: dict, where: str) -> dict:
             res["max_concurrency"] = out.pop("batch_size")
         res.update(out)
         return res
-    raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate) and "
-                               "openai (OpenAI, OpenAISDK); see: compass list models")
+    raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate, and "
+                               "TurboMind/vLLM models through transformers) and openai (OpenAI, OpenAISDK, "
+                               f"{', '.join(API_BASES)}); see: compass list models")
 
 
 def _local_path(path: Any) -> str:
