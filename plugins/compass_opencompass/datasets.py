@@ -39,6 +39,7 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/ai2_arc-test": ("ARC/ARC-c/ARC-Challenge-Test.jsonl", "arc/ARC-c/ARC-Challenge-Test.jsonl"),
     "opencompass/ai2_arc-easy-dev": ("ARC/ARC-e/ARC-Easy-Dev.jsonl", "arc/ARC-e/ARC-Easy-Dev.jsonl"),
     "opencompass/ai2_arc-easy-test": ("ARC/ARC-e/ARC-Easy-Test.jsonl", "arc/ARC-e/ARC-Easy-Test.jsonl"),
+    "opencompass/bbh": ("BBH/data", "bbh/bbh", "bbh"),
 }
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
@@ -146,7 +147,18 @@ def _arc(path: Path, **_) -> list[dict]:
     return rows
 
 
+def _bbh(root: Path, name: str, **_) -> list[dict]:
+    f = root / f"{name}.json"
+    if not f.is_file():
+        raise DataMissing(f"{f} not found")
+    data = json.loads(f.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
+        raise DataError(f"{f}: expected {{\"examples\": [...]}}")
+    return data["examples"]
+
+
 CLASSES: dict[str, Callable[..., Any]] = {
+    "BBHDataset": _bbh,
     "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
     "siqaDataset": _siqa, "siqaDataset_V2": lambda root, **kw: _siqa(root, v2=True),
     "ARCDataset": _arc,
@@ -155,14 +167,23 @@ CLASSES: dict[str, Callable[..., Any]] = {
 #: OpenCompass text postprocessors -> compass's, for ``pred_postprocessor``
 PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
                        "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
-                       "math_postprocess": "math_boxed"}
+                       "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
+                       "bbh_freeform_postprocess": "opencompass_bbh_freeform"}
 #: ``dataset_postprocessor``: applied to the reference column once, when the rows are read
 DATASET_POSTPROCESSORS: dict[str, Callable[[str], str]] = {
     "gsm8k_dataset_postprocess": lambda t: t.split("#### ")[1].replace(",", ""),
     "first_capital_postprocess": lambda t: next((c for c in t if c.isupper()), ""),
+    "bbh_mcq_postprocess": lambda t: _scoring_module().bbh_mcq(t),
 }
+
+
+def _scoring_module():
+    from compass_opencompass import scoring
+
+    return scoring
 EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
-              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv"}
+              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
+              "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy"}
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 

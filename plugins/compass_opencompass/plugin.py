@@ -30,3 +30,17 @@ def read_config(path, keys):
 def register_datasets(register):
     register("opencompass", "compass_opencompass.datasets:opencompass",
              "OpenCompass dataset configs run by their own definition (reader_cfg, infer_cfg, eval_cfg).")
+
+
+@hookimpl
+def register_postprocessors(register):
+    register("opencompass_bbh_mcq", "compass_opencompass.scoring:bbh_mcq",
+             "OpenCompass's bbh_mcq_postprocess: the option letter after 'answer is'.")
+    register("opencompass_bbh_freeform", "compass_opencompass.scoring:bbh_freeform",
+             "OpenCompass's bbh_freeform_postprocess: the answer after 'answer is', normalised.")
+
+
+@hookimpl
+def register_evaluators(register):
+    register("opencompass_bbh", "compass_opencompass.scoring:BBHEvaluator",
+             "OpenCompass's BBHEvaluator: free-form answers compared case-insensitively.")

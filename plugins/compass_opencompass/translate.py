@@ -268,11 +268,12 @@ def dataset(d: dict, where: str) -> dict:
     cls = _name(d.get("type"))
     if cls is None:
         return dict(d)
-    if cls not in DATASET_CLASSES:
-        raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
-                                   "(reader, template, retriever: see README)")
     infer_cfg = d.get("infer_cfg") or {}
     from compass_opencompass.datasets import CLASSES
+
+    if cls not in DATASET_CLASSES and cls not in CLASSES:
+        raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
+                                   "(reader, template, retriever: see README)")
 
     if cls in CLASSES and (infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")):
         plain = _plain(d)
