@@ -55,7 +55,9 @@ def plan(config: Path, data_dir: str | None = None) -> tuple[str, str]:
                 cfg.data_dir = data_dir  # what --data-dir does
             p = api.plan(cfg)
     except BaseException as exc:  # noqa: BLE001 - counted and shown
-        return "fails", (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+        missing = type(exc).__name__ == "DataMissing" or "not found" in text or "looked for" in text
+        return ("data missing" if missing else "fails"), text
     types = {b.name for b in p.benchmarks.values()} if hasattr(p, "benchmarks") else set()
     notes = err.getvalue()
     if "compass's prompt" in notes:
@@ -101,7 +103,7 @@ def main(argv: list[str]) -> int:
         files = sorted(examples.glob("eval_*.py"))
         for f in files:
             kind, detail = plan(f, data)
-            ok += kind != "fails"
+            ok += kind in ("own prompt", "compass prompt")
             print(f"{kind:15} {f.name}: {detail}")
         print(f"examples: {ok} of {len(files)} plan")
     return 0

@@ -35,6 +35,7 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/ceval-exam": ("ceval/formal_ceval", "ceval", "ceval-exam"),
     "opencompass/mmlu": ("mmlu", "mmlu/data"),
     "opencompass/siqa": ("siqa",),
+    "opencompass/piqa": ("piqa",),
     "opencompass/ai2_arc-dev": ("ARC/ARC-c/ARC-Challenge-Dev.jsonl", "arc/ARC-c/ARC-Challenge-Dev.jsonl"),
     "opencompass/ai2_arc-test": ("ARC/ARC-c/ARC-Challenge-Test.jsonl", "arc/ARC-c/ARC-Challenge-Test.jsonl"),
     "opencompass/ai2_arc-easy-dev": ("ARC/ARC-e/ARC-Easy-Dev.jsonl", "arc/ARC-e/ARC-Easy-Dev.jsonl"),
@@ -113,26 +114,61 @@ def _mmlu(root: Path, name: str, **_) -> dict:
     return out
 
 
-def _siqa_split(root: Path, data: str, labels: str, v2: bool) -> list[dict]:
-    rows = _jsonl(root / data)
-    lab = [x.strip() for x in (root / labels).read_text(encoding="utf-8").splitlines() if x.strip()]
-    if len(lab) != len(rows):
-        raise DataError(f"{root / labels}: {len(lab)} labels for {len(rows)} rows of {root / data}")
-    for r, label in zip(rows, lab):
-        if v2:
-            r["all_labels"] = {"candidates": [[f"{c}. {r['answer' + c]}", c, r["answer" + c]] for c in "ABC"],
-                               "label": int(label) - 1}
-            r["label"] = " ABC"[int(label)]
-        else:
-            r["label"] = int(label)
-    return rows
-
-
-def _siqa(root: Path, v2: bool = False, **_) -> dict:
-    out = {"validation": _siqa_split(root, "dev.jsonl", "dev-labels.lst", v2)}
-    if (root / "train.jsonl").is_file():
-        out["train"] = _siqa_split(root, "train.jsonl", "train-labels.lst", v2)
+def _paired(root: Path, splits: Mapping[str, str], fix: Callable[[dict, int], None]) -> dict:
+    """``{split: rows}`` of ``<file>.jsonl`` + ``<file>-labels.lst`` pairs (a missing train split is left out)."""
+    out = {}
+    for split, stem in splits.items():
+        data, labels = root / f"{stem}.jsonl", root / f"{stem}-labels.lst"
+        if split == "train" and not data.is_file():
+            continue
+        rows = _jsonl(data)
+        if not labels.is_file():
+            raise DataMissing(f"{labels} not found")
+        lab = [x.strip() for x in labels.read_text(encoding="utf-8").splitlines() if x.strip()]
+        if len(lab) != len(rows):
+            raise DataError(f"{labels}: {len(lab)} labels for {len(rows)} rows of {data}")
+        for r, label in zip(rows, lab):
+            fix(r, int(label))
+        out[split] = rows
     return out
+
+
+def _siqa_v1(r: dict, label: int) -> None:
+    r["label"] = label
+
+
+def _siqa_v2(r: dict, label: int) -> None:
+    r["all_labels"] = {"candidates": [[f"{c}. {r['answer' + c]}", c, r["answer" + c]] for c in "ABC"],
+                       "label": label - 1}
+    r["label"] = " ABC"[label]
+
+
+def _siqa_v3(r: dict, label: int) -> None:
+    for c in "ABC":
+        r[c] = r.pop("answer" + c)
+    r["answer"] = "ABC"[label - 1]
+
+
+def _piqa_v1(r: dict, label: int) -> None:
+    r.pop("id", None)
+    r["label"] = label
+
+
+def _piqa_v2(r: dict, label: int) -> None:
+    r.pop("id", None)
+    r["answer"] = "NULL" if label < 0 else "AB"[label]
+
+
+def _piqa_v3(r: dict, label: int) -> None:
+    r.pop("id", None)
+    r["label"] = label
+    r["goal"] = r["goal"][:1].upper() + r["goal"][1:]
+    case = str.upper if r["goal"].endswith(("?", ".")) else str.lower
+    for k in ("sol1", "sol2"):
+        r[k] = case(r[k][:1]) + r[k][1:]
+
+
+_SIQA = {"train": "train", "validation": "dev"}
 
 
 def _arc(path: Path, **_) -> list[dict]:
@@ -160,7 +196,12 @@ def _bbh(root: Path, name: str, **_) -> list[dict]:
 CLASSES: dict[str, Callable[..., Any]] = {
     "BBHDataset": _bbh,
     "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
-    "siqaDataset": _siqa, "siqaDataset_V2": lambda root, **kw: _siqa(root, v2=True),
+    "siqaDataset": lambda root, **_: _paired(root, _SIQA, _siqa_v1),
+    "siqaDataset_V2": lambda root, **_: _paired(root, _SIQA, _siqa_v2),
+    "SiqaDatasetV3": lambda root, **_: _paired(root, _SIQA, _siqa_v3),
+    "PIQADataset": lambda root, **_: _paired(root, _SIQA, _piqa_v1),
+    "PIQADatasetV2": lambda root, **_: _paired(root, _SIQA, _piqa_v2),
+    "PIQADatasetV3": lambda root, **_: _paired(root, _SIQA, _piqa_v3),
     "ARCDataset": _arc,
 }
 
@@ -169,6 +210,8 @@ PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_opti
                        "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
                        "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
                        "bbh_freeform_postprocess": "opencompass_bbh_freeform"}
+#: keyword arguments compass's counterpart does without
+POSTPROCESSOR_DROP = {"first_option_postprocess": ("cushion",)}
 #: ``dataset_postprocessor``: applied to the reference column once, when the rows are read
 DATASET_POSTPROCESSORS: dict[str, Callable[[str], str]] = {
     "gsm8k_dataset_postprocess": lambda t: t.split("#### ")[1].replace(",", ""),
@@ -326,7 +369,7 @@ def _scoring(d: Mapping, where: str) -> dict:
             raise CompassError(f"{where}.eval_cfg.pred_postprocessor: compass does not know {pname}; it offers "
                                f"{', '.join(PRED_POSTPROCESSORS)}")
         out["postprocessor"] = PRED_POSTPROCESSORS[pname]
-        kw = {k: v for k, v in post.items() if k != "type"}
+        kw = {k: v for k, v in post.items() if k not in ("type", *POSTPROCESSOR_DROP.get(pname, ()))}
         if kw:
             out["postprocessor_kwargs"] = kw
     return out
