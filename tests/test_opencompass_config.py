@@ -124,7 +124,7 @@ def test_notes_config_runs_as_written(compass, tmp_path_factory):
 
 
 @pytest.mark.parametrize("line, name", [
-    ("from opencompass.models import VLLM\nmodels = [dict(type=VLLM, path='x')]\ndatasets = ['siqa_ppl']", "VLLM"),
+    ("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\ndatasets = ['siqa_ppl']", "AlayaLM"),
     ("from opencompass.datasets import FooDataset\nmodels = ['mock']\ndatasets = [dict(type=FooDataset, path='x')]",
      "FooDataset"),
     ("from opencompass.runners import DLCRunner\nmodels = ['mock']\ndatasets = ['siqa_ppl']\n"

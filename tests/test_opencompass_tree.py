@@ -173,3 +173,19 @@ def test_a_class_without_counterpart_is_one_line_exit_2(compass):
     res = compass("eval", "bad.py", "--dry-run")
     assert res.code == 2 and "AlayaLM" in res.err and "it offers" in res.err and "Traceback" not in res.err
     assert len([ln for ln in res.err.splitlines() if ln.strip()]) == 1
+
+
+def test_summary_groups_become_group_rows_and_bm25_is_refused_in_one_line(compass):
+    _tree(compass.cwd)
+    cfg = compass.cwd / "examples" / "eval_sum.py"
+    cfg.write_text(EVAL.replace("CHAT", "False") + "summarizer = dict(dataset_abbrs=['siqa_mine'], summary_groups=["
+                   "dict(name='both', subsets=['siqa_mine', ['gsm8k_2shot', 'accuracy']])])\n")
+    res = compass("eval", str(cfg), "--data-dir", str(DATA), "--debug")
+    assert res.code == 0, res.err[-2000:]
+    assert any(ln.startswith("both ") and "naive_average" in ln for ln in res.out.splitlines()), res.out
+    assert "dataset_abbrs is not applied" in res.err
+    bm25 = compass.cwd / "opencompass" / "configs" / "datasets" / "siqa" / "siqa_mine.py"
+    bm25.write_text(SIQA.replace("ZeroRetriever", "BM25Retriever"))
+    res = compass("eval", str(cfg), "--data-dir", str(DATA), "--dry-run")
+    assert res.code == 2 and "BM25Retriever" in res.err and "Traceback" not in res.err
+    assert len([ln for ln in res.err.splitlines() if ln.startswith("error")]) == 1

@@ -375,7 +375,24 @@ def _scoring(d: Mapping, where: str) -> dict:
     return out
 
 
+RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
+
+
+def _check(d: Mapping, where: str) -> None:
+    infer = d.get("infer_cfg") or {}
+    for key in ("prompt_template", "ice_template"):
+        t = infer.get(key)
+        if t and (t.get("type", "PromptTemplate") != "PromptTemplate" or "template" not in t):
+            raise CompassError(f"{where}.infer_cfg.{key}: compass renders PromptTemplate(template=...), not "
+                               f"{t.get('type')}")
+    kind = (infer.get("retriever") or {}).get("type", "ZeroRetriever")
+    if kind not in RETRIEVERS:
+        raise CompassError(f"{where}.infer_cfg.retriever: compass does not run {kind} (it would need a retrieval "
+                           f"model or index); it offers {', '.join(RETRIEVERS)}")
+
+
 def subset(d: Mapping, where: str) -> Subset:
+    _check(d, where)
     loader = OpenCompassLoader(d, where)
     mode = loader.mode
     infer = d.get("infer_cfg") or {}

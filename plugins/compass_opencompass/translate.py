@@ -3,10 +3,13 @@
 * models: ``HuggingFaceCausalLM`` / ``HuggingFaceBaseModel`` / ``HuggingFace`` ->
   ``hf`` (base), ``HuggingFacewithChatTemplate`` -> ``hf`` (chat), ``OpenAI`` /
   ``OpenAISDK`` -> ``openai`` (``key='ENV'`` reads the usual variable; a literal key is refused);
-* datasets: a full definition (``reader_cfg``, ``infer_cfg``, ``eval_cfg``) of a dataset
-  class compass can read as data (``siqaDataset``) becomes a declarative dataset; one of
-  another benchmark compass has (``CEvalDataset``, ``GSM8KDataset``, ...) becomes that
+* datasets: a dataset class whose files compass reads (:data:`compass_opencompass.datasets.CLASSES`)
+  becomes the ``opencompass`` dataset, run by its own ``reader_cfg``/``infer_cfg``/``eval_cfg``;
+  one of another benchmark compass has (``CMMLUDataset``, ``MATHDataset``, ...) becomes that
   built-in, in the inferencer's mode, with a note that compass's prompt is used;
+* models: TurboMind/vLLM classes run through transformers, OpenCompass's API classes for
+  OpenAI-compatible services through ``openai`` (one note line each);
+* ``summarizer``: ``summary_groups`` -> compass's summary ``groups``;
 * ``infer``/``eval``: ``SizePartitioner(max_task_size)`` -> ``max_partition_size``,
   ``LocalRunner``/``SlurmRunner(max_num_workers, retry, partition)`` -> the runner.
 
@@ -44,7 +47,7 @@ API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "ve
 KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
                  ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
 
-#: dataset class -> (compass benchmark family, how compass reads its files as data or None)
+#: dataset class -> the compass benchmark family it falls back to (compass's prompt, with a note)
 DATASET_CLASSES: dict[str, str] = {
     "siqaDataset": "siqa", "siqaDataset_V2": "siqa", "siqaDataset_V3": "siqa",
     "CEvalDataset": "ceval", "MMLUDataset": "mmlu", "CMMLUDataset": "cmmlu",
@@ -55,13 +58,8 @@ DATASET_CLASSES: dict[str, str] = {
 }
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
-EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
-              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv"}
-POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
-                  "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed", "math_postprocess": "math_boxed"}
 PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
 RUNNERS = {"LocalRunner": "local", "LocalAPIRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
-ICE_TOKEN = "</E>"
 
 
 def _name(value: Any) -> str | None:
@@ -188,27 +186,6 @@ def model(d: dict, where: str) -> dict:
                                f"{', '.join(API_BASES)}); see: compass list models")
 
 
-def _local_path(path: Any) -> str:
-    p = str(path or "")
-    for prefix in ("./data/", "data/", "opencompass/"):
-        if p.startswith(prefix):
-            return p[len(prefix):]
-    return p
-
-
-def _template(value: Any, where: str) -> Any:
-    """A prompt template's ``template`` as declarative data (labels as strings, ``</E>`` dropped)."""
-    if isinstance(value, str):
-        return value.replace(ICE_TOKEN, "")
-    if isinstance(value, dict):
-        if "round" in value or "begin" in value:
-            return {k: _template(v, where) for k, v in value.items() if k in ("round", "begin")}
-        return {str(k): _template(v, where) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_template(v, where) for v in value]
-    return value
-
-
 def _retriever(cfg: dict, where: str) -> dict:
     cls = _name(cfg.get("type")) or "ZeroRetriever"
     if cls == "ZeroRetriever":
@@ -218,50 +195,6 @@ def _retriever(cfg: dict, where: str) -> dict:
     if cls == "RandomRetriever":
         return {"type": "random", "k": int(cfg.get("ice_num", 1)), "seed": int(cfg.get("seed", 43))}
     raise _unknown(f"{where}.infer_cfg.retriever", cls, f"{', '.join(RETRIEVERS)}")
-
-
-def _siqa_reader(d: dict, reader_cfg: dict, retriever: dict) -> dict:
-    root = _local_path(d.get("path")) or "siqa"
-    test_split = reader_cfg.get("test_split", "validation")
-    train_split = reader_cfg.get("train_split", "train")
-    files = {test_split: f"{root}/dev.jsonl"}
-    labels = {test_split: f"{root}/dev-labels.lst"}
-    if retriever["type"] != "zero":
-        files[train_split] = f"{root}/train.jsonl"
-        labels[train_split] = f"{root}/train-labels.lst"
-    out = {"path": files, "labels": labels, "input_columns": list(reader_cfg.get("input_columns") or []),
-           "output_column": reader_cfg.get("output_column", "label"), "test_split": test_split,
-           "train_split": train_split}
-    if reader_cfg.get("test_range"):
-        out["test_range"] = reader_cfg["test_range"]
-    return out
-
-
-#: dataset class -> how its files are read as data (a declarative reader)
-DECLARATIVE_READERS = {"siqaDataset": _siqa_reader}
-
-
-def _scoring(eval_cfg: dict, where: str) -> dict:
-    out: dict = {}
-    ev = eval_cfg.get("evaluator")
-    if ev:
-        cls = _name(ev.get("type"))
-        if cls is None:
-            out["evaluator"] = ev.get("type")
-        elif cls in EVALUATORS:
-            out["evaluator"] = EVALUATORS[cls]
-        else:
-            raise _unknown(f"{where}.eval_cfg.evaluator", cls, f"{', '.join(EVALUATORS)}; see: compass list evaluators")
-    post = eval_cfg.get("pred_postprocessor")
-    if post:
-        fn = post.get("type")
-        name = getattr(fn, "oc_name", None) or getattr(fn, "__name__", None) or fn
-        if name not in POSTPROCESSORS and not (isinstance(fn, str) and fn in POSTPROCESSORS.values()):
-            raise _unknown(f"{where}.eval_cfg.pred_postprocessor", str(name),
-                           f"{', '.join(POSTPROCESSORS)}; see: compass list postprocessors")
-        kwargs = {k: v for k, v in post.items() if k != "type"}
-        out["postprocessor"] = {"type": POSTPROCESSORS.get(name, name), **kwargs} if kwargs else POSTPROCESSORS.get(name, name)
-    return out
 
 
 def dataset(d: dict, where: str) -> dict:
@@ -286,25 +219,11 @@ def dataset(d: dict, where: str) -> dict:
     if inferencer not in INFERENCERS:
         raise _unknown(f"{where}.infer_cfg.inferencer", inferencer, ", ".join(INFERENCERS))
     mode = INFERENCERS[inferencer]
-    retriever = _retriever(infer_cfg.get("retriever") or {}, where)
+    _retriever(infer_cfg.get("retriever") or {}, where)
     family = DATASET_CLASSES[cls]
-    reader = DECLARATIVE_READERS.get(cls)
-    template_cfg = infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")
-    if reader is None or not template_cfg:
-        name = f"{family}_{mode}"
-        note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
-        return {"type": name, "_family": True}
-    tcls = _name(template_cfg.get("type"))
-    if tcls not in (None, "PromptTemplate"):
-        raise _unknown(f"{where}.infer_cfg.prompt_template", tcls, "PromptTemplate")
-    reader_cfg = d.get("reader_cfg") or {}
-    out = {"type": "declarative", "name": d.get("abbr") or family, "mode": mode,
-           "reader": reader(d, reader_cfg, retriever), "template": _template(template_cfg.get("template"), where),
-           "retriever": retriever, **_scoring(d.get("eval_cfg") or {}, where)}
-    gen = infer_cfg.get("inferencer") or {}
-    if mode == "gen" and gen.get("max_out_len"):
-        out["max_out_len"] = gen["max_out_len"]
-    return out
+    name = f"{family}_{mode}"
+    note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
+    return {"type": name, "_family": True}
 
 
 def _runner(cfg: dict, where: str, out: dict) -> None:
@@ -366,4 +285,31 @@ def translate(namespace: dict, where: str) -> dict:
                 out.update(stage)
     if isinstance(namespace.get("runner"), dict):
         out["runner"] = namespace["runner"]
+    if isinstance(namespace.get("summarizer"), dict):
+        out["summarizer"] = summarizer(namespace["summarizer"], f"{where}: summarizer")
+    return out
+
+
+def summarizer(cfg: dict, where: str) -> dict:
+    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``);
+    ``dataset_abbrs`` (which rows, in which order) has no counterpart: one note line."""
+    if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
+        return dict(cfg)  # already compass's
+    out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
+    groups = list(out.get("groups") or [])
+    weighted = []
+    for g in cfg.get("summary_groups") or []:
+        if not isinstance(g, dict) or "name" not in g:
+            continue
+        members = [m[0] if isinstance(m, (list, tuple)) else m for m in g.get("subsets") or []]
+        groups.append({"name": str(g["name"]), "members": [str(m) for m in members]})
+        if g.get("weights"):
+            weighted.append(str(g["name"]))
+    if groups:
+        out["groups"] = groups
+    if weighted:
+        note(f"{where}: summary groups {', '.join(weighted[:3])}{' …' if len(weighted) > 3 else ''} are plain "
+             f"averages in compass (their weights are dropped)")
+    if cfg.get("dataset_abbrs"):
+        note(f"{where}: dataset_abbrs is not applied; compass shows every row it ran, then the groups")
     return out
