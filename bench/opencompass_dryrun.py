@@ -45,24 +45,26 @@ def lists_in(path: Path) -> list[str]:
 
 
 def plan(config: Path, data_dir: str | None = None) -> tuple[str, str]:
+    """``(outcome, detail)``: outcome is ``own prompt`` / ``compass prompt`` (planned),
+    ``own prompt, data missing`` / ``compass prompt, data missing``, or ``fails``."""
     from compass import api
 
     err = io.StringIO()
+    route = ""
     try:
         with contextlib.redirect_stderr(err):
             cfg = api.load_config(str(config))
             if data_dir:
                 cfg.data_dir = data_dir  # what --data-dir does
+            route = "own prompt" if all(c.type == "opencompass" for c in cfg.datasets) else "compass prompt"
             p = api.plan(cfg)
     except BaseException as exc:  # noqa: BLE001 - counted and shown
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
         missing = type(exc).__name__ == "DataMissing" or "not found" in text or "looked for" in text
-        return ("data missing" if missing else "fails"), text
-    types = {b.name for b in p.benchmarks.values()} if hasattr(p, "benchmarks") else set()
-    notes = err.getvalue()
-    if "compass's prompt" in notes:
-        return "compass prompt", notes.strip().splitlines()[0][:200]
-    return "own prompt", ",".join(sorted(types))
+        return (f"{route}, data missing" if missing and route else "fails"), text
+    del p
+    notes = err.getvalue().strip().splitlines()
+    return route, (notes[0][:200] if notes else "")
 
 
 def main(argv: list[str]) -> int:
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
                                f"datasets = {names[0]}\nmodels = [{MOCK}]\ndata_dir = {data!r}\n")
                 kind, detail = plan(cfg)
                 tally[kind] += 1
-                if kind != "own prompt":
+                if kind == "fails":
                     why[detail.split(": ", 2)[-1][:90]] += 1
                 if verbose:
                     print(f"{kind:15} {fam}/{f.stem}: {detail}")

@@ -41,6 +41,8 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/ai2_arc-easy-dev": ("ARC/ARC-e/ARC-Easy-Dev.jsonl", "arc/ARC-e/ARC-Easy-Dev.jsonl"),
     "opencompass/ai2_arc-easy-test": ("ARC/ARC-e/ARC-Easy-Test.jsonl", "arc/ARC-e/ARC-Easy-Test.jsonl"),
     "opencompass/bbh": ("BBH/data", "bbh/bbh", "bbh"),
+    "opencompass/cmmlu": ("cmmlu", "cmmlu/data"),
+    "opencompass/boolq": ("SuperGLUE/BoolQ/val.jsonl", "boolq/val.jsonl"),
 }
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
@@ -183,6 +185,41 @@ def _arc(path: Path, **_) -> list[dict]:
     return rows
 
 
+def _cmmlu(root: Path, name: str, **_) -> dict:
+    out = {}
+    for split in ("dev", "test"):
+        f = root / split / f"{name}.csv"
+        rows = []
+        for n, r in enumerate(_csv(f)[1:], 2):
+            if len(r) != 7:
+                raise DataError(f"{f}:{n}: expected 7 columns (id, question, A-D, answer), got {len(r)}")
+            rows.append(dict(zip(("question", "A", "B", "C", "D", "answer"), r[1:])))
+        out[split] = rows
+    return out
+
+
+def _boolq(path: Path, **_) -> list[dict]:  # BoolQDataset: load_dataset('json', data_files=...)
+    rows = _jsonl(path)
+    for r in rows:
+        r["answer"] = 1 if str(r["label"]).lower() == "true" else 0
+    return rows
+
+
+def _boolq_v2(path: Path, **_) -> list[dict]:
+    rows = _jsonl(path)
+    for r in rows:
+        r["label"] = {"true": "A", "false": "B"}[str(r["label"]).lower()]
+    return rows
+
+
+def _boolq_v3(path: Path, **_) -> list[dict]:
+    rows = _jsonl(path)
+    for r in rows:
+        r["passage"] = " -- ".join(r["passage"].split(" -- ")[1:])
+        r["question"] = r["question"][:1].upper() + r["question"][1:]
+    return rows
+
+
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
     if not f.is_file():
@@ -194,7 +231,8 @@ def _bbh(root: Path, name: str, **_) -> list[dict]:
 
 
 CLASSES: dict[str, Callable[..., Any]] = {
-    "BBHDataset": _bbh,
+    "BBHDataset": _bbh, "CMMLUDataset": _cmmlu,
+    "BoolQDataset": _boolq, "BoolQDatasetV2": _boolq_v2, "BoolQDatasetV3": _boolq_v3,
     "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
     "siqaDataset": lambda root, **_: _paired(root, _SIQA, _siqa_v1),
     "siqaDataset_V2": lambda root, **_: _paired(root, _SIQA, _siqa_v2),
@@ -209,7 +247,8 @@ CLASSES: dict[str, Callable[..., Any]] = {
 PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
                        "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
                        "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
-                       "bbh_freeform_postprocess": "opencompass_bbh_freeform"}
+                       "bbh_freeform_postprocess": "opencompass_bbh_freeform",
+                       "match_answer_pattern": "opencompass_match_answer_pattern"}
 #: keyword arguments compass's counterpart does without
 POSTPROCESSOR_DROP = {"first_option_postprocess": ("cushion",)}
 #: ``dataset_postprocessor``: applied to the reference column once, when the rows are read
@@ -263,7 +302,10 @@ class OpenCompassLoader:
         return ("opencompass", json.dumps(self.d, sort_keys=True, default=str))
 
     def locate(self, data_dir) -> Path:
-        return locate(self.d.get("path", ""), Path(data_dir))
+        path = self.d.get("path", "")
+        if path == "json" and self.d.get("data_files"):  # datasets.load_dataset('json', data_files=...)
+            path = self.d["data_files"]
+        return locate(path, Path(data_dir))
 
     def __call__(self, data_dir) -> Rows:
         if self._cache is None or self._cache[0] != str(data_dir):
@@ -273,8 +315,13 @@ class OpenCompassLoader:
     def _read(self, data_dir: Path) -> Rows:
         cls = self.d["dataset_class"]
         kwargs = {k: v for k, v in self.d.items() if k not in ("dataset_class", "abbr", "path", "reader_cfg",
-                                                                "infer_cfg", "eval_cfg", "type")}
-        loaded = CLASSES[cls](self.locate(data_dir), **kwargs)
+                                                                "infer_cfg", "eval_cfg", "type", "data_files")}
+        where = self.locate(data_dir)
+        try:
+            loaded = CLASSES[cls](where, **kwargs)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            raise DataError(f"{where}: not the layout OpenCompass's {cls} reads ({type(exc).__name__}: {exc}); "
+                            f"use OpenCompass's copy of the data") from None
         if isinstance(loaded, list):  # one split: OpenCompass uses it as train and test
             loaded = {"train": loaded, "test": loaded}
         test_split = self.reader.get("test_split", "test")

@@ -7,6 +7,8 @@ Registered under ``opencompass_*`` names so an OpenCompass config scores as it d
 * ``opencompass_bbh_freeform`` (``bbh_freeform_postprocess``): the text after the last
   "answer is", its first line without a final period and ``**`` emphasis, yes/no and
   true/false capitalised, commas between words as spaces, blanks collapsed;
+* ``opencompass_match_answer_pattern`` (``match_answer_pattern``): group 1 of the config's
+  ``answer_pattern``, or nothing;
 * the ``opencompass_bbh`` evaluator (``BBHEvaluator``): both sides through the free-form
   rule, compared case-insensitively.
 """
@@ -42,6 +44,12 @@ def bbh_freeform(text: str) -> str:
     if not re.search(r"\d\s*,\s*\d", ans):
         ans = re.sub(r"\s*,\s*", " ", ans)
     return re.sub(r"\s+", " ", ans).strip()
+
+
+def match_answer_pattern(text: str, answer_pattern: str) -> str:
+    """``match_answer_pattern``: the first group of the pattern's first match, or ``""``."""
+    m = re.search(answer_pattern, text)
+    return m.group(1) if m else ""
 
 
 class BBHEvaluator:
