@@ -109,6 +109,8 @@ def load_configs(root: Path, files: list[Path]) -> dict[str, list[dict]]:
         for f in files:
             rel = f.resolve().relative_to((root / "opencompass" / "configs").resolve()).with_suffix("")
             name = "opencompass.configs." + ".".join(rel.parts)
+            for n in [n for n in sys.modules if n.startswith("opencompass.configs.")]:
+                del sys.modules[n]  # each file fresh: configs that import others may change them in place
             try:
                 mod = importlib.import_module(name)
             except Exception as exc:  # noqa: BLE001 - report and go on
