@@ -64,3 +64,45 @@ def test_retrievers_pick_opencompass_examples():
             assert got == case["ice_idx"], name
         else:
             assert case["ice_idx"] == [[]] * n, name
+
+
+DATA = Path(__file__).resolve().parent / "data" / "datasets"
+#: a real config's definition (from the fixture) + the class, path and subject its dataset dict names
+LOADED = [
+    ("datasets/ceval/ceval_gen_5f30c7", "CEvalDataset", "opencompass/ceval-exam", {"name": "computer_network"}),
+    ("datasets/ceval/ceval_ppl_578f8d", "CEvalDataset", "opencompass/ceval-exam", {"name": "computer_network"}),
+    ("datasets/mmlu/mmlu_gen_4d595a", "MMLUDataset", "opencompass/mmlu", {"name": "abstract_algebra"}),
+    ("datasets/mmlu/mmlu_ppl_ac766d", "MMLUDataset", "opencompass/mmlu", {"name": "abstract_algebra"}),
+    ("datasets/cmmlu/cmmlu_ppl_8b9c76", "CMMLUDataset", "opencompass/cmmlu", {"name": "agronomy"}),
+    ("datasets/gsm8k/gsm8k_gen_1d7fe4", "GSM8KDataset", "opencompass/gsm8k", {}),
+    ("datasets/siqa/siqa_gen_18632c", "SiqaDatasetV3", "opencompass/siqa", {}),
+    ("datasets/siqa/siqa_ppl_ced5f6", "siqaDataset", "opencompass/siqa", {}),
+    ("datasets/piqa/piqa_ppl_1cf9f0", "PIQADataset", "opencompass/piqa", {}),
+    ("datasets/ARC_c/ARC_c_gen_1e0de5", "ARCDataset", "opencompass/ai2_arc-test", {"name": "ARC-Challenge"}),
+    ("datasets/SuperGLUE_BoolQ/SuperGLUE_BoolQ_gen_883d50", "BoolQDatasetV2", "opencompass/boolq", {}),
+    ("datasets/bbh/bbh_gen_5b92b0", "BBHDataset", "opencompass/bbh", {"name": "date_understanding"}),
+]
+
+
+@pytest.mark.parametrize("name, cls, path, extra", LOADED, ids=[x[0].split("/")[-1] for x in LOADED])
+def test_opencompass_files_load_into_the_columns_the_config_reads(name, cls, path, extra):
+    from compass_opencompass.datasets import subset
+
+    d = {**CASES[name]["dataset"], "dataset_class": cls, "path": path, **extra}
+    d["reader_cfg"] = {k: v for k, v in d["reader_cfg"].items() if k != "test_range"}
+    sub = subset(d, name)
+    rows = sub.load(DATA)
+    assert rows.test
+    cols = d["reader_cfg"]["input_columns"]
+    for chat in (False, True):
+        prompt = sub.prompt(rows, 0, chat=chat)
+        text = "".join(m.content for m in prompt)
+        assert not any("{" + c + "}" in text for c in cols), text  # every column the template reads was there
+        if sub.mode == "ppl":
+            req = sub.request(rows, 0, chat=chat)
+            assert len(req.continuations) == len(icl.from_config(d["infer_cfg"], d["reader_cfg"]).labels())
+    base = sub.prompt(rows, 0, chat=False)[0].content
+    spec = icl.from_config(d["infer_cfg"], d["reader_cfg"])
+    examples = [rows.fewshot[i] for i in (d["infer_cfg"].get("retriever") or {}).get("fix_id_list") or []]
+    if sub.mode == "gen":
+        assert base == icl.base_text(spec.gen(rows.test[0], examples))

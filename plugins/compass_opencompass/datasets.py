@@ -222,6 +222,8 @@ def _boolq_v3(path: Path, **_) -> list[dict]:
 
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
+    if not f.is_file() and (root / "bbh" / f"{name}.json").is_file():  # the BBH repository's own layout
+        f = root / "bbh" / f"{name}.json"
     if not f.is_file():
         raise DataMissing(f"{f} not found")
     data = json.loads(f.read_text(encoding="utf-8"))
