@@ -189,3 +189,16 @@ def test_summary_groups_become_group_rows_and_bm25_is_refused_in_one_line(compas
     res = compass("eval", str(cfg), "--data-dir", str(DATA), "--dry-run")
     assert res.code == 2 and "BM25Retriever" in res.err and "Traceback" not in res.err
     assert len([ln for ln in res.err.splitlines() if ln.startswith("error")]) == 1
+
+
+def test_opencompass_config_names_run_that_file_case_insensitively(compass, tmp_path_factory):
+    root = tmp_path_factory.mktemp("oc")
+    configs = _tree(root)
+    (configs / "datasets" / "siqa" / "siqa_ppl_42bc6e.py").write_text(SIQA)  # a real name, our content
+    env = compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(configs))
+    res = compass("eval", "-m", "mock", "-d", "SIQA_PPL_42bc6e", "--data-dir", str(DATA), "--debug", env=env)
+    assert res.code == 0, res.err[-2000:]
+    assert "configs/datasets/siqa/siqa_ppl_42bc6e.py" in res.err and "siqa_mine" in res.out
+    assert _predictions(compass.cwd, "siqa_mine")[0]["origin_prompt"][0]["content"].startswith("MINE ")  # mock: chat
+    res = compass("eval", "-m", "mock", "-d", "siqa_ppl_42bc6e", "--dry-run")
+    assert res.code == 2 and "COMPASS_OPENCOMPASS_CONFIGS" in res.err and "Traceback" not in res.err

@@ -455,11 +455,41 @@ def subset(d: Mapping, where: str) -> Subset:
                   max_out_len=gen.get("max_out_len") if mode == "gen" else None, stop=stop, **_scoring(d, where))
 
 
+def from_config(config: str) -> list[dict]:
+    """The dataset dicts of OpenCompass's ``configs/datasets/<config>.py`` in the user's tree, as plain data."""
+    from compass_opencompass.shims import ENV, configs_root, run_config
+    from compass_opencompass.translate import dataset as translate_dataset
+
+    root, _ = configs_root(Path.cwd() / "_")
+    if root is None:
+        raise CompassError(f"dataset '{config.split('/')[-1]}' is OpenCompass's configs/datasets/{config}.py: set "
+                           f"{ENV} to your opencompass/configs folder (or pip install opencompass)")
+    path = root / "datasets" / f"{config}.py"
+    if not path.is_file():
+        raise CompassError(f"{path} not found: your OpenCompass tree ({root}) has no {config}.py")
+    namespace = run_config(path)
+    lists = [v for k, v in namespace.items() if k.endswith("_datasets") and isinstance(v, list)]
+    if not lists:
+        raise CompassError(f"{path}: defines no <name>_datasets list")
+    out = []
+    for i, d in enumerate(lists[0]):
+        t = translate_dataset(d, f"{path}: datasets[{i}]") if isinstance(d, dict) else None
+        if not isinstance(t, dict) or t.get("type") != "opencompass":
+            raise CompassError(f"{path}: datasets[{i}] is not a dataset compass runs by its own definition; "
+                               f"use compass's {t.get('type') if isinstance(t, dict) else 'built-in'} instead")
+        out.extend(t["datasets"])
+    return out
+
+
 def opencompass(datasets: list | None = None, name: str | None = None, *, source: str | None = None,
-                chat: bool = False, **one: Any) -> Benchmark:
+                chat: bool = False, config: str | None = None, **one: Any) -> Benchmark:
     """The ``opencompass`` dataset: ``datasets`` (a list of OpenCompass dataset configs as
-    plain data, with ``dataset_class``), or one given as keyword arguments."""
+    plain data, with ``dataset_class``), one given as keyword arguments, or ``config``:
+    the name of a file under the user's ``opencompass/configs/datasets`` (``gsm8k/gsm8k_gen_a58960``)."""
     del chat  # the config says how each prompt is made
+    if config is not None:
+        source = source or config
+        datasets = from_config(config)
     items = datasets if datasets is not None else [one]
     where = source or "opencompass dataset"
     subsets = tuple(subset(d, f"{where}: datasets[{i}]") for i, d in enumerate(items))

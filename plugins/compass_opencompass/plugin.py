@@ -30,6 +30,13 @@ def read_config(path, keys):
 def register_datasets(register):
     register("opencompass", "compass_opencompass.datasets:opencompass",
              "OpenCompass dataset configs run by their own definition (reader_cfg, infer_cfg, eval_cfg).")
+    from importlib import resources
+
+    listing = resources.files("compass_opencompass").joinpath("oc_dataset_configs.txt").read_text("utf-8")
+    for line in listing.splitlines():
+        if line.strip() and not line.startswith("#"):
+            register.alias(line.split("/")[-1], "opencompass", defaults={"config": line.strip()},
+                           note=f"runs configs/datasets/{line.strip()}.py of your OpenCompass tree")
 
 
 @hookimpl
