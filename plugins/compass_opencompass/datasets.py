@@ -43,6 +43,7 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/bbh": ("BBH/data", "bbh/bbh", "bbh"),
     "opencompass/cmmlu": ("cmmlu", "cmmlu/data"),
     "opencompass/boolq": ("SuperGLUE/BoolQ/val.jsonl", "boolq/val.jsonl"),
+    "opencompass/winogrande": ("winogrande",),
 }
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
@@ -220,6 +221,25 @@ def _boolq_v3(path: Path, **_) -> list[dict]:
     return rows
 
 
+def _wino_row(line: dict, letters: bool) -> dict:
+    sentence = line["sentence"]
+    answer = line["answer"]
+    if letters:
+        answer = " AB"[int(answer)] if answer != "" else "NULL"
+    return {"prompt": sentence, "only_option1": line["option1"], "only_option2": line["option2"],
+            "opt1": sentence.replace("_", line["option1"]), "opt2": sentence.replace("_", line["option2"]),
+            "answer": answer, "cont": sentence.split("_")[1]}
+
+
+def _winogrande(root: Path, letters: bool = False, **_) -> list[dict]:
+    return [_wino_row(r, letters) for r in _jsonl(root / "dev.jsonl")]
+
+
+def _winogrande_v3(root: Path, **_) -> dict:
+    return {split: [_wino_row(r, True) for r in _jsonl(root / f"{split}.jsonl")]
+            for split in ("train_xs", "dev") if split == "dev" or (root / f"{split}.jsonl").is_file()}
+
+
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
     if not f.is_file() and (root / "bbh" / f"{name}.json").is_file():  # the BBH repository's own layout
@@ -234,6 +254,8 @@ def _bbh(root: Path, name: str, **_) -> list[dict]:
 
 CLASSES: dict[str, Callable[..., Any]] = {
     "BBHDataset": _bbh, "CMMLUDataset": _cmmlu,
+    "WinograndeDataset": _winogrande, "WinograndeDatasetV2": lambda root, **_: _winogrande(root, letters=True),
+    "WinograndeDatasetV3": _winogrande_v3,
     "BoolQDataset": _boolq, "BoolQDatasetV2": _boolq_v2, "BoolQDatasetV3": _boolq_v3,
     "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
     "siqaDataset": lambda root, **_: _paired(root, _SIQA, _siqa_v1),
@@ -336,7 +358,11 @@ class OpenCompassLoader:
                                       f"{self.where}.reader_cfg.train_range")]
         kind = self.retriever.get("type", "ZeroRetriever")
         if kind == "FixKRetriever":
-            icl.fixed(len(pool), self.retriever.get("fix_id_list") or [])
+            try:
+                icl.fixed(len(pool), self.retriever.get("fix_id_list") or [])
+            except ValueError as exc:
+                raise DataMissing(f"{self.where}: {exc} ('{train_split}' of {cls}); put that split's file "
+                                  f"next to the evaluated one") from None
         elif kind == "RandomRetriever":
             ids = icl.random_ids(len(pool), len(test), int(self.retriever.get("ice_num", 1)),
                                  int(self.retriever.get("seed", 43)))
@@ -442,6 +468,11 @@ def _check(d: Mapping, where: str) -> None:
 
 def subset(d: Mapping, where: str) -> Subset:
     _check(d, where)
+    if ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type") == "LLInferencer":
+        from compass_opencompass.translate import note
+
+        note(f"{where}: LLInferencer runs as ppl: compass scores each label's whole differing ending, OpenCompass "
+             f"only the row's 'cont' after it")
     loader = OpenCompassLoader(d, where)
     mode = loader.mode
     infer = d.get("infer_cfg") or {}
