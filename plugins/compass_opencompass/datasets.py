@@ -522,6 +522,6 @@ def opencompass(datasets: list | None = None, name: str | None = None, *, source
         source = source or config
         datasets = from_config(config)
     items = datasets if datasets is not None else [one]
-    where = source or "opencompass dataset"
-    subsets = tuple(subset(d, f"{where}: datasets[{i}]") for i, d in enumerate(items))
+    where = source or "OpenCompass dataset"
+    subsets = tuple(subset(d, f"{where} {d.get('abbr') or d.get('dataset_class')}") for d in items)
     return Benchmark(name or subsets[0].name, subsets, ())
