@@ -81,6 +81,7 @@ LOADED = [
     ("datasets/ARC_c/ARC_c_gen_1e0de5", "ARCDataset", "opencompass/ai2_arc-test", {"name": "ARC-Challenge"}),
     ("datasets/SuperGLUE_BoolQ/SuperGLUE_BoolQ_gen_883d50", "BoolQDatasetV2", "opencompass/boolq", {}),
     ("datasets/bbh/bbh_gen_5b92b0", "BBHDataset", "opencompass/bbh", {"name": "date_understanding"}),
+    ("datasets/winogrande/winogrande_ll_c5cf57", "WinograndeDataset", "opencompass/winogrande", {}),
 ]
 
 
@@ -106,3 +107,22 @@ def test_opencompass_files_load_into_the_columns_the_config_reads(name, cls, pat
     examples = [rows.fewshot[i] for i in (d["infer_cfg"].get("retriever") or {}).get("fix_id_list") or []]
     if sub.mode == "gen":
         assert base == icl.base_text(spec.gen(rows.test[0], examples))
+
+
+def test_hellaswag_in_opencompass_layout_loads(tmp_path):
+    from compass_opencompass.datasets import subset
+
+    rows = [{"query": "Making tea: A woman fills a kettle. She", "choices": ["a.", "b.", "c.", "d."], "gold": 2}] * 12
+    (tmp_path / "hellaswag").mkdir()
+    for f in ("hellaswag.jsonl", "hellaswag_train_sampled25.jsonl"):
+        (tmp_path / "hellaswag" / f).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    for name, cls, path in (("datasets/hellaswag/hellaswag_ppl_a6e128", "HellaswagDataset_V3", "opencompass/hellaswag"),
+                            ("datasets/hellaswag/hellaswag_10shot_gen_e42710", "HellaswagDatasetwithICE",
+                             "opencompass/hellaswag_ice")):
+        if name not in CASES:
+            continue
+        d = {**CASES[name]["dataset"], "dataset_class": cls, "path": path}
+        sub = subset(d, name)
+        loaded = sub.load(tmp_path)
+        text = sub.prompt(loaded, 0, chat=False)[0].content
+        assert "{" not in text and "A woman fills a kettle" in text

@@ -44,6 +44,8 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/cmmlu": ("cmmlu", "cmmlu/data"),
     "opencompass/boolq": ("SuperGLUE/BoolQ/val.jsonl", "boolq/val.jsonl"),
     "opencompass/winogrande": ("winogrande",),
+    "opencompass/hellaswag": ("hellaswag/hellaswag.jsonl",),
+    "opencompass/hellaswag_ice": ("hellaswag",),
 }
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
@@ -240,6 +242,23 @@ def _winogrande_v3(root: Path, **_) -> dict:
             for split in ("train_xs", "dev") if split == "dev" or (root / f"{split}.jsonl").is_file()}
 
 
+def _hella_row(data: dict, version: int) -> dict:
+    choices = {L: data["choices"][i] for i, L in enumerate("ABCD")}
+    if version == 3:
+        return {"query": data["query"], **choices, "gold": data["gold"]}
+    ctx = data["query"].split(": ", 2 if version == 1 else 1)[-1]
+    return {"ctx": ctx, **choices, "label": data["gold"] if version == 1 else "ABCD"[data["gold"]]}
+
+
+def _hellaswag(path: Path, version: int = 1, **_) -> list[dict]:
+    return [_hella_row(r, version) for r in _jsonl(path)]
+
+
+def _hellaswag_ice(root: Path, **_) -> dict:
+    files = {"train": "hellaswag_train_sampled25.jsonl", "val": "hellaswag.jsonl"}
+    return {split: [_hella_row(r, 2) for r in _jsonl(root / f)] for split, f in files.items()}
+
+
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
     if not f.is_file() and (root / "bbh" / f"{name}.json").is_file():  # the BBH repository's own layout
@@ -256,6 +275,8 @@ CLASSES: dict[str, Callable[..., Any]] = {
     "BBHDataset": _bbh, "CMMLUDataset": _cmmlu,
     "WinograndeDataset": _winogrande, "WinograndeDatasetV2": lambda root, **_: _winogrande(root, letters=True),
     "WinograndeDatasetV3": _winogrande_v3,
+    "HellaswagDataset": _hellaswag, "HellaswagDataset_V2": lambda p, **_: _hellaswag(p, 2),
+    "HellaswagDataset_V3": lambda p, **_: _hellaswag(p, 3), "HellaswagDatasetwithICE": _hellaswag_ice,
     "BoolQDataset": _boolq, "BoolQDatasetV2": _boolq_v2, "BoolQDatasetV3": _boolq_v3,
     "GSM8KDataset": _gsm8k, "CEvalDataset": _ceval, "MMLUDataset": _mmlu,
     "siqaDataset": lambda root, **_: _paired(root, _SIQA, _siqa_v1),
