@@ -126,3 +126,21 @@ def test_hellaswag_in_opencompass_layout_loads(tmp_path):
         loaded = sub.load(tmp_path)
         text = sub.prompt(loaded, 0, chat=False)[0].content
         assert "{" not in text and "A woman fills a kettle" in text
+
+
+def test_math_json_loads_with_the_boxed_answer_as_reference(tmp_path):
+    from compass_opencompass.datasets import boxed, subset
+
+    assert boxed(r"so \boxed{\frac{1}{2}} and then \boxed{3}") == "3"
+    assert boxed(r"x = \boxed{\frac{a}{b}}") == r"\frac{a}{b}" and boxed("no box") is None
+    (tmp_path / "math").mkdir()
+    (tmp_path / "math" / "math.json").write_text(json.dumps(
+        {"0": {"problem": "What is 1+1?", "solution": r"Add: $\boxed{2}$."}}))
+    name = "datasets/math/math_gen_265cce"
+    d = {**CASES[name]["dataset"], "dataset_class": "MATHDataset", "path": "opencompass/math",
+         "eval_cfg": {"evaluator": {"type": "MATHEvaluator", "version": "v2"},
+                      "pred_postprocessor": {"type": "math_postprocess_v2"}}}  # as math_gen_265cce says
+    sub = subset(d, name)
+    rows = sub.load(tmp_path)
+    assert rows.test[0]["solution"] == "2" and sub.evaluator == "math_equiv" and sub.postprocessor == "math_boxed"
+    assert "What is 1+1?" in sub.prompt(rows, 0, chat=False)[0].content

@@ -44,6 +44,7 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/cmmlu": ("cmmlu", "cmmlu/data"),
     "opencompass/boolq": ("SuperGLUE/BoolQ/val.jsonl", "boolq/val.jsonl"),
     "opencompass/winogrande": ("winogrande",),
+    "opencompass/math": ("math",),
     "opencompass/hellaswag": ("hellaswag/hellaswag.jsonl",),
     "opencompass/hellaswag_ice": ("hellaswag",),
 }
@@ -259,6 +260,35 @@ def _hellaswag_ice(root: Path, **_) -> dict:
     return {split: [_hella_row(r, 2) for r in _jsonl(root / f)] for split, f in files.items()}
 
 
+def boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (braces matched), as MATHDataset keeps it; ``None`` if none."""
+    start = max(text.rfind("\\boxed"), -1)
+    if start < 0:
+        start = text.rfind("\\fbox")
+        if start < 0:
+            return None
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                whole = text[start:i + 1]
+                return whole[len("\\boxed{"):-1] if whole.startswith("\\boxed{") else None
+    return None
+
+
+def _math(root: Path, file_name: str = "math.json", **_) -> dict:
+    f = root / file_name
+    if not f.is_file():
+        raise DataMissing(f"{f} not found")
+    data = json.loads(f.read_text(encoding="utf-8"))
+    items = data.values() if isinstance(data, dict) else data
+    rows = [{"problem": x["problem"], "solution": boxed(x["solution"])} for x in items]
+    return {"test": rows, "train": rows}
+
+
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
     if not f.is_file() and (root / "bbh" / f"{name}.json").is_file():  # the BBH repository's own layout
@@ -272,7 +302,7 @@ def _bbh(root: Path, name: str, **_) -> list[dict]:
 
 
 CLASSES: dict[str, Callable[..., Any]] = {
-    "BBHDataset": _bbh, "CMMLUDataset": _cmmlu,
+    "BBHDataset": _bbh, "CMMLUDataset": _cmmlu, "MATHDataset": _math,
     "WinograndeDataset": _winogrande, "WinograndeDatasetV2": lambda root, **_: _winogrande(root, letters=True),
     "WinograndeDatasetV3": _winogrande_v3,
     "HellaswagDataset": _hellaswag, "HellaswagDataset_V2": lambda p, **_: _hellaswag(p, 2),
