@@ -202,3 +202,40 @@ def test_opencompass_config_names_run_that_file_case_insensitively(compass, tmp_
     assert _predictions(compass.cwd, "siqa_mine")[0]["origin_prompt"][0]["content"].startswith("MINE ")  # mock: chat
     res = compass("eval", "-m", "mock", "-d", "siqa_ppl_42bc6e", "--dry-run")
     assert res.code == 2 and "COMPASS_OPENCOMPASS_CONFIGS" in res.err and "Traceback" not in res.err
+
+
+HUMANEVAL = """
+from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+from opencompass.openicl.icl_inferencer import GenInferencer
+from opencompass.datasets import HumanevalDataset, HumanEvalEvaluator, humaneval_postprocess_v2
+
+humaneval_datasets = [dict(
+    abbr='openai_humaneval', type=HumanevalDataset, path='opencompass/humaneval',
+    reader_cfg=dict(input_columns=['prompt'], output_column='task_id', train_split='test', test_range='[0:3]'),
+    infer_cfg=dict(prompt_template=dict(type=PromptTemplate, template=dict(round=[
+        dict(role='HUMAN', prompt='Complete the following python code:\\n{prompt}')])),
+        retriever=dict(type=ZeroRetriever), inferencer=dict(type=GenInferencer, max_out_len=512)),
+    eval_cfg=dict(evaluator=dict(type=HumanEvalEvaluator), pred_role='BOT', k=[1, 10, 100],
+                  pred_postprocessor=dict(type=humaneval_postprocess_v2)))]
+"""
+
+
+def test_humaneval_config_runs_programs_as_opencompass_does(compass):
+    import shutil
+
+    if shutil.which("bwrap") is None:
+        import pytest
+
+        pytest.skip("bubblewrap is not installed (compass runs model code only in its sandbox)")
+    rows = _jsonl(DATA / "humaneval" / "HumanEval.jsonl")[:3]
+    # a chat model writes the whole function in a fenced block (v2 strips leading blanks, as OpenCompass does)
+    answers = {r["prompt"][-60:]: "Here:\n```python\n" + r["prompt"] + r["canonical_solution"] + "```\n" for r in rows}
+    (compass.cwd / "he.py").write_text(HUMANEVAL)
+    (compass.cwd / "eval_he.py").write_text(
+        "from mmengine.config import read_base\nwith read_base():\n    from .he import humaneval_datasets\n"
+        f"datasets = humaneval_datasets\nmodels = [dict(type='mock', chat=True, answers={answers!r})]\n")
+    res = compass("eval", "eval_he.py", "--data-dir", str(DATA), "--debug", timeout=300)
+    assert res.code == 0, res.err[-2000:]
+    line = next(ln for ln in res.out.splitlines() if ln.startswith("openai_humaneval"))
+    assert line.split()[-1] == "100.00", res.out

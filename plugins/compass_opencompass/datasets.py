@@ -45,6 +45,8 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/boolq": ("SuperGLUE/BoolQ/val.jsonl", "boolq/val.jsonl"),
     "opencompass/winogrande": ("winogrande",),
     "opencompass/math": ("math",),
+    "opencompass/humaneval": ("humaneval/human-eval-v2-20210705.jsonl", "humaneval/HumanEval.jsonl.gz",
+                              "humaneval/HumanEval.jsonl"),
     "opencompass/hellaswag": ("hellaswag/hellaswag.jsonl",),
     "opencompass/hellaswag_ice": ("hellaswag",),
 }
@@ -73,7 +75,13 @@ def _jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise DataMissing(f"{path} not found")
     rows = []
-    with path.open(encoding="utf-8", errors="ignore") as f:
+    if path.suffix == ".gz":
+        import gzip
+
+        opened = gzip.open(path, "rt", encoding="utf-8", errors="ignore")
+    else:
+        opened = path.open(encoding="utf-8", errors="ignore")
+    with opened as f:
         for n, line in enumerate(f, 1):
             if line.strip():
                 try:
@@ -289,6 +297,14 @@ def _math(root: Path, file_name: str = "math.json", **_) -> dict:
     return {"test": rows, "train": rows}
 
 
+def _humaneval(path: Path, num_repeats: int = 1, **_) -> list[dict]:
+    rows = []
+    for r in _jsonl(path):
+        r["tests"] = r.get("test", "")  # what compass's code_exec runs after the program
+        rows.extend(dict(r) for _ in range(int(num_repeats)))
+    return rows
+
+
 def _bbh(root: Path, name: str, **_) -> list[dict]:
     f = root / f"{name}.json"
     if not f.is_file() and (root / "bbh" / f"{name}.json").is_file():  # the BBH repository's own layout
@@ -302,7 +318,7 @@ def _bbh(root: Path, name: str, **_) -> list[dict]:
 
 
 CLASSES: dict[str, Callable[..., Any]] = {
-    "BBHDataset": _bbh, "CMMLUDataset": _cmmlu, "MATHDataset": _math,
+    "BBHDataset": _bbh, "CMMLUDataset": _cmmlu, "MATHDataset": _math, "HumanevalDataset": _humaneval,
     "WinograndeDataset": _winogrande, "WinograndeDatasetV2": lambda root, **_: _winogrande(root, letters=True),
     "WinograndeDatasetV3": _winogrande_v3,
     "HellaswagDataset": _hellaswag, "HellaswagDataset_V2": lambda p, **_: _hellaswag(p, 2),
@@ -323,7 +339,9 @@ PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_opti
                        "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
                        "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
                        "bbh_freeform_postprocess": "opencompass_bbh_freeform",
-                       "match_answer_pattern": "opencompass_match_answer_pattern"}
+                       "match_answer_pattern": "opencompass_match_answer_pattern",
+                       "humaneval_postprocess_v2": "opencompass_humaneval_v2",
+                       "humaneval_postprocess_v3": "opencompass_humaneval_v3"}
 #: keyword arguments compass's counterpart does without
 POSTPROCESSOR_DROP = {"first_option_postprocess": ("cushion",)}
 #: ``dataset_postprocessor``: applied to the reference column once, when the rows are read
@@ -340,7 +358,9 @@ def _scoring_module():
     return scoring
 EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
               "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
-              "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy"}
+              "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
+#: evaluator settings that make compass's evaluator score as OpenCompass's does
+EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -488,6 +508,8 @@ def _scoring(d: Mapping, where: str) -> dict:
         raise CompassError(f"{where}.eval_cfg.evaluator: compass does not know the OpenCompass class {name}; it "
                            f"offers {', '.join(EVALUATORS)}")
     out: dict = {"evaluator": EVALUATORS[name]}
+    if name in EVALUATOR_KWARGS:
+        out["evaluator_kwargs"] = dict(EVALUATOR_KWARGS[name])
     post = (d.get("eval_cfg") or {}).get("pred_postprocessor")
     if post:
         pname = post.get("type")

@@ -45,6 +45,10 @@ def register_postprocessors(register):
              "OpenCompass's bbh_mcq_postprocess: the option letter after 'answer is'.")
     register("opencompass_bbh_freeform", "compass_opencompass.scoring:bbh_freeform",
              "OpenCompass's bbh_freeform_postprocess: the answer after 'answer is', normalised.")
+    register("opencompass_humaneval_v2", "compass_opencompass.scoring:humaneval_v2",
+             "OpenCompass's humaneval_postprocess_v2: the first fenced code block.")
+    register("opencompass_humaneval_v3", "compass_opencompass.scoring:humaneval_v3",
+             "OpenCompass's humaneval_postprocess_v3: the last fenced code block.")
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
 

@@ -9,6 +9,8 @@ Registered under ``opencompass_*`` names so an OpenCompass config scores as it d
   true/false capitalised, commas between words as spaces, blanks collapsed;
 * ``opencompass_match_answer_pattern`` (``match_answer_pattern``): group 1 of the config's
   ``answer_pattern``, or nothing;
+* ``opencompass_humaneval_v2`` / ``_v3`` (``humaneval_postprocess_v2`` / ``_v3``): the first /
+  last fenced code block, else the text, without leading blanks;
 * the ``opencompass_bbh`` evaluator (``BBHEvaluator``): both sides through the free-form
   rule, compared case-insensitively.
 """
@@ -50,6 +52,21 @@ def match_answer_pattern(text: str, answer_pattern: str) -> str:
     """``match_answer_pattern``: the first group of the pattern's first match, or ``""``."""
     m = re.search(answer_pattern, text)
     return m.group(1) if m else ""
+
+
+_FENCED = re.compile(r"```\w*\n(.*?)```", re.DOTALL)
+
+
+def humaneval_v2(text: str) -> str:
+    """``humaneval_postprocess_v2``: the first fenced block (else the text), leading blanks off."""
+    blocks = _FENCED.findall(text)
+    return (blocks[0] if blocks else text).lstrip()
+
+
+def humaneval_v3(text: str) -> str:
+    """``humaneval_postprocess_v3``: the last fenced block (else the text), leading blanks off."""
+    blocks = _FENCED.findall(text)
+    return (blocks[-1] if blocks else text).lstrip()
 
 
 class BBHEvaluator:
