@@ -113,7 +113,7 @@ def test_notes_config_runs_as_written(compass, tmp_path_factory):
     assert 0 <= score(res) <= 100 and "opt125m" in res.out
     dumped = compass("eval", "eval_opt125m_siqa.py", "--dump-config")
     assert dumped.code == 0, dumped.err
-    assert 'type = "declarative"' in dumped.out and 'hf_type = "base"' in dumped.out
+    assert 'type = "opencompass"' in dumped.out and 'hf_type = "base"' in dumped.out
     assert "max_partition_size = 1000" in dumped.out
     # the dump is a config compass runs: the same plan
     (compass.cwd / "migrated.toml").write_text(dumped.out)
@@ -124,7 +124,7 @@ def test_notes_config_runs_as_written(compass, tmp_path_factory):
 
 
 @pytest.mark.parametrize("line, name", [
-    ("from opencompass.models import VLLM\nmodels = [dict(type=VLLM, path='x')]\ndatasets = ['siqa_ppl']", "VLLM"),
+    ("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\ndatasets = ['siqa_ppl']", "AlayaLM"),
     ("from opencompass.datasets import FooDataset\nmodels = ['mock']\ndatasets = [dict(type=FooDataset, path='x')]",
      "FooDataset"),
     ("from opencompass.runners import DLCRunner\nmodels = ['mock']\ndatasets = ['siqa_ppl']\n"

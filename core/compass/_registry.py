@@ -223,6 +223,9 @@ class Registry:
             return self._resolve_alias(kind, self._aliases[kind][name])
         singular = KIND_SINGULAR[kind]
         choices = [*table, *self._aliases[kind]]
+        folded = [n for n in choices if n.lower() == name.lower()]
+        if len(folded) == 1:  # names are case-insensitive where that is unambiguous (GSM8K_gen ~ gsm8k_gen)
+            return self.get(kind, folded[0])
         close = [n for n in choices if loose(n) == loose(name)]
         hint = f"; did you mean '{close[0]}'?" if close else did_you_mean(name, choices)
         raise CompassError(f"unknown {singular} '{name}'{hint} (see: compass list {kind})")

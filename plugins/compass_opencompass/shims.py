@@ -5,9 +5,12 @@ While a config runs, an import hook serves ``mmengine``, ``mmengine.config`` and
 other name (``HuggingFaceCausalLM``, ``PromptTemplate``, ``siqaDataset``, ...) is a
 :class:`Placeholder` class that only records its name, so ``dict(type=PPLInferencer)`` keeps
 the shape of the config. Relative imports (``from .datasets.siqa.siqa_ppl import
-siqa_datasets``) resolve against the config's own folder first, then the config modules
-this plugin ships (``compass_opencompass/configs``); ``opencompass.configs.*`` resolves to
-the latter. :mod:`compass_opencompass.translate` turns the result into compass's plain config.
+siqa_datasets``) resolve against the config's own folder first; they and
+``opencompass.configs.*`` then resolve in the user's OpenCompass tree (:func:`configs_root`:
+``$COMPASS_OPENCOMPASS_CONFIGS``, else the first ``opencompass/configs`` folder found walking
+up from the config file, else an installed ``opencompass`` package's), and only then in the
+few modules this plugin ships (``compass_opencompass/configs``), which says so in one line.
+:mod:`compass_opencompass.translate` turns the result into compass's plain config.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from __future__ import annotations
 import contextlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
 
 SHIPPED = Path(__file__).resolve().parent / "configs"
 PACKAGE = "__compass_config__"
+ENV = "COMPASS_OPENCOMPASS_CONFIGS"
 _SHIMS = ("mmengine", "opencompass")
 
 
@@ -75,14 +81,57 @@ class _Loader(importlib.abc.Loader):
         pass
 
 
+def _tree(folder: Path) -> Path | None:
+    """``folder`` as an OpenCompass ``configs`` folder: itself, or its ``opencompass/configs``."""
+    for cand in (folder / "opencompass" / "configs", folder):
+        if cand.name == "configs" and (cand / "datasets").is_dir():
+            return cand
+    return None
+
+
+def configs_root(config: Path | None = None) -> tuple[Path | None, str]:
+    """The user's OpenCompass ``configs`` folder and how it was found (``None``: none found).
+
+    ``$COMPASS_OPENCOMPASS_CONFIGS`` (the ``configs`` folder or a checkout holding
+    ``opencompass/configs``), else walking up from ``config``, else an installed
+    ``opencompass`` package (found, never imported)."""
+    from compass.sdk import CompassError
+
+    env = os.environ.get(ENV)
+    if env:
+        root = _tree(Path(env).expanduser().resolve())
+        if root is None:
+            raise CompassError(f"{ENV}={env}: no OpenCompass configs there (expected a folder holding "
+                               f"datasets/ and models/, or a checkout holding opencompass/configs)")
+        return root, ENV
+    if config is not None:
+        for folder in Path(config).resolve().parents:
+            if folder.name == "configs" and folder.parent.name == "opencompass" and (folder / "datasets").is_dir():
+                return folder, "the config's own OpenCompass tree"
+            root = folder / "opencompass" / "configs"
+            if (root / "datasets").is_dir():
+                return root, "the OpenCompass checkout around the config"
+    try:
+        spec = importlib.util.find_spec("opencompass")
+    except (ImportError, ValueError):
+        spec = None
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(loc) / "configs" / "datasets").is_dir():
+            return Path(loc) / "configs", "the installed opencompass package"
+    return None, ""
+
+
 class _Finder(importlib.abc.MetaPathFinder):
+    def __init__(self, roots: list[str]):
+        self.roots = roots
+
     def find_spec(self, fullname, path=None, target=None):
         root = fullname.split(".")[0]
         if root not in _SHIMS:
             return None
         if fullname == "opencompass.configs":
             spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
-            spec.submodule_search_locations = [str(SHIPPED)]
+            spec.submodule_search_locations = list(self.roots)
             return spec
         if fullname.startswith("opencompass.configs."):
             return None  # found by the path finder under SHIPPED
@@ -94,15 +143,17 @@ def _ours(name: str) -> bool:
 
 
 @contextlib.contextmanager
-def shimmed(folder: Path):
-    """The import hook and the config package (``folder``, then compass's configs) while inside."""
+def shimmed(folder: Path, tree: Path | None = None):
+    """The import hook and the config package (``folder``, the user's OpenCompass ``tree``,
+    then compass's configs) while inside."""
     saved = {n: m for n, m in sys.modules.items() if _ours(n)}
     for n in saved:
         del sys.modules[n]
-    finder = _Finder()
+    roots = [*([str(tree)] if tree else []), str(SHIPPED)]
+    finder = _Finder(roots)
     sys.meta_path.insert(0, finder)
     package = types.ModuleType(PACKAGE)
-    package.__path__ = [str(folder), str(SHIPPED)]
+    package.__path__ = [str(folder), *roots]
     sys.modules[PACKAGE] = package
     try:
         yield PACKAGE
@@ -116,7 +167,8 @@ def shimmed(folder: Path):
 def run_config(path: Path) -> dict:
     """Execute the config file ``path`` under the shims; its module namespace."""
     path = Path(path).resolve()
-    with shimmed(path.parent) as package:
+    tree, how = configs_root(path)
+    with shimmed(path.parent, tree) as package:
         name = f"{package}.{path.stem}"
         module = types.ModuleType(name)
         module.__file__ = str(path)
@@ -124,7 +176,21 @@ def run_config(path: Path) -> dict:
         sys.modules[name] = module
         code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
         exec(code, module.__dict__)  # noqa: S102 - the user's own config file, as OpenCompass runs it
+        _say_fallback(tree, how)
         return dict(module.__dict__)
+
+
+def _say_fallback(tree: Path | None, how: str) -> None:
+    """One line when an import was served by compass's own copies instead of the user's tree."""
+    ours = sorted({Path(m.__file__).relative_to(SHIPPED).with_suffix("").as_posix().replace("/", ".")
+                   for m in list(sys.modules.values())
+                   if _ours(getattr(m, "__name__", "")) and getattr(m, "__file__", None)
+                   and Path(m.__file__).is_relative_to(SHIPPED)})
+    if not ours:
+        return
+    where = f"not in {tree} ({how})" if tree else "no OpenCompass configs found"
+    print(f"note: {', '.join(ours)}: {where}; using compass's own copies (set {ENV} to your "
+          f"opencompass/configs folder to use yours)", file=sys.stderr)
 
 
 def uses_classes(value) -> bool:

@@ -3,10 +3,13 @@
 * models: ``HuggingFaceCausalLM`` / ``HuggingFaceBaseModel`` / ``HuggingFace`` ->
   ``hf`` (base), ``HuggingFacewithChatTemplate`` -> ``hf`` (chat), ``OpenAI`` /
   ``OpenAISDK`` -> ``openai`` (``key='ENV'`` reads the usual variable; a literal key is refused);
-* datasets: a full definition (``reader_cfg``, ``infer_cfg``, ``eval_cfg``) of a dataset
-  class compass can read as data (``siqaDataset``) becomes a declarative dataset; one of
-  another benchmark compass has (``CEvalDataset``, ``GSM8KDataset``, ...) becomes that
+* datasets: a dataset class whose files compass reads (:data:`compass_opencompass.datasets.CLASSES`)
+  becomes the ``opencompass`` dataset, run by its own ``reader_cfg``/``infer_cfg``/``eval_cfg``;
+  one of another benchmark compass has (``CMMLUDataset``, ``MATHDataset``, ...) becomes that
   built-in, in the inferencer's mode, with a note that compass's prompt is used;
+* models: TurboMind/vLLM classes run through transformers, OpenCompass's API classes for
+  OpenAI-compatible services through ``openai`` (one note line each);
+* ``summarizer``: ``summary_groups`` -> compass's summary ``groups``;
 * ``infer``/``eval``: ``SizePartitioner(max_task_size)`` -> ``max_partition_size``,
   ``LocalRunner``/``SlurmRunner(max_num_workers, retry, partition)`` -> the runner.
 
@@ -24,8 +27,18 @@ from compass.sdk import CompassError
 from compass_opencompass.shims import Placeholder
 
 HF_BASE = ("HuggingFaceCausalLM", "HuggingFaceBaseModel", "HuggingFace", "HuggingFaceAboveV433Base")
-HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat")
-API = ("OpenAI", "OpenAISDK")
+HF_CHAT = ("HuggingFacewithChatTemplate", "HuggingFaceAboveV433Chat", "HuggingFaceChatGLM3")
+#: inference engines compass does not drive: the same weights through transformers (one note line)
+ENGINES_CHAT = ("TurboMindModelwithChatTemplate", "VLLMwithChatTemplate", "LmdeployPytorchModel")
+ENGINES_BASE = ("TurboMindModel", "VLLM")
+#: engine settings with no transformers counterpart (dropped, named in the note)
+ENGINE_DROP = ("engine_config", "gen_config", "backend", "end_str", "stop_words", "use_fastchat_template",
+               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs")
+API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse")
+#: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
+API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
+             "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
+             "TurboMindAPIModel": None, "LightllmAPI": None}
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
 API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
@@ -34,7 +47,7 @@ API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "ve
 KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
                  ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
 
-#: dataset class -> (compass benchmark family, how compass reads its files as data or None)
+#: dataset class -> the compass benchmark family it falls back to (compass's prompt, with a note)
 DATASET_CLASSES: dict[str, str] = {
     "siqaDataset": "siqa", "siqaDataset_V2": "siqa", "siqaDataset_V3": "siqa",
     "CEvalDataset": "ceval", "MMLUDataset": "mmlu", "CMMLUDataset": "cmmlu",
@@ -45,19 +58,28 @@ DATASET_CLASSES: dict[str, str] = {
 }
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
-EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
-              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv"}
-POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
-                  "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed", "math_postprocess": "math_boxed"}
 PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
-RUNNERS = {"LocalRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
-ICE_TOKEN = "</E>"
+RUNNERS = {"LocalRunner": "local", "LocalAPIRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
 
 
 def _name(value: Any) -> str | None:
     if isinstance(value, type) and issubclass(value, Placeholder):
         return value.oc_name
     return None
+
+
+def _plain(value: Any) -> Any:
+    """A config value as plain data: OpenCompass classes and functions by their names."""
+    name = _name(value)
+    if name is not None:
+        return name
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}  # config tables have string keys
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if callable(value):
+        return getattr(value, "__name__", str(value))
+    return value
 
 
 def _unknown(where: str, name: str, offers: str) -> CompassError:
@@ -81,11 +103,48 @@ def _api_base(url: str | None) -> str | None:
     return re.sub(r"/(chat/)?completions/?$", "", str(url))
 
 
+def _engine(cls: str, out: dict, where: str) -> str:
+    """An LMDeploy/vLLM model as transformers runs it; returns the hf_type."""
+    chat = cls in ENGINES_CHAT
+    dropped = [k for k in ENGINE_DROP if k in out]
+    engine = out.get("engine_config") or {}
+    gen = out.get("gen_config") or {}
+    for k in ENGINE_DROP:
+        out.pop(k, None)
+    if engine.get("tp") or (out.get("model_kwargs") or {}).get("tensor_parallel_size"):
+        out.setdefault("run_cfg", {}).setdefault("num_gpus", engine.get("tp") or out["model_kwargs"]["tensor_parallel_size"])
+    if isinstance(out.get("model_kwargs"), dict):
+        out["model_kwargs"] = {k: v for k, v in out["model_kwargs"].items()
+                               if k not in ("tensor_parallel_size", "gpu_memory_utilization")}
+    if gen.get("max_new_tokens") and not out.get("max_out_len"):
+        out["max_out_len"] = gen["max_new_tokens"]
+    sampling = {k: gen[k] for k in ("temperature", "top_k", "top_p") if k in gen}
+    if sampling and not (sampling.get("top_k") == 1 or sampling.get("temperature", 1) <= 1e-6):
+        out["generation_kwargs"] = {**(out.get("generation_kwargs") or {}), "do_sample": True, **sampling}
+    drops = f" (without {', '.join(dropped)})" if dropped else ""
+    engine_name = "vLLM" if "VLLM" in cls else "LMDeploy"
+    note(f"{where}: {cls} runs with transformers as compass's hf {'chat' if chat else 'base'} model, not "
+         f"{engine_name}{drops}; same weights and chat template, other kernels (scores may differ slightly)")
+    return "chat" if chat else "base"
+
+
 def model(d: dict, where: str) -> dict:
     cls = _name(d.get("type"))
     if cls is None:
         return dict(d)  # already a compass component (type="hf", ...)
     out = {k: v for k, v in d.items() if k != "type"}
+    if cls in ENGINES_CHAT or cls in ENGINES_BASE:
+        hf_type = _engine(cls, out, where)
+        cls = HF_CHAT[0] if hf_type == "chat" else HF_BASE[0]
+    if cls in API_BASES:
+        base = API_BASES[cls]
+        url = out.pop("url", None) or out.pop("openai_api_base", None) or base
+        if not url:
+            raise CompassError(f"{where}: {d['type'].oc_name} needs its server's url (url='http://HOST:PORT/v1')")
+        out["openai_api_base"] = url
+        out.pop("system_prompt", None)
+        note(f"{where}: {cls} is sent through compass's OpenAI-compatible backend at {_api_base(url)}")
+        cls = "OpenAISDK"
     run_cfg = out.pop("run_cfg", None) or {}
     if cls in HF_BASE or cls in HF_CHAT:
         for k in HF_DROP:
@@ -122,29 +181,9 @@ def model(d: dict, where: str) -> dict:
             res["max_concurrency"] = out.pop("batch_size")
         res.update(out)
         return res
-    raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate) and "
-                               "openai (OpenAI, OpenAISDK); see: compass list models")
-
-
-def _local_path(path: Any) -> str:
-    p = str(path or "")
-    for prefix in ("./data/", "data/", "opencompass/"):
-        if p.startswith(prefix):
-            return p[len(prefix):]
-    return p
-
-
-def _template(value: Any, where: str) -> Any:
-    """A prompt template's ``template`` as declarative data (labels as strings, ``</E>`` dropped)."""
-    if isinstance(value, str):
-        return value.replace(ICE_TOKEN, "")
-    if isinstance(value, dict):
-        if "round" in value or "begin" in value:
-            return {k: _template(v, where) for k, v in value.items() if k in ("round", "begin")}
-        return {str(k): _template(v, where) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_template(v, where) for v in value]
-    return value
+    raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate, and "
+                               "TurboMind/vLLM models through transformers) and openai (OpenAI, OpenAISDK, "
+                               f"{', '.join(API_BASES)}); see: compass list models")
 
 
 def _retriever(cfg: dict, where: str) -> dict:
@@ -158,81 +197,33 @@ def _retriever(cfg: dict, where: str) -> dict:
     raise _unknown(f"{where}.infer_cfg.retriever", cls, f"{', '.join(RETRIEVERS)}")
 
 
-def _siqa_reader(d: dict, reader_cfg: dict, retriever: dict) -> dict:
-    root = _local_path(d.get("path")) or "siqa"
-    test_split = reader_cfg.get("test_split", "validation")
-    train_split = reader_cfg.get("train_split", "train")
-    files = {test_split: f"{root}/dev.jsonl"}
-    labels = {test_split: f"{root}/dev-labels.lst"}
-    if retriever["type"] != "zero":
-        files[train_split] = f"{root}/train.jsonl"
-        labels[train_split] = f"{root}/train-labels.lst"
-    out = {"path": files, "labels": labels, "input_columns": list(reader_cfg.get("input_columns") or []),
-           "output_column": reader_cfg.get("output_column", "label"), "test_split": test_split,
-           "train_split": train_split}
-    if reader_cfg.get("test_range"):
-        out["test_range"] = reader_cfg["test_range"]
-    return out
-
-
-#: dataset class -> how its files are read as data (a declarative reader)
-DECLARATIVE_READERS = {"siqaDataset": _siqa_reader}
-
-
-def _scoring(eval_cfg: dict, where: str) -> dict:
-    out: dict = {}
-    ev = eval_cfg.get("evaluator")
-    if ev:
-        cls = _name(ev.get("type"))
-        if cls is None:
-            out["evaluator"] = ev.get("type")
-        elif cls in EVALUATORS:
-            out["evaluator"] = EVALUATORS[cls]
-        else:
-            raise _unknown(f"{where}.eval_cfg.evaluator", cls, f"{', '.join(EVALUATORS)}; see: compass list evaluators")
-    post = eval_cfg.get("pred_postprocessor")
-    if post:
-        fn = post.get("type")
-        name = getattr(fn, "oc_name", None) or getattr(fn, "__name__", None) or fn
-        if name not in POSTPROCESSORS and not (isinstance(fn, str) and fn in POSTPROCESSORS.values()):
-            raise _unknown(f"{where}.eval_cfg.pred_postprocessor", str(name),
-                           f"{', '.join(POSTPROCESSORS)}; see: compass list postprocessors")
-        kwargs = {k: v for k, v in post.items() if k != "type"}
-        out["postprocessor"] = {"type": POSTPROCESSORS.get(name, name), **kwargs} if kwargs else POSTPROCESSORS.get(name, name)
-    return out
-
-
 def dataset(d: dict, where: str) -> dict:
     cls = _name(d.get("type"))
     if cls is None:
         return dict(d)
-    if cls not in DATASET_CLASSES:
+    infer_cfg = d.get("infer_cfg") or {}
+    from compass_opencompass.datasets import CLASSES
+
+    if cls not in DATASET_CLASSES and cls not in CLASSES:
         raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
                                    "(reader, template, retriever: see README)")
-    infer_cfg = d.get("infer_cfg") or {}
+
+    if cls in CLASSES and (infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")):
+        plain = _plain(d)
+        plain["dataset_class"] = plain.pop("type")
+        from compass_opencompass.datasets import subset
+
+        subset(plain, where)  # every unknown class or setting fails here, before any model loads
+        return {"type": "opencompass", "datasets": [plain]}
     inferencer = _name((infer_cfg.get("inferencer") or {}).get("type")) or "GenInferencer"
     if inferencer not in INFERENCERS:
         raise _unknown(f"{where}.infer_cfg.inferencer", inferencer, ", ".join(INFERENCERS))
     mode = INFERENCERS[inferencer]
-    retriever = _retriever(infer_cfg.get("retriever") or {}, where)
+    _retriever(infer_cfg.get("retriever") or {}, where)
     family = DATASET_CLASSES[cls]
-    reader = DECLARATIVE_READERS.get(cls)
-    template_cfg = infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")
-    if reader is None or not template_cfg:
-        name = f"{family}_{mode}"
-        note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
-        return {"type": name, "_family": True}
-    tcls = _name(template_cfg.get("type"))
-    if tcls not in (None, "PromptTemplate"):
-        raise _unknown(f"{where}.infer_cfg.prompt_template", tcls, "PromptTemplate")
-    reader_cfg = d.get("reader_cfg") or {}
-    out = {"type": "declarative", "name": d.get("abbr") or family, "mode": mode,
-           "reader": reader(d, reader_cfg, retriever), "template": _template(template_cfg.get("template"), where),
-           "retriever": retriever, **_scoring(d.get("eval_cfg") or {}, where)}
-    gen = infer_cfg.get("inferencer") or {}
-    if mode == "gen" and gen.get("max_out_len"):
-        out["max_out_len"] = gen["max_out_len"]
-    return out
+    name = f"{family}_{mode}"
+    note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
+    return {"type": name, "_family": True}
 
 
 def _runner(cfg: dict, where: str, out: dict) -> None:
@@ -272,8 +263,14 @@ def translate(namespace: dict, where: str) -> dict:
     datasets = datasets if isinstance(datasets, list) else [datasets]
     seen: set = set()
     out["datasets"] = []
+    own: dict | None = None  # every config run by its own definition: one benchmark, a subset each
     for i, d in enumerate(datasets):
         t = dataset(d, f"{where}: datasets[{i}]") if isinstance(d, dict) else d
+        if isinstance(t, dict) and t.get("type") == "opencompass" and isinstance(d, dict) and _name(d.get("type")):
+            if own is not None:
+                own["datasets"].extend(t["datasets"])
+                continue
+            own = t
         if isinstance(t, dict) and t.pop("_family", False):
             if t["type"] in seen:  # one compass benchmark for OpenCompass's per-subject dicts
                 continue
@@ -288,4 +285,31 @@ def translate(namespace: dict, where: str) -> dict:
                 out.update(stage)
     if isinstance(namespace.get("runner"), dict):
         out["runner"] = namespace["runner"]
+    if isinstance(namespace.get("summarizer"), dict):
+        out["summarizer"] = summarizer(namespace["summarizer"], f"{where}: summarizer")
+    return out
+
+
+def summarizer(cfg: dict, where: str) -> dict:
+    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``);
+    ``dataset_abbrs`` (which rows, in which order) has no counterpart: one note line."""
+    if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
+        return dict(cfg)  # already compass's
+    out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
+    groups = list(out.get("groups") or [])
+    weighted = []
+    for g in cfg.get("summary_groups") or []:
+        if not isinstance(g, dict) or "name" not in g:
+            continue
+        members = [m[0] if isinstance(m, (list, tuple)) else m for m in g.get("subsets") or []]
+        groups.append({"name": str(g["name"]), "members": [str(m) for m in members]})
+        if g.get("weights"):
+            weighted.append(str(g["name"]))
+    if groups:
+        out["groups"] = groups
+    if weighted:
+        note(f"{where}: summary groups {', '.join(weighted[:3])}{' …' if len(weighted) > 3 else ''} are plain "
+             f"averages in compass (their weights are dropped)")
+    if cfg.get("dataset_abbrs"):
+        note(f"{where}: dataset_abbrs is not applied; compass shows every row it ran, then the groups")
     return out

@@ -1,0 +1,115 @@
+"""How many of OpenCompass's own config files compass plans as written, and with whose prompt.
+
+For every dataset config of the families in ``bench/opencompass_families.txt`` (the
+benchmarks compass has) it writes the eval config an OpenCompass user writes::
+
+    from mmengine.config import read_base
+    with read_base():
+        from opencompass.configs.datasets.<family>.<file> import <x>_datasets
+    datasets = <x>_datasets
+    models = [<a mock model>]
+
+and plans it with ``compass.api.plan`` (what ``compass eval --dry-run`` does), resolving
+``opencompass.configs`` in the given OpenCompass tree. A config counts as *own prompt* when
+every dataset became the ``opencompass`` dataset (its own reader/infer/eval config), as
+*compass's prompt* when one was swapped for a compass built-in (a note says so). It also
+plans ``examples/eval_*.py`` files given with ``--examples DIR``. Usage::
+
+    .venv/bin/python bench/opencompass_dryrun.py /tmp/oc/src [--data-dir DIR] [--examples DIR] [-v]
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+MOCK = "dict(type='mock', chat=False, answers={})"
+
+
+def lists_in(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name) and t.id.endswith("_datasets")]
+        for sub in ast.walk(node) if isinstance(node, ast.With) else [node]:
+            if isinstance(sub, ast.ImportFrom):
+                names += [a.asname or a.name for a in sub.names if (a.asname or a.name).endswith("_datasets")]
+    return names
+
+
+def plan(config: Path, data_dir: str | None = None) -> tuple[str, str]:
+    """``(outcome, detail)``: outcome is ``own prompt`` / ``compass prompt`` (planned),
+    ``own prompt, data missing`` / ``compass prompt, data missing``, or ``fails``."""
+    from compass import api
+
+    err = io.StringIO()
+    route = ""
+    try:
+        with contextlib.redirect_stderr(err):
+            cfg = api.load_config(str(config))
+            if data_dir:
+                cfg.data_dir = data_dir  # what --data-dir does
+            route = "own prompt" if all(c.type == "opencompass" for c in cfg.datasets) else "compass prompt"
+            p = api.plan(cfg)
+    except BaseException as exc:  # noqa: BLE001 - counted and shown
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+        missing = type(exc).__name__ == "DataMissing" or "not found" in text or "looked for" in text
+        return (f"{route}, data missing" if missing and route else "fails"), text
+    del p
+    notes = err.getvalue().strip().splitlines()
+    return route, (notes[0][:200] if notes else "")
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[0])
+    verbose = "-v" in argv
+    examples = Path(argv[argv.index("--examples") + 1]) if "--examples" in argv else None
+    data = argv[argv.index("--data-dir") + 1] if "--data-dir" in argv else "data"
+    configs = root / "opencompass" / "configs"
+    os.environ["COMPASS_OPENCOMPASS_CONFIGS"] = str(configs)
+    families = (Path(__file__).parent / "opencompass_families.txt").read_text().split()
+    tally: Counter = Counter()
+    why: Counter = Counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for fam in families:
+            for f in sorted((configs / "datasets" / fam).glob("*.py")):
+                if f.name == "__init__.py":
+                    continue
+                names = lists_in(f)
+                if not names:
+                    tally["no dataset list"] += 1
+                    continue
+                cfg = Path(tmp) / f"eval_{f.stem}.py"
+                cfg.write_text(f"from mmengine.config import read_base\nwith read_base():\n"
+                               f"    from opencompass.configs.datasets.{fam}.{f.stem} import {names[0]}\n"
+                               f"datasets = {names[0]}\nmodels = [{MOCK}]\ndata_dir = {data!r}\n")
+                kind, detail = plan(cfg)
+                tally[kind] += 1
+                if kind == "fails":
+                    why[detail.split(": ", 2)[-1][:90]] += 1
+                if verbose:
+                    print(f"{kind:15} {fam}/{f.stem}: {detail}")
+    total = sum(tally.values())
+    print(f"dataset configs of {len(families)} families: {total}; " + ", ".join(f"{k}: {v}" for k, v in tally.most_common()))
+    for reason, n in why.most_common(15):
+        print(f"  {n:4}  {reason}")
+    if examples:
+        ok = 0
+        files = sorted(examples.glob("eval_*.py"))
+        for f in files:
+            kind, detail = plan(f, data)
+            ok += kind in ("own prompt", "compass prompt")
+            print(f"{kind:15} {f.name}: {detail}")
+        print(f"examples: {ok} of {len(files)} plan")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
