@@ -52,3 +52,58 @@ def only_run_dir(cwd: Path) -> Path:
     runs = sorted((cwd / "outputs" / "default").iterdir())
     assert len(runs) == 1, runs
     return runs[0]
+
+
+@dataclass
+class RunInProcess:
+    code: int
+    out: str
+    err: str
+    result: object = None  # compass.api.RunResult, or None when the config was refused
+
+
+@pytest.fixture
+def evaluate(tmp_path, monkeypatch, capfd):
+    """Run a config in this process through ``compass.api`` — the debug runner, the toy plugin
+    loaded — in a temp folder; returns a RunInProcess (exit code, stdout, stderr, the RunResult).
+
+    For tests of what a run does (reuse, scores, files): seconds faster than ``compass eval`` in
+    a subprocess, which is for tests of the command itself. ``model_kwargs`` go to every model,
+    as a model flag (``--max-out-len``) would; ``runner=None`` keeps the config's runner.
+    """
+    from compass import api
+    from compass.sdk import CompassError
+    from toy import toy_plugin
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COMPASS_EXTRA_PLUGINS", raising=False)
+
+    def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
+            model_kwargs: dict | None = None, runner: str | None = "debug") -> RunInProcess:
+        capfd.readouterr()
+        host = api.plugin_host([toy_plugin])
+        result = None
+        try:
+            cfg = api.load_config(config, host)
+            if work_dir is not None:
+                cfg.work_dir = work_dir
+            if reuse is not None:
+                cfg.reuse = reuse
+            if limit is not None:
+                cfg.limit = limit
+            for model in cfg.models:
+                model.kwargs.update(model_kwargs or {})
+            if runner == "debug":
+                cfg.runner = api.Component(host.default_runner(debug=True))
+            elif not cfg.runner.type:
+                cfg.runner = api.Component(host.default_runner(), dict(cfg.runner.kwargs))
+            result = api.evaluate(cfg, host)
+            code = result.exit_code
+        except CompassError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = exc.exit_code
+        captured = capfd.readouterr()
+        return RunInProcess(code, captured.out, captured.err, result)
+
+    run.cwd = tmp_path
+    return run
