@@ -107,3 +107,15 @@ def evaluate(tmp_path, monkeypatch, capfd):
 
     run.cwd = tmp_path
     return run
+
+
+#: marks that make a test slow: `pytest -m "not slow"` (the inner loop) leaves them all out
+HEAVY_MARKS = ("model", "slurm", "browser", "sandbox", "venv", "vllm")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(mark) for mark in HEAVY_MARKS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("slurm"):  # one xdist worker for them all: they share the one-node cluster
+            item.add_marker(pytest.mark.xdist_group("slurm"))

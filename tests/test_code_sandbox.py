@@ -27,6 +27,7 @@ LIMITS = Limits(timeout=3, memory_mb=256)
 NOT_ISOLATED = "the rlimits-only provider does not isolate this (that is what --allow-unsafe-code accepts)"
 
 
+pytestmark = pytest.mark.sandbox  # sandboxes and their fork servers, program by program
 NEEDS_BWRAP = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) not installed")
 
 
