@@ -73,15 +73,18 @@ def evaluate(tmp_path, monkeypatch, capfd):
     """
     from compass import api
     from compass.sdk import CompassError
-    from toy import toy_plugin
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("COMPASS_EXTRA_PLUGINS", raising=False)
+    # the toy plugin as the CLI gets it, so that worker processes (runner=None: the local runner) see it too
+    for key, value in compass_env().items():
+        if os.environ.get(key) != value:
+            monkeypatch.setenv(key, value)
+    monkeypatch.delenv("COMPASS_PLUGINS", raising=False)
 
     def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
             model_kwargs: dict | None = None, runner: str | None = "debug") -> RunInProcess:
         capfd.readouterr()
-        host = api.plugin_host([toy_plugin])
+        host = api.plugin_host()
         result = None
         try:
             cfg = api.load_config(config, host)
