@@ -116,8 +116,14 @@ def evaluate(tmp_path, monkeypatch, capfd):
 HEAVY_MARKS = ("model", "slurm", "browser", "sandbox", "venv", "vllm")
 
 
+#: marks for tests in files being rewritten elsewhere (kept out of their files until then)
+MARKED_HERE = {"tests/test_progress.py::test_generated_tokens_move_while_a_batch_decodes": "model"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
+        if item.nodeid in MARKED_HERE:
+            item.add_marker(MARKED_HERE[item.nodeid])
         if any(item.get_closest_marker(mark) for mark in HEAVY_MARKS) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("slurm"):  # one xdist worker for them all: they share the one-node cluster

@@ -95,6 +95,7 @@ def _verdicts(run: Path, subject: str) -> dict[int, bool]:
     return {r["index"]: r["correct"] for r in map(json.loads, path.read_text().splitlines())}
 
 
+@pytest.mark.model
 def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_llama):
     cwd = compass.cwd
     for shots in (0, 1):
@@ -185,6 +186,7 @@ def _html_tables(page: str) -> dict[str, list[list[str]]]:
     return parser.tables
 
 
+@pytest.mark.model
 def test_same_settings_no_significant_delta_and_operational_change_named(compass, tiny_llama):
     cwd = compass.cwd
     for name, batch in (("a", 8), ("b", 3)):

@@ -83,6 +83,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin(compass):
     assert 0 < ours < 100
 
 
+@pytest.mark.model
 def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp_path_factory):
     require_extra("torch")
     import hf_models
@@ -99,6 +100,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp
     assert (score(res), verdicts(compass.cwd)) == first
 
 
+@pytest.mark.model
 def test_notes_config_runs_as_written(compass, tmp_path_factory):
     require_extra("torch")
     import hf_models
