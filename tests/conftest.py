@@ -75,14 +75,16 @@ def evaluate(tmp_path, monkeypatch, capfd):
     from compass.sdk import CompassError
 
     monkeypatch.chdir(tmp_path)
-    # the toy plugin as the CLI gets it, so that worker processes (runner=None: the local runner) see it too
-    for key, value in compass_env().items():
-        if os.environ.get(key) != value:
-            monkeypatch.setenv(key, value)
     monkeypatch.delenv("COMPASS_PLUGINS", raising=False)
 
     def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
-            model_kwargs: dict | None = None, runner: str | None = "debug") -> RunInProcess:
+            model_kwargs: dict | None = None, dump_eval_details: bool = False, runner: str | None = "debug",
+            plugins: str = "toy.toy_plugin") -> RunInProcess:
+        # the test plugins as the CLI gets them, so that worker processes (runner=None: the
+        # config's or the default runner) load them too
+        for key, value in compass_env(plugins).items():
+            if os.environ.get(key) != value:
+                monkeypatch.setenv(key, value)
         capfd.readouterr()
         host = api.plugin_host()
         result = None
@@ -94,6 +96,7 @@ def evaluate(tmp_path, monkeypatch, capfd):
                 cfg.reuse = reuse
             if limit is not None:
                 cfg.limit = limit
+            cfg.dump_eval_details = cfg.dump_eval_details or dump_eval_details
             for model in cfg.models:
                 model.kwargs.update(model_kwargs or {})
             if runner == "debug":
