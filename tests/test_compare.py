@@ -202,9 +202,10 @@ def test_same_settings_no_significant_delta_and_operational_change_named(compass
     assert "within noise" in out and "run setting models.tiny.batch_size: 8 -> 3" in out
 
 
-def test_compare_on_what_two_runs_share(compass):
-    assert compass("eval", "-m", "arith", "-d", "toy", "toy_pair").code == 0
-    assert compass("eval", "-m", "arith", "-d", "toy", "--limit", "6").code == 0
+def test_compare_on_what_two_runs_share(compass, evaluate):
+    # the runs are made in this process (compass.api); `compass compare` is what is tested
+    assert evaluate({"models": ["arith"], "datasets": ["toy", "toy_pair"]}).code == 0
+    assert evaluate({"models": ["arith"], "datasets": ["toy"]}, limit=6).code == 0
     run_a, run_b = _runs(compass.cwd)
     res = compass("compare", str(run_a), str(run_b))
     assert res.code == 0, res.err
@@ -222,8 +223,8 @@ def test_compare_bad_run_is_one_line(compass):
     assert res.err.startswith("error: no run folder 'nope'") and "Traceback" not in res.err
 
 
-def test_compare_html_to_a_missing_folder_is_one_line(compass):
-    assert compass("eval", "-m", "arith", "-d", "toy").code == 0
+def test_compare_html_to_a_missing_folder_is_one_line(compass, evaluate):
+    assert evaluate({"models": ["arith"], "datasets": ["toy"]}).code == 0
     res = compass("compare", "latest", "latest", "--html", "no/such/dir/cmp.html")
     assert res.code == 2, res.err
     assert "error: --html no/such/dir/cmp.html: cannot write it" in res.err and "Traceback" not in res.err
