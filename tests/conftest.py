@@ -79,10 +79,10 @@ def evaluate(tmp_path, monkeypatch, capfd):
 
     def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
             model_kwargs: dict | None = None, dump_eval_details: bool = False, runner: str | None = "debug",
-            plugins: str = "toy.toy_plugin") -> RunInProcess:
-        # the test plugins as the CLI gets them, so that worker processes (runner=None: the
-        # config's or the default runner) load them too
-        for key, value in compass_env(plugins).items():
+            plugins: str = "toy.toy_plugin", env: dict | None = None) -> RunInProcess:
+        # the test plugins as the CLI gets them (and ``env``: e.g. COMPASS_PLUGINS), so that
+        # worker processes (runner=None: the config's or the default runner) load them too
+        for key, value in compass_env(plugins, **(env or {})).items():
             if os.environ.get(key) != value:
                 monkeypatch.setenv(key, value)
         capfd.readouterr()

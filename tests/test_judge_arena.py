@@ -1,6 +1,9 @@
 """Model vs model on a pairwise dataset (``--pairwise all`` / ``--baseline MODEL``): the run's
 candidates judged against each other by a loopback judge, Bradley–Terry ratings with
-bootstrap intervals, the judgement cache, and the one-line refusals."""
+bootstrap intervals, the judgement cache, and the one-line refusals.
+
+The runs go through ``compass.api`` in this process (the ``evaluate`` fixture, debug runner); the
+refusals are the command's, so they run it."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import PLUGINS, config, env, run_dir  # noqa: E402
+from judge_helpers import KEY, PLUGINS, config, env, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 # answers of every question: 100, 50 and 10 characters; the "longer" judge gives A>>B to an
@@ -25,6 +28,15 @@ def models(*names: str) -> str:
 
 def judge_server(mode: str = "longer") -> FakeOpenAI:
     return FakeOpenAI(ServerConfig(models=("judge-model",), judge=mode))
+
+
+#: `--pairwise all` as the config file says it
+ALL_PAIRS = '[eval_settings]\npairwise = "all"\n'
+
+
+def in_process(**extra: str) -> dict:
+    """The ``evaluate`` fixture's settings for these runs: the judge's plugins and key, no extra plugin."""
+    return {"plugins": "", "env": {"COMPASS_PLUGINS": PLUGINS, "JUDGE_KEY": KEY, "COMPASS_JUDGE_CACHE": "0", **extra}}
 
 
 def comparison(run) -> dict:
@@ -68,10 +80,10 @@ class ComparisonTables(HTMLParser):
             self._table = None
 
 
-def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
+def test_every_pair_judged_both_ways_and_rated_in_order(evaluate, tmp_path):
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
-        res = compass("eval", str(cfg), "--pairwise", "all", env=env(COMPASS_PLUGINS=PLUGINS + ",report"))
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"), extra=ALL_PAIRS)
+        res = evaluate(cfg, **in_process(COMPASS_PLUGINS=PLUGINS + ",report"))
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     run = run_dir(tmp_path)
@@ -99,16 +111,17 @@ def test_every_pair_judged_both_ways_and_rated_in_order(compass, tmp_path):
     assert shown == printed
     # the judge is deterministic and the bootstrap seeded: a second run gives the same figures
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"))
-        res2 = compass("eval", str(cfg), "--pairwise", "all", env=env())
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("short", "long", "mid"), extra=ALL_PAIRS)
+        res2 = evaluate(cfg, **in_process())
     assert res2.code == 0, res2.err
     assert comparison(run_dir(tmp_path))["ratings"] == r
 
 
-def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
+def test_each_model_against_a_baseline_of_the_run(evaluate, tmp_path):
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
-        res = compass("eval", str(cfg), "--baseline", "mid", env=env())
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"),
+                     extra='[eval_settings]\nbaseline = "mid"\n')
+        res = evaluate(cfg, **in_process())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     out = comparison(run_dir(tmp_path))
@@ -120,10 +133,10 @@ def test_each_model_against_a_baseline_of_the_run(compass, tmp_path):
     assert "each model against mid" in res.out
 
 
-def test_always_a_judge_rates_every_model_the_same(compass, tmp_path):
+def test_always_a_judge_rates_every_model_the_same(evaluate, tmp_path):
     with judge_server("always_a") as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "short"))
-        res = compass("eval", str(cfg), "--pairwise", "all", env=env())
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "short"), extra=ALL_PAIRS)
+        res = evaluate(cfg, **in_process())
     assert res.code == 0, res.err
     out = comparison(run_dir(tmp_path))
     r = out["ratings"]
@@ -132,14 +145,14 @@ def test_always_a_judge_rates_every_model_the_same(compass, tmp_path):
     assert out["info"]["position_consistency"] == 0.0
 
 
-def test_a_new_model_costs_only_its_own_pairs_with_the_cache(compass, tmp_path):
-    cache = env(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(tmp_path / "cache"))
+def test_a_new_model_costs_only_its_own_pairs_with_the_cache(evaluate, tmp_path):
+    cache = in_process(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(tmp_path / "cache"))
     with judge_server() as srv:
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"))
-        assert compass("eval", str(cfg), "--pairwise", "all", env=cache).code == 0
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short"), extra=ALL_PAIRS)
+        assert evaluate(cfg, **cache).code == 0
         first = len(srv.stats.ok_prompts())
-        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short", "tiny"))
-        res = compass("eval", str(cfg), "--pairwise", "all", env=cache)
+        cfg = config(tmp_path, "alpaca_eval", srv.url, models=models("long", "mid", "short", "tiny"), extra=ALL_PAIRS)
+        res = evaluate(cfg, **cache)
         second = len(srv.stats.ok_prompts()) - first
     assert res.code == 0, res.err
     assert first == 3 * 8 + 3 * 8
