@@ -14,7 +14,7 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import KEY, PLUGINS, config, env, run_dir  # noqa: E402
+from judge_helpers import PLUGINS, config, env, in_process, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 # answers of every question: 100, 50 and 10 characters; the "longer" judge gives A>>B to an
@@ -32,11 +32,6 @@ def judge_server(mode: str = "longer") -> FakeOpenAI:
 
 #: `--pairwise all` as the config file says it
 ALL_PAIRS = '[eval_settings]\npairwise = "all"\n'
-
-
-def in_process(**extra: str) -> dict:
-    """The ``evaluate`` fixture's settings for these runs: the judge's plugins and key, no extra plugin."""
-    return {"plugins": "", "env": {"COMPASS_PLUGINS": PLUGINS, "JUDGE_KEY": KEY, "COMPASS_JUDGE_CACHE": "0", **extra}}
 
 
 def comparison(run) -> dict:

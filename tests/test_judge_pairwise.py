@@ -1,4 +1,5 @@
-"""AlpacaEval and Arena-Hard through ``compass eval`` against a loopback judge; the statistics."""
+"""AlpacaEval and Arena-Hard against a loopback judge (runs made in this process through
+``compass.api``, the ``evaluate`` fixture); the statistics."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from extras import require_extra
 require_extra("openai")
 
 from compass_judge import stats  # noqa: E402
-from judge_helpers import config, env, lines, result, run_dir  # noqa: E402
+from judge_helpers import config, in_process, lines, result, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 # candidate vs 40-character baselines: 100 chars (much longer), 50, 40 (tie), 10 (much shorter)
@@ -21,9 +22,9 @@ def judge_server(mode: str = "longer", **kw) -> FakeOpenAI:
     return FakeOpenAI(ServerConfig(models=("judge-model",), judge=mode, **kw))
 
 
-def test_alpaca_eval_win_rate_with_ties_half_both_orders(compass, tmp_path):
+def test_alpaca_eval_win_rate_with_ties_half_both_orders(evaluate, tmp_path):
     with judge_server() as srv:
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "alpaca_eval", srv.url), **in_process())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     out = result(run_dir(tmp_path), "cand", "alpaca_eval")
@@ -38,9 +39,9 @@ def test_alpaca_eval_win_rate_with_ties_half_both_orders(compass, tmp_path):
     assert "position consistency 100.0%" in res.out
 
 
-def test_always_a_judge_gives_all_ties_and_zero_consistency(compass, tmp_path):
+def test_always_a_judge_gives_all_ties_and_zero_consistency(evaluate, tmp_path):
     with judge_server("always_a") as srv:
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "alpaca_eval", srv.url), **in_process())
     assert res.code == 0, res.err
     run = run_dir(tmp_path)
     m = result(run, "cand", "alpaca_eval")["metrics"]
@@ -49,9 +50,9 @@ def test_always_a_judge_gives_all_ties_and_zero_consistency(compass, tmp_path):
     assert per_pair == [0.5] * 4  # every pair a tie once both orders are counted
 
 
-def test_arena_hard_bradley_terry_score_and_seeded_interval(compass, tmp_path):
+def test_arena_hard_bradley_terry_score_and_seeded_interval(evaluate, tmp_path):
     with judge_server() as srv:
-        res = compass("eval", str(config(tmp_path, "arena_hard", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "arena_hard", srv.url), **in_process())
     assert res.code == 0, res.err
     m = result(run_dir(tmp_path), "cand", "arena_hard")["metrics"]
     # strong verdicts weigh 3: wins 3+3+1+1, ties 1+1 (half each), losses 3+3 of 16 games
@@ -85,13 +86,13 @@ def test_bootstrap_interval_is_fixed_by_its_seed():
     assert one[0] < 50.0 < one[1]
 
 
-def test_several_judges_each_judge_and_the_report_aggregates(compass, tmp_path):
+def test_several_judges_each_judge_and_the_report_aggregates(evaluate, tmp_path):
     with judge_server() as longer, judge_server("always_a") as always_a:
         judges = "".join(
             f'[[eval_settings.judges]]\ntype = "openai"\nabbr = "{name}"\napi_base = "{srv.url}"\n'
             f'model = "judge-model"\napi_key_env = "JUDGE_KEY"\n'
             for name, srv in (("longer", longer), ("always-a", always_a)))
-        res = compass("eval", str(config(tmp_path, "alpaca_eval", None, judge=judges)), env=env())
+        res = evaluate(config(tmp_path, "alpaca_eval", None, judge=judges), **in_process())
     assert res.code == 0, res.err
     out = result(run_dir(tmp_path), "cand", "alpaca_eval")
     m = out["metrics"]
