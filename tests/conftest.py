@@ -78,7 +78,8 @@ def evaluate(tmp_path, monkeypatch, capfd):
     monkeypatch.delenv("COMPASS_PLUGINS", raising=False)
 
     def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
-            model_kwargs: dict | None = None, dump_eval_details: bool = False, runner: str | None = "debug",
+            model_kwargs: dict | None = None, dump_eval_details: bool = False, data_dir: str | None = None,
+            runner: str | None = "debug",
             plugins: str = "toy.toy_plugin", env: dict | None = None) -> RunInProcess:
         # the test plugins as the CLI gets them (and ``env``: e.g. COMPASS_PLUGINS), so that
         # worker processes (runner=None: the config's or the default runner) load them too
@@ -97,6 +98,8 @@ def evaluate(tmp_path, monkeypatch, capfd):
             if limit is not None:
                 cfg.limit = limit
             cfg.dump_eval_details = cfg.dump_eval_details or dump_eval_details
+            if data_dir is not None:
+                cfg.data_dir = data_dir
             for model in cfg.models:
                 model.kwargs.update(model_kwargs or {})
             if runner == "debug":
