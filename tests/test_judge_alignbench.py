@@ -1,4 +1,4 @@
-"""AlignBench through ``compass eval``: dimensions per answer type, 1-10 scale, AlignBench's groups."""
+"""AlignBench (runs in this process through ``compass.api``): dimensions per answer type, 1-10 scale, AlignBench's groups."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import config, env, lines, rating, result, run_dir  # noqa: E402
+from judge_helpers import config, in_process, lines, rating, result, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 ANSWERS = {"高音单簧管": "甲" * 85, "自然数基数理论": "乙" * 30, "Qui a compagnnon": "丙" * 12, "向南走100米": "丁" * 51}
 
 
-def test_alignbench_scores_on_its_1_to_10_scale(compass, tmp_path):
+def test_alignbench_scores_on_its_1_to_10_scale(evaluate, tmp_path):
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="length")) as srv:
-        res = compass("eval", str(config(tmp_path, "alignbench", srv.url, answers=ANSWERS)), env=env())
+        res = evaluate(config(tmp_path, "alignbench", srv.url, answers=ANSWERS), **in_process())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     run = run_dir(tmp_path)

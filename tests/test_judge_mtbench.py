@@ -1,4 +1,4 @@
-"""MT-Bench through ``compass eval`` with a loopback judge (tests/openai_server.py)."""
+"""MT-Bench with a loopback judge (tests/openai_server.py); runs made in this process through ``compass.api``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import MT_IDS, config, env, lines, rating, result, run_dir  # noqa: E402
+from judge_helpers import MT_IDS, config, in_process, lines, rating, result, run_dir  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 
@@ -24,9 +24,9 @@ def expected(skip: set = frozenset()):
     return mean(t1 + t2), mean(t1), mean(t2), {c: mean(v) for c, v in cats.items()}
 
 
-def test_mtbench_scores_both_turns_per_category_and_overall(compass, tmp_path):
+def test_mtbench_scores_both_turns_per_category_and_overall(evaluate, tmp_path):
     with judge_server() as srv:
-        res = compass("eval", str(config(tmp_path, "mtbench", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "mtbench", srv.url), **in_process())
         prompts = srv.stats.ok_prompts()
     assert res.code == 0, res.err
     run = run_dir(tmp_path)
@@ -50,11 +50,11 @@ def test_mtbench_scores_both_turns_per_category_and_overall(compass, tmp_path):
     assert out["info"]["templates"]["single-v1"] and out["version"]
 
 
-def test_unparseable_replies_are_reasked_once_then_excluded(compass, tmp_path):
+def test_unparseable_replies_are_reasked_once_then_excluded(evaluate, tmp_path):
     # q131 turn 1: malformed once (the re-ask fixes it); q81 turn 2: malformed every time
     with judge_server(malformed=("Evaluate the following movie reviews",),
                       malformed_always=("Start every sentence",)) as srv:
-        res = compass("eval", str(config(tmp_path, "mtbench", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "mtbench", srv.url), **in_process())
         reasks = [p for p in srv.stats.ok_prompts() if "Reply again" in p]
     assert res.code == 0, res.err
     out = result(run_dir(tmp_path), "cand", "mtbench")
@@ -73,10 +73,10 @@ def test_unparseable_replies_are_reasked_once_then_excluded(compass, tmp_path):
 SEED = 3  # with this seed some of the 8 judge requests fault (checked below)
 
 
-def test_injected_judge_faults_leave_every_score_unchanged(compass, tmp_path):
+def test_injected_judge_faults_leave_every_score_unchanged(evaluate, tmp_path):
     with judge_server(fault_rate=0.2, seed=SEED, faults=("429", "500", "drop", "badjson"),
                       retry_after="0.05") as srv:
-        res = compass("eval", str(config(tmp_path, "mtbench", srv.url)), env=env())
+        res = evaluate(config(tmp_path, "mtbench", srv.url), **in_process())
         outcomes = srv.stats.outcomes()
     assert res.code == 0, res.err
     assert sum(v for k, v in outcomes.items() if k != "ok") > 0, outcomes
