@@ -79,6 +79,7 @@ def evaluate(tmp_path, monkeypatch, capfd):
 
     def run(config, *, work_dir: str | None = None, reuse: str | None = None, limit: int | None = None,
             model_kwargs: dict | None = None, dump_eval_details: bool = False, data_dir: str | None = None,
+            mode: str | None = None,
             runner: str | None = "debug",
             plugins: str = "toy.toy_plugin", env: dict | None = None) -> RunInProcess:
         # the test plugins as the CLI gets them (and ``env``: e.g. COMPASS_PLUGINS), so that
@@ -100,6 +101,8 @@ def evaluate(tmp_path, monkeypatch, capfd):
             cfg.dump_eval_details = cfg.dump_eval_details or dump_eval_details
             if data_dir is not None:
                 cfg.data_dir = data_dir
+            if mode is not None:
+                cfg.mode = mode
             for model in cfg.models:
                 model.kwargs.update(model_kwargs or {})
             if runner == "debug":
