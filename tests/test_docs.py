@@ -44,3 +44,11 @@ def test_mkdocs_build_strict(tmp_path):
     reference = (tmp_path / "site" / "sdk" / "index.html").read_text(encoding="utf-8")
     for name in ("GenerateRequest", "register_datasets", "evaluate"):
         assert name in reference
+
+
+def test_the_docs_set_up_command_is_the_readmes():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)
+    install = next(line for line in block.splitlines() if line and not line.startswith("#"))
+    for page in ("index.md", "getting-started.md"):
+        assert install in (REPO / "docs" / page).read_text(encoding="utf-8"), page
