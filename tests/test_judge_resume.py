@@ -1,4 +1,5 @@
-"""``-r`` after a SIGKILL mid-judging re-judges nothing finished; the judgement cache."""
+"""``-r`` after a SIGKILL mid-judging re-judges nothing finished (the real command, killed); the
+judgement cache (runs in this process through ``compass.api``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from extras import require_extra
 
 require_extra("openai")
 
-from judge_helpers import config, env, lines, result  # noqa: E402
+from judge_helpers import config, env, in_process, lines, result  # noqa: E402
 from openai_server import FakeOpenAI, ServerConfig  # noqa: E402
 
 QUESTIONS = ("famous actors", "US states get", "kickball", "music from the 1920s")  # alpaca_eval rows 0-3
@@ -61,50 +62,45 @@ def test_sigkill_mid_judging_then_reuse_judges_only_what_is_left(tmp_path):
     assert out["evaluation"] == {"evaluated": 4 - len(finished), "reused": len(finished)}
 
 
-def test_judgement_cache_asks_only_about_a_new_candidate(tmp_path):
+def test_judgement_cache_asks_only_about_a_new_candidate(evaluate, tmp_path):
     cache = tmp_path / "cache"
-    e = env(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(cache))
+    e = in_process(COMPASS_JUDGE_CACHE="1", COMPASS_CACHE_DIR=str(cache))
     table = ", ".join(f'"{q}" = "{"v" * 60}"' for q in QUESTIONS)
     two = ('[[models]]\ntype = "mock"\nabbr = "cand"\nanswers = { "famous actors" = "' + "x" * 100 +
            '", "US states get" = "' + "y" * 50 + '", "kickball" = "' + "z" * 40 + '", "music from the 1920s" = "' +
            "w" * 10 + '" }\n' + f'[[models]]\ntype = "mock"\nabbr = "newcomer"\nanswers = {{ {table} }}\n')
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
         first = config(tmp_path, "alpaca_eval", srv.url)
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(first)], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(first, **e)
+        assert res.code == 0, res.err
         assert len(srv.stats.ok_prompts()) == 8
         srv.reset_stats()
         (tmp_path / "outputs").rename(tmp_path / "outputs-first")  # a new run, not -r
         second = config(tmp_path, "alpaca_eval", srv.url, models=two)
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(second)], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(second, **e)
+        assert res.code == 0, res.err
         asked = srv.stats.ok_prompts()
     assert len(asked) == 8 and all("v" * 60 in p for p in asked), "known pairs were judged again"
     run = sorted((tmp_path / "outputs" / "default").iterdir())[-1]
     assert result(run, "cand", "alpaca_eval")["metrics"]["win_rate"] == 62.5
     assert result(run, "newcomer", "alpaca_eval")["metrics"]["win_rate"] == 100.0  # 60 vs 40 characters
-    assert "8 of 8 judgements taken from the judgement cache" in res.stdout
+    assert "8 of 8 judgements taken from the judgement cache" in res.out
 
 
-def test_reuse_with_another_judge_or_template_judges_again(tmp_path):
-    e = env()
+def test_reuse_with_another_judge_or_template_judges_again(evaluate, tmp_path):
+    e = in_process()
     with FakeOpenAI(ServerConfig(models=("judge-model",), judge="longer")) as srv:
         cfg = config(tmp_path, "alpaca_eval", srv.url)
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg)], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(cfg, **e)
+        assert res.code == 0, res.err
         srv.reset_stats()
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(cfg, reuse="latest", **e)
+        assert res.code == 0, res.err
         assert srv.stats.ok_prompts() == []  # same judge, same template: nothing asked again
         # another judge setting: every pair is judged again
         cfg.write_text(cfg.read_text().replace('model = "judge-model"\n', 'model = "judge-model"\ntemperature = 0.0\n'))
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(cfg, reuse="latest", **e)
+        assert res.code == 0, res.err
         assert len(srv.stats.ok_prompts()) == 8
         srv.reset_stats()
         # another template (a config's judge_templates file): judged again, with that template
@@ -115,9 +111,8 @@ def test_reuse_with_another_judge_or_template_judges_again(tmp_path):
                             '[The Start of Assistant B\'s Answer]\\n{answer_b}\\n[The End of Assistant B\'s Answer]"}}')
         cfg.write_text(cfg.read_text().replace("[eval_settings.judge]", f'[eval_settings]\njudge_templates = "{override}"\n'
                                                                         "[eval_settings.judge]"))
-        res = subprocess.run([sys.executable, "-m", "compass", "eval", str(cfg), "-r"], cwd=tmp_path, env=e,
-                             capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stderr
+        res = evaluate(cfg, reuse="latest", **e)
+        assert res.code == 0, res.err
         asked = srv.stats.ok_prompts()
     assert len(asked) == 8 and all("MY OWN JUDGE PROMPT" in p for p in asked)
     run = sorted((tmp_path / "outputs" / "default").iterdir())[-1]
