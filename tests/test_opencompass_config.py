@@ -69,17 +69,18 @@ def verdicts(cwd: Path) -> list:
     return [json.loads(ln)["correct"] for ln in path.read_text().splitlines()]
 
 
-def test_read_base_siqa_ppl_scores_like_the_builtin(compass):
-    cfg = compass.cwd / "eval_siqa.py"
+def test_read_base_siqa_ppl_scores_like_the_builtin(evaluate):
+    # both configs run in this process (compass.api reads OpenCompass .py configs as the CLI does)
+    cfg = evaluate.cwd / "eval_siqa.py"
     cfg.write_text(READ_BASE)
-    res = compass("eval", str(cfg), "--data-dir", str(DATA), "--debug")
+    res = evaluate(cfg, data_dir=str(DATA))
     assert res.code == 0, res.err
-    ours, ours_v = score(res), verdicts(compass.cwd)
-    builtin = compass.cwd / "builtin.py"
+    ours, ours_v = score(res), verdicts(evaluate.cwd)
+    builtin = evaluate.cwd / "builtin.py"
     builtin.write_text(f"datasets = ['siqa_ppl']\nmodels = [{MOCK}]\n")
-    res = compass("eval", str(builtin), "--data-dir", str(DATA), "--debug")
+    res = evaluate(builtin, data_dir=str(DATA))
     assert res.code == 0, res.err
-    assert score(res) == ours and verdicts(compass.cwd) == ours_v
+    assert score(res) == ours and verdicts(evaluate.cwd) == ours_v
     assert 0 < ours < 100
 
 
