@@ -13,7 +13,7 @@ from extras import require_extra
 
 def _sdk_page_members() -> list[str]:
     page = (REPO / "docs" / "sdk.md").read_text(encoding="utf-8")
-    return re.findall(r"^        - (\w+)$", page, re.M)
+    return re.findall(r"^::: compass\.sdk\.(\w+)$", page, re.M)
 
 
 def test_sdk_reference_lists_every_public_name_once():
