@@ -83,6 +83,12 @@ def test_hostile_programs_fail_with_their_reason_and_nothing_leaks(provider, tmp
     canary_dir.mkdir()
     (canary_dir / "keep.txt").write_text("keep")
     port = server.getsockname()[1]
+    # a temp dir of this test's own: what it checks for leftovers is not what a test running
+    # beside it (another xdist worker) has in flight
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
     sandbox = choose(provider=provider)
     unsafe = provider == "unsafe"
 
