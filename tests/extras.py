@@ -2,7 +2,7 @@
 
 ``require_extra("torch")`` imports and returns the module like ``pytest.importorskip``:
 without the package the test (or, at module level, the whole file) is skipped, saying why.
-With ``COMPASS_REQUIRE_EXTRAS=1`` (set by ``.ci/run``, which installs ``.[all,dev]``) a
+With ``COMPASS_REQUIRE_EXTRAS=1`` (set by ``.ci/run``, which installs ``.[all,dev,docs]``) a
 missing package is a failure instead, so CI cannot pass by skipping the backends' tests.
 """
 
@@ -25,5 +25,5 @@ def require_extra(name: str) -> ModuleType:
         return importlib.import_module(name)
     except ImportError as exc:
         pytest.fail(f"{name} cannot be imported ({exc}) and {SWITCH}=1 says the optional packages are "
-                    f"installed: pip install -e '.[all,dev]', or unset {SWITCH} to skip these tests",
+                    f"installed: pip install -e '.[all,dev,docs]', or unset {SWITCH} to skip these tests",
                     pytrace=False)

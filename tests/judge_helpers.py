@@ -81,3 +81,9 @@ def lines(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def in_process(**extra: str) -> dict:
+    """The ``evaluate`` fixture's settings for a judged run made in this process (compass.api):
+    the judge's plugins and key, no extra plugin, the judgement cache off unless turned on."""
+    return {"plugins": "", "env": {"COMPASS_PLUGINS": PLUGINS, "JUDGE_KEY": KEY, "COMPASS_JUDGE_CACHE": "0", **extra}}

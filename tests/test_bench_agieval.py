@@ -115,18 +115,18 @@ def _replies(right: bool, bare: bool = False) -> str:
     return _table(pairs)
 
 
-def _run(compass, cfg_text: str) -> Path:
-    cfg = compass.cwd / "c.toml"
+def _run(evaluate, cfg_text: str) -> Path:
+    cfg = evaluate.cwd / "c.toml"
     cfg.write_text(cfg_text)
-    res = compass("eval", str(cfg), "--data-dir", str(SMALL), "--debug")
+    res = evaluate(cfg, data_dir=str(SMALL))
     assert res.code == 0, res.err
-    return only_run_dir(compass.cwd)
+    return only_run_dir(evaluate.cwd)
 
 
 @pytest.mark.parametrize("right,expected", [(True, 100.0), (False, 0.0)])
-def test_mock_gen_right_and_wrong(compass, right, expected):
+def test_mock_gen_right_and_wrong(evaluate, right, expected):
     tasks = json.dumps(list(SHIPPED))
-    run = _run(compass, f'[[models]]\ntype = "mock"\nanswers = {{ {_replies(right)} }}\n\n'
+    run = _run(evaluate, f'[[models]]\ntype = "mock"\nanswers = {{ {_replies(right)} }}\n\n'
                f'[[datasets]]\ntype = "agieval_gen"\ntasks = {tasks}\n')
     for task in SHIPPED:
         metrics = json.loads((run / "results" / "mock" / f"agieval-{task}.json").read_text())["metrics"]
@@ -136,8 +136,8 @@ def test_mock_gen_right_and_wrong(compass, right, expected):
         assert float(rows[group][4]) == expected, group
 
 
-def test_mock_base_model_ranks_letters(compass):
-    run = _run(compass, f'[[models]]\ntype = "mock"\nchat = false\nanswers = {{ {_replies(True, bare=True)} }}\n\n'
+def test_mock_base_model_ranks_letters(evaluate):
+    run = _run(evaluate, f'[[models]]\ntype = "mock"\nchat = false\nanswers = {{ {_replies(True, bare=True)} }}\n\n'
                '[[datasets]]\ntype = "agieval"\ntasks = ["lsat-ar", "logiqa-zh", "gaokao-physics"]\n')
     for task, mode in (("lsat-ar", "ppl"), ("logiqa-zh", "ppl"), ("gaokao-physics", "gen")):
         result = json.loads((run / "results" / "mock" / f"agieval-{task}.json").read_text())

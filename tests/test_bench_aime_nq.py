@@ -60,12 +60,12 @@ def test_math_samples_average_and_pass_at_k():
     assert scores == pytest.approx({"accuracy": 62.5, "pass@1": 62.5, "pass@2": 75.0, "pass@4": 100.0})
 
 
-def _run(compass, data: Path, cfg_text: str, result: str) -> dict:
-    cfg = compass.cwd / "c.toml"
+def _run(evaluate, data: Path, cfg_text: str, result: str) -> dict:
+    cfg = evaluate.cwd / "c.toml"
     cfg.write_text(cfg_text)
-    res = compass("eval", str(cfg), "--data-dir", str(data), "--debug")
+    res = evaluate(cfg, data_dir=str(data))
     assert res.code == 0, res.err
-    return json.loads((only_run_dir(compass.cwd) / "results" / "mock" / f"{result}.json").read_text())["metrics"]
+    return json.loads((only_run_dir(evaluate.cwd) / "results" / "mock" / f"{result}.json").read_text())["metrics"]
 
 
 def _table(pairs) -> str:
@@ -73,12 +73,12 @@ def _table(pairs) -> str:
 
 
 @pytest.mark.parametrize("right,expected", [(True, 100.0), (False, 0.0)])
-def test_aime_mock_right_and_wrong(compass, right, expected):
+def test_aime_mock_right_and_wrong(evaluate, right, expected):
     rows = aime.aime2025().subsets[0].load(SMALL / "aime").test
     reply = lambda r: (f"<think>try {int(r['answer']) + 1}</think>So \\boxed{{{r['answer']}}}" if right  # noqa: E731
                        else f"\\boxed{{{int(r['answer']) + 1}}}")
     table = _table((r["problem"][:40], reply(r)) for r in rows)
-    metrics = _run(compass, SMALL / "aime", f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n'
+    metrics = _run(evaluate, SMALL / "aime", f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n'
                    '[[datasets]]\ntype = "aime2025"\nn = 2\n', "aime2025")
     assert metrics == {"accuracy": expected, "pass@1": expected, "pass@2": expected}
 
@@ -99,11 +99,11 @@ def test_nq_open_full_splits():
 
 
 @pytest.mark.parametrize("right,expected", [(True, 100.0), (False, 0.0)])
-def test_nq_open_mock_any_alias(compass, right, expected):
+def test_nq_open_mock_any_alias(evaluate, right, expected):
     rows = nq_open.nq_open().subsets[0].load(SMALL / "nq_open").test
     # the last alias, in another case and with an article and a period: still an exact match
     reply = lambda r: f"The {r['answer'][-1].upper()}." if right else "Nobody knows"  # noqa: E731
     table = _table((r["question"], reply(r)) for r in rows)
-    metrics = _run(compass, SMALL / "nq_open", f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n'
+    metrics = _run(evaluate, SMALL / "nq_open", f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n'
                    '[[datasets]]\ntype = "nq_open"\n', "nq_open")
     assert metrics == {"exact_match": expected}

@@ -87,26 +87,26 @@ def test_full_27_tasks_6511_questions():
         assert len(s.load(SHARED).test[0]["hint"].split("\n\nQ:")) == 4  # three examples
 
 
-def _run(compass, dataset: str, reply) -> dict:
+def _run(evaluate, dataset: str, reply) -> dict:
     rows = {t: bbh.BBHTaskLoader(t)(SMALL).test for t in TWO}
     table = ", ".join(f"{json.dumps(r['input'][-40:])} = {json.dumps(reply(r))}" for rs in rows.values() for r in rs)
-    cfg = compass.cwd / "bbh.toml"
+    cfg = evaluate.cwd / "bbh.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n'
                    f'[[datasets]]\ntype = "{dataset}"\ntasks = {json.dumps(TWO)}\n')
-    res = compass("eval", str(cfg), "--data-dir", str(SMALL), "--debug")
+    res = evaluate(cfg, data_dir=str(SMALL))
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     scores = {t: json.loads((run / "results" / "mock" / f"bbh-{t}.json").read_text())["metrics"]["accuracy"]
               for t in TWO}
     line = next(ln for ln in res.out.splitlines() if ln.startswith("bbh "))
     return {**scores, "bbh": float(line.split()[-1])}
 
 
-def test_right_cot_mock_scores_100(compass):
-    scores = _run(compass, "bbh", lambda r: f"Step by step reasoning here. So the answer is {r['target']}.")
+def test_right_cot_mock_scores_100(evaluate):
+    scores = _run(evaluate, "bbh", lambda r: f"Step by step reasoning here. So the answer is {r['target']}.")
     assert scores == {"date_understanding": 100.0, "word_sorting": 100.0, "bbh": 100.0}
 
 
-def test_wrong_direct_mock_scores_0(compass):
-    scores = _run(compass, "bbh_direct", lambda r: "(A)" if r["target"] != "(A)" else "(B)")
+def test_wrong_direct_mock_scores_0(evaluate):
+    scores = _run(evaluate, "bbh_direct", lambda r: "(A)" if r["target"] != "(A)" else "(B)")
     assert scores == {"date_understanding": 0.0, "word_sorting": 0.0, "bbh": 0.0}

@@ -102,28 +102,28 @@ def _reply(row: dict, right: bool) -> str:
     return "【解析】 略 <eoe>\n【答案】 " + " ".join(answers) + " <eoa>"
 
 
-def _run(compass, replies) -> tuple[Path, dict]:
-    cfg = compass.cwd / "c.toml"
+def _run(evaluate, replies) -> tuple[Path, dict]:
+    cfg = evaluate.cwd / "c.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nanswers = {{ {_table(replies)} }}\n\n'
                    f'[[datasets]]\ntype = "gaokao"\npapers = {json.dumps(list(SHIPPED))}\n')
-    res = compass("eval", str(cfg), "--data-dir", str(SMALL), "--debug")
+    res = evaluate(cfg, data_dir=str(SMALL))
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     rows = {r[0]: r for r in csv.reader(next((run / "summary").glob("summary_*.csv")).open())}
     return run, rows
 
 
 @pytest.mark.parametrize("right,expected", [(True, 100.0), (False, 0.0)])
-def test_mock_right_and_wrong(compass, right, expected):
+def test_mock_right_and_wrong(evaluate, right, expected):
     replies = [(r["question"][:40], _reply(r, right)) for p in SHIPPED for r in _rows(p)[1]]
-    run, rows = _run(compass, replies)
+    run, rows = _run(evaluate, replies)
     for paper in SHIPPED:
         metrics = json.loads((run / "results" / "mock" / f"gaokao-{paper}.json").read_text())["metrics"]
         assert metrics == {"score": expected}, paper
     assert float(rows["gaokao"][4]) == expected and rows["gaokao"][2] == "weighted_average"
 
 
-def test_mock_partial_credit_and_weighted_total(compass):
+def test_mock_partial_credit_and_weighted_total(evaluate):
     # physics: the single answer right (6 of 6), "A" for "AC" (3 of 6): 75%; everything else wrong
     replies = []
     for p in SHIPPED:
@@ -132,7 +132,7 @@ def test_mock_partial_credit_and_weighted_total(compass):
             if p == "2010-2022_Physics_MCQs":
                 reply = "【答案】 D <eoa>" if r["answer"] == ["D"] else "【答案】 A <eoa>"
             replies.append((r["question"][:40], reply))
-    run, rows = _run(compass, replies)
+    run, rows = _run(evaluate, replies)
     physics = json.loads((run / "results" / "mock" / "gaokao-2010-2022_Physics_MCQs.json").read_text())
     assert physics["metrics"] == {"score": 75.0}
     # gaokao = sum(points of the paper * its score) / sum(points): 384 * 75 / (384 + 1070 + 380 + 260)

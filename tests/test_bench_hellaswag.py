@@ -79,24 +79,24 @@ def test_full_validation_10042_items():
     assert rows.test[0]["textD"] == "starts pulling up roofing on a roof."
 
 
-def _run(compass, dataset: str, pick) -> dict:
+def _run(evaluate, dataset: str, pick) -> dict:
     rows = hellaswag.hellaswag_ppl().subsets[0].load(TEXT).test
     table = ", ".join(f"{json.dumps(r['query'][-25:])} = {json.dumps(pick(r))}" for r in rows)
-    cfg = compass.cwd / "hs.toml"
+    cfg = evaluate.cwd / "hs.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n[[datasets]]\ntype = "{dataset}"\n')
-    res = compass("eval", str(cfg), "--data-dir", str(TEXT), "--debug")
+    res = evaluate(cfg, data_dir=str(TEXT))
     assert res.code == 0, res.err
-    return json.loads((only_run_dir(compass.cwd) / "results" / "mock" / "hellaswag.json").read_text())["metrics"]
+    return json.loads((only_run_dir(evaluate.cwd) / "results" / "mock" / "hellaswag.json").read_text())["metrics"]
 
 
-def test_ppl_right_mock_100_wrong_0(compass):
-    assert _run(compass, "hellaswag_ppl", lambda r: r["text" + r["answer"]]) == {"acc_norm": 100.0, "acc": 100.0}
+def test_ppl_right_mock_100_wrong_0(evaluate):
+    assert _run(evaluate, "hellaswag_ppl", lambda r: r["text" + r["answer"]]) == {"acc_norm": 100.0, "acc": 100.0}
 
 
-def test_ppl_wrong_mock_0(compass):
+def test_ppl_wrong_mock_0(evaluate):
     wrong = lambda r: r["text" + "ABCD"[("ABCD".index(r["answer"]) + 1) % 4]]  # noqa: E731
-    assert _run(compass, "hellaswag_ppl", wrong) == {"acc_norm": 0.0, "acc": 0.0}
+    assert _run(evaluate, "hellaswag_ppl", wrong) == {"acc_norm": 0.0, "acc": 0.0}
 
 
-def test_gen_right_mock_100(compass):
-    assert _run(compass, "hellaswag_gen", lambda r: r["answer"]) == {"accuracy": 100.0}
+def test_gen_right_mock_100(evaluate):
+    assert _run(evaluate, "hellaswag_gen", lambda r: r["answer"]) == {"accuracy": 100.0}

@@ -184,22 +184,22 @@ COMPLIANT = {
 }
 
 
-def _mock_run(compass, answers: dict, default: str) -> dict:
+def _mock_run(evaluate, answers: dict, default: str) -> dict:
     table = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in answers.items())
-    cfg = compass.cwd / "ifeval.toml"
+    cfg = evaluate.cwd / "ifeval.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\ndefault = {json.dumps(default)}\nanswers = {{ {table} }}\n\n'
                    '[[datasets]]\ntype = "ifeval"\n')
-    res = compass("eval", str(cfg), "--data-dir", str(SMALL), "--debug")
+    res = evaluate(cfg, data_dir=str(SMALL))
     assert res.code == 0, res.err
-    return json.loads((only_run_dir(compass.cwd) / "results" / "mock" / "ifeval.json").read_text())
+    return json.loads((only_run_dir(evaluate.cwd) / "results" / "mock" / "ifeval.json").read_text())
 
 
-def test_compliant_mock_scores_100(compass):
-    result = _mock_run(compass, COMPLIANT, "")
+def test_compliant_mock_scores_100(evaluate):
+    result = _mock_run(evaluate, COMPLIANT, "")
     assert result["metrics"] == {m: 100.0 for m in ("prompt_level_strict_acc", "inst_level_strict_acc",
                                                     "prompt_level_loose_acc", "inst_level_loose_acc")}
 
 
-def test_empty_mock_scores_0(compass):
-    result = _mock_run(compass, {}, "")
+def test_empty_mock_scores_0(evaluate):
+    result = _mock_run(evaluate, {}, "")
     assert set(result["metrics"].values()) == {0.0}

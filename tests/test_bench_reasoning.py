@@ -17,16 +17,16 @@ def test_strip_reasoning():
     assert strip_reasoning("plain answer 4") == "plain answer 4"
 
 
-def test_think_block_is_kept_in_predictions_but_not_scored(compass):
+def test_think_block_is_kept_in_predictions_but_not_scored(evaluate):
     answers = {"What is 1 + 1?": "<think>Is it 3? No: 1 + 1 = 2.</think>\n2",
                "What is 2 + 2?": "<think>4</think>5",
                "What is 3 + 3?": "<think>6, but I ran out of tokens"}
     table = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in answers.items())
-    cfg = compass.cwd / "m.toml"
+    cfg = evaluate.cwd / "m.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n[[datasets]]\ntype = "toy"\n')
-    res = compass("eval", str(cfg), "--debug", "--limit", "4", "--dump-eval-details")
+    res = evaluate(cfg, limit=4, dump_eval_details=True)
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     result = json.loads((run / "results" / "mock" / "toy-gen.json").read_text())
     # toy's questions are "What is k + k?" for k = 0, 1, 2, 3: only k = 1 is right once the
     # reasoning is stripped (k = 0 gets mock's default answer "A")

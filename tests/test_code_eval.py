@@ -30,7 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COMPASS_SHARED_DATA") or REPO.parent / "shared" / "data")
 SMALL = REPO / "tests" / "data" / "datasets"
 HAS_BWRAP = bool(shutil.which("bwrap"))
-needs_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap (bwrap) not installed")
+_no_bwrap = pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap (bwrap) not installed")
+
+
+def needs_bwrap(test):
+    """Runs programs in bubblewrap sandboxes: skipped without bwrap, left out of `-m "not slow"`."""
+    return pytest.mark.sandbox(_no_bwrap(test))
 
 
 def test_pass_at_k_is_the_unbiased_estimator():

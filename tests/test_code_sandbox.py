@@ -27,6 +27,7 @@ LIMITS = Limits(timeout=5, memory_mb=256)  # 5 s: 2 busy cores run 4 hostile pro
 NOT_ISOLATED = "the rlimits-only provider does not isolate this (that is what --allow-unsafe-code accepts)"
 
 
+pytestmark = pytest.mark.sandbox  # sandboxes and their fork servers, program by program
 NEEDS_BWRAP = pytest.mark.skipif(not shutil.which("bwrap"), reason="bubblewrap (bwrap) not installed")
 
 
@@ -82,6 +83,12 @@ def test_hostile_programs_fail_with_their_reason_and_nothing_leaks(provider, tmp
     canary_dir.mkdir()
     (canary_dir / "keep.txt").write_text("keep")
     port = server.getsockname()[1]
+    # a temp dir of this test's own: what it checks for leftovers is not what a test running
+    # beside it (another xdist worker) has in flight
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
     sandbox = choose(provider=provider)
     unsafe = provider == "unsafe"
 

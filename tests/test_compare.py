@@ -96,6 +96,7 @@ def _verdicts(run: Path, subject: str) -> dict[int, bool]:
     return {r["index"]: r["correct"] for r in map(json.loads, path.read_text().splitlines())}
 
 
+@pytest.mark.model
 def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_llama):
     cwd = compass.cwd
     for shots in (0, 1):
@@ -193,6 +194,7 @@ def _html_tables(page: str) -> dict[str, list[list[str]]]:
     return parser.tables
 
 
+@pytest.mark.model
 def test_same_settings_no_significant_delta_and_operational_change_named(compass, tiny_llama):
     cwd = compass.cwd
     for name, batch in (("a", 8), ("b", 3)):
@@ -208,9 +210,10 @@ def test_same_settings_no_significant_delta_and_operational_change_named(compass
     assert "within noise" in out and "run setting models.tiny.batch_size: 8 -> 3" in out
 
 
-def test_compare_on_what_two_runs_share(compass):
-    assert compass("eval", "-m", "arith", "-d", "toy", "toy_pair").code == 0
-    assert compass("eval", "-m", "arith", "-d", "toy", "--limit", "6").code == 0
+def test_compare_on_what_two_runs_share(compass, evaluate):
+    # the runs are made in this process (compass.api); `compass compare` is what is tested
+    assert evaluate({"models": ["arith"], "datasets": ["toy", "toy_pair"]}).code == 0
+    assert evaluate({"models": ["arith"], "datasets": ["toy"]}, limit=6).code == 0
     run_a, run_b = _runs(compass.cwd)
     res = compass("compare", str(run_a), str(run_b))
     assert res.code == 0, res.err
@@ -228,8 +231,8 @@ def test_compare_bad_run_is_one_line(compass):
     assert res.err.startswith("error: no run folder 'nope'") and "Traceback" not in res.err
 
 
-def test_compare_html_to_a_missing_folder_is_one_line(compass):
-    assert compass("eval", "-m", "arith", "-d", "toy").code == 0
+def test_compare_html_to_a_missing_folder_is_one_line(compass, evaluate):
+    assert evaluate({"models": ["arith"], "datasets": ["toy"]}).code == 0
     res = compass("compare", "latest", "latest", "--html", "no/such/dir/cmp.html")
     assert res.code == 2, res.err
     assert "error: --html no/such/dir/cmp.html: cannot write it" in res.err and "Traceback" not in res.err

@@ -32,6 +32,7 @@ def test_contrib_plugins_import_only_the_sdk():
                     assert not top.startswith("compass_") or top == package, f"{path}: {name}"
 
 
+@pytest.mark.venv
 def test_install_and_use_in_one_run(venv, tmp_path):  # noqa: F811
     env = env_for(tmp_path)
     for folder in PACKAGES:

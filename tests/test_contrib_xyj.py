@@ -53,6 +53,7 @@ def compass(python: Path, args: list[str], cwd: Path) -> subprocess.CompletedPro
     return run([str(python), "-m", "compass", *args], cwd, env_for(cwd))
 
 
+@pytest.mark.venv
 def test_install_list_eval_uninstall(venv, tmp_path):
     env = env_for(tmp_path)
     before = compass(venv, ["list", "datasets", "xyj"], tmp_path)
@@ -93,6 +94,7 @@ def test_install_list_eval_uninstall(venv, tmp_path):
     assert "ceval-xyj" not in compass(venv, ["list", "datasets"], tmp_path).stdout
 
 
+@pytest.mark.slow  # builds a wheel
 def test_compass_wheel_ships_the_demo_data(tmp_path):
     """A regular (non-editable) install carries the demo sets and the C-Eval subject mapping."""
     src = tmp_path / "src"  # build from a copy: the repository gets no build/ folder
@@ -120,6 +122,7 @@ def test_compass_wheel_ships_the_demo_data(tmp_path):
 ARC_MINI = REPO / "contrib_datasets" / "compass-dataset-arc-mini"
 
 
+@pytest.mark.venv
 def test_benchmarks_shipped_as_data_files(venv, tmp_path):
     """Two packages whose benchmark is a TOML declaration registered with ``from_file`` — the
     contrib arc-mini and what ``compass new-dataset NAME --declarative`` writes — installed

@@ -1,4 +1,6 @@
-"""Config files (TOML and Python), redaction, prompt templates and few-shot retrievers."""
+"""Config files (TOML and Python), redaction, prompt templates and few-shot retrievers.
+
+Runs whose flags are not what is tested go through ``compass.api`` in this process (``evaluate``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ def _summary_lines(out):
     return [ln for ln in out.splitlines() if ln.startswith("toy")]
 
 
-def test_toml_and_python_configs_give_the_same_run(compass, tmp_path):
+def test_toml_and_python_configs_give_the_same_run(evaluate, tmp_path):
     (tmp_path / "a.toml").write_text(
         'work_dir = "out_toml"\n[[models]]\ntype = "arith"\nbatch_size = 3\n'
         '[[datasets]]\ntype = "toy"\nn = 6\n[runner]\ntype = "local"\nmax_num_workers = 2\n')
@@ -22,8 +24,8 @@ def test_toml_and_python_configs_give_the_same_run(compass, tmp_path):
         '# OpenCompass users write configs like this\nwork_dir = "out_py"\n'
         'models = [dict(type="arith", batch_size=3)]\n'
         'datasets = [dict(type="toy", n=6)]\nrunner = dict(type="local", max_num_workers=2)\n')
-    a = compass("eval", "a.toml")
-    b = compass("eval", "b.py")
+    a = evaluate("a.toml")
+    b = evaluate("b.py")
     assert a.code == b.code == 0, a.err + b.err
     assert _summary_lines(a.out) == _summary_lines(b.out)
     assert _summary_lines(a.out)[0].split()[-1] == "50.00"
@@ -86,16 +88,16 @@ def test_retrievers():
     assert any(r.select(pool, i) != r.select(pool, 1) for i in range(2, 6))  # varies across questions
 
 
-def test_summarizer_groups_from_the_config(compass, tmp_path):
+def test_summarizer_groups_from_the_config(evaluate, tmp_path):
     (tmp_path / "g.toml").write_text(
         'models = ["arith"]\ndatasets = ["toy", "toy_pair"]\n'
         '[summarizer]\ngroups = [{ name = "all-toys", members = ["toy-gen", "toy-pair-weighted"] },\n'
         '  { name = "all-toys-weighted", members = ["toy-gen", "toy-second"], weighted = true }]\n')
-    res = compass("eval", "g.toml", "--debug")
+    res = evaluate("g.toml")
     assert res.code == 0, res.err
     rows = {ln.split()[0]: ln.split() for ln in res.out.splitlines() if ln.startswith("all-toys")}
     assert rows["all-toys"][-1] == "51.67"  # (50 + 53.33) / 2
     assert rows["all-toys-weighted"][-1] == "53.33"  # (50*10 + 60*5) / 15
     (tmp_path / "bad.toml").write_text('models = ["arith"]\ndatasets = ["toy"]\n[summarizer]\ngroups = [1]\n')
-    res = compass("eval", "bad.toml")
+    res = evaluate("bad.toml")
     assert res.code == 2 and "summarizer.groups[0]" in res.err

@@ -1,4 +1,7 @@
-"""The evaluation stage: context, model-calling evaluators run as tasks, resume, contracts."""
+"""The evaluation stage: context, model-calling evaluators run as tasks, resume, contracts.
+
+What a run computes goes through ``compass.api`` in this process (the ``evaluate`` fixture);
+runs that must be killed, or whose tasks must run in workers, start the real command."""
 
 from __future__ import annotations
 
@@ -84,8 +87,8 @@ def test_killed_evaluation_resumes_without_redoing_finished_samples(tmp_path):
     assert result["evaluation"] == {"evaluated": 10 - len(finished), "reused": len(finished)}
 
 
-def test_documented_details_method_is_called(compass, tmp_path):
-    res = compass("eval", "-m", "arith", "-d", "toy_details", "--dump-eval-details", env=_env())
+def test_documented_details_method_is_called(evaluate, tmp_path):
+    res = evaluate({"models": ["arith"], "datasets": ["toy_details"]}, dump_eval_details=True, plugins=PLUGINS)
     assert res.code == 0, res.err
     run = only_run_dir(tmp_path)
     result = json.loads((run / "results" / "arith" / "toy-details.json").read_text())
@@ -94,8 +97,8 @@ def test_documented_details_method_is_called(compass, tmp_path):
     assert [(v["index"], v["correct"], v["gold"]) for v in verdicts] == [(k, k % 2 == 0, str(2 * k)) for k in range(10)]
 
 
-def test_backend_returning_too_few_answers_is_an_error_not_a_shift(compass, tmp_path):
-    res = compass("eval", "-m", "arith-short", "-d", "toy", "--debug", env=_env())
+def test_backend_returning_too_few_answers_is_an_error_not_a_shift(evaluate, tmp_path):
+    res = evaluate({"models": ["arith-short"], "datasets": ["toy"]}, plugins=PLUGINS)
     assert res.code == 1
     assert "model backend 'arith-short' returned 1 answers for 2 requests" in res.err
     run = only_run_dir(tmp_path)
@@ -103,14 +106,14 @@ def test_backend_returning_too_few_answers_is_an_error_not_a_shift(compass, tmp_
     assert not _lines(pred), "no answer may be written against the wrong sample"
 
 
-def test_mixed_base_and_chat_models_get_rows_for_what_each_ran(compass, tmp_path):
+def test_mixed_base_and_chat_models_get_rows_for_what_each_ran(evaluate, tmp_path):
     data = Path(__file__).parent / "data" / "datasets"
     cfg = tmp_path / "mixed.toml"
     cfg.write_text(f'data_dir = "{data}"\n'
                    '[[models]]\ntype = "mock"\nabbr = "base"\nchat = false\n'
                    '[[models]]\ntype = "mock"\nabbr = "chat"\nchat = true\n'
                    '[[datasets]]\ntype = "ceval"\nsubjects = ["computer_network"]\n')
-    res = compass("eval", str(cfg), "--limit", "4")
+    res = evaluate(cfg, limit=4)
     assert res.code == 0, res.err
     run = only_run_dir(tmp_path)
     rows = list(csv.DictReader((run / "summary" / f"summary_{run.name}.csv").open()))

@@ -1,4 +1,5 @@
-"""End to end through the real CLI: eval → predictions → results → summary files."""
+"""End to end: eval → predictions → results → summary files (the real CLI for the runners and
+what the terminal shows; the rest through ``compass.api`` in this process)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ def test_local_runner_writes_per_task_logs(compass):
     assert "2/2 tasks" in res.err
 
 
-def test_mock_model_runs_the_whole_pipeline(compass):
+def test_mock_model_runs_the_whole_pipeline(evaluate):
     # The mock answers from its table: right for 0+0 .. 4+4, default "A" otherwise.
     table = ", ".join(f'"What is {k} + {k}?" = "{2 * k}"' for k in range(5))
-    cfg = compass.cwd / "mock.toml"
+    cfg = evaluate.cwd / "mock.toml"
     cfg.write_text(f'[[models]]\ntype = "mock"\nanswers = {{ {table} }}\n\n[[datasets]]\ntype = "toy"\n')
-    res = compass("eval", str(cfg), "--debug")
+    res = evaluate(cfg)
     assert res.code == 0, res.err
     line = next(ln for ln in res.out.splitlines() if ln.startswith("toy-gen"))
     assert line.split()[-1] == "50.00"
@@ -91,24 +92,24 @@ def test_dry_run_prints_plan_and_loads_nothing(compass, tmp_path):
     assert not (compass.cwd / "outputs").exists()
 
 
-def test_limit_takes_first_n_samples(compass):
-    res = compass("eval", "-m", "arith", "-d", "toy", "--limit", "3", "--debug", "--dump-eval-details")
+def test_limit_takes_first_n_samples(evaluate):
+    res = evaluate({"models": ["arith"], "datasets": ["toy"]}, limit=3, dump_eval_details=True)
     assert res.code == 0, res.err
-    result = json.loads((only_run_dir(compass.cwd) / "results" / "arith" / "toy-gen.json").read_text())
+    result = json.loads((only_run_dir(evaluate.cwd) / "results" / "arith" / "toy-gen.json").read_text())
     assert result["num_samples"] == 3
     assert result["metrics"]["accuracy"] == pytest.approx(200 / 3)
     assert [d["correct"] for d in result["details"]] == [True, False, True]
 
 
-def test_infer_then_eval_modes(compass):
-    res = compass("eval", "-m", "arith", "-d", "toy", "--mode", "infer", "--debug")
+def test_infer_then_eval_modes(evaluate):
+    res = evaluate({"models": ["arith"], "datasets": ["toy"]}, mode="infer")
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     assert not list((run / "results").rglob("*.json"))
-    res = compass("eval", "-m", "arith", "-d", "toy", "--mode", "eval", "-r")
+    res = evaluate({"models": ["arith"], "datasets": ["toy"]}, mode="eval", reuse="latest", runner=None)
     assert res.code == 0, res.err
     assert json.loads((run / "results" / "arith" / "toy-gen.json").read_text())["metrics"]["accuracy"] == 50.0
-    res = compass("eval", "-m", "arith", "-d", "toy", "--mode", "viz", "-r", run.name)
+    res = evaluate({"models": ["arith"], "datasets": ["toy"]}, mode="viz", reuse=run.name)
     assert res.code == 0 and "50.00" in res.out
 
 
@@ -129,10 +130,10 @@ def test_failed_task_is_reported_and_others_finish(compass, tmp_path):
     assert "-r " in res.err
 
 
-def test_streaming_backend_answers_are_written_as_they_come(compass):
-    res = compass("eval", "-m", "arith-stream", "-d", "toy", "--debug")
+def test_streaming_backend_answers_are_written_as_they_come(evaluate):
+    res = evaluate({"models": ["arith-stream"], "datasets": ["toy"]})
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     records = [json.loads(line) for line in (run / "predictions" / "arith-stream" / "toy-gen.jsonl").read_text().splitlines()]
     assert sorted(r["index"] for r in records) == list(range(10))
     assert all(r["prediction"] == str(2 * r["index"] + r["index"] % 2) for r in records)

@@ -1,4 +1,7 @@
-"""``-r`` reuses only what the same settings produced; golds come from the data as it is now."""
+"""``-r`` reuses only what the same settings produced; golds come from the data as it is now.
+
+Runs go through ``compass.api`` in this process (the ``evaluate`` fixture); the precedence of
+an explicit ``--max-out-len`` is a CLI matter and runs the real command."""
 
 from __future__ import annotations
 
@@ -38,17 +41,17 @@ def _score(run_dir: Path, model: str = "echo", dataset: str = "q") -> float:
     return float(row[header.index(model)])
 
 
-def test_ppl_run_does_not_reuse_gen_predictions(compass, tmp_path):
+def test_ppl_run_does_not_reuse_gen_predictions(evaluate, tmp_path):
     _write_mcq(tmp_path / "q.jsonl")
-    fresh = compass("eval", str(_config(tmp_path, "ppl")), "-w", "fresh")
+    fresh = evaluate(_config(tmp_path, "ppl"), work_dir="fresh")
     assert fresh.code == 0, fresh.err
     assert _score(next((tmp_path / "fresh").iterdir())) == 100.0
 
-    gen = compass("eval", str(_config(tmp_path, "gen")), "-w", "W")
+    gen = evaluate(_config(tmp_path, "gen"), work_dir="W")
     assert gen.code == 0, gen.err
     run = next((tmp_path / "W").iterdir())
     assert _score(run) == 0.0
-    again = compass("eval", str(_config(tmp_path, "ppl")), "-w", "W", "-r")
+    again = evaluate(_config(tmp_path, "ppl"), work_dir="W", reuse="latest")
     assert again.code == 0, again.err
     assert _score(run) == 100.0, "ppl must not score the letters generated in gen mode"
     assert "reuse echo / custom: 0 reused, 3 to infer (3 made with other settings (mode" in again.err
@@ -59,60 +62,60 @@ def test_ppl_run_does_not_reuse_gen_predictions(compass, tmp_path):
     assert modes["q"] == "ppl"
 
     # back to gen: the kept answers are found again, nothing is inferred
-    back = compass("eval", str(_config(tmp_path, "gen")), "-w", "W", "-r")
+    back = evaluate(_config(tmp_path, "gen"), work_dir="W", reuse="latest")
     assert back.code == 0, back.err
     assert "reuse echo / custom: 3 reused, 0 to infer" in back.err
     assert _score(run) == 0.0
 
 
-def test_corrected_answer_key_is_scored_without_inferring_again(compass, tmp_path):
+def test_corrected_answer_key_is_scored_without_inferring_again(evaluate, tmp_path):
     _write_mcq(tmp_path / "q.jsonl")
     cfg = _config(tmp_path, "ppl")
-    assert compass("eval", str(cfg)).code == 0
+    assert evaluate(cfg).code == 0
     run = only_run_dir(tmp_path)
     assert _score(run) == 100.0
     _write_mcq(tmp_path / "q.jsonl", [dict(r, answer="B") for r in ROWS])
-    again = compass("eval", str(cfg), "-r")
+    again = evaluate(cfg, reuse="latest")
     assert again.code == 0, again.err
     assert "3 reused, 0 to infer" in again.err
     assert _score(run) == 0.0, "golds must come from the data, not from the old predictions"
 
 
-def test_edited_row_and_changed_settings_are_inferred_again(compass, tmp_path):
+def test_edited_row_and_changed_settings_are_inferred_again(evaluate, tmp_path):
     _write_mcq(tmp_path / "q.jsonl")
     cfg = _config(tmp_path, "gen", MOCK_ECHO)
-    assert compass("eval", str(cfg)).code == 0
+    assert evaluate(cfg).code == 0
     run = only_run_dir(tmp_path)
     edited = [dict(ROWS[0]), dict(ROWS[1], question="Which letter is a consonant?"), dict(ROWS[2])]
     _write_mcq(tmp_path / "q.jsonl", edited)
-    again = compass("eval", str(cfg), "-r")
+    again = evaluate(cfg, reuse="latest")
     assert again.code == 0, again.err
     assert "2 reused, 1 to infer (1 whose prompt changed" in again.err
     preds = [json.loads(x) for x in (run / "predictions" / "echo" / "q.jsonl").read_text().splitlines()]
     assert "consonant" in preds[-1]["prediction"] and preds[-1]["index"] == 1
 
     # another output length: every sample again, and the reason names the setting
-    longer = compass("eval", str(cfg), "-r", "--max-out-len", "7")
+    longer = evaluate(cfg, reuse="latest", model_kwargs={"max_out_len": 7})
     assert longer.code == 0, longer.err
     assert "0 reused, 3 to infer (3 made with other settings (generation.max_out_len" in longer.err
 
     # other model settings (here: echo off)
     other = cfg.read_text().replace("echo = true", "echo = false")
     (tmp_path / "other.toml").write_text(other)
-    res = compass("eval", str(tmp_path / "other.toml"), "-r", "--max-out-len", "7")
+    res = evaluate(tmp_path / "other.toml", reuse="latest", model_kwargs={"max_out_len": 7})
     assert res.code == 0, res.err
     assert "3 made with other settings (model.kwargs.echo" in res.err
 
 
-def test_few_shot_change_is_inferred_again(compass, tmp_path):
+def test_few_shot_change_is_inferred_again(evaluate, tmp_path):
     data = Path(__file__).parent / "data" / "datasets"
     cfg = tmp_path / "five.toml"
     cfg.write_text(f'data_dir = "{data}"\n[[models]]\ntype = "mock"\n'
                    '[[datasets]]\ntype = "ceval_gen"\nsubjects = ["computer_network"]\n')
-    first = compass("eval", str(cfg), "--limit", "2")
+    first = evaluate(cfg, limit=2)
     assert first.code == 0, first.err
     (tmp_path / "zero.toml").write_text(cfg.read_text() + "shots = 0\n")
-    res = compass("eval", str(tmp_path / "zero.toml"), "--limit", "2", "-r")
+    res = evaluate(tmp_path / "zero.toml", limit=2, reuse="latest")
     assert res.code == 0, res.err
     line = next(ln for ln in res.err.splitlines() if ln.startswith("reuse mock / ceval_gen"))
     assert "0 reused" in line and "made with other settings (fewshot" in line
@@ -147,12 +150,12 @@ def test_explicit_max_out_len_beats_the_dataset_default(compass, tmp_path):
     assert any(len(p["prediction"]) > 3 * 8 for p in predictions("none"))
 
 
-def test_settings_that_change_only_speed_do_not_void_reuse(compass, tmp_path):
+def test_settings_that_change_only_speed_do_not_void_reuse(evaluate, tmp_path):
     _write_mcq(tmp_path / "q.jsonl")
     cfg = _config(tmp_path, "gen")
-    assert compass("eval", str(cfg)).code == 0
+    assert evaluate(cfg).code == 0
     faster = tmp_path / "faster.toml"
     faster.write_text(cfg.read_text().replace('default = "A"', 'default = "A"\nbatch_size = 1'))
-    res = compass("eval", str(faster), "-r")
+    res = evaluate(faster, reuse="latest")
     assert res.code == 0, res.err
     assert "reuse echo / custom: 3 reused, 0 to infer" in res.err

@@ -62,6 +62,7 @@ def test_cpu_auto_kv_budget_is_capped_whatever_the_free_ram():
     assert budget(model, "cpu", "cpu", 64, free=22 * GIB).kv_tokens == int(22 * GIB * 0.4) // 46080
 
 
+@pytest.mark.model
 def test_w1_default_takes_all_100_rows_of_446_columns_allocated_once(tiny):
     """GSM8K's first 100 prompts are ≤ 158 tokens: 100 rows × (158 + 256 + 32) columns, 2.05 GB."""
     decoder = HFCausalLM(tiny, hf_type="base", batch_size="auto")._decoder()
@@ -99,6 +100,7 @@ def test_slot_buffer_with_max_columns_is_allocated_once():
         assert slots.width == 6 + 2 + 4 and slots.start == 0
 
 
+@pytest.mark.model
 def test_answers_unchanged_when_the_kv_budget_limits_rows(tiny):
     m = HFCausalLM(tiny, hf_type="base", batch_size="auto")
     prompts = ["The quick brown fox", "Paris is the capital of", "Question: what is two plus two? Answer:",

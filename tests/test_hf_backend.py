@@ -19,6 +19,8 @@ from compass._types import (GenerateRequest, LoglikelihoodRequest, Message, Opti
 import hf_models  # noqa: E402
 from compass_hf.backend import HFCausalLM  # noqa: E402
 
+pytestmark = pytest.mark.model  # every test here loads a (tiny) real model
+
 TOL = 1e-4
 
 

@@ -55,6 +55,7 @@ def _reference(m, folder, req):
     return out
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("name", ["llama", "gpt2", "llama_chat"])
 @pytest.mark.parametrize("batch_size", [1, 3, 16])
 def test_fewshot_prefix_scores_equal_plain_forward(tiny, name, batch_size):
@@ -70,6 +71,7 @@ def test_fewshot_prefix_scores_equal_plain_forward(tiny, name, batch_size):
                                                            for q in QUESTIONS) + 1
 
 
+@pytest.mark.model
 def test_prefix_switches_between_subjects(tiny):
     m = HFCausalLM(tiny["llama"], hf_type="base", batch_size=4)
     other = "".join(f"Q: {i} times {i}? A: {i * i}.\n" for i in range(1, 9))
@@ -80,6 +82,7 @@ def test_prefix_switches_between_subjects(tiny):
         assert list(scores) == pytest.approx(_reference(m, tiny["llama"], req), abs=TOL)
 
 
+@pytest.mark.model
 def test_fewshot_prefix_option_logprobs(tiny):
     m = HFCausalLM(tiny["llama"], hf_type="base", batch_size=8)
     plain = HFCausalLM(tiny["llama"], hf_type="base", batch_size=1)
@@ -93,6 +96,7 @@ def test_fewshot_prefix_option_logprobs(tiny):
         assert list(scores) == pytest.approx(list(ref), abs=TOL)
 
 
+@pytest.mark.model
 def test_token_budget_counts_only_what_the_prefix_cache_does_not_serve(tiny, monkeypatch):
     """With a shared few-shot block, a pass computes only the questions' own tails, so the
     token budget must fill passes with tails: here 7 one-row passes would be a waste."""

@@ -40,6 +40,7 @@ def plain_last(model, ids):
         return model(torch.tensor([ids])).logits[0, -1]
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("name", ["llama", "gpt2"])  # grouped-query attention (4 heads, 2 kv) and plain
 def test_packed_logits_equal_one_pass_per_text(tiny, name):
     model = load(tiny[name])
@@ -52,6 +53,7 @@ def test_packed_logits_equal_one_pass_per_text(tiny, name):
         assert torch.allclose(row, plain_last(model, seq), atol=TOL, rtol=0)
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("name", ["llama", "gpt2"])
 def test_packed_tails_read_a_cached_prefix(tiny, name):
     model = load(tiny[name])
@@ -77,6 +79,7 @@ def human(text):
     return (Message("HUMAN", text),)
 
 
+@pytest.mark.model
 def test_scorer_packs_fewshot_tails_with_the_same_numbers(tiny):
     m = HFCausalLM(tiny["llama"], hf_type="base", batch_size="auto")
     padded = HFCausalLM(tiny["llama"], hf_type="base", batch_size="auto")
@@ -91,6 +94,7 @@ def test_scorer_packs_fewshot_tails_with_the_same_numbers(tiny):
     assert m.token_counts["prompt"] == n + sum(len(m.encoder.encode_one(SHOTS + q)) - n for q in QUESTIONS)
 
 
+@pytest.mark.model
 def test_a_model_whose_attention_ignores_the_segments_keeps_padded_passes(tiny, monkeypatch, capsys):
     """A model that runs its own attention over the packed row (here: plain causal SDPA,
     so the texts see each other) fails the first-pass check and is scored padded."""
@@ -118,6 +122,7 @@ def test_budget_chunks_packed_bounds_the_sum():
     assert [len(c) for c in budget_chunks(lengths, 3, 10_000, lambda n: n, packed=True)] == [3, 3, 3, 1]
 
 
+@pytest.mark.model
 def test_a_sliding_window_model_is_scored_padded(tmp_path, capsys):
     """Mistral asks its attention for a sliding window, which packed passes do not compute:
     the first pass raises, the note says why, and the padded path gives the numbers."""

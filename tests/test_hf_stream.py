@@ -17,6 +17,8 @@ from compass._types import GenerateRequest, Message  # noqa: E402
 import hf_models  # noqa: E402
 from compass_hf.backend import HFCausalLM  # noqa: E402
 
+pytestmark = pytest.mark.model  # every test here loads a (tiny) real model
+
 PROMPTS = ["The quick brown fox", "Paris is the capital of France. Berlin is the capital of",
            "Question: what is two plus two? Answer:",
            "Once upon a time there was a small model that liked to count: one, two, three,", "答案：", "A"]

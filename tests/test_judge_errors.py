@@ -48,13 +48,13 @@ def test_missing_data_folder_is_the_usual_one_line(compass, tmp_path):
     assert "mt_bench/question.jsonl" in line
 
 
-def test_a_judge_that_never_answers_leaves_the_run_incomplete(compass, tmp_path):
+def test_a_judge_that_never_answers_leaves_the_run_incomplete(evaluate, tmp_path):
     """Failed judge requests are not verdicts: the samples stay unscored, the result counts
     them, the summary says how to retry them, and the run exits 1 (not 0 with a NaN)."""
-    from judge_helpers import config, env, result, run_dir
+    from judge_helpers import config, in_process, result, run_dir
 
     cfg = config(tmp_path, "alpaca_eval", "http://127.0.0.1:9/v1")
-    res = compass("eval", str(cfg), env=env())
+    res = evaluate(cfg, **in_process())  # in this process: what the run records is tested here
     assert res.code == 1, res.err
     out = result(run_dir(tmp_path), "cand", "alpaca_eval")
     assert out["unevaluated"] == 4 and out["info"]["judged"] == 0

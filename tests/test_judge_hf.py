@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from extras import require_extra
 
 require_extra("torch")
@@ -16,6 +18,8 @@ require_extra("transformers")
 
 import hf_models  # noqa: E402
 from judge_helpers import PLUGINS, config, env, lines, result, run_dir  # noqa: E402
+
+pytestmark = pytest.mark.model  # every test here loads a (tiny) real model
 
 
 def test_local_hf_judge_goes_through_the_same_path(compass, tmp_path):

@@ -69,20 +69,22 @@ def verdicts(cwd: Path) -> list:
     return [json.loads(ln)["correct"] for ln in path.read_text().splitlines()]
 
 
-def test_read_base_siqa_ppl_scores_like_the_builtin(compass):
-    cfg = compass.cwd / "eval_siqa.py"
+def test_read_base_siqa_ppl_scores_like_the_builtin(evaluate):
+    # both configs run in this process (compass.api reads OpenCompass .py configs as the CLI does)
+    cfg = evaluate.cwd / "eval_siqa.py"
     cfg.write_text(READ_BASE)
-    res = compass("eval", str(cfg), "--data-dir", str(DATA), "--debug")
+    res = evaluate(cfg, data_dir=str(DATA))
     assert res.code == 0, res.err
-    ours, ours_v = score(res), verdicts(compass.cwd)
-    builtin = compass.cwd / "builtin.py"
+    ours, ours_v = score(res), verdicts(evaluate.cwd)
+    builtin = evaluate.cwd / "builtin.py"
     builtin.write_text(f"datasets = ['siqa_ppl']\nmodels = [{MOCK}]\n")
-    res = compass("eval", str(builtin), "--data-dir", str(DATA), "--debug")
+    res = evaluate(builtin, data_dir=str(DATA))
     assert res.code == 0, res.err
-    assert score(res) == ours and verdicts(compass.cwd) == ours_v
+    assert score(res) == ours and verdicts(evaluate.cwd) == ours_v
     assert 0 < ours < 100
 
 
+@pytest.mark.model
 def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp_path_factory):
     require_extra("torch")
     import hf_models
@@ -99,6 +101,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp
     assert (score(res), verdicts(compass.cwd)) == first
 
 
+@pytest.mark.model
 def test_notes_config_runs_as_written(compass, tmp_path_factory):
     require_extra("torch")
     import hf_models

