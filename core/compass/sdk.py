@@ -40,13 +40,16 @@ Groups (see CONTRIBUTING.md, "The SDK", for what each name is for):
   :class:`Interval`, :func:`build_summary`, :func:`user_groups`, :func:`interval_from_verdicts`,
   :func:`read_predictions`, :func:`iter_results`, :func:`read_verdicts`, :func:`new_timestamp`,
   :func:`comparison_table`, :func:`read_comparisons`, :func:`latest_config`,
-  :func:`latest_environment`, :func:`latest_status`, :func:`redact`, :func:`cache_root`.
+  :func:`latest_environment`, :func:`latest_status`, :func:`redact`, :func:`cache_root`;
+* **package faces** — :func:`lazy_exports`: a plugin's ``__init__`` that names what other
+  plugins may use, imported on first use.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from compass._lazy import lazy_exports
 
 #: public name -> the private module that defines it (resolved on first use)
 _SOURCES: dict[str, str] = {
@@ -145,25 +148,15 @@ _SOURCES: dict[str, str] = {
     "latest_status": "compass._runinfo",
     "redact": "compass._config",
     "cache_root": "compass._cache",
+    # for a plugin's own package face
+    "lazy_exports": "compass._lazy",
 }
 
 #: where a public name is defined under another name
 _RENAMED = {"find_data": "find"}
 
 __all__ = sorted(_SOURCES)
-
-
-def __getattr__(name: str) -> Any:
-    module = _SOURCES.get(name)
-    if module is None:
-        raise AttributeError(f"compass.sdk has no name {name!r} (the public names are compass.sdk.__all__)")
-    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
-    globals()[name] = value  # resolved once
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES, _RENAMED)
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and IDEs
@@ -180,6 +173,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from compass._fingerprint import differences, digest
     from compass._flags import OptionRegister
     from compass._kv import parse_kv
+    from compass._lazy import lazy_exports
     from compass._plan import DEFAULT_DATA_DIR, build_benchmark, resolve_model
     from compass._plugins import PluginHost, make_plugin_host
     from compass._progress import Progress, TaskLine

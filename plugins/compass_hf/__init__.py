@@ -20,8 +20,7 @@ importing it costs nothing; every submodule is private to this package.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from compass.sdk import lazy_exports
 
 _FACE: dict[str, str] = {
     "HFCausalLM": "compass_hf.backend",
@@ -49,9 +48,4 @@ _RENAMED = {"gguf_cache_enabled": "enabled", "gguf_cache_lookup": "lookup", "hf_
 
 __all__ = sorted(_FACE)
 
-
-def __getattr__(name: str) -> Any:
-    module = _FACE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compass_hf' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), _RENAMED.get(name, name))
+__getattr__, __dir__ = lazy_exports(__name__, _FACE, _RENAMED)

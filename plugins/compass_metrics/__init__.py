@@ -7,8 +7,7 @@ the checks that exist) — is :data:`__all__`, resolved on first use; submodules
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from compass.sdk import lazy_exports
 
 _FACE: dict[str, str] = {
     "last_boxed": "compass_metrics.postprocessors",
@@ -19,9 +18,4 @@ _RENAMED = {"IFEVAL_CHECKS": "CHECKS"}
 
 __all__ = sorted(_FACE)
 
-
-def __getattr__(name: str) -> Any:
-    module = _FACE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'compass_metrics' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), _RENAMED.get(name, name))
+__getattr__, __dir__ = lazy_exports(__name__, _FACE, _RENAMED)
