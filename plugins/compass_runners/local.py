@@ -100,6 +100,16 @@ class LocalRunner:
                     untried.add(task.model)
                 return task
 
+        def report(outcome: TaskOutcome) -> bool:
+            """Record a finished task; ``False`` once the run is stopping (Ctrl-C: report nothing more)."""
+            if stopping.is_set():
+                return False
+            with lock:
+                outcomes.append(outcome)
+            progress.finished(outcome)
+            on_done(outcome)
+            return True
+
         def worker(k: int) -> None:
             proc: subprocess.Popen | None = None
             model = None
@@ -114,12 +124,8 @@ class LocalRunner:
                         outcome = TaskOutcome(task.name, False, 0.0, task.log,
                                               f"the worker process could not start: {why}")
                         proc, model = None, None
-                        if stopping.is_set():
+                        if not report(outcome):
                             return
-                        with lock:
-                            outcomes.append(outcome)
-                        progress.finished(outcome)
-                        on_done(outcome)
                         continue
                     with lock:
                         procs.append(proc)
@@ -150,12 +156,8 @@ class LocalRunner:
                 if not outcome.ok and not (line and (reply.get("model_error") or reply.get("brief"))):
                     tail = log_tail(task.log)
                     outcome.error = f"{outcome.error}\n{tail}" if tail else outcome.error
-                if stopping.is_set():
+                if not report(outcome):
                     return
-                with lock:
-                    outcomes.append(outcome)
-                progress.finished(outcome)
-                on_done(outcome)
             if proc is not None and proc.poll() is None:
                 proc.stdin.close()
                 proc.wait()
