@@ -300,10 +300,15 @@ ISOLATION = textwrap.dedent("""\
 
 @NEEDS_BWRAP
 @pytest.mark.parametrize("provider", ["bwrap", "bwrap-each", "unsafe"])
-def test_secrets_keyring_namespaces_and_users(provider, monkeypatch):
+def test_secrets_keyring_namespaces_and_users(provider, monkeypatch, tmp_path):
     if provider == "unsafe" and os.geteuid() != 0:
         pytest.skip("as a normal user the rlimits-only provider runs as that user")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-canary")
+    # a temp folder of this test's own: another test's sandboxes (xdist) must not show up in it
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
     programs = [(i, ISOLATION) for i in range(4)]
     if provider != "unsafe":  # the next program in the sandbox finds /tmp empty
         programs.append(("after", "assert sorted(__import__('os').listdir('/tmp')) == ['main.py']\n"))

@@ -19,7 +19,7 @@ def test_runs_lists_finished_and_failed_runs_newest_first(compass, evaluate, tmp
     cfg.write_text(f'[[models]]\ntype = "unbuildable"\nattempts_file = "{attempts}"\n'
                    f'[[datasets]]\ntype = "toy"\n')
     assert evaluate(cfg, runner=None).code == 1
-    res = compass("runs")
+    res = compass("runs", env=compass_env(COLUMNS="200"))  # wide enough for every column
     assert res.code == 0, res.err
     lines = res.out.splitlines()
     assert lines[0].split() == ["run", "started", "took", "samples", "status", "models", "datasets", "scores"]
