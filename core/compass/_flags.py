@@ -144,14 +144,22 @@ def given(value: Any) -> bool:
     return not (isinstance(value, (tuple, list, dict)) and not value)
 
 
+def _converted(opt: EvalOption, value: Any) -> Any:
+    """A given flag's value as its target takes it: ``key=value`` items as a dict, a multiple
+    flag's values as a list."""
+    from compass._kv import parse_kv
+
+    if opt.type == "kv":
+        return parse_kv(list(value), opt.flag)
+    return list(value) if opt.multiple else value
+
+
 def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict, dict, dict[str, str]]:
     """The model kwargs, runner kwargs and implied models of the flags the user gave.
 
     ``values`` maps each option's :attr:`~EvalOption.dest` to what the command line held.
     Returns ``(model_kwargs, runner_kwargs, {flag: implied model})``.
     """
-    from compass._kv import parse_kv
-
     model: dict = {}
     runner: dict = {}
     implied: dict[str, str] = {}
@@ -159,10 +167,7 @@ def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict
         value = values.get(opt.dest)
         if not given(value):
             continue
-        if opt.type == "kv":
-            value = parse_kv(list(value), opt.flag)
-        elif opt.multiple:
-            value = list(value)
+        value = _converted(opt, value)
         kind, key = opt.target
         if kind in ("setting", "notify", "dataset"):  # see setting_values, notify_values, dataset_values
             continue
@@ -174,17 +179,12 @@ def flag_values(options: list[EvalOption], values: dict[str, Any]) -> tuple[dict
 
 def setting_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
     """The evaluation settings (``eval_setting=`` flags) the user gave, for ``RunConfig.eval_settings``."""
-    from compass._kv import parse_kv
-
     out: dict = {}
     for opt in options:
         value = values.get(opt.dest)
         if opt.eval_setting is None or not given(value):
             continue
-        if opt.type == "kv":
-            value = parse_kv(list(value), opt.flag)
-        elif opt.multiple:
-            value = list(value)
+        value = _converted(opt, value)
         out[opt.eval_setting] = value
     return out
 
@@ -198,17 +198,12 @@ def notify_values(options: list[EvalOption], values: dict[str, Any]) -> dict:
 def dataset_values(options: list[EvalOption], values: dict[str, Any]) -> list[tuple[str, dict]]:
     """The datasets ``dataset_kwarg=`` flags add: ``[(dataset, kwargs)]``, one per
     ``adds_dataset`` any of whose flags the user gave, in the order flags were contributed."""
-    from compass._kv import parse_kv
-
     out: dict[str, dict] = {}
     for opt in options:
         value = values.get(opt.dest)
         if opt.dataset_kwarg is None or not given(value):
             continue
-        if opt.type == "kv":
-            value = parse_kv(list(value), opt.flag)
-        elif opt.multiple:
-            value = list(value)
+        value = _converted(opt, value)
         out.setdefault(opt.adds_dataset, {})[opt.dataset_kwarg] = value
     return list(out.items())
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compass._errors import CompassError
 
@@ -129,6 +131,38 @@ def read_predictions(path: Path) -> dict[int, dict]:
             if isinstance(rec, dict) and "index" in rec:
                 done[int(rec["index"])] = rec
     return done
+
+
+def all_predictions(run: RunFolder, model: str, dataset: str) -> dict[int, dict]:
+    """Every finished sample of ``model`` on ``dataset`` in a run, its shards' files merged
+    (``<dataset>.jsonl`` and ``<dataset>_<n>.jsonl``), by index."""
+    folder = run.root / "predictions" / model
+    if not folder.is_dir():
+        return {}
+    shard = re.compile(re.escape(dataset) + r"(_\d+)?\.jsonl")
+    out: dict[int, dict] = {}
+    for path in sorted(p for p in folder.iterdir() if shard.fullmatch(p.name)):
+        out.update(read_predictions(path))
+    return out
+
+
+def prompt_record_text(prompt: Any) -> str:
+    """A recorded prompt (``origin_prompt``: text, or chat messages) as readable text."""
+    if prompt is None:
+        return ""
+    if isinstance(prompt, list):
+        return "\n\n".join(f"[{m.get('role', '?')}]\n{m.get('content', '')}" if isinstance(m, dict) else str(m)
+                             for m in prompt)
+    return str(prompt)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` when JSON can hold it, else its text (sets, tuples of odd objects …)."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def kept_aside(path: Path) -> list[Path]:

@@ -38,7 +38,8 @@ Groups (see CONTRIBUTING.md, "The SDK", for what each name is for):
 * **events** — :class:`RunStarted`, :class:`TaskStarted`, :class:`TaskFinished`, :class:`RunFinished`;
 * **results and reports** — :class:`Report`, :class:`RunFolder`, :class:`Summary`,
   :class:`Interval`, :func:`build_summary`, :func:`user_groups`, :func:`interval_from_verdicts`,
-  :func:`read_predictions`, :func:`iter_results`, :func:`read_verdicts`, :func:`new_timestamp`,
+  :func:`read_predictions`, :func:`all_predictions`, :func:`prompt_record_text`, :func:`json_safe`,
+  :func:`iter_results`, :func:`read_verdicts`, :func:`new_timestamp`,
   :func:`comparison_table`, :func:`read_comparisons`, :func:`latest_config`,
   :func:`latest_environment`, :func:`latest_status`, :func:`redact`, :func:`cache_root`;
 * **package faces** — :func:`lazy_exports`: a plugin's ``__init__`` that names what other
@@ -138,6 +139,9 @@ _SOURCES: dict[str, str] = {
     "user_groups": "compass._summary",
     "interval_from_verdicts": "compass._summary",
     "read_predictions": "compass._store",
+    "all_predictions": "compass._store",
+    "prompt_record_text": "compass._store",
+    "json_safe": "compass._store",
     "iter_results": "compass._evaluate",
     "read_verdicts": "compass._evaluate",
     "new_timestamp": "compass._store",
@@ -186,7 +190,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and IDEs
     from compass._runinfo import latest_config, latest_environment, latest_status
     from compass._runners import (ModelBuildFailed, Runner, TaskFile, TaskOutcome, log_tail, read_model_error,
                                   task_command)
-    from compass._store import RunFolder, new_timestamp, read_predictions
+    from compass._store import (RunFolder, all_predictions, json_safe, new_timestamp, prompt_record_text,
+                                read_predictions)
     from compass._summary import Interval, Summary, build_summary, interval_from_verdicts, user_groups
     from compass._infer import ModelCache
     from compass._task import execute

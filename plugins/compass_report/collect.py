@@ -14,11 +14,11 @@ import base64
 import gzip
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compass.sdk import Interval, iter_results, read_predictions, read_verdicts, latest_status, redact, RunFolder, Summary
+from compass.sdk import (all_predictions, Interval, iter_results, json_safe, latest_status, prompt_record_text,
+                         read_predictions, read_verdicts, redact, RunFolder, Summary)
 
 # fields of a sample row, in the order the page's script reads them; ``prompt`` is the prompt
 # without the part every prompt of its dataset shares (instructions, few-shot examples), which
@@ -48,33 +48,6 @@ class RunData:
     status: dict = field(default_factory=dict)
 
 
-def prompt_text(prompt) -> str:
-    """A prompt record (text, or chat messages) as readable text."""
-    if prompt is None:
-        return ""
-    if isinstance(prompt, list):
-        return "\n\n".join(f"[{m.get('role', '?')}]\n{m.get('content', '')}" if isinstance(m, dict) else str(m)
-                           for m in prompt)
-    return str(prompt)
-
-
-def _prediction_files(run: RunFolder, model: str, dataset: str) -> list[Path]:
-    folder = run.root / "predictions" / model
-    if not folder.is_dir():
-        return []
-    shard = re.compile(re.escape(dataset) + r"(_\d+)?\.jsonl")
-    return sorted(p for p in folder.iterdir() if shard.fullmatch(p.name))
-
-
-def _plain(value):
-    """JSON-safe (sets, tuples and odd objects as text)."""
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return str(value)
-
-
 def shared_prefix(texts: list[str]) -> int:
     """How many leading characters every prompt of a dataset shares (instructions, fixed
     few-shot examples), cut back to the start of a line; 0 when that would leave a prompt
@@ -91,19 +64,18 @@ def samples(col: Column, dataset: str, slot: int = 0) -> tuple[str, list[list]]:
     of :data:`SAMPLE_FIELDS` per sample (``dataset`` is ``slot``, the dataset's place in the page)."""
     verdicts = read_verdicts(col.run, col.model, dataset)
     preds: dict[int, dict] = {}
-    for path in _prediction_files(col.run, col.model, dataset):
-        preds.update(read_predictions(path))
+    preds.update(all_predictions(col.run, col.model, dataset))
     evals = read_predictions(col.run.evaluations(col.model, dataset))
-    prompts = {int(v["index"]): prompt_text(preds.get(int(v["index"]), {}).get("origin_prompt")) for v in verdicts}
+    prompts = {int(v["index"]): prompt_record_text(preds.get(int(v["index"]), {}).get("origin_prompt")) for v in verdicts}
     cut = shared_prefix(list(prompts.values()))
     rows = []
     for v in verdicts:
         i = int(v["index"])
         pred = preds.get(i, {})
         ev = evals.get(i)
-        extra = {k: _plain(x) for k, x in ev.items() if k not in _BOOKKEEPING} if ev else None
-        rows.append([slot, i, v.get("correct"), _plain(v.get("answer")), _plain(v.get("gold")),
-                     v.get("error") or pred.get("error"), prompts[i][cut:], _plain(pred.get("prediction")),
+        extra = {k: json_safe(x) for k, x in ev.items() if k not in _BOOKKEEPING} if ev else None
+        rows.append([slot, i, v.get("correct"), json_safe(v.get("answer")), json_safe(v.get("gold")),
+                     v.get("error") or pred.get("error"), prompts[i][cut:], json_safe(pred.get("prediction")),
                      extra or None])
     prefix = next(iter(prompts.values()), "")[:cut]
     return prefix, rows

@@ -7,13 +7,11 @@ A sample joins two files of a run: its verdict (``results/<model>/<dataset>.samp
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from compass.sdk import read_predictions
+from compass.sdk import all_predictions, json_safe, prompt_record_text, RunFolder
 
 #: the kinds of sample a comparison lists, in the order they are shown
 KINDS = {
@@ -24,22 +22,12 @@ KINDS = {
 
 
 
-def prompt_text(prompt) -> str:
-    """A prompt record (text, or chat messages) as readable text."""
-    if prompt is None:
-        return ""
-    if isinstance(prompt, list):
-        return "\n\n".join(f"[{m.get('role', '?')}]\n{m.get('content', '')}" if isinstance(m, dict) else str(m)
-                           for m in prompt)
-    return str(prompt)
-
-
 def _asked(prompt) -> str:
     """The last user message of a chat prompt; a text prompt as it is."""
     if isinstance(prompt, list):
         users = [m.get("content", "") for m in prompt if isinstance(m, dict)
                  and str(m.get("role", "")).lower() in ("user", "human")]
-        return str(users[-1]) if users else prompt_text(prompt)
+        return str(users[-1]) if users else prompt_record_text(prompt)
     return str(prompt or "")
 
 
@@ -81,27 +69,8 @@ class Sample:
     b: Side
 
 
-def _prediction_files(root: Path, model: str, dataset: str) -> list[Path]:
-    folder = root / "predictions" / model
-    if not folder.is_dir():
-        return []
-    shard = re.compile(re.escape(dataset) + r"(_\d+)?\.jsonl")
-    return sorted(p for p in folder.iterdir() if shard.fullmatch(p.name))
-
-
 def predictions(root: Path, model: str, dataset: str) -> dict[int, dict]:
-    out: dict[int, dict] = {}
-    for path in _prediction_files(Path(root), model, dataset):
-        out.update(read_predictions(path))
-    return out
-
-
-def _plain(value):
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return str(value)
+    return all_predictions(RunFolder(Path(root)), model, dataset)
 
 
 def samples(kinds: dict[str, list[int]], verdicts_a: dict[int, dict], verdicts_b: dict[int, dict],
@@ -115,9 +84,9 @@ def samples(kinds: dict[str, list[int]], verdicts_a: dict[int, dict], verdicts_b
             pa, pb = preds_a.get(i, {}), preds_b.get(i, {})
             prompt = pa.get("origin_prompt") if pa else pb.get("origin_prompt")
             gold = va.get("gold", vb.get("gold"))
-            out.append(Sample(i, kind, question_of(prompt, prefix), _plain(gold),
-                              Side(va.get("correct"), _plain(va.get("answer")), _plain(pa.get("prediction")),
+            out.append(Sample(i, kind, question_of(prompt, prefix), json_safe(gold),
+                              Side(va.get("correct"), json_safe(va.get("answer")), json_safe(pa.get("prediction")),
                                    va.get("error") or pa.get("error")),
-                              Side(vb.get("correct"), _plain(vb.get("answer")), _plain(pb.get("prediction")),
+                              Side(vb.get("correct"), json_safe(vb.get("answer")), json_safe(pb.get("prediction")),
                                    vb.get("error") or pb.get("error"))))
     return out
