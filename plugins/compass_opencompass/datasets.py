@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
-from compass_opencompass import icl
+from compass_opencompass import custom, exams, icl, judge
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
 #: ``DATASETS_MAPPING`` local paths), then compass's own layout for the same files
@@ -361,6 +361,16 @@ EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy",
               "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
 #: evaluator settings that make compass's evaluator score as OpenCompass's does
 EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)
+# classes of their own modules: GAOKAO-Bench / AGIEval (exams), CustomDataset (custom), LLM judges (judge)
+LOCAL.update(exams.LOCAL)
+CLASSES.update({**exams.CLASSES, **custom.CLASSES})
+EVALUATORS.update(exams.EVALUATORS)
+EVALUATOR_KWARGS.update(exams.EVALUATOR_KWARGS)
+PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
+#: evaluators configured by their own settings: ``(evaluator cfg, dataset cfg, where) -> scoring``
+EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
+EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
+LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -397,6 +407,8 @@ class OpenCompassLoader:
         return ("opencompass", json.dumps(self.d, sort_keys=True, default=str))
 
     def locate(self, data_dir) -> Path:
+        if self.d.get("dataset_class") in LOCATORS:  # a class that finds its file its own way
+            return LOCATORS[self.d["dataset_class"]](self.d, Path(data_dir))
         path = self.d.get("path", "")
         if path == "json" and self.d.get("data_files"):  # datasets.load_dataset('json', data_files=...)
             path = self.d["data_files"]
@@ -442,8 +454,10 @@ class OpenCompassLoader:
         out = self.reader.get("output_column")
         for row in test:
             if out is not None:
-                value = str(row.get(out, ""))
-                row[_GOLD] = self.gold_post(value) if self.gold_post else value
+                raw = row.get(out, "")
+                value = str(raw)
+                keep = raw if isinstance(raw, list) else value  # a list of answers stays a list (GAOKAO-Bench)
+                row[_GOLD] = self.gold_post(value) if self.gold_post else keep
             if self.mode == "ppl":
                 examples = row.get(_ICE) or [pool[i] for i in self.retriever.get("fix_id_list") or []]
                 texts = {str(k): icl.base_text(v) for k, v in self.spec.per_label(row, examples).items()}
@@ -504,10 +518,11 @@ _ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
 def _scoring(d: Mapping, where: str) -> dict:
     ev = (d.get("eval_cfg") or {}).get("evaluator") or {"type": "AccEvaluator"}
     name = ev.get("type")
-    if name not in EVALUATORS:
+    if name not in EVALUATORS and name not in EVALUATOR_BUILDERS:
         raise CompassError(f"{where}.eval_cfg.evaluator: compass does not know the OpenCompass class {name}; it "
-                           f"offers {', '.join(EVALUATORS)}")
-    out: dict = {"evaluator": EVALUATORS[name]}
+                           f"offers {', '.join([*EVALUATORS, *EVALUATOR_BUILDERS])}")
+    build = EVALUATOR_BUILDERS.get(name)
+    out: dict = build(ev, d, where) if build else {"evaluator": EVALUATORS[name]}
     if name in EVALUATOR_KWARGS:
         out["evaluator_kwargs"] = dict(EVALUATOR_KWARGS[name])
     post = (d.get("eval_cfg") or {}).get("pred_postprocessor")
