@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
+from compass_opencompass import chat as chat_inferencer
 from compass_opencompass import custom, exams, icl, judge
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -476,7 +477,8 @@ def _split(texts: Mapping[str, str]) -> tuple[str, dict[str, str]]:
 
 def _mode(d: Mapping, where: str) -> str:
     inf = ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type", "GenInferencer")
-    modes = {"GenInferencer": "gen", "PPLInferencer": "ppl", "LLInferencer": "ppl"}
+    chat_inferencer.check((d.get("infer_cfg") or {}).get("inferencer") or {}, where)  # Agent-/ChatInferencer
+    modes = {"GenInferencer": "gen", "PPLInferencer": "ppl", "LLInferencer": "ppl", "ChatInferencer": "gen"}
     if inf not in modes:
         raise CompassError(f"{where}.infer_cfg.inferencer: compass does not run {inf} for OpenCompass configs "
                            f"yet; it runs {', '.join(modes)}")
@@ -488,11 +490,14 @@ class OpenCompassTemplate:
 
     def __init__(self, d: Mapping, mode: str):
         self.infer = d.get("infer_cfg") or {}
+        self.reader = d.get("reader_cfg") or {}
         self.spec = icl.from_config(self.infer, d.get("reader_cfg") or {})
         self.mode = mode
 
     def render(self, row, examples=(), *, chat: bool):
         examples = row.get(_ICE) or list(examples)
+        if (self.infer.get("inferencer") or {}).get("type") == "ChatInferencer":
+            return self._chat_inferencer(row, chat)
         if self.mode == "gen":
             p = self.spec.gen(row, examples)
             if not chat:
@@ -507,6 +512,16 @@ class OpenCompassTemplate:
         if msgs and msgs[-1]["role"] == "assistant":
             msgs = msgs[:-1]
         return tuple(Message(_ROLE[m["role"]], m["content"]) for m in msgs)
+
+    def _chat_inferencer(self, row, chat: bool):
+        reader = self.reader
+        cols = reader.get("input_columns") or []
+        turns = chat_inferencer.history(chat_inferencer.conversation(
+            self.spec.prompt_template, row, [cols] if isinstance(cols, str) else list(cols),
+            reader.get("output_column")))
+        if not chat:
+            return (Message("HUMAN", chat_inferencer.base_text(turns)),)
+        return tuple(Message(_ROLE[m["role"]], m["content"]) for m in chat_inferencer.chat_messages(turns))
 
     def describe(self) -> dict:
         return {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
