@@ -164,3 +164,19 @@ def test_option_sim_acc_reads_letters_texts_and_near_misses():
     assert ev.parse("The answer is C.", row, host) == "C"
     assert ev.parse("it is green of course", row, host) == "B"
     assert ev.parse("gren", row, host) == "B"
+
+
+def test_a_config_of_bare_files_runs_them_as_opencompass_custom_datasets(tmp_path):
+    from conftest import compass_env, run_compass
+
+    (tmp_path / "qa.jsonl").write_text('{"question": "What is 2 + 3?", "answer": "5"}\n'
+                                       '{"question": "What is 4 + 4?", "answer": "8"}\n')
+    (tmp_path / "mcq.csv").write_text("question,A,B,answer\nWhat is 2 + 3?,5,6,A\nWhat is 1 + 1?,3,2,B\n")
+    (tmp_path / "eval_custom.py").write_text(
+        "datasets = [dict(path='qa.jsonl'), dict(path='mcq.csv', abbr='tiny_mcq')]\n"
+        "models = [dict(type='mock', abbr='m', chat=True, answers={'2 + 3': '5', '1 + 1': 'B'}, default='7')]\n")
+    res = run_compass(["eval", "eval_custom.py"], tmp_path, compass_env())
+    assert res.code == 0, res.err
+    scores = {ln.split()[0]: float(ln.split()[-1]) for ln in res.out.splitlines() if ln.startswith(("qa ", "tiny_mcq "))}
+    # qa: AccEvaluator, "5" right and "7" wrong; tiny_mcq: OptionSimAccEvaluator reads "5" as option A and "B" as B
+    assert scores == {"qa": 50.0, "tiny_mcq": 100.0}, res.out

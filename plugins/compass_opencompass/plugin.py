@@ -19,7 +19,9 @@ def read_config(path, keys):
 
     namespace = run_config(Path(path))
     picked = {k: v for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
-    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
+    custom = [d for d in picked.get("datasets") or [] if isinstance(d, dict) and "type" not in d
+              and str(d.get("path", "")).endswith((".jsonl", ".csv"))]  # OpenCompass's custom datasets
+    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked) or custom:
         from compass_opencompass.translate import translate
 
         return translate(picked, str(path))
