@@ -180,3 +180,19 @@ def test_a_config_of_bare_files_runs_them_as_opencompass_custom_datasets(tmp_pat
     scores = {ln.split()[0]: float(ln.split()[-1]) for ln in res.out.splitlines() if ln.startswith(("qa ", "tiny_mcq "))}
     # qa: AccEvaluator, "5" right and "7" wrong; tiny_mcq: OptionSimAccEvaluator reads "5" as option A and "B" as B
     assert scores == {"qa": 50.0, "tiny_mcq": 100.0}, res.out
+
+
+@pytest.mark.parametrize("inferencer, words", [
+    ({"type": "AgentInferencer"}, "GenInferencer configs"),
+    ({"type": "ChatInferencer", "infer_mode": "every"}, "infer_mode='last'"),
+    ({"type": "CLPInferencer"}, "ceval_clp"),
+])
+def test_inferencers_compass_does_not_run_are_one_line_naming_the_nearest(inferencer, words):
+    from compass.sdk import CompassError
+
+    d = {**_config("datasets/aime2025/aime2025_llmjudge_gen_5e9f4f", "aime2025"),
+         "dataset_class": "CustomDataset", "path": "opencompass/aime2025"}
+    d["infer_cfg"] = {**d["infer_cfg"], "inferencer": inferencer}
+    with pytest.raises(CompassError) as err:
+        subset(d, "aime2025")
+    assert words in str(err.value) and "\n" not in str(err.value)

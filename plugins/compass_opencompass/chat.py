@@ -14,8 +14,10 @@ assistant turn:
   and turns of one role merged with ``"\\n"``; for a base model the contents joined by ``"\\n"``;
 * without a ``prompt_template`` a single input column is the user turn.
 
-``infer_mode='every'``/``'every_with_gt'`` (a generation per assistant turn) and
-``AgentInferencer`` (a lagent agent calling tools between turns) are refused in one line.
+``infer_mode='every'``/``'every_with_gt'`` (a generation per assistant turn), ``AgentInferencer``
+(a lagent agent calling tools between turns) and ``CLPInferencer`` in a config (its choices come
+from the dataset class's rows; compass's clp mode is its built-in ``*_clp`` datasets) are refused
+in one line each, naming the nearest compass offers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ def check(inferencer: Mapping, where: str) -> None:
                            f"calls a Python interpreter between turns, scored from its tool steps); the nearest compass "
                            f"offers is the dataset's GenInferencer configs (e.g. gsm8k_gen, math_gen), or "
                            f"ChatInferencer for a multi-turn prompt without tools")
+    if kind == "CLPInferencer":  # OpenCompass's own CLP configs: civilcomments, jigsawmultilingual only
+        raise CompassError(f"{where}.infer_cfg.inferencer: compass runs CLPInferencer's next-token option "
+                           f"probabilities for its built-in clp datasets (ceval_clp, cmmlu_clp, mmlu_clp), not for an "
+                           f"OpenCompass config (its choices come from the dataset class's rows); use GenInferencer "
+                           f"or PPLInferencer, or one of those datasets")
     mode = inferencer.get("infer_mode", "last")
     if kind == "ChatInferencer" and mode != "last":
         raise CompassError(f"{where}.infer_cfg.inferencer: compass runs ChatInferencer with infer_mode='last' (the "

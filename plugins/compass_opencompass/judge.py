@@ -158,8 +158,8 @@ def generic(ev: Mapping, d: Mapping, where: str) -> dict:
 
 
 def lm(ev: Mapping, d: Mapping, where: str) -> dict:
-    _note(f"{where}: LMEvaluator is run as GenericLLMEvaluator (the same prompt_template and dict_postprocessor; "
-          f"the judge from judge_cfg or --judge, not from a subjective partitioner's judge_models)")
+    _note("LMEvaluator is run as GenericLLMEvaluator (the same prompt_template and dict_postprocessor; the judge "
+          "from judge_cfg or --judge, not from a subjective partitioner's judge_models)")  # once per process
     return _scoring(_judge_kwargs(ev, d, f"{where}.eval_cfg.evaluator", "LMEvaluator"))
 
 
