@@ -196,3 +196,42 @@ def test_inferencers_compass_does_not_run_are_one_line_naming_the_nearest(infere
     with pytest.raises(CompassError) as err:
         subset(d, "aime2025")
     assert words in str(err.value) and "\n" not in str(err.value)
+
+
+# ---- tests/data/opencompass_exam_scores.json: OpenCompass 0.5.4's own evaluators (bench/opencompass_exam_scores.py)
+# on a battery of answers to the real rows' golds; compass's must agree on every answer and on the score
+SCORED = json.loads((Path(__file__).resolve().parent / "data" / "opencompass_exam_scores.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", [c for c in SCORED["cases"] if c["evaluator"] == "gaokao"],
+                         ids=lambda c: f"{c['file'].split('_', 1)[1][:-5]}-{c['question_type']}")
+def test_gaokao_scores_equal_opencompass(case):
+    got = exams.GaokaoEvaluator(case["question_type"]).score(case["predictions"], case["references"])
+    assert got["details"] == case["correct"]
+    assert got["score"] == pytest.approx(case["score"])
+
+
+def test_agieval_scores_equal_opencompass():
+    cloze = next(c for c in SCORED["cases"] if c["evaluator"] == "agieval")
+    assert [exams.agieval_math_answer(p) for p in cloze["predictions"]] == cloze["parsed"]
+    got = exams.AGIEvalEvaluator().score(cloze["predictions"], cloze["references"])
+    assert got["details"] == cloze["correct"] and got["score"] == pytest.approx(cloze["score"])
+    assert 0 < cloze["score"] < 100  # the battery has both
+    mcq = next(c for c in SCORED["cases"] if c["evaluator"] == "agieval_mcq")
+    assert [exams.first_capital_multi(a) for a in mcq["raw"]] == mcq["predictions"]
+    got = exams.AGIEvalMCQEvaluator().score(mcq["predictions"], mcq["references"])
+    assert got["details"] == mcq["correct"] and got["score"] == pytest.approx(mcq["score"])
+
+
+def test_judge_grades_and_metrics_equal_opencompass():
+    from types import SimpleNamespace
+
+    from compass_opencompass import judge
+
+    case = next(c for c in SCORED["cases"] if c["evaluator"] == "llmjudge")
+    assert [judge.grade(r) for r in case["replies"]] == case["grades"]
+    records = {i: {"grade": g} for i, g in enumerate(case["grades"])}
+    got = judge.LLMJudge({"template": ""}).aggregate(records, SimpleNamespace(samples=case["grades"]))
+    assert got == pytest.approx({k: float(v) for k, v in case["metrics"].items()})
+    xml = next(c for c in SCORED["cases"] if c["evaluator"] == "xml_tag")
+    assert [judge.xml_tag(t, xml["tag"]) for t in xml["texts"]] == xml["outputs"]
