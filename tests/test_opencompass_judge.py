@@ -140,3 +140,11 @@ def test_grade_and_cascade_readings():
     assert judge.grade("A") == "A" and judge.grade("The grade is B") == "B" and judge.grade("pong") == "unknown"
     assert judge.cascade_correct(" a ") and judge.cascade_correct("CORRECT, it is") and not judge.cascade_correct("B")
     assert judge.xml_tag("x <conclude>42</conclude> y <conclude> 7 </conclude>", "<conclude>") == "7"
+
+
+def test_a_judge_cfg_compass_cannot_build_is_one_line_when_the_config_is_read(tmp_path):
+    bad = "dict(type=OpenAISDK, path='test-model', key='ENV', openai_api_base='http://127.0.0.1:9/v1', bogus_opt=3)"
+    cfg = _config(tmp_path, "llm", judge_cfg=bad)
+    res = run_compass(["eval", str(cfg), "--dry-run"], tmp_path, compass_env())
+    lines = [ln for ln in res.err.splitlines() if ln.strip()]
+    assert res.code == 2 and len(lines) == 1 and "judge_cfg" in lines[0] and "bogus_opt" in lines[0], res.err

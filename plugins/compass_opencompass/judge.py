@@ -24,6 +24,8 @@ stops before inference.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import sys
@@ -97,7 +99,22 @@ def judge_model(judge_cfg: Mapping | None, where: str) -> dict | None:
     out = translate_model(cfg, f"{where}.judge_cfg")
     for key in ("abbr", "max_seq_len", "meta_template", "tokenizer_path", "pred_postprocessor", "run_cfg"):
         out.pop(key, None)
+    _check_model(json.dumps(out, sort_keys=True, default=str), f"{where}.judge_cfg")
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _check_model(spec: str, where: str) -> None:
+    """An unknown judge model or option fails when the config is read, not after inference."""
+    from compass.sdk import Component, make_plugin_host, resolve_model
+
+    kwargs = json.loads(spec)
+    kind = kwargs.pop("type")
+    kwargs.pop("max_out_len", None)  # the judge's request setting, not the model's
+    try:
+        resolve_model(make_plugin_host(), Component(kind, kwargs))
+    except CompassError as exc:
+        raise CompassError(f"{where}: {exc}") from None
 
 
 def run_judge(settings: Mapping[str, Any]) -> dict | None:
