@@ -284,9 +284,37 @@ def arena_hard(src: Path, out: Path) -> None:
         "choices": [{"index": 0, "turns": [{"content": _answer_text(a["messages"][-1])}]}]} for a in answers))
 
 
+def _copy_tree(src: Path, out: Path, patterns: tuple[str, ...], dest: str) -> None:
+    """Every file matching ``patterns`` copied unchanged to ``out/dest/<its repository path>``."""
+    for pattern in patterns:
+        for path in files(src, pattern):
+            copy(path, out / dest / path.relative_to(src))
+
+
+def agieval(src: Path, out: Path) -> None:
+    """The paper's ``data/v1/<task>.jsonl`` unchanged, as ``agieval/data/v1/``."""
+    need(src, "data/v1/*.jsonl")
+    _copy_tree(src, out, ("data/v1/*.jsonl", "data/v1/LICENSE", "data/few_shot_prompts.csv"), "agieval")
+
+
+def gaokao(src: Path, out: Path) -> None:
+    """The objective papers and their prompts unchanged, under ``gaokao/`` (the repository's folders)."""
+    need(src, "Data/Objective_Questions/*.json")
+    need(src, "Bench/Obj_Prompt.json")
+    _copy_tree(src, out, ("Data/Objective_Questions/*.json", "Bench/Obj_Prompt.json"), "gaokao")
+
+
+def alignbench(src: Path, out: Path) -> None:
+    """The v1.1 questions and the judge's ``config/`` unchanged, under ``alignbench/``."""
+    need(src, "data/data_v1.1_release.jsonl")
+    need(src, "config/*.json")
+    _copy_tree(src, out, ("data/data_v1.1_release.jsonl", "config/*.json"), "alignbench")
+
+
 CONVERTERS: dict[str, Converter] = {
     "ceval": ceval, "cmmlu": cmmlu, "mmlu": mmlu, "gsm8k": gsm8k, "math": math, "math500": math500, "arc": arc,
     "siqa": siqa, "piqa": piqa, "winogrande": winogrande, "hellaswag": hellaswag, "boolq": boolq, "bbh": bbh,
     "ifeval": ifeval, "aime2024": aime2024, "aime2025": aime2025, "nq_open": nq_open, "humaneval": humaneval,
     "mbpp": mbpp, "mtbench": mtbench, "alpaca_eval": alpaca_eval, "arena_hard": arena_hard,
+    "agieval": agieval, "gaokao": gaokao, "alignbench": alignbench,
 }

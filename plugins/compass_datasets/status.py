@@ -137,6 +137,6 @@ def origin(row: DatasetStatus, data_dir: Path) -> str:
     if row.status != "missing":
         return "-"
     if recipe is not None:
-        return "fetchable: hf:" + recipe.hf + (f", modelscope:{recipe.ms}" if recipe.ms else "")
+        return "fetchable: " + recipe.where()
     only = archive_only_for_path(rel or "") or next((k for k in ARCHIVE_ONLY if row.name.startswith(k)), None)
     return "import: OpenCompassData-core zip" if only else "-"
