@@ -119,6 +119,25 @@ def _mmlu() -> dict[str, bytes]:
     return files
 
 
+def mmlu_tar() -> bytes:
+    """The original MMLU archive (ModelScope's ``modelscope/mmlu`` holds it as ``data.tar``):
+    ``data/{dev,val,test}/<subject>_<split>.csv``, headerless."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for s in MMLU_SUBJECTS:
+            for split, n in (("dev", 5), ("val", 1), ("test", 2)):
+                data = csv_bytes(None, [[f"{s} tar question {i}?", "w", "x", "y", "z", "ABCD"[i % 4]] for i in range(n)])
+                info = tarfile.TarInfo(f"data/{split}/{s}_{split}.csv")
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("data/auxiliary_train/x.csv")
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"x\n"))
+    return buf.getvalue()
+
+
 def _arc() -> dict[str, bytes]:
     files = {}
     for long in ("ARC-Challenge", "ARC-Easy"):
@@ -182,7 +201,7 @@ def _alignbench() -> dict[str, bytes]:
 
 
 def repos() -> dict[str, tuple[str, Repo]]:
-    pqrev = ("main", "refs/convert/parquet")
+    pqrev = ("refs/convert/parquet",)  # only the hub's parquet export: `main` holds a loading script
     boxed = "The answer is $\\boxed{4}$."
     return {
         "ceval": ("ceval/ceval-exam", Repo({"ceval-exam.zip": _ceval(), "README.md": b"C-Eval"})),
@@ -202,19 +221,24 @@ def repos() -> dict[str, tuple[str, Repo]]:
             {"problem": f"{i}+4?", "solution": boxed, "answer": str(i + 4), "subject": "Algebra", "level": 1,
              "unique_id": f"test/algebra/{i}.json"} for i in range(2)])})),
         "arc": ("allenai/ai2_arc", Repo(_arc())),
-        "siqa": ("allenai/social_i_qa", Repo({"default/validation/0000.parquet": pq([
+        "siqa": ("lighteval/siqa", Repo({"default/validation/0000.parquet": pq([
             {"context": f"Kai met a friend {i}.", "question": "How would Kai feel?", "answerA": "happy",
              "answerB": "sad", "answerC": "bored", "label": str(i + 1)} for i in range(2)])}, pqrev)),
         "piqa": ("ybisk/piqa", Repo({"plain_text/validation/0000.parquet": pq([
             {"goal": f"Open a jar {i}", "sol1": "twist the lid", "sol2": "shout at it", "label": i % 2}
             for i in range(2)])}, pqrev)),
-        "winogrande": ("allenai/winogrande", Repo({"winogrande_xl/validation/0000.parquet": pq([
-            {"sentence": f"The cup fell off the table because _ was wobbly ({i}).", "option1": "the cup",
-             "option2": "the table", "answer": str(i + 1)} for i in range(2)])}, pqrev)),
-        "hellaswag": ("Rowan/hellaswag", Repo({"default/validation/0000.parquet": pq([
-            {"ind": i, "activity_label": "Cooking", "ctx_a": "A man cracks an egg.", "ctx_b": "he",
-             "ctx": "A man cracks an egg. he", "endings": ["fries it.", "sings.", "flies.", "sleeps."],
-             "source_id": "x", "split": "val", "split_type": "indomain", "label": str(i)} for i in range(2)])}, pqrev)),
+        "winogrande": ("allenai/winogrande", Repo({
+            "winogrande_xl/validation-00000-of-00001.parquet": pq([
+                {"sentence": f"The cup fell off the table because _ was wobbly ({i}).", "option1": "the cup",
+                 "option2": "the table", "answer": str(i + 1)} for i in range(2)]),
+            "winogrande_xs/validation-00000-of-00001.parquet": pq([{"sentence": "not this", "option1": "a",
+                                                                   "option2": "b", "answer": "1"}])})),
+        "hellaswag": ("Rowan/hellaswag", Repo({
+            "data/validation-00000-of-00001.parquet": pq([
+                {"ind": i, "activity_label": "Cooking", "ctx_a": "A man cracks an egg.", "ctx_b": "he",
+                 "ctx": "A man cracks an egg. he", "endings": ["fries it.", "sings.", "flies.", "sleeps."],
+                 "source_id": "x", "split": "val", "split_type": "indomain", "label": str(i)} for i in range(2)]),
+            "data/train-00000-of-00001.parquet": pq([{"ind": 9, "ctx": "not this", "label": "0"}])})),
         "boolq": ("google/boolq", Repo({
             "data/validation-00000-of-00001.parquet": pq([{"question": f"is water wet {i}", "answer": i == 0,
                                                            "passage": "Water is a liquid."} for i in range(2)]),

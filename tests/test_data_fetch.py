@@ -24,7 +24,7 @@ from compass import api  # noqa: E402
 from compass_datasets.recipes import RECIPES  # noqa: E402
 
 from conftest import compass_env, only_run_dir, run_compass  # noqa: E402
-from hub_fixtures import GITHUB, RUN, jsonl, pq, repos  # noqa: E402
+from hub_fixtures import GITHUB, RUN, jsonl, mmlu_tar, pq, repos  # noqa: E402
 from hub_server import GitHubServer, HubServer, ModelScopeServer, Repo  # noqa: E402
 
 
@@ -206,6 +206,7 @@ def test_offline_stops_with_the_missing_data_line(hub, tmp_path, how):
 
 def test_modelscope_source(fixtures, hub, tmp_path):
     ms_repos = {RECIPES[n].ms: fixtures[n][1] for n in ("gsm8k", "ceval") if RECIPES[n].ms}
+    ms_repos["modelscope/mmlu"] = Repo({"data.tar": mmlu_tar(), "README.md": b"MMLU"})  # the original archive
     with ModelScopeServer(ms_repos) as ms:
         env = _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, DATASET_SOURCE="ModelScope", HF_ENDPOINT=hub.url)
         res = run_compass(["eval", "-m", "mock", "-d", "gsm8k", "--data-dir", str(tmp_path / "data")], tmp_path, env)
@@ -225,6 +226,16 @@ def test_modelscope_source(fixtures, hub, tmp_path):
     assert (prov["source"], prov["repo"], prov["sha"]) == ("modelscope", "modelscope/ceval-exam",
                                                            fixtures["ceval"][1].sha)
     assert (tmp_path / "data" / "ceval" / "formal_ceval" / "val" / "computer_network_val.csv").is_file()
+    # MMLU: ModelScope's mirror holds the original data.tar, not the hub's parquet files
+    with ModelScopeServer(ms_repos) as ms:
+        res = run_compass(["data", "fetch", "mmlu", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],
+                          tmp_path, _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, HF_ENDPOINT=hub.url))
+        assert res.code == 0, res.err
+    assert (tmp_path / "data" / "mmlu" / "val" / "anatomy_val.csv").read_text().startswith("anatomy tar question 0?")
+    assert sorted(p.name for p in (tmp_path / "data" / "mmlu").iterdir()) == ["dev", "test", "val"]
+    res = run_compass(["data", "--data-dir", str(tmp_path / "data"), "--filter", "mmlu_gen"], tmp_path, _env(tmp_path))
+    row = _table(res.out)["mmlu_gen"]
+    assert row[1:3] == ["partial", "4"] and row[-1].startswith("modelscope:modelscope/mmlu@"), row
     # a benchmark ModelScope has no copy of says so, and where it is instead
     res = run_compass(["data", "fetch", "siqa", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],
                       tmp_path, env)

@@ -115,7 +115,12 @@ MMLU_SPLITS = {"dev": "dev", "validation": "val", "test": "test"}
 
 
 def mmlu(src: Path, out: Path) -> None:
-    """``<subject>/<split>-*.parquet`` (question, choices, answer index) -> headerless CSVs."""
+    """``<subject>/<split>-*.parquet`` (question, choices, answer index) -> headerless CSVs; or
+    the original ``data.tar`` (ModelScope's copy), whose ``data/{dev,val,test}/`` are those CSVs."""
+    tars = files(src, "data.tar")
+    if tars:
+        _mmlu_tar(tars[0], out / "mmlu")
+        return
     for split, short in MMLU_SPLITS.items():
         for path in need(src, f"*/{split}-*.parquet"):
             subject = path.parent.name
@@ -128,6 +133,23 @@ def mmlu(src: Path, out: Path) -> None:
                 for row in parquet_rows(path):
                     choices = list(row["choices"])
                     writer.writerow([row["question"], *choices, "ABCD"[int(row["answer"])]])
+
+
+def _mmlu_tar(archive: Path, dest: Path) -> None:
+    import tarfile
+
+    wanted = {"dev", "val", "test"}
+    with tarfile.open(archive) as tf:
+        for member in tf.getmembers():
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) >= 3 and parts[-2] in wanted and parts[-1].endswith(".csv") \
+                    and ".." not in parts and not member.name.startswith("/"):
+                target = dest / parts[-2] / parts[-1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tf.extractfile(member) as fh:
+                    target.write_bytes(fh.read())
+    if not all((dest / split).is_dir() for split in wanted):
+        raise CompassError(f"{archive.name}: no data/dev, data/val and data/test folders of CSVs in the archive")
 
 
 def gsm8k(src: Path, out: Path) -> None:

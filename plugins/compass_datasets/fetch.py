@@ -122,7 +122,7 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
     endpoint = endpoint_of(source)
     echo(f"fetching {recipe.title or recipe.name}: {repo} ({revision}) from {LABEL[source]} at {endpoint}")
     try:
-        dl = download(source, repo, revision, recipe.patterns, timeout=timeout, progress=progress,
+        dl = download(source, repo, revision, recipe.patterns_for(source), timeout=timeout, progress=progress,
                       optional=recipe.optional)
     except Unreachable as exc:
         raise CompassError(f"{exc}; {alternatives(source, data_dir)}") from None

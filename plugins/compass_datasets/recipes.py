@@ -58,6 +58,10 @@ class Recipe:
     optional: tuple[str, ...] = ()  # files taken when the repository has them
     github: str | None = None
     github_revision: str = "main"
+    ms_patterns: tuple[str, ...] | None = None  # where the ModelScope mirror holds other files
+
+    def patterns_for(self, source: str) -> tuple[str, ...]:
+        return self.ms_patterns if source == "modelscope" and self.ms_patterns else self.patterns
 
     def covers(self, rel: str) -> bool:
         """Whether the data-dir path ``rel`` (posix, relative) is one this recipe writes."""
@@ -89,7 +93,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("cmmlu", "haonan-li/cmmlu", ("cmmlu_v1_0_1.zip",), "cmmlu", ("cmmlu/",),
            ms="modelscope/cmmlu", title="CMMLU"),
     Recipe("mmlu", "cais/mmlu", ("*/dev-*.parquet", "*/validation-*.parquet", "*/test-*.parquet"), "mmlu",
-           ("mmlu/",), ms="modelscope/mmlu", title="MMLU"),
+           ("mmlu/",), ms="modelscope/mmlu", ms_patterns=("data.tar",), title="MMLU"),
     Recipe("gsm8k", "openai/gsm8k", ("main/test-*.parquet", "main/train-*.parquet"), "gsm8k", ("gsm8k/",),
            ms="modelscope/gsm8k", title="GSM8K"),
     Recipe("math", "EleutherAI/hendrycks_math", ("*/test-*.parquet",), "math", ("math/test.jsonl",),
@@ -98,14 +102,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            ms="AI-ModelScope/MATH-500", title="MATH-500"),
     Recipe("arc", "allenai/ai2_arc", ("ARC-Challenge/*.parquet", "ARC-Easy/*.parquet"), "arc", ("ARC/",),
            ms="modelscope/ai2_arc", title="ARC"),
-    Recipe("siqa", "allenai/social_i_qa", ("default/validation/*.parquet",), "siqa", ("siqa/",),
+    # allenai/social_i_qa holds a loading script and a tarball; lm-eval reads the parquet copy
+    Recipe("siqa", "lighteval/siqa", ("default/validation/*.parquet",), "siqa", ("siqa/",),
            revision=_PQ, title="Social IQa"),
     Recipe("piqa", "ybisk/piqa", ("plain_text/validation/*.parquet",), "piqa", ("piqa/",), revision=_PQ,
            title="PIQA"),
-    Recipe("winogrande", "allenai/winogrande", ("winogrande_xl/validation/*.parquet",), "winogrande",
-           ("winogrande/",), revision=_PQ, title="Winogrande"),
-    Recipe("hellaswag", "Rowan/hellaswag", ("default/validation/*.parquet",), "hellaswag",
-           ("hellaswag/hellaswag.jsonl",), revision=_PQ, looks=("hellaswag/",), title="HellaSwag"),
+    Recipe("winogrande", "allenai/winogrande", ("winogrande_xl/validation-*.parquet",), "winogrande",
+           ("winogrande/",), title="Winogrande"),
+    Recipe("hellaswag", "Rowan/hellaswag", ("data/validation-*.parquet",), "hellaswag",
+           ("hellaswag/hellaswag.jsonl",), looks=("hellaswag/",), title="HellaSwag"),
     Recipe("boolq", "google/boolq", ("data/validation-*.parquet",), "boolq", ("SuperGLUE/BoolQ/",),
            title="BoolQ"),
     Recipe("bbh", "lukaemon/bbh", ("*/test-*.parquet",), "bbh", ("bbh/bbh/", "bbh/cot-prompts/"),
