@@ -123,7 +123,8 @@ def origin(row: DatasetStatus, data_dir: Path) -> str:
 
     rel = row.path if row.status in ("present", "partial") else row.detail.removeprefix("not at ")
     recipe = recipe_for_path(rel) if rel and rel != "-" else None
-    recipe = recipe or recipe_named(row.name)
+    if recipe is None and not (row.status == "missing" and row.detail.startswith("not at ")):
+        recipe = recipe_named(row.name)  # a file that no recipe writes is not fetchable by its name's look
     if row.status in ("present", "partial"):
         if Path(row.path).is_absolute():
             return "shipped with its plugin"
