@@ -19,6 +19,7 @@ from extras import require_extra
 
 require_extra("huggingface_hub")  # the [data] extra: skipped without it (a failure in CI)
 require_extra("pyarrow")
+require_extra("requests")  # the GitHub source
 
 from compass import api  # noqa: E402
 from compass_datasets.recipes import RECIPES  # noqa: E402
