@@ -361,6 +361,27 @@ EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy",
               "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
 #: evaluator settings that make compass's evaluator score as OpenCompass's does
 EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)
+#: an evaluator's own answer extraction, applied before it scores (MBPP's)
+EVALUATOR_POSTPROCESSORS: dict[str, str] = {}
+#: an evaluator's settings in the config -> compass's evaluator settings
+EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
+
+
+def _merge_sets() -> None:
+    """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
+    :mod:`~compass_opencompass.qa_sets`) into the tables above."""
+    from compass_opencompass import code_sets, qa_sets
+
+    for m in (code_sets, qa_sets):
+        LOCAL.update(m.LOCAL)
+        CLASSES.update(m.CLASSES)
+        EVALUATORS.update(m.EVALUATORS)
+        for table, name in ((PRED_POSTPROCESSORS, "PRED_POSTPROCESSORS"), (EVALUATOR_KWARGS, "EVALUATOR_KWARGS"),
+                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS")):
+            table.update(getattr(m, name, {}))
+
+
+_merge_sets()
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -442,8 +463,11 @@ class OpenCompassLoader:
         out = self.reader.get("output_column")
         for row in test:
             if out is not None:
-                value = str(row.get(out, ""))
-                row[_GOLD] = self.gold_post(value) if self.gold_post else value
+                value = row.get(out, "")
+                if not isinstance(value, (list, dict)):  # NQ's answer lists, IFEval's records stay as they are
+                    value = str(value)
+                    value = self.gold_post(value) if self.gold_post else value
+                row[_GOLD] = value
             if self.mode == "ppl":
                 examples = row.get(_ICE) or [pool[i] for i in self.retriever.get("fix_id_list") or []]
                 texts = {str(k): icl.base_text(v) for k, v in self.spec.per_label(row, examples).items()}
@@ -510,7 +534,16 @@ def _scoring(d: Mapping, where: str) -> dict:
     out: dict = {"evaluator": EVALUATORS[name]}
     if name in EVALUATOR_KWARGS:
         out["evaluator_kwargs"] = dict(EVALUATOR_KWARGS[name])
+    for theirs, ours in EVALUATOR_ARGS.get(name, {}).items():
+        if ev.get(theirs) is not None:
+            value = ev[theirs]
+            out.setdefault("evaluator_kwargs", {})[ours] = list(value) if isinstance(value, (list, tuple)) else [value]
     post = (d.get("eval_cfg") or {}).get("pred_postprocessor")
+    if name in EVALUATOR_POSTPROCESSORS:
+        if post:
+            raise CompassError(f"{where}.eval_cfg: {name} extracts the code itself; compass runs it without a "
+                               f"pred_postprocessor ({post.get('type')}): drop one of them")
+        out["postprocessor"] = EVALUATOR_POSTPROCESSORS[name]
     if post:
         pname = post.get("type")
         if pname not in PRED_POSTPROCESSORS:
