@@ -139,9 +139,7 @@ def _row(r: dict, column: bool, sanitized: bool) -> dict:
 
 def _split(path: Path, n_train: int, n_end: int, column: bool, sanitized: bool, repeats: int = 1) -> dict:
     rows = [_row(r, column, sanitized) for r in _read(path)]
-    if len(rows) < n_end:
-        raise DataError(f"{path}: {len(rows)} problems; OpenCompass's split needs {n_end}")
-    test = rows[n_train:n_end]
+    test = rows[n_train:n_end]  # 'train[10:510]': a shorter file gives fewer rows, as there
     return {"train": rows[:n_train], "test": [dict(r) for _ in range(int(repeats)) for r in test]}
 
 
