@@ -5,8 +5,10 @@ when it is there, else from the files compass keeps for the same benchmark:
 
 * ``NaturalQuestionDataset``: ``nq-{dev,test}.qa.csv`` (tab separated: question, answer
   list); ``test`` keeps every answer, ``dev`` only the first. Without them, ``test`` is
-  compass's ``nq_open/NQ-open.dev.jsonl``: the same 3,610 NQ-Open dev questions (DPR's NQ
-  test), in the Google file's order (a ``test_range`` cut picks other rows than OpenCompass's);
+  compass's ``nq_open/NQ-open.dev.jsonl``: the 3,610 NQ-Open dev questions, which DPR's NQ test
+  (OpenCompass's file) is made of — in the Google file's order, so a ``test_range`` cut picks
+  other rows than OpenCompass's (OpenCompass's file is not in the shared data: not compared
+  line by line here);
 * ``NQOpenDataset``: ``nq-open-{validation,train}.jsonl``; ``train`` keeps the first answer.
   ``validation`` falls back to ``NQ-open.dev.jsonl`` (the same file, as HF ``nq_open`` ships it);
 * ``Aime2024Dataset``: ``question``/``answer`` from OpenCompass's ``aime.jsonl``
