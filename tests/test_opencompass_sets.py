@@ -286,3 +286,30 @@ def test_ifeval_config_scores_end_to_end(compass):
     assert res.code == 0, res.err
     metrics = _result(compass.cwd, "IFEval")["metrics"]
     assert metrics["prompt_level_strict_acc"] == pytest.approx(50.0)
+
+
+# ---- RawPromptTemplate
+def test_raw_prompt_template_sends_the_messages_as_written_to_chat_models_only():
+    from compass.sdk import CompassError
+    from compass_opencompass.datasets import opencompass
+
+    infer = {"prompt_template": {"type": "RawPromptTemplate", "messages": [
+        {"role": "system", "content": "Be brief about {topic}."}, "</E>", {"expand_column": "history"},
+        {"role": "user", "content": "{prompt}"}]},
+        "retriever": {"type": "ZeroRetriever"}, "inferencer": {"type": "GenInferencer"}}
+    d = _d("IFEvalDataset", "opencompass/IFEval", infer, {"type": "IFEvaluator"},
+           {"input_columns": ["prompt"], "output_column": "reference"}, abbr="IFEval")
+    sub = subset(d, "raw")
+    rows = sub.load(SMALL)
+    row = {**rows.test[0], "topic": "Japan", "history": [{"role": "user", "content": "hi"},
+                                                          {"role": "assistant", "content": "hello"}]}
+    got = [(m.role, m.content) for m in sub.template.render(row, chat=True)]
+    assert got == [("SYSTEM", "Be brief about Japan."), ("HUMAN", "hi"), ("BOT", "hello"), ("HUMAN", row["prompt"])]
+    with pytest.raises(CompassError, match="run it with a chat model"):
+        opencompass([d], chat=False)
+    assert opencompass([d], chat=True).subsets[0].name == "IFEval"
+    fixk = {**infer, "retriever": {"type": "FixKRetriever", "fix_id_list": [0]}}
+    with pytest.raises(CompassError, match="ZeroRetriever only"):
+        subset({**d, "infer_cfg": fixk}, "raw")
+    verbatim = {**infer, "prompt_template": {**infer["prompt_template"], "format_variables": False}}
+    assert subset({**d, "infer_cfg": verbatim}, "raw").template.render(row, chat=True)[-1].content == "{prompt}"
