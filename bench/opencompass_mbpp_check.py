@@ -15,7 +15,9 @@ prediction
 The predictions are the data set's reference solutions (a mock model answering each task
 with its ``code``), so what runs here is the data set's own code. Usage::
 
-    /tmp/ocvenv/bin/python bench/opencompass_mbpp_check.py /tmp/oc/src RUN_DIR DATA/mbpp/mbpp.jsonl [ABBR]
+    python3 bench/opencompass_mbpp_check.py --write-config /tmp/mbpp_ref.py /work/shared/data/mbpp/mbpp.jsonl
+    .venv/bin/compass eval /tmp/mbpp_ref.py --data-dir /work/shared/data          # -> RUN_DIR
+    /tmp/ocvenv/bin/python bench/opencompass_mbpp_check.py /tmp/oc/src RUN_DIR /work/shared/data/mbpp/mbpp.jsonl
 """
 
 from __future__ import annotations
@@ -121,7 +123,31 @@ SAMPLES = [  # answers as models write them: base (3-shot [BEGIN]/[DONE]) and ch
 ]
 
 
+CONFIG = """from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+from opencompass.openicl.icl_inferencer import GenInferencer
+from opencompass.datasets import MBPPDataset, MBPPEvaluator
+import json
+rows = [json.loads(x) for x in open({data!r}, encoding='utf-8') if x.strip()][10:510]
+# each task answered with its reference solution, as a base model writes it after "[BEGIN]\\n"
+answers = {{r['text']: " '" + r['code'] + "' \\n[DONE] \\n\\nmore" for r in rows}}
+mbpp_datasets = [dict(type=MBPPDataset, abbr='mbpp', path='opencompass/mbpp',
+    reader_cfg=dict(input_columns=['text', 'test_list'], output_column='test_list_2'),
+    infer_cfg=dict(prompt_template=dict(type=PromptTemplate, template=dict(round=[
+        dict(role='HUMAN', prompt='You are an expert Python programmer, and here is your task: {{text}} '
+                                  'Your code should pass these tests:\\n\\n {{test_list}}  \\n'),
+        dict(role='BOT', prompt='[BEGIN]\\n')])),
+        retriever=dict(type=ZeroRetriever), inferencer=dict(type=GenInferencer, max_out_len=512)),
+    eval_cfg=dict(evaluator=dict(type=MBPPEvaluator), pred_role='BOT'))]
+datasets = mbpp_datasets
+models = [dict(type='mock', chat=False, answers=answers)]
+"""
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--write-config"]:
+        Path(argv[1]).write_text(CONFIG.format(data=str(Path(argv[2]).resolve())), encoding="utf-8")
+        return 0
     root, run = Path(argv[0]), Path(argv[1])
     abbr = argv[3] if len(argv) > 3 else "mbpp"
     theirs, ours = opencompass_extractors(root), compass_extractors()
@@ -158,7 +184,8 @@ def main(argv: list[str]) -> int:
         n_pass += out == "pass"
         if (out == "pass") != verdicts.get(i):
             differ.append((i, out, verdicts.get(i)))
-    print(f"extraction: {len(SAMPLES) * 2 + len(HUMANEVAL_SAMPLES) * 2 + len(preds)} texts, {len(bad)} differ from OpenCompass's")
+    n_texts = len(SAMPLES) * 2 + len(HUMANEVAL_SAMPLES) * 2 + len(preds)
+    print(f"extraction: {n_texts} texts, {len(bad)} differ from OpenCompass's")
     for name, s in bad[:10]:
         print(f"  {name}: {s!r}")
     print(f"execution: {len(preds)} predictions; OpenCompass passes {n_pass} "

@@ -65,7 +65,8 @@ def test_mbpp_classes_make_opencompass_columns(tmp_path):
     assert sub.evaluator == "code_exec" and sub.postprocessor == "opencompass_mbpp"
     assert sub.evaluator_kwargs == {"completion": False}
     text = sub.prompt(rows, 0, chat=False)[0].content
-    assert text == MBPP_PROMPT.format(text=first["text"], test_list=first["test_list"]) + "\n[BEGIN]\n"  # rounds joined by a newline
+    # OpenCompass's base parser joins the rounds with a newline
+    assert text == MBPP_PROMPT.format(text=first["text"], test_list=first["test_list"]) + "\n[BEGIN]\n"
 
     reader2 = {"input_columns": ["text", "test_list"], "output_column": "test_column"}
     v2 = subset(_d("MBPPDatasetV2", "opencompass/mbpp", MBPP_INFER, {"type": "MBPPPassKEvaluator", "k": [1, 2]},

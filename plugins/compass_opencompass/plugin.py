@@ -52,7 +52,8 @@ def register_postprocessors(register):
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
     _C = "compass_opencompass.code_sets:"
-    register("opencompass_mbpp", _C + "mbpp_code", "OpenCompass's MBPPEvaluator extraction: the code in [BEGIN]/[DONE] or a fence.")
+    register("opencompass_mbpp", _C + "mbpp_code",
+             "OpenCompass's MBPPEvaluator extraction: the code in [BEGIN]/[DONE] or a fence.")
     register("opencompass_mbpp2", _C + "mbpp2_code", "OpenCompass's MBPPEvaluator2 extraction: the first fenced block.")
     register("opencompass_humaneval", _C + "humaneval_code",
              "OpenCompass 0.2's humaneval_postprocess: the function body, indented, up to a blank line.")
