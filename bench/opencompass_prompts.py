@@ -10,6 +10,11 @@ task, ``PPLInferencer``/``LLInferencer``: one prompt per label), then parses eac
 * a chat model does (``HuggingFacewithChatTemplate``: ``APITemplateParser`` with its default
   meta template, then ``_convert_chat_messages``: a message list).
 
+A ``RawPromptTemplate`` (OpenAI-style messages) is rendered by its own class; its messages are
+recorded as an OpenAI-compatible API model is sent them (``APITemplateParser`` without a meta
+template passes them through; ``HuggingFacewithChatTemplate`` cannot take them), and its base
+text as the error OpenCompass's ``LMTemplateParser`` raises (``raw: true`` marks these cases).
+
 Rows are synthetic (``<column t0>`` ...): the prompt's shape, not the data, is what is compared.
 Run it in a SEPARATE environment, never the project's::
 
@@ -180,6 +185,7 @@ def load_opencompass(root: Path):
     prompt = load("opencompass.utils.prompt")
     sys.modules["opencompass.utils"].PromptList = prompt.PromptList
     tpl = load("opencompass.openicl.icl_prompt_template")
+    raw = load("opencompass.openicl.icl_raw_prompt_template")
     base = load("opencompass.openicl.icl_retriever.icl_base_retriever")
     sys.modules["opencompass.openicl.icl_retriever"].BaseRetriever = base.BaseRetriever
     zero = load("opencompass.openicl.icl_retriever.icl_zero_retriever")
@@ -195,7 +201,8 @@ def load_opencompass(root: Path):
     ns = {"APITemplateParser": api.APITemplateParser}
     exec(compile(ast.Module(body=wanted, type_ignores=[]), "huggingface_above_v4_33.py", "exec"), ns)  # noqa: S102
     return types.SimpleNamespace(
-        PromptTemplate=tpl.PromptTemplate, PromptList=prompt.PromptList,
+        PromptTemplate=tpl.PromptTemplate, PromptList=prompt.PromptList, RawPromptTemplate=raw.RawPromptTemplate,
+        api_parser=api.APITemplateParser(None),
         retrievers={"ZeroRetriever": zero.ZeroRetriever, "FixKRetriever": fixk.FixKRetriever,
                     "RandomRetriever": rand.RandomRetriever},
         LMTemplateParser=lm.LMTemplateParser, chat_parser=ns["_get_meta_template"](None),
@@ -230,12 +237,16 @@ def render(oc, d: dict) -> dict | None:
         t = infer.get(key)
         if not t:
             return None
+        if t.get("type") == "RawPromptTemplate":
+            return oc.RawPromptTemplate(t["messages"], format_variables=t.get("format_variables", True),
+                                        ice_token=t.get("ice_token", "</E>"))
         return oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
 
     ice_t, prompt_t = template("ice_template"), template("prompt_template")
     probe = prompt_t or ice_t
     labels = None
-    if isinstance(probe.template, dict) and probe.prompt_type == "origin":
+    is_raw = getattr(probe, "prompt_type", None) == "raw_messages"
+    if not is_raw and isinstance(probe.template, dict) and probe.prompt_type == "origin":
         labels = list(probe.template.keys())
     test, pool = _rows(d, labels)
     reader = types.SimpleNamespace(output_column=(d.get("reader_cfg") or {}).get("output_column"))
@@ -252,7 +263,15 @@ def render(oc, d: dict) -> dict | None:
     case = {"ice_idx": ice_idx, "rows": test, "pool": pool, "base": [], "chat": []}
     for idx in range(len(test)):
         ice = retriever.generate_ice(ice_idx[idx], ice_template=ice_t)
-        if inferencer in ("GenInferencer", "CLPInferencer"):
+        if is_raw:  # a message list: what an API model (OpenAI-compatible) is sent; base parsers reject it
+            p = retriever.generate_prompt_for_generate_task(idx, ice, ice_template=ice_t, prompt_template=prompt_t)
+            case["raw"] = True
+            try:
+                case["base"].append(base.parse_template(p, mode="gen"))
+            except Exception as exc:  # noqa: BLE001 - OpenCompass's LMTemplateParser refuses messages
+                case["base"].append({"error": type(exc).__name__})
+            case["chat"].append(oc.api_parser.parse_template(p, mode="gen"))
+        elif inferencer in ("GenInferencer", "CLPInferencer"):
             p = retriever.generate_prompt_for_generate_task(idx, ice, ice_template=ice_t, prompt_template=prompt_t)
             case["base"].append(base.parse_template(p, mode="gen"))
             case["chat"].append(oc.convert([oc.chat_parser.parse_template(p, mode="gen")])[0])
