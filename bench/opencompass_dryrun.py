@@ -9,6 +9,7 @@ benchmarks compass has) it writes the eval config an OpenCompass user writes::
     datasets = <x>_datasets
     models = [<a mock model>]
 
+(a chat mock model for a config that needs one: ``RawPromptTemplate``)
 and plans it with ``compass.api.plan`` (what ``compass eval --dry-run`` does), resolving
 ``opencompass.configs`` in the given OpenCompass tree. A config counts as *own prompt* when
 every dataset became the ``opencompass`` dataset (its own reader/infer/eval config), as
@@ -30,6 +31,8 @@ from collections import Counter
 from pathlib import Path
 
 MOCK = "dict(type='mock', chat=False, answers={})"
+#: for configs that say they need a chat model (RawPromptTemplate's message lists)
+CHAT_MOCK = "dict(type='mock', chat=True, answers={})"
 
 
 def lists_in(path: Path) -> list[str]:
@@ -88,10 +91,13 @@ def main(argv: list[str]) -> int:
                     tally["no dataset list"] += 1
                     continue
                 cfg = Path(tmp) / f"eval_{f.stem}.py"
-                cfg.write_text(f"from mmengine.config import read_base\nwith read_base():\n"
-                               f"    from opencompass.configs.datasets.{fam}.{f.stem} import {names[0]}\n"
-                               f"datasets = {names[0]}\nmodels = [{MOCK}]\ndata_dir = {data!r}\n")
-                kind, detail = plan(cfg)
+                for model in (MOCK, CHAT_MOCK):
+                    cfg.write_text(f"from mmengine.config import read_base\nwith read_base():\n"
+                                   f"    from opencompass.configs.datasets.{fam}.{f.stem} import {names[0]}\n"
+                                   f"datasets = {names[0]}\nmodels = [{model}]\ndata_dir = {data!r}\n")
+                    kind, detail = plan(cfg)
+                    if not (kind == "fails" and "run it with a chat model" in detail):
+                        break
                 tally[kind] += 1
                 if kind == "fails":
                     why[detail.split(": ", 2)[-1][:90]] += 1

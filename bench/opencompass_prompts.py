@@ -10,6 +10,11 @@ task, ``PPLInferencer``/``LLInferencer``: one prompt per label), then parses eac
 * a chat model does (``HuggingFacewithChatTemplate``: ``APITemplateParser`` with its default
   meta template, then ``_convert_chat_messages``: a message list).
 
+A ``RawPromptTemplate`` (OpenAI-style messages) is rendered by its own class; its messages are
+recorded as an OpenAI-compatible API model is sent them (``APITemplateParser`` without a meta
+template passes them through; ``HuggingFacewithChatTemplate`` cannot take them), and its base
+text as the error OpenCompass's ``LMTemplateParser`` raises (``raw: true`` marks these cases).
+
 Rows are synthetic (``<column t0>`` ...): the prompt's shape, not the data, is what is compared.
 Run it in a SEPARATE environment, never the project's::
 
@@ -190,6 +195,7 @@ def load_opencompass(root: Path):
     prompt = load("opencompass.utils.prompt")
     sys.modules["opencompass.utils"].PromptList = prompt.PromptList
     tpl = load("opencompass.openicl.icl_prompt_template")
+    raw = load("opencompass.openicl.icl_raw_prompt_template")
     base = load("opencompass.openicl.icl_retriever.icl_base_retriever")
     sys.modules["opencompass.openicl.icl_retriever"].BaseRetriever = base.BaseRetriever
     zero = load("opencompass.openicl.icl_retriever.icl_zero_retriever")
@@ -221,7 +227,8 @@ def load_opencompass(root: Path):
                  "icl_chat_inferencer.py", "exec"), cns)
     return types.SimpleNamespace(
         chat_maker=cns["ChatMaker"], ChatLMParser=cns["LMTemplateParser"], ChatAPIParser=cns["APITemplateParser"],
-        PromptTemplate=tpl.PromptTemplate, PromptList=prompt.PromptList,
+        PromptTemplate=tpl.PromptTemplate, PromptList=prompt.PromptList, RawPromptTemplate=raw.RawPromptTemplate,
+        api_parser=api.APITemplateParser(None),
         retrievers={"ZeroRetriever": zero.ZeroRetriever, "FixKRetriever": fixk.FixKRetriever,
                     "RandomRetriever": rand.RandomRetriever},
         LMTemplateParser=lm.LMTemplateParser, chat_parser=ns["_get_meta_template"](None),
@@ -256,12 +263,16 @@ def render(oc, d: dict) -> dict | None:
         t = infer.get(key)
         if not t:
             return None
+        if t.get("type") == "RawPromptTemplate":
+            return oc.RawPromptTemplate(t["messages"], format_variables=t.get("format_variables", True),
+                                        ice_token=t.get("ice_token", "</E>"))
         return oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
 
     ice_t, prompt_t = template("ice_template"), template("prompt_template")
     probe = prompt_t or ice_t
     labels = None
-    if isinstance(probe.template, dict) and probe.prompt_type == "origin":
+    is_raw = getattr(probe, "prompt_type", None) == "raw_messages"
+    if not is_raw and isinstance(probe.template, dict) and probe.prompt_type == "origin":
         labels = list(probe.template.keys())
     test, pool = _rows(d, labels)
     reader = types.SimpleNamespace(output_column=(d.get("reader_cfg") or {}).get("output_column"))
@@ -278,7 +289,15 @@ def render(oc, d: dict) -> dict | None:
     case = {"ice_idx": ice_idx, "rows": test, "pool": pool, "base": [], "chat": []}
     for idx in range(len(test)):
         ice = retriever.generate_ice(ice_idx[idx], ice_template=ice_t)
-        if inferencer in ("GenInferencer", "CLPInferencer"):
+        if is_raw:  # a message list: what an API model (OpenAI-compatible) is sent; base parsers reject it
+            p = retriever.generate_prompt_for_generate_task(idx, ice, ice_template=ice_t, prompt_template=prompt_t)
+            case["raw"] = True
+            try:
+                case["base"].append(base.parse_template(p, mode="gen"))
+            except Exception as exc:  # noqa: BLE001 - OpenCompass's LMTemplateParser refuses messages
+                case["base"].append({"error": type(exc).__name__})
+            case["chat"].append(oc.api_parser.parse_template(p, mode="gen"))
+        elif inferencer in ("GenInferencer", "CLPInferencer"):
             p = retriever.generate_prompt_for_generate_task(idx, ice, ice_template=ice_t, prompt_template=prompt_t)
             case["base"].append(base.parse_template(p, mode="gen"))
             case["chat"].append(oc.convert([oc.chat_parser.parse_template(p, mode="gen")])[0])
@@ -323,7 +342,9 @@ def render_judge(oc, d: dict, case: dict) -> list | None:
     t = ev.get("prompt_template")
     if not t:
         return None
-    judge_t = oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
+    raw = t.get("type") == "RawPromptTemplate"
+    judge_t = oc.RawPromptTemplate(t["messages"], format_variables=t.get("format_variables", True)) if raw else \
+        oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
     out_col = (d.get("reader_cfg") or {}).get("output_column")
     rows = []
     for i, row in enumerate(case["rows"]):
@@ -334,7 +355,10 @@ def render_judge(oc, d: dict, case: dict) -> list | None:
     msgs = []
     for idx in range(len(rows)):
         p = retriever.generate_prompt_for_generate_task(idx, "", prompt_template=judge_t)
-        msgs.append(oc.convert([oc.chat_parser.parse_template(p, mode="gen")])[0])
+        if raw:  # messages: what an API judge is sent as they are
+            msgs.append([dict(m) for m in oc.api_parser.parse_template(p, mode="gen")])
+        else:
+            msgs.append(oc.convert([oc.chat_parser.parse_template(p, mode="gen")])[0])
     return msgs
 
 
@@ -357,15 +381,19 @@ def main_more(root: Path, out: Path, families: list[str]) -> int:
                 case = render(oc, d)
                 if case is None:
                     continue
-                inferencer = ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type")
-                if inferencer == "GenInferencer":
-                    case["chat_inferencer"] = render_chat_inferencer(oc, d, case)
-                judge = render_judge(oc, d, case)
-                if judge is not None:
-                    case["judge"] = judge
             except Exception as exc:  # noqa: BLE001 - a config OpenCompass itself cannot render here
                 print(f"skip {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 continue
+            infer = d.get("infer_cfg") or {}
+            if (infer.get("inferencer") or {}).get("type") == "GenInferencer" and \
+                    "template" in (infer.get("prompt_template") or {"template": None}):  # not a RawPromptTemplate
+                try:
+                    case["chat_inferencer"] = render_chat_inferencer(oc, d, case)
+                except Exception as exc:  # noqa: BLE001 - OpenCompass's ChatInferencer cannot make this one
+                    print(f"no ChatInferencer render for {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            judge = render_judge(oc, d, case)
+            if judge is not None:
+                case["judge"] = judge
             used = max([i for ids in case["ice_idx"] for i in ids], default=-1)
             case["pool"] = case["pool"][:used + 1]
             keep = ("abbr", "reader_cfg", "infer_cfg", "eval_cfg")

@@ -54,6 +54,8 @@ CEVAL_SUBJECTS = ("computer_network", "operating_system")
 CMMLU_SUBJECTS = ("agronomy", "anatomy")
 MMLU_SUBJECTS = ("abstract_algebra", "anatomy")
 BBH_TASKS = ("boolean_expressions", "date_understanding")
+AGIEVAL_TASKS = ("sat-math", "gaokao-mathcloze")
+GAOKAO_PAPERS = ("2010-2022_Math_I_MCQs", "2010-2022_History_MCQs")
 
 #: recipe -> (dataset to run, its options, samples `compass data` counts for the dataset)
 RUN = {
@@ -79,7 +81,13 @@ RUN = {
     "mtbench": ("mtbench", {}, 2),
     "alpaca_eval": ("alpaca_eval", {}, 2),
     "arena_hard": ("arena_hard", {}, 2),
+    "agieval": ("agieval_gen", {"tasks": list(AGIEVAL_TASKS)}, 4),
+    "gaokao": ("gaokao", {"papers": list(GAOKAO_PAPERS)}, 4),
+    "alignbench": ("alignbench", {}, 2),
 }
+
+#: the recipes whose fixtures are GitHub repositories (served by ``GitHubServer``), not hub ones
+GITHUB = ("agieval", "gaokao", "alignbench")
 
 
 def _ceval() -> bytes:
@@ -111,6 +119,25 @@ def _mmlu() -> dict[str, bytes]:
     return files
 
 
+def mmlu_tar() -> bytes:
+    """The original MMLU archive (ModelScope's ``modelscope/mmlu`` holds it as ``data.tar``):
+    ``data/{dev,val,test}/<subject>_<split>.csv``, headerless."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for s in MMLU_SUBJECTS:
+            for split, n in (("dev", 5), ("val", 1), ("test", 2)):
+                data = csv_bytes(None, [[f"{s} tar question {i}?", "w", "x", "y", "z", "ABCD"[i % 4]] for i in range(n)])
+                info = tarfile.TarInfo(f"data/{split}/{s}_{split}.csv")
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("data/auxiliary_train/x.csv")
+        info.size = 2
+        tf.addfile(info, io.BytesIO(b"x\n"))
+    return buf.getvalue()
+
+
 def _arc() -> dict[str, bytes]:
     files = {}
     for long in ("ARC-Challenge", "ARC-Easy"):
@@ -122,8 +149,59 @@ def _arc() -> dict[str, bytes]:
     return files
 
 
+def _agieval() -> dict[str, bytes]:
+    """The paper's repository: ``data/v1/<task>.jsonl`` (choice tasks: ``options``, ``label``;
+    cloze tasks: ``answer``), and files a fetch leaves alone (the older splits, the README)."""
+    return {
+        "data/v1/sat-math.jsonl": jsonl([
+            {"passage": "", "question": f"If x + {i} = 4, what is x?", "options": ["(A)1", "(B)2", "(C)3", "(D)4"],
+             "label": "CB"[i], "other": {"solution": "Subtract."}} for i in range(2)]),
+        "data/v1/gaokao-mathcloze.jsonl": jsonl([
+            {"passage": None, "question": f"计算 {i} + 1 的值。", "options": None, "label": None, "answer": str(i + 1),
+             "other": {"source": "fixture"}} for i in range(2)]),
+        "data/v1/LICENSE": b"per-source terms",
+        "data/few_shot_prompts.csv": csv_bytes(["", "sat-math"], [["sample 1", "x"]]),
+        "data/gaokao/splits/test/chinese.jsonl": jsonl([{"question": "not this"}]),
+        "README.md": b"AGIEval",
+    }
+
+
+def _gaokao() -> dict[str, bytes]:
+    """GAOKAO-Bench's ``Data/Objective_Questions/<paper>.json`` and ``Bench/Obj_Prompt.json``."""
+    files: dict[str, bytes] = {"README.md": b"GAOKAO-Bench",
+                               "Data/Subjective_Questions/2010-2022_Math_I_Open-ended_Questions.json": b"{}"}
+    prompts = []
+    for paper in GAOKAO_PAPERS:
+        records = [{"year": "2010", "category": "（新课标）", "question": f"{i + 1}. 选出正确的一项（5 分）\nA. 一\nB. 二\n"
+                    "C. 三\nD. 四", "answer": ["AB"[i]], "analysis": "解：略", "index": str(i), "score": "5"}
+                   for i in range(2)]
+        files[f"Data/Objective_Questions/{paper}.json"] = json.dumps({"keywords": paper, "example": records},
+                                                                     ensure_ascii=False).encode()
+        prompts.append({"type": "single_choice", "keyword": paper, "comment": "",
+                        "prefix_prompt": "请你做一道选择题\n请你一步一步思考。【答案】 ... <eoa>\n题目如下："})
+    files["Bench/Obj_Prompt.json"] = json.dumps({"examples": prompts}, ensure_ascii=False).encode()
+    return files
+
+
+def _alignbench() -> dict[str, bytes]:
+    """AlignBench's v1.1 questions and the judge's ``config/`` files (the v1.0 file stays behind)."""
+    def js(doc) -> bytes:
+        return json.dumps(doc, ensure_ascii=False).encode()
+
+    return {
+        "data/data_v1.1_release.jsonl": jsonl([
+            {"question_id": i + 1, "category": "基本任务", "subcategory": "翻译", "question": f"把“你好 {i}”译成英文。",
+             "reference": f"Hello {i}.", "evidences": []} for i in range(2)]),
+        "data/data_release.jsonl": jsonl([{"question_id": 1, "question": "not this"}]),
+        "config/subcategory_question_mapping.json": js({"翻译": "生成型回答"}),
+        "config/dimension_set.json": js({"生成型回答": ["事实正确性", "满足用户需求"]}),
+        "config/dimension_definition.json": js({"事实正确性": "信息准确。", "满足用户需求": "回答了问题。"}),
+        "README.md": b"AlignBench",
+    }
+
+
 def repos() -> dict[str, tuple[str, Repo]]:
-    pqrev = ("main", "refs/convert/parquet")
+    pqrev = ("refs/convert/parquet",)  # only the hub's parquet export: `main` holds a loading script
     boxed = "The answer is $\\boxed{4}$."
     return {
         "ceval": ("ceval/ceval-exam", Repo({"ceval-exam.zip": _ceval(), "README.md": b"C-Eval"})),
@@ -143,19 +221,24 @@ def repos() -> dict[str, tuple[str, Repo]]:
             {"problem": f"{i}+4?", "solution": boxed, "answer": str(i + 4), "subject": "Algebra", "level": 1,
              "unique_id": f"test/algebra/{i}.json"} for i in range(2)])})),
         "arc": ("allenai/ai2_arc", Repo(_arc())),
-        "siqa": ("allenai/social_i_qa", Repo({"default/validation/0000.parquet": pq([
+        "siqa": ("lighteval/siqa", Repo({"default/validation/0000.parquet": pq([
             {"context": f"Kai met a friend {i}.", "question": "How would Kai feel?", "answerA": "happy",
              "answerB": "sad", "answerC": "bored", "label": str(i + 1)} for i in range(2)])}, pqrev)),
         "piqa": ("ybisk/piqa", Repo({"plain_text/validation/0000.parquet": pq([
             {"goal": f"Open a jar {i}", "sol1": "twist the lid", "sol2": "shout at it", "label": i % 2}
             for i in range(2)])}, pqrev)),
-        "winogrande": ("allenai/winogrande", Repo({"winogrande_xl/validation/0000.parquet": pq([
-            {"sentence": f"The cup fell off the table because _ was wobbly ({i}).", "option1": "the cup",
-             "option2": "the table", "answer": str(i + 1)} for i in range(2)])}, pqrev)),
-        "hellaswag": ("Rowan/hellaswag", Repo({"default/validation/0000.parquet": pq([
-            {"ind": i, "activity_label": "Cooking", "ctx_a": "A man cracks an egg.", "ctx_b": "he",
-             "ctx": "A man cracks an egg. he", "endings": ["fries it.", "sings.", "flies.", "sleeps."],
-             "source_id": "x", "split": "val", "split_type": "indomain", "label": str(i)} for i in range(2)])}, pqrev)),
+        "winogrande": ("allenai/winogrande", Repo({
+            "winogrande_xl/validation-00000-of-00001.parquet": pq([
+                {"sentence": f"The cup fell off the table because _ was wobbly ({i}).", "option1": "the cup",
+                 "option2": "the table", "answer": str(i + 1)} for i in range(2)]),
+            "winogrande_xs/validation-00000-of-00001.parquet": pq([{"sentence": "not this", "option1": "a",
+                                                                   "option2": "b", "answer": "1"}])})),
+        "hellaswag": ("Rowan/hellaswag", Repo({
+            "data/validation-00000-of-00001.parquet": pq([
+                {"ind": i, "activity_label": "Cooking", "ctx_a": "A man cracks an egg.", "ctx_b": "he",
+                 "ctx": "A man cracks an egg. he", "endings": ["fries it.", "sings.", "flies.", "sleeps."],
+                 "source_id": "x", "split": "val", "split_type": "indomain", "label": str(i)} for i in range(2)]),
+            "data/train-00000-of-00001.parquet": pq([{"ind": 9, "ctx": "not this", "label": "0"}])})),
         "boolq": ("google/boolq", Repo({
             "data/validation-00000-of-00001.parquet": pq([{"question": f"is water wet {i}", "answer": i == 0,
                                                            "passage": "Water is a liquid."} for i in range(2)]),
@@ -204,4 +287,14 @@ def repos() -> dict[str, tuple[str, Repo]]:
                  "messages": [{"role": "user", "content": f"Explain {i}."},
                               {"role": "assistant", "content": {"answer": f"Because {i}."}}]} for i in range(2)]),
             "data/arena-hard-v2.0/question.jsonl": jsonl([{"uid": "v2", "prompt": "not this"}])})),
+        # GitHub repositories, at the commits the recipes pin
+        "agieval": ("ruixiangcui/AGIEval", Repo(_agieval(), sha=_pin("agieval"))),
+        "gaokao": ("OpenLMLab/GAOKAO-Bench", Repo(_gaokao(), sha=_pin("gaokao"))),
+        "alignbench": ("THUDM/AlignBench", Repo(_alignbench(), sha=_pin("alignbench"))),
     }
+
+
+def _pin(name: str) -> str:
+    from compass_datasets.recipes import RECIPES
+
+    return RECIPES[name].github_revision

@@ -15,6 +15,13 @@ ModelScope (the dataset requests its own client makes):
   ``{"Code": 200, "Data": {"Files": [...]}}`` with ``Path``, ``Type``, ``Size``, ``Sha256``, ``CommitId``;
 * ``GET /api/v1/datasets/<owner>/<name>/repo?Revision=…&FilePath=…``: a file (``Range`` answered).
 
+GitHub (the requests :mod:`compass_datasets.github` makes; one server answers both hosts):
+
+* ``GET /repos/<owner>/<name>/commits/<rev>``: ``{"sha": …}``;
+* ``GET /repos/<owner>/<name>/git/trees/<sha>?recursive=1``: ``{"tree": [{"path", "type", "sha", "size"}]}``
+  with each file's git blob hash;
+* ``GET /<owner>/<name>/<sha>/<path>``: a file, as raw.githubusercontent.com serves it (``Range`` answered).
+
 Every request is logged (``server.log``); ``break_once[path] = n`` sends only the first n
 bytes of that file once and then drops the connection (a download cut off half-way).
 """
@@ -31,10 +38,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 class Repo:
     """One repository: ``{path: bytes}`` at one or more revisions (all the same files)."""
 
-    def __init__(self, files: dict[str, bytes], revisions=("main",)):
+    def __init__(self, files: dict[str, bytes], revisions=("main",), sha: str | None = None):
         self.files = dict(files)
         blob = b"".join(k.encode() + hashlib.sha256(v).digest() for k, v in sorted(self.files.items()))
-        self.sha = hashlib.sha1(blob).hexdigest()
+        self.sha = sha or hashlib.sha1(blob).hexdigest()
         self.revisions = set(revisions) | {self.sha}
 
 
@@ -210,3 +217,38 @@ class ModelScopeServer(HubServer):
                 return self._json(h, 404, {"Code": 10010205001, "Message": "file not found"}, head)
             return self._file(h, repo, file, head, file)
         raise KeyError(rest)
+
+
+def git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class GitHubServer(HubServer):
+    """GitHub's REST API (commits, trees) and its raw file host over the same repositories."""
+
+    kind = "github"
+
+    def route(self, h, parts, head: bool) -> None:
+        path = unquote(parts.path)
+        if path.startswith("/repos/"):
+            repo_id, repo, rest = self._repo(path[len("/repos/"):])
+            if repo is None:
+                return self._json(h, 404, {"message": "Not Found"}, head)
+            if rest.startswith("commits/"):
+                if rest[len("commits/"):] not in repo.revisions:
+                    return self._json(h, 422 if len(rest) > 40 else 404, {"message": "No commit found"}, head)
+                return self._json(h, 200, {"sha": repo.sha, "commit": {"message": "fixture"}}, head)
+            if rest.startswith("git/trees/"):
+                if rest[len("git/trees/"):] != repo.sha:
+                    return self._json(h, 404, {"message": "Not Found"}, head)
+                folders = sorted({"/".join(f.split("/")[:i]) for f in repo.files for i in range(1, f.count("/") + 1)})
+                tree = [{"path": d, "mode": "040000", "type": "tree", "sha": "0" * 40} for d in folders]
+                tree += [{"path": f, "mode": "100644", "type": "blob", "sha": git_blob(d), "size": len(d)}
+                         for f, d in sorted(repo.files.items())]
+                return self._json(h, 200, {"sha": repo.sha, "tree": tree, "truncated": False}, head)
+            raise KeyError(rest)
+        repo_id, repo, rest = self._repo(path.lstrip("/"))  # the raw host: /<owner>/<name>/<sha>/<path>
+        sha, _, file = rest.partition("/")
+        if repo is None or sha not in repo.revisions or file not in repo.files:
+            return self._json(h, 404, {"message": "404: Not Found"}, head)
+        return self._file(h, repo, file, head, file)

@@ -19,13 +19,14 @@ from extras import require_extra
 
 require_extra("huggingface_hub")  # the [data] extra: skipped without it (a failure in CI)
 require_extra("pyarrow")
+require_extra("requests")  # the GitHub source
 
 from compass import api  # noqa: E402
 from compass_datasets.recipes import RECIPES  # noqa: E402
 
 from conftest import compass_env, only_run_dir, run_compass  # noqa: E402
-from hub_fixtures import RUN, jsonl, pq, repos  # noqa: E402
-from hub_server import HubServer, ModelScopeServer, Repo  # noqa: E402
+from hub_fixtures import GITHUB, RUN, jsonl, mmlu_tar, pq, repos  # noqa: E402
+from hub_server import GitHubServer, HubServer, ModelScopeServer, Repo  # noqa: E402
 
 
 def _env(tmp: Path, **extra: str) -> dict:
@@ -38,19 +39,33 @@ def fixtures():
     return repos()
 
 
+def _source(name: str) -> str:
+    return "github" if name in GITHUB else "hf"
+
+
+def _gh_env(gh) -> dict:
+    return {"GITHUB_API_URL": gh.url, "COMPASS_GITHUB_RAW_URL": gh.url}
+
+
 @pytest.fixture(scope="module")
 def hub(fixtures):
-    with HubServer({repo_id: repo for repo_id, repo in fixtures.values()}) as server:
+    with HubServer({repo_id: repo for n, (repo_id, repo) in fixtures.items() if n not in GITHUB}) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def fetched(hub, tmp_path_factory):
+def github(fixtures):
+    with GitHubServer({repo_id: repo for n, (repo_id, repo) in fixtures.items() if n in GITHUB}) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fetched(hub, github, tmp_path_factory):
     """Every recipe fetched once with ``compass data fetch`` into one data dir."""
     tmp = tmp_path_factory.mktemp("fetched")
     data = tmp / "data"
-    res = run_compass(["data", "fetch", *RECIPES, "--data-dir", str(data)], tmp, _env(tmp, HF_ENDPOINT=hub.url),
-                      timeout=600)
+    res = run_compass(["data", "fetch", *RECIPES, "--data-dir", str(data)], tmp,
+                      _env(tmp, HF_ENDPOINT=hub.url, **_gh_env(github)), timeout=600)
     assert res.code == 0, res.err
     return tmp, data, res
 
@@ -62,15 +77,15 @@ def _table(out: str) -> dict[str, list[str]]:
 def test_every_recipe_has_a_fixture_and_a_run(fixtures):
     assert set(fixtures) == set(RECIPES) == set(RUN)
     for name, (repo_id, _) in fixtures.items():
-        assert RECIPES[name].hf == repo_id
+        assert RECIPES[name].repo(_source(name)) == repo_id and RECIPES[name].sources()[0] == _source(name)
 
 
-def test_fetch_every_recipe_through_huggingface_hub(fetched, hub, fixtures):
+def test_fetch_every_recipe_through_huggingface_hub(fetched, hub, github, fixtures):
     tmp, data, res = fetched
     for name, recipe in RECIPES.items():  # provenance: source, repo, commit, each file's sha256
         prov = json.loads((data / ".compass" / "provenance" / f"{name}.json").read_text())
         repo_id, repo = fixtures[name]
-        assert (prov["source"], prov["repo"], prov["sha"]) == ("hf", repo_id, repo.sha), name
+        assert (prov["source"], prov["repo"], prov["sha"]) == (_source(name), repo_id, repo.sha), name
         assert prov["files"] and all(len(h) == 64 for h in prov["files"].values())
         assert set(prov["files"]) <= set(repo.files)
         assert prov["outputs"] and all((data / rel).is_file() for rel in prov["outputs"]), name
@@ -80,6 +95,14 @@ def test_fetch_every_recipe_through_huggingface_hub(fetched, hub, fixtures):
     assert not any(p.endswith(("README.md", "socratic/test-00000-of-00001.parquet", "train-00000-of-00001.parquet"))
                    and "/boolq/" in p for p in got)
     assert not any("socratic" in p for p in got)
+    # GitHub: the pinned commit, its tree, and only the files the recipe names
+    raw = {p for method, p, _ in github.log if method == "GET" and not p.startswith("/repos/")}
+    assert "/repos/ruixiangcui/AGIEval/commits/5c77d073fda993f1652eaae3cf5d04cc5fd21d40" in \
+        {p for _, p, _ in github.log}
+    assert "/ruixiangcui/AGIEval/5c77d073fda993f1652eaae3cf5d04cc5fd21d40/data/v1/sat-math.jsonl" in raw
+    assert not any(p.endswith(("README.md", "splits/test/chinese.jsonl", "data_release.jsonl"))
+                   or "Subjective" in p for p in raw)
+    assert "AGIEval v1 is not on the Hugging Face hub: it comes from GitHub" in res.err
     # the hub's parquet export was read at its own revision
     assert any(p.startswith("/api/datasets/ybisk/piqa/revision/refs/convert/parquet") for _, p, _ in hub.log)
     # conversions into the OpenCompass layout
@@ -97,6 +120,19 @@ def test_fetch_every_recipe_through_huggingface_hub(fetched, hub, fixtures):
                         .read_text().splitlines()[1])
     assert answer == {"question_id": "q1", "model_id": "gpt-4-0314",
                       "choices": [{"index": 0, "turns": [{"content": "Because 1."}]}]}
+    # the authors' files, unchanged, where compass's loaders read them
+    for name, dest in (("agieval", "agieval"), ("gaokao", "gaokao"), ("alignbench", "alignbench")):
+        repo = fixtures[name][1]
+        for rel in prov_files(data, name):
+            assert (data / dest / rel).read_bytes() == repo.files[rel], rel
+    assert (data / "agieval" / "data" / "v1" / "LICENSE").is_file()
+    assert (data / "gaokao" / "Bench" / "Obj_Prompt.json").is_file()
+    assert (data / "alignbench" / "config" / "dimension_definition.json").is_file()
+    assert not (data / "alignbench" / "data" / "data_release.jsonl").exists()
+
+
+def prov_files(data: Path, name: str) -> list[str]:
+    return list(json.loads((data / ".compass" / "provenance" / f"{name}.json").read_text())["files"])
 
 
 def test_compass_data_counts_and_says_where_from(fetched, fixtures):
@@ -108,8 +144,7 @@ def test_compass_data_counts_and_says_where_from(fetched, fixtures):
         row = table[dataset]
         assert row[1] in ("present", "partial") and row[2] == str(samples), row
         repo_id, repo = fixtures[name]
-        assert row[-1] == f"hf:{repo_id}@{repo.sha[:8]}", row
-    assert table["agieval"][1] == "missing" and "import:" in " ".join(table["agieval"])
+        assert row[-1] == f"{_source(name)}:{repo_id}@{repo.sha[:8]}", row
 
 
 def test_a_run_on_every_fetched_benchmark(fetched, fixtures):
@@ -121,7 +156,7 @@ def test_a_run_on_every_fetched_benchmark(fetched, fixtures):
     assert {t.dataset_type for t in result.plan.tasks} == {d["type"] for d in datasets}
     record = json.loads(next((result.run_dir / "configs").glob("data_*.json")).read_text())
     for name, (dataset, _, _) in RUN.items():
-        assert record[dataset]["recipe"] == name and record[dataset]["source"] == "hf"
+        assert record[dataset]["recipe"] == name and record[dataset]["source"] == _source(name)
         assert record[dataset]["sha"] == fixtures[name][1].sha and len(record[dataset]["identity"]) == 16
         assert all(len(h) == 64 for h in record[dataset]["files"].values())
     preds = list((result.run_dir / "predictions" / "mock").glob("*.jsonl"))
@@ -172,6 +207,7 @@ def test_offline_stops_with_the_missing_data_line(hub, tmp_path, how):
 
 def test_modelscope_source(fixtures, hub, tmp_path):
     ms_repos = {RECIPES[n].ms: fixtures[n][1] for n in ("gsm8k", "ceval") if RECIPES[n].ms}
+    ms_repos["modelscope/mmlu"] = Repo({"data.tar": mmlu_tar(), "README.md": b"MMLU"})  # the original archive
     with ModelScopeServer(ms_repos) as ms:
         env = _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, DATASET_SOURCE="ModelScope", HF_ENDPOINT=hub.url)
         res = run_compass(["eval", "-m", "mock", "-d", "gsm8k", "--data-dir", str(tmp_path / "data")], tmp_path, env)
@@ -191,6 +227,16 @@ def test_modelscope_source(fixtures, hub, tmp_path):
     assert (prov["source"], prov["repo"], prov["sha"]) == ("modelscope", "modelscope/ceval-exam",
                                                            fixtures["ceval"][1].sha)
     assert (tmp_path / "data" / "ceval" / "formal_ceval" / "val" / "computer_network_val.csv").is_file()
+    # MMLU: ModelScope's mirror holds the original data.tar, not the hub's parquet files
+    with ModelScopeServer(ms_repos) as ms:
+        res = run_compass(["data", "fetch", "mmlu", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],
+                          tmp_path, _env(tmp_path, MODELSCOPE_ENDPOINT=ms.url, HF_ENDPOINT=hub.url))
+        assert res.code == 0, res.err
+    assert (tmp_path / "data" / "mmlu" / "val" / "anatomy_val.csv").read_text().startswith("anatomy tar question 0?")
+    assert sorted(p.name for p in (tmp_path / "data" / "mmlu").iterdir()) == ["dev", "test", "val"]
+    res = run_compass(["data", "--data-dir", str(tmp_path / "data"), "--filter", "mmlu_gen"], tmp_path, _env(tmp_path))
+    row = _table(res.out)["mmlu_gen"]
+    assert row[1:3] == ["partial", "4"] and row[-1].startswith("modelscope:modelscope/mmlu@"), row
     # a benchmark ModelScope has no copy of says so, and where it is instead
     res = run_compass(["data", "fetch", "siqa", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],
                       tmp_path, env)
@@ -225,11 +271,9 @@ def test_not_found_names_the_repository_and_the_file(tmp_path):
     assert not (tmp_path / "data" / "gsm8k").exists()
 
 
-def test_unknown_and_archive_only_names(tmp_path):
+def test_unknown_names(tmp_path):
     res = run_compass(["data", "fetch", "cevl"], tmp_path)
     assert res.code == 2 and "did you mean 'ceval'" in res.err
-    res = run_compass(["data", "fetch", "agieval"], tmp_path)
-    assert res.code == 2 and "compass data import OpenCompassData-core" in res.err
 
 
 def test_a_download_cut_off_is_resumed_never_left_corrupt(fixtures, tmp_path):
@@ -305,3 +349,84 @@ def test_fetching_again_keeps_what_was_there(hub, tmp_path):
     kept = list((data / ".compass" / "replaced").glob("*/gsm8k/mine.jsonl"))
     assert len(kept) == 1 and not (data / "gsm8k" / "mine.jsonl").exists()
     assert (data / "gsm8k" / "test.jsonl").is_file()
+
+
+def test_compass_data_on_a_fresh_dir_says_what_is_fetchable_and_from_where(tmp_path):
+    res = run_compass(["data", "--data-dir", str(tmp_path / "empty")], tmp_path, _env(tmp_path))
+    assert res.code == 0, res.err
+    table = _table(res.out)
+    lines = res.out.splitlines()
+    rule = next(ln for ln in lines if ln.startswith("---"))
+    start = rule.rstrip().rfind(" ") + 1  # the "from" column, wrapped over the lines below its row
+
+    def origin_of(dataset: str) -> str:
+        i = next(i for i, ln in enumerate(lines) if ln.split()[:1] == [dataset])
+        rows = [lines[i]]
+        for ln in lines[i + 1:]:
+            if not ln.startswith(" "):
+                break
+            rows.append(ln)
+        return "".join(r[start:].strip() for r in rows)
+
+    for dataset, expect in (("agieval", "github:ruixiangcui/AGIEval@5c77d073"),
+                            ("gaokao", "github:OpenLMLab/GAOKAO-Bench@6dbb24f8"),
+                            ("alignbench", "github:THUDM/AlignBench@5b79d4a8"),
+                            ("mmlu", "hf:cais/mmlu,")):
+        assert table[dataset][1] == "missing" and expect in origin_of(dataset).replace(" ", ""), origin_of(dataset)
+
+
+def test_github_source_resumes_checks_and_fails_clearly(fixtures, tmp_path):
+    repo_id, small = fixtures["alignbench"]
+    name = "data/data_v1.1_release.jsonl"
+    rows = [{"question_id": i, "category": "基本任务", "subcategory": "翻译", "question": f"把“{i}”译成英文。" * 8,
+             "reference": str(i), "evidences": []} for i in range(1500)]  # larger than a read: a part is kept
+    repo = Repo({**small.files, name: jsonl(rows)}, sha=small.sha)
+    size = len(repo.files[name])
+    with GitHubServer({repo_id: repo}) as gh:
+        env = _env(tmp_path, **_gh_env(gh))
+        args = ["data", "fetch", "alignbench", "--data-dir", str(tmp_path / "data")]
+        out = tmp_path / "data" / "alignbench" / "data" / "data_v1.1_release.jsonl"
+        # cut off half-way: one line, nothing installed; the next fetch asks only for the rest
+        gh.break_once[name] = size // 2
+        first = run_compass(args, tmp_path, env)
+        assert first.code == 2 and "run again to resume" in first.err and not out.exists(), first.err
+        assert len([ln for ln in first.err.splitlines() if ln.startswith("error:")]) == 1
+        second = run_compass(args, tmp_path, env)
+        assert second.code == 0, second.err
+        ranges = [h.get("range") for m, p, h in gh.log if p.endswith(name) and h.get("range")]
+        assert len(ranges) == 1 and 0 < int(ranges[0][len("bytes="):-1]) <= size // 2, ranges
+        assert out.read_bytes() == repo.files[name]
+        # a cached file that no longer matches its git blob is fetched again, not used
+        cached = next((tmp_path / "cache").rglob("data_v1.1_release.jsonl"))
+        cached.write_bytes(b"corrupt\n")
+        before = len(gh.log)
+        third = run_compass(args + ["--source", "github"], tmp_path, env)
+        assert third.code == 0, third.err
+        assert any(p.endswith(name) for _, p, _ in gh.log[before:]) and out.read_bytes() == repo.files[name]
+    # a repository without the file: the repository, the commit and the file named
+    with GitHubServer({repo_id: Repo({"config/dimension_set.json": b"{}"}, sha=repo.sha)}) as gh:
+        res = run_compass(["data", "fetch", "alignbench", "--data-dir", str(tmp_path / "d2")], tmp_path,
+                          _env(tmp_path, **_gh_env(gh)))
+        assert res.code == 2 and "GitHub repository THUDM/AlignBench@5b79d4a84e56 has no file matching " \
+            "'data/data_v1.1_release.jsonl' (HTTP 404)" in res.err, res.err
+    # nothing listening: one line naming GitHub and the alternatives, in seconds
+    env = _env(tmp_path, GITHUB_API_URL="http://127.0.0.1:9", COMPASS_GITHUB_RAW_URL="http://127.0.0.1:9")
+    res = run_compass(["data", "fetch", "gaokao", "--data-dir", str(tmp_path / "d3"), "--timeout", "2"], tmp_path, env)
+    errors = [ln for ln in res.err.splitlines() if ln.startswith("error:")]
+    assert res.code == 2 and len(errors) == 1 and "Traceback" not in res.err
+    assert "cannot reach GitHub at 127.0.0.1:9" in errors[0] and "GITHUB_TOKEN" in errors[0]
+    assert "compass data import" in errors[0] and not (tmp_path / "d3" / "gaokao").exists()
+
+
+def test_eval_fetches_a_github_benchmark_on_first_use(fixtures, tmp_path):
+    repo_id, repo = fixtures["alignbench"]
+    with GitHubServer({repo_id: repo}) as gh:
+        env = _env(tmp_path, DATASET_SOURCE="ModelScope", **_gh_env(gh))
+        res = run_compass(["eval", "-m", "mock", "-d", "alignbench", "--mode", "infer", "--data-dir",
+                           str(tmp_path / "data"), "--max-num-workers", "1"], tmp_path, env)
+    assert res.code == 0, res.err
+    assert "AlignBench v1.1 is not on ModelScope: it comes from GitHub" in res.err
+    assert f"fetching AlignBench v1.1: THUDM/AlignBench ({repo.sha}) from GitHub at {gh.url}" in res.err
+    run = next((tmp_path / "outputs" / "default").iterdir())
+    record = json.loads(next((run / "configs").glob("data_*.json")).read_text())["alignbench"]
+    assert (record["source"], record["repo"], record["sha"]) == ("github", repo_id, repo.sha)

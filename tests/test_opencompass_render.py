@@ -23,6 +23,14 @@ CASES = json.loads(FIXTURE.read_text(encoding="utf-8"))["configs"]
 def _render(case: dict):
     d = case["dataset"]
     infer, reader = d["infer_cfg"], d["reader_cfg"]
+    if case.get("raw"):  # RawPromptTemplate: the messages an API model is sent; base models refused
+        from compass.sdk import CompassError
+        from compass_opencompass.raw_prompt import RawSpec
+
+        spec = RawSpec(infer["prompt_template"], infer, "fixture")
+        with pytest.raises(CompassError, match="chat model"):
+            spec.render(case["rows"][0], chat=False)
+        return [{"error": "AssertionError"}] * len(case["rows"]), [spec.chat(row) for row in case["rows"]]
     spec = icl.from_config(infer, reader)
     inferencer = infer["inferencer"]["type"]
     base, chat = [], []

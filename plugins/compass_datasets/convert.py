@@ -115,7 +115,12 @@ MMLU_SPLITS = {"dev": "dev", "validation": "val", "test": "test"}
 
 
 def mmlu(src: Path, out: Path) -> None:
-    """``<subject>/<split>-*.parquet`` (question, choices, answer index) -> headerless CSVs."""
+    """``<subject>/<split>-*.parquet`` (question, choices, answer index) -> headerless CSVs; or
+    the original ``data.tar`` (ModelScope's copy), whose ``data/{dev,val,test}/`` are those CSVs."""
+    tars = files(src, "data.tar")
+    if tars:
+        _mmlu_tar(tars[0], out / "mmlu")
+        return
     for split, short in MMLU_SPLITS.items():
         for path in need(src, f"*/{split}-*.parquet"):
             subject = path.parent.name
@@ -128,6 +133,23 @@ def mmlu(src: Path, out: Path) -> None:
                 for row in parquet_rows(path):
                     choices = list(row["choices"])
                     writer.writerow([row["question"], *choices, "ABCD"[int(row["answer"])]])
+
+
+def _mmlu_tar(archive: Path, dest: Path) -> None:
+    import tarfile
+
+    wanted = {"dev", "val", "test"}
+    with tarfile.open(archive) as tf:
+        for member in tf.getmembers():
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) >= 3 and parts[-2] in wanted and parts[-1].endswith(".csv") \
+                    and ".." not in parts and not member.name.startswith("/"):
+                target = dest / parts[-2] / parts[-1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tf.extractfile(member) as fh:
+                    target.write_bytes(fh.read())
+    if not all((dest / split).is_dir() for split in wanted):
+        raise CompassError(f"{archive.name}: no data/dev, data/val and data/test folders of CSVs in the archive")
 
 
 def gsm8k(src: Path, out: Path) -> None:
@@ -284,9 +306,37 @@ def arena_hard(src: Path, out: Path) -> None:
         "choices": [{"index": 0, "turns": [{"content": _answer_text(a["messages"][-1])}]}]} for a in answers))
 
 
+def _copy_tree(src: Path, out: Path, patterns: tuple[str, ...], dest: str) -> None:
+    """Every file matching ``patterns`` copied unchanged to ``out/dest/<its repository path>``."""
+    for pattern in patterns:
+        for path in files(src, pattern):
+            copy(path, out / dest / path.relative_to(src))
+
+
+def agieval(src: Path, out: Path) -> None:
+    """The paper's ``data/v1/<task>.jsonl`` unchanged, as ``agieval/data/v1/``."""
+    need(src, "data/v1/*.jsonl")
+    _copy_tree(src, out, ("data/v1/*.jsonl", "data/v1/LICENSE", "data/few_shot_prompts.csv"), "agieval")
+
+
+def gaokao(src: Path, out: Path) -> None:
+    """The objective papers and their prompts unchanged, under ``gaokao/`` (the repository's folders)."""
+    need(src, "Data/Objective_Questions/*.json")
+    need(src, "Bench/Obj_Prompt.json")
+    _copy_tree(src, out, ("Data/Objective_Questions/*.json", "Bench/Obj_Prompt.json"), "gaokao")
+
+
+def alignbench(src: Path, out: Path) -> None:
+    """The v1.1 questions and the judge's ``config/`` unchanged, under ``alignbench/``."""
+    need(src, "data/data_v1.1_release.jsonl")
+    need(src, "config/*.json")
+    _copy_tree(src, out, ("data/data_v1.1_release.jsonl", "config/*.json"), "alignbench")
+
+
 CONVERTERS: dict[str, Converter] = {
     "ceval": ceval, "cmmlu": cmmlu, "mmlu": mmlu, "gsm8k": gsm8k, "math": math, "math500": math500, "arc": arc,
     "siqa": siqa, "piqa": piqa, "winogrande": winogrande, "hellaswag": hellaswag, "boolq": boolq, "bbh": bbh,
     "ifeval": ifeval, "aime2024": aime2024, "aime2025": aime2025, "nq_open": nq_open, "humaneval": humaneval,
     "mbpp": mbpp, "mtbench": mtbench, "alpaca_eval": alpaca_eval, "arena_hard": arena_hard,
+    "agieval": agieval, "gaokao": gaokao, "alignbench": alignbench,
 }

@@ -54,8 +54,9 @@ def data_command(ctx, data_dir, pattern):
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("--data-dir", default=None, metavar="DIR",
               help="Where to put the files [default: $COMPASS_DATA_DIR or ./data].")
-@click.option("--source", default=None, type=click.Choice(["hf", "modelscope"]),
-              help="Hugging Face hub or ModelScope [default: $DATASET_SOURCE, else hf].")
+@click.option("--source", default=None, type=click.Choice(["hf", "modelscope", "github"]),
+              help="Hugging Face hub, ModelScope, or GitHub (the three benchmarks only there) "
+                   "[default: $DATASET_SOURCE, else hf].")
 @click.option("--timeout", default=5.0, show_default=True, type=float,
               help="Seconds to wait for the hub to answer before giving up.")
 @click.pass_context
@@ -64,7 +65,8 @@ def fetch_command(ctx, names, data_dir, source, timeout):
 
     \b
     The Hugging Face hub honours HF_ENDPOINT (a mirror), HF_TOKEN and HF_HOME;
-    ModelScope honours MODELSCOPE_ENDPOINT. Where each file came from is recorded in
+    ModelScope honours MODELSCOPE_ENDPOINT; GitHub (AGIEval, GAOKAO-Bench, AlignBench)
+    GITHUB_TOKEN and GITHUB_API_URL. Where each file came from is recorded in
     <data dir>/.compass/provenance/.
     """
     from compass_datasets.fetch import fetch, resolve

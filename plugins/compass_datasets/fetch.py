@@ -24,7 +24,7 @@ from compass_datasets.recipes import ARCHIVE_ONLY, OC_ARCHIVE, RECIPES, Recipe, 
 from compass_datasets.sources import SOURCES, NotFound, Unreachable, download, endpoint_of, sha256_file
 
 META = ".compass"
-LABEL = {"hf": "the Hugging Face hub", "modelscope": "ModelScope"}
+LABEL = {"hf": "the Hugging Face hub", "modelscope": "ModelScope", "github": "GitHub"}
 
 
 def default_source() -> str:
@@ -39,7 +39,9 @@ def normalize_source(value: str) -> str:
         return "hf"
     if key in ("modelscope", "ms"):
         return "modelscope"
-    raise CompassError(f"unknown data source {value!r}; choose hf (Hugging Face hub) or modelscope")
+    if key in ("github", "gh"):
+        return "github"
+    raise CompassError(f"unknown data source {value!r}; choose hf (Hugging Face hub), modelscope or github")
 
 
 def offline() -> bool:
@@ -49,6 +51,9 @@ def offline() -> bool:
 
 
 def alternatives(source: str, data_dir: Path) -> str:
+    if source == "github":
+        return (f"set GITHUB_TOKEN if GitHub limits the rate, GITHUB_API_URL / COMPASS_GITHUB_RAW_URL for a mirror, "
+                f"or `compass data import {OC_ARCHIVE}` into {data_dir}")
     other = "--source hf" if source == "modelscope" else "HF_ENDPOINT=<a mirror>, or --source modelscope " \
                                                           "(DATASET_SOURCE=ModelScope)"
     return f"try {other}, or `compass data import {OC_ARCHIVE}` into {data_dir}"
@@ -85,7 +90,7 @@ def resolve(name: str) -> Recipe:
     if recipe is None:
         only = next((k for k in ARCHIVE_ONLY if name == k or name.startswith(k + "_")), None)
         if only:
-            raise CompassError(f"{ARCHIVE_ONLY[only][1]} is not on the Hugging Face hub or ModelScope in the layout "
+            raise CompassError(f"{ARCHIVE_ONLY[only][1]} is on no source compass fetches from in the layout "
                                f"compass reads; `compass data import {OC_ARCHIVE}` brings it")
         raise CompassError(f"no download recipe for '{name}' (compass can fetch: {', '.join(sorted(RECIPES))})")
     return recipe
@@ -102,12 +107,14 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
     data_dir = Path(data_dir)
     source = normalize_source(source) if source else default_source()
     repo = recipe.repo(source)
-    if repo is None and fallback and source == "modelscope":
-        echo(f"{recipe.title or recipe.name} is not on ModelScope: it comes from the Hugging Face hub")
-        source, repo = "hf", recipe.hf
     if repo is None:
-        raise CompassError(f"{recipe.title or recipe.name} is not on {LABEL[source]}; fetch it with --source hf "
-                           f"(the Hugging Face hub has {recipe.hf})")
+        other = recipe.sources()[0]
+        if fallback or other == "github":  # only on GitHub: it comes from there whichever hub was asked
+            echo(f"{recipe.title or recipe.name} is not on {LABEL[source]}: it comes from {LABEL[other]}")
+            source, repo = other, recipe.repo(other)
+        else:
+            raise CompassError(f"{recipe.title or recipe.name} is not on {LABEL[source]}; fetch it with --source "
+                               f"{other} ({LABEL[other]} has {recipe.repo(other)})")
     if source == "hf" and os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         raise CompassError(f"HF_HUB_OFFLINE is set, so nothing is downloaded from the Hugging Face hub; unset it to "
                            f"fetch {recipe.name}, or {alternatives(source, data_dir)}")
@@ -115,7 +122,7 @@ def fetch_recipe(recipe: Recipe, data_dir: Path, *, source: str | None = None, t
     endpoint = endpoint_of(source)
     echo(f"fetching {recipe.title or recipe.name}: {repo} ({revision}) from {LABEL[source]} at {endpoint}")
     try:
-        dl = download(source, repo, revision, recipe.patterns, timeout=timeout, progress=progress,
+        dl = download(source, repo, revision, recipe.patterns_for(source), timeout=timeout, progress=progress,
                       optional=recipe.optional)
     except Unreachable as exc:
         raise CompassError(f"{exc}; {alternatives(source, data_dir)}") from None

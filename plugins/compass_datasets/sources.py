@@ -29,7 +29,7 @@ from compass.sdk import CompassError
 
 HF_DEFAULT = "https://huggingface.co"
 MS_DEFAULT = "https://www.modelscope.cn"
-SOURCES = ("hf", "modelscope")
+SOURCES = ("hf", "modelscope", "github")
 
 
 @dataclass
@@ -57,6 +57,10 @@ def ms_endpoint() -> str:
 
 
 def endpoint_of(source: str) -> str:
+    if source == "github":
+        from compass_datasets.github import api_endpoint
+
+        return api_endpoint()
     return hf_endpoint() if source == "hf" else ms_endpoint()
 
 
@@ -293,4 +297,8 @@ def download(source: str, repo: str, revision: str, patterns: tuple[str, ...], *
         return hf_download(repo, revision, patterns, timeout=timeout, progress=progress, optional=optional)
     if source == "modelscope":
         return ms_download(repo, revision, patterns, timeout=timeout, progress=progress, optional=optional)
+    if source == "github":
+        from compass_datasets.github import gh_download
+
+        return gh_download(repo, revision, patterns, timeout=timeout, progress=progress, optional=optional)
     raise CompassError(f"unknown data source {source!r}; choose hf or modelscope")

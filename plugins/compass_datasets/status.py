@@ -123,7 +123,8 @@ def origin(row: DatasetStatus, data_dir: Path) -> str:
 
     rel = row.path if row.status in ("present", "partial") else row.detail.removeprefix("not at ")
     recipe = recipe_for_path(rel) if rel and rel != "-" else None
-    recipe = recipe or recipe_named(row.name)
+    if recipe is None and not (row.status == "missing" and row.detail.startswith("not at ")):
+        recipe = recipe_named(row.name)  # a file that no recipe writes is not fetchable by its name's look
     if row.status in ("present", "partial"):
         if Path(row.path).is_absolute():
             return "shipped with its plugin"
@@ -137,6 +138,6 @@ def origin(row: DatasetStatus, data_dir: Path) -> str:
     if row.status != "missing":
         return "-"
     if recipe is not None:
-        return "fetchable: hf:" + recipe.hf + (f", modelscope:{recipe.ms}" if recipe.ms else "")
+        return "fetchable: " + recipe.where()
     only = archive_only_for_path(rel or "") or next((k for k in ARCHIVE_ONLY if row.name.startswith(k)), None)
     return "import: OpenCompassData-core zip" if only else "-"

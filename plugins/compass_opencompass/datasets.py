@@ -28,6 +28,7 @@ from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot
 
 from compass_opencompass import chat as chat_inferencer
 from compass_opencompass import custom, exams, icl, judge
+from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
 #: ``DATASETS_MAPPING`` local paths), then compass's own layout for the same files
@@ -362,6 +363,27 @@ EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy",
               "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
 #: evaluator settings that make compass's evaluator score as OpenCompass's does
 EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)
+#: an evaluator's own answer extraction, applied before it scores (MBPP's)
+EVALUATOR_POSTPROCESSORS: dict[str, str] = {}
+#: an evaluator's settings in the config -> compass's evaluator settings
+EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
+
+
+def _merge_sets() -> None:
+    """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
+    :mod:`~compass_opencompass.qa_sets`) into the tables above."""
+    from compass_opencompass import code_sets, qa_sets
+
+    for m in (code_sets, qa_sets):
+        LOCAL.update(m.LOCAL)
+        CLASSES.update(m.CLASSES)
+        EVALUATORS.update(m.EVALUATORS)
+        for table, name in ((PRED_POSTPROCESSORS, "PRED_POSTPROCESSORS"), (EVALUATOR_KWARGS, "EVALUATOR_KWARGS"),
+                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS")):
+            table.update(getattr(m, name, {}))
+
+
+_merge_sets()
 # classes of their own modules: GAOKAO-Bench / AGIEval (exams), CustomDataset (custom), LLM judges (judge)
 LOCAL.update(exams.LOCAL)
 CLASSES.update({**exams.CLASSES, **custom.CLASSES})
@@ -394,7 +416,7 @@ class OpenCompassLoader:
         self.reader = d.get("reader_cfg") or {}
         infer = d.get("infer_cfg") or {}
         self.retriever = infer.get("retriever") or {}
-        self.spec = icl.from_config(infer, self.reader)
+        self.spec = _spec(infer, self.reader, where)
         self.mode = _mode(d, where)
         post = ((d.get("eval_cfg") or {}).get("dataset_postprocessor") or {}).get("type")
         self.gold_post = DATASET_POSTPROCESSORS.get(post) if post else None
@@ -455,16 +477,23 @@ class OpenCompassLoader:
         out = self.reader.get("output_column")
         for row in test:
             if out is not None:
-                raw = row.get(out, "")
-                value = str(raw)
-                keep = raw if isinstance(raw, list) else value  # a list of answers stays a list (GAOKAO-Bench)
-                row[_GOLD] = self.gold_post(value) if self.gold_post else keep
+                value = row.get(out, "")
+                if not isinstance(value, (list, dict)):  # NQ's answer lists, IFEval's records stay as they are
+                    value = str(value)
+                    value = self.gold_post(value) if self.gold_post else value
+                row[_GOLD] = value
             if self.mode == "ppl":
                 examples = row.get(_ICE) or [pool[i] for i in self.retriever.get("fix_id_list") or []]
                 texts = {str(k): icl.base_text(v) for k, v in self.spec.per_label(row, examples).items()}
                 head, rest = _split(texts)
                 row[_CANDS] = rest
         return Rows(test=test, fewshot=pool)
+
+
+def _spec(infer: Mapping, reader: Mapping, where: str):
+    """The prompt of an ``infer_cfg``: OpenCompass's ICL templates, or a ``RawPromptTemplate``'s messages."""
+    t = infer.get("prompt_template")
+    return RawSpec(t, infer, where) if is_raw(t) else icl.from_config(infer, reader)
 
 
 def _split(texts: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -491,10 +520,12 @@ class OpenCompassTemplate:
     def __init__(self, d: Mapping, mode: str):
         self.infer = d.get("infer_cfg") or {}
         self.reader = d.get("reader_cfg") or {}
-        self.spec = icl.from_config(self.infer, d.get("reader_cfg") or {})
+        self.spec = _spec(self.infer, d.get("reader_cfg") or {}, "OpenCompass dataset " + str(d.get("abbr") or ""))
         self.mode = mode
 
     def render(self, row, examples=(), *, chat: bool):
+        if isinstance(self.spec, RawSpec):  # RawPromptTemplate: chat messages as written
+            return self.spec.render(row, chat=chat)
         examples = row.get(_ICE) or list(examples)
         if (self.infer.get("inferencer") or {}).get("type") == "ChatInferencer":
             return self._chat_inferencer(row, chat)
@@ -540,7 +571,16 @@ def _scoring(d: Mapping, where: str) -> dict:
     out: dict = build(ev, d, where) if build else {"evaluator": EVALUATORS[name]}
     if name in EVALUATOR_KWARGS:
         out["evaluator_kwargs"] = dict(EVALUATOR_KWARGS[name])
+    for theirs, ours in EVALUATOR_ARGS.get(name, {}).items():
+        if ev.get(theirs) is not None:
+            value = ev[theirs]
+            out.setdefault("evaluator_kwargs", {})[ours] = list(value) if isinstance(value, (list, tuple)) else [value]
     post = (d.get("eval_cfg") or {}).get("pred_postprocessor")
+    if name in EVALUATOR_POSTPROCESSORS:
+        if post:
+            raise CompassError(f"{where}.eval_cfg: {name} extracts the code itself; compass runs it without a "
+                               f"pred_postprocessor ({post.get('type')}): drop one of them")
+        out["postprocessor"] = EVALUATOR_POSTPROCESSORS[name]
     if post:
         pname = post.get("type")
         if pname not in PRED_POSTPROCESSORS:
@@ -560,6 +600,9 @@ def _check(d: Mapping, where: str) -> None:
     infer = d.get("infer_cfg") or {}
     for key in ("prompt_template", "ice_template"):
         t = infer.get(key)
+        if key == "prompt_template" and is_raw(t):
+            RawSpec(t, infer, where)  # its own checks
+            continue
         if t and (t.get("type", "PromptTemplate") != "PromptTemplate" or "template" not in t):
             raise CompassError(f"{where}.infer_cfg.{key}: compass renders PromptTemplate(template=...), not "
                                f"{t.get('type')}")
@@ -620,11 +663,14 @@ def opencompass(datasets: list | None = None, name: str | None = None, *, source
     """The ``opencompass`` dataset: ``datasets`` (a list of OpenCompass dataset configs as
     plain data, with ``dataset_class``), one given as keyword arguments, or ``config``:
     the name of a file under the user's ``opencompass/configs/datasets`` (``gsm8k/gsm8k_gen_a58960``)."""
-    del chat  # the config says how each prompt is made
     if config is not None:
         source = source or config
         datasets = from_config(config)
     items = datasets if datasets is not None else [one]
     where = source or "OpenCompass dataset"
+    raw = [d for d in items if is_raw((d.get("infer_cfg") or {}).get("prompt_template"))]
+    if raw and not chat:  # the config says how each prompt is made; a message list needs a chat model
+        raise CompassError(f"{where} {raw[0].get('abbr') or raw[0].get('dataset_class')}: RawPromptTemplate writes "
+                           f"chat messages, which OpenCompass sends to chat models only; run it with a chat model")
     subsets = tuple(subset(d, f"{where} {d.get('abbr') or d.get('dataset_class')}") for d in items)
     return Benchmark(name or subsets[0].name, subsets, ())

@@ -146,6 +146,10 @@ def _note(text: str) -> None:
 # ------------------------------------------------------------------ config -> compass scoring
 def _template(ev: Mapping, where: str) -> dict:
     t = ev.get("prompt_template") or {}
+    from compass_opencompass.raw_prompt import is_raw
+
+    if is_raw(t):  # a RawPromptTemplate: the judge's messages as written
+        return dict(t)
     if not isinstance(t, Mapping) or "template" not in t:
         raise CompassError(f"{where}: the judge evaluator has no prompt_template(template=...)")
     return {k: t[k] for k in ("template", "ice_token", "sep_token") if k in t}
@@ -220,9 +224,12 @@ def cascade_correct(reply: str) -> bool:
 def judge_messages(template: Mapping, row: Mapping, prediction: str, gold: Any) -> tuple[Message, ...]:
     """The judge's prompt for one sample, as OpenCompass's judge inferencer renders it."""
     from compass_opencompass import icl
+    from compass_opencompass.raw_prompt import RawSpec, is_raw
 
     entry = {k: v for k, v in row.items() if not str(k).startswith("_oc_")}
     entry.update(prediction=prediction, obj_gold=gold, reference=gold)
+    if is_raw(template):
+        return RawSpec(template, {}, "the judge's prompt_template").render({**entry, "reference": ""}, chat=True)
     t = icl.Template(template["template"], template.get("ice_token"), template.get("sep_token"))
     prompt = t.gen_prompt(entry, "reference", "")
     return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(prompt, mode="gen"))

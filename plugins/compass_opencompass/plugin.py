@@ -55,6 +55,16 @@ def register_postprocessors(register):
              "OpenCompass's first_capital_postprocess_multi: the first run of the letters A-D.")
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
+    _C = "compass_opencompass.code_sets:"
+    register("opencompass_mbpp", _C + "mbpp_code",
+             "OpenCompass's MBPPEvaluator extraction: the code in [BEGIN]/[DONE] or a fence.")
+    register("opencompass_mbpp2", _C + "mbpp2_code", "OpenCompass's MBPPEvaluator2 extraction: the first fenced block.")
+    register("opencompass_humaneval", _C + "humaneval_code",
+             "OpenCompass 0.2's humaneval_postprocess: the function body, indented, up to a blank line.")
+    register("opencompass_humaneval_internal_v1", _C + "humaneval_internal_v1",
+             "OpenCompass's humaneval_internal_v1_postprocess: the function body, cut where it dedents.")
+    register("opencompass_humaneval_internal_v2", _C + "humaneval_internal_v2",
+             "OpenCompass's humaneval_internal_v2_postprocess: the indented lines up to an unindented one.")
 
 
 @hookimpl
@@ -73,3 +83,5 @@ def register_evaluators(register):
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator with the config's judge_cfg as the judge.")
     register("opencompass_llm_judge_run", "compass_opencompass.judge:LLMJudgeRunJudge",
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator judged by the run's --judge (empty judge_cfg).")
+    register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
+             "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
