@@ -31,7 +31,7 @@ LLM-judge evaluator's ``prompt_template`` (``GenericLLMEvaluator`` and the like,
 blank ``reference``, through ``HuggingFacewithChatTemplate``'s parser)::
 
     /tmp/ocvenv/bin/python bench/opencompass_prompts.py /tmp/oc tests/data/opencompass_prompts_more.json \\
-        --more GaokaoBench agieval aime2025 mmlu/mmlu_llmjudge_gen_f4336b ...   # a file: its first two dicts
+        --more $(cat bench/opencompass_more_configs.txt)   # folders; "folder/file": its first two dicts
 
 (torch, datasets and mmengine.dist are stubbed: the template, retriever and parser code
 needs none of them; OpenCompass's heavy package ``__init__`` files are skipped.)
