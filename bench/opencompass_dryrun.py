@@ -59,6 +59,7 @@ def plan(config: Path, data_dir: str | None = None) -> tuple[str, str]:
             cfg = api.load_config(str(config))
             if data_dir:
                 cfg.data_dir = data_dir  # what --data-dir does
+            cfg.dry_run = True  # what --dry-run does
             route = "own prompt" if all(c.type == "opencompass" for c in cfg.datasets) else "compass prompt"
             p = api.plan(cfg)
     except BaseException as exc:  # noqa: BLE001 - counted and shown

@@ -23,6 +23,16 @@ Run it in a SEPARATE environment, never the project's::
     /tmp/ocvenv/bin/python bench/opencompass_prompts.py /tmp/oc tests/data/opencompass_prompts.json \\
         $(cat bench/opencompass_families.txt)
 
+With ``--more`` (``tests/data/opencompass_prompts_more.json``) every dataset dict of each list is
+rendered (not only the first), each generate-task config also as ``ChatInferencer`` renders it
+(``infer_mode='last'``: OpenCompass's ``get_chat_list`` and its chat template parsers), and an
+LLM-judge evaluator's ``prompt_template`` (``GenericLLMEvaluator`` and the like, in a
+``CascadeEvaluator`` too) as its judge reads it (the row + ``prediction``, ``obj_gold`` and a
+blank ``reference``, through ``HuggingFacewithChatTemplate``'s parser)::
+
+    /tmp/ocvenv/bin/python bench/opencompass_prompts.py /tmp/oc tests/data/opencompass_prompts_more.json \\
+        --more $(cat bench/opencompass_more_configs.txt)   # folders; "folder/file": its first two dicts
+
 (torch, datasets and mmengine.dist are stubbed: the template, retriever and parser code
 needs none of them; OpenCompass's heavy package ``__init__`` files are skipped.)
 """
@@ -200,7 +210,23 @@ def load_opencompass(root: Path):
               and n.name in ("_convert_chat_messages", "_get_meta_template")]
     ns = {"APITemplateParser": api.APITemplateParser}
     exec(compile(ast.Module(body=wanted, type_ignores=[]), "huggingface_above_v4_33.py", "exec"), ns)  # noqa: S102
+    # ChatInferencer's conversation maker and template parsers, taken from its module (no model code)
+    chat_src = (src / "openicl" / "icl_inferencer" / "icl_chat_inferencer.py").read_text()
+    ctree = ast.parse(chat_src)
+    helpers = [n for n in ctree.body if (isinstance(n, ast.FunctionDef) and n.name == "promptlist_to_openai")
+               or (isinstance(n, ast.ClassDef) and n.name in ("LMTemplateParser", "APITemplateParser"))]
+    inferencer = next(n for n in ctree.body if isinstance(n, ast.ClassDef) and n.name == "ChatInferencer")
+    maker = ast.ClassDef(name="ChatMaker", bases=[], keywords=[], decorator_list=[],
+                         body=[n for n in inferencer.body if isinstance(n, ast.FunctionDef) and n.name == "get_chat_list"])
+    import typing
+
+    from mmengine import is_list_of
+    cns = {"PromptList": prompt.PromptList, "is_list_of": is_list_of, "PromptTemplate": tpl.PromptTemplate,
+           "BaseRetriever": base.BaseRetriever, **{k: getattr(typing, k) for k in ("List", "Optional", "Union", "Dict")}}
+    exec(compile(ast.fix_missing_locations(ast.Module(body=[*helpers, maker], type_ignores=[])),  # noqa: S102
+                 "icl_chat_inferencer.py", "exec"), cns)
     return types.SimpleNamespace(
+        chat_maker=cns["ChatMaker"], ChatLMParser=cns["LMTemplateParser"], ChatAPIParser=cns["APITemplateParser"],
         PromptTemplate=tpl.PromptTemplate, PromptList=prompt.PromptList, RawPromptTemplate=raw.RawPromptTemplate,
         api_parser=api.APITemplateParser(None),
         retrievers={"ZeroRetriever": zero.ZeroRetriever, "FixKRetriever": fixk.FixKRetriever,
@@ -287,7 +313,100 @@ def render(oc, d: dict) -> dict | None:
     return case
 
 
+def render_chat_inferencer(oc, d: dict, case: dict) -> dict:
+    """The first rows as ChatInferencer (infer_mode='last') renders them for a base and a chat model."""
+    infer = d.get("infer_cfg") or {}
+    reader = d.get("reader_cfg") or {}
+    cols = reader.get("input_columns") or []
+    t = infer.get("prompt_template")
+    prompt_t = oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token")) if t else None
+    retriever = types.SimpleNamespace(
+        dataset_reader=types.SimpleNamespace(input_columns=[cols] if isinstance(cols, str) else list(cols),
+                                             output_column=reader.get("output_column")),
+        test_ds=case["rows"])
+    chats = oc.chat_maker().get_chat_list([[]] * len(case["rows"]), retriever, prompt_template=prompt_t)
+    base, chat = [], []
+    meta = oc.chat_parser.meta_template
+    for conv in chats:
+        last = max(i for i, item in enumerate(conv) if item["role"] == "assistant")
+        history = conv[:last]
+        base.append(oc.ChatLMParser(None).parse_template(history))
+        chat.append(oc.convert([oc.ChatAPIParser(meta).parse_template(history)])[0])
+    return {"base": base, "chat": chat}
+
+
+def render_judge(oc, d: dict, case: dict) -> list | None:
+    """The judge prompt of an LLM-judge evaluator for the first rows (prediction ``<prediction tI>``)."""
+    ev = (d.get("eval_cfg") or {}).get("evaluator") or {}
+    ev = ev.get("llm_evaluator") or ev
+    t = ev.get("prompt_template")
+    if not t:
+        return None
+    raw = t.get("type") == "RawPromptTemplate"
+    judge_t = oc.RawPromptTemplate(t["messages"], format_variables=t.get("format_variables", True)) if raw else \
+        oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
+    out_col = (d.get("reader_cfg") or {}).get("output_column")
+    rows = []
+    for i, row in enumerate(case["rows"]):
+        gold = row.get(out_col, "") if out_col else ""
+        rows.append({**row, "prediction": f"<prediction t{i}>", "obj_gold": gold, "reference": gold})
+    reader = types.SimpleNamespace(output_column="reference")
+    retriever = oc.retrievers["ZeroRetriever"](types.SimpleNamespace(reader=reader, train=[], test=rows))
+    msgs = []
+    for idx in range(len(rows)):
+        p = retriever.generate_prompt_for_generate_task(idx, "", prompt_template=judge_t)
+        if raw:  # messages: what an API judge is sent as they are
+            msgs.append([dict(m) for m in oc.api_parser.parse_template(p, mode="gen")])
+        else:
+            msgs.append(oc.convert([oc.chat_parser.parse_template(p, mode="gen")])[0])
+    return msgs
+
+
+def main_more(root: Path, out: Path, families: list[str]) -> int:
+    """``--more``: every dataset dict, ChatInferencer renders and judge prompts."""
+    configs = root / "opencompass" / "configs"
+    # a folder: every file, every dict; "folder/file": that file's first two dicts
+    files = sorted(f for fam in families if "/" not in fam
+                   for f in (configs / "datasets" / fam).rglob("*.py") if f.name != "__init__.py")
+    picked = {str(Path("datasets") / fam) for fam in families if "/" in fam}
+    files += [configs / "datasets" / f"{fam}.py" for fam in families if "/" in fam]
+    data = load_configs(root, files)
+    data = {k: v[:2] if k in picked else v for k, v in data.items()}
+    oc = load_opencompass(root)
+    fixture = {"opencompass": "0.5.4", "made_by": "bench/opencompass_prompts.py --more", "configs": {}}
+    for name, dsets in sorted(data.items()):
+        for k, d in enumerate(dsets):
+            key = f"{name}#{k}"
+            try:
+                case = render(oc, d)
+                if case is None:
+                    continue
+            except Exception as exc:  # noqa: BLE001 - a config OpenCompass itself cannot render here
+                print(f"skip {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                continue
+            infer = d.get("infer_cfg") or {}
+            if (infer.get("inferencer") or {}).get("type") == "GenInferencer" and \
+                    "template" in (infer.get("prompt_template") or {"template": None}):  # not a RawPromptTemplate
+                try:
+                    case["chat_inferencer"] = render_chat_inferencer(oc, d, case)
+                except Exception as exc:  # noqa: BLE001 - OpenCompass's ChatInferencer cannot make this one
+                    print(f"no ChatInferencer render for {key}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            judge = render_judge(oc, d, case)
+            if judge is not None:
+                case["judge"] = judge
+            used = max([i for ids in case["ice_idx"] for i in ids], default=-1)
+            case["pool"] = case["pool"][:used + 1]
+            keep = ("abbr", "reader_cfg", "infer_cfg", "eval_cfg")
+            fixture["configs"][key] = {"dataset": {k2: d.get(k2) for k2 in keep}, **case}
+    out.write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(fixture['configs'])} dataset dicts rendered -> {out}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if "--more" in argv:
+        rest = [a for a in argv if a != "--more"]
+        return main_more(Path(rest[0]), Path(rest[1]), rest[2:])
     root = Path(argv[0])
     out = Path(argv[1])
     configs = root / "opencompass" / "configs"

@@ -152,3 +152,50 @@ def test_math_json_loads_with_the_boxed_answer_as_reference(tmp_path):
     rows = sub.load(tmp_path)
     assert rows.test[0]["solution"] == "2" and sub.evaluator == "math_equiv" and sub.postprocessor == "math_boxed"
     assert "What is 1+1?" in sub.prompt(rows, 0, chat=False)[0].content
+
+
+# ---- tests/data/opencompass_prompts_more.json (bench/opencompass_prompts.py --more): every dataset dict of
+# GAOKAO-Bench, AGIEval and AIME 2025 (CustomDataset) configs and the first two of each LLM-judge config,
+# also as ChatInferencer renders them, and the judge's prompt of GenericLLMEvaluator/LMEvaluator/CascadeEvaluator
+MORE = json.loads((FIXTURE.parent / "opencompass_prompts_more.json").read_text(encoding="utf-8"))["configs"]
+_API = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
+
+
+def test_the_more_fixture_covers_every_subset_of_the_exam_configs_and_the_judges():
+    families = {name.split("/")[1] for name in MORE}
+    assert {"GaokaoBench", "agieval", "aime2025"} <= families
+    assert sum("judge" in c for c in MORE.values()) >= 40 and sum("chat_inferencer" in c for c in MORE.values()) >= 300
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_prompts_are_byte_identical_to_opencompass(name):
+    case = MORE[name]
+    base, chat = _render(case)
+    assert base == case["base"]
+    assert chat == case["chat"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MORE if "chat_inferencer" in MORE[n]))
+def test_chat_inferencer_prompts_are_byte_identical_to_opencompass(name):
+    from compass_opencompass.datasets import OpenCompassTemplate
+
+    case = MORE[name]
+    d = {**case["dataset"], "infer_cfg": {**case["dataset"]["infer_cfg"], "inferencer": {"type": "ChatInferencer"}}}
+    tpl = OpenCompassTemplate(d, "gen")
+    for row, base, chat in zip(case["rows"], case["chat_inferencer"]["base"], case["chat_inferencer"]["chat"]):
+        (text,) = tpl.render(row, chat=False)
+        assert text.content == base
+        assert [{"role": _API[m.role], "content": m.content} for m in tpl.render(row, chat=True)] == chat
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MORE if "judge" in MORE[n]))
+def test_judge_prompts_are_byte_identical_to_opencompass(name):
+    from compass_opencompass.judge import judge_messages
+
+    case = MORE[name]
+    ev = case["dataset"]["eval_cfg"]["evaluator"]
+    template = (ev.get("llm_evaluator") or ev)["prompt_template"]
+    out = case["dataset"]["reader_cfg"].get("output_column")
+    for i, (row, want) in enumerate(zip(case["rows"], case["judge"])):
+        got = judge_messages(template, row, f"<prediction t{i}>", row.get(out, "") if out else "")
+        assert [{"role": _API[m.role], "content": m.content} for m in got] == want

@@ -323,7 +323,9 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     if dupes:
         raise CompassError(f"dataset subset(s) {', '.join(sorted(dupes))} listed twice")
     if cfg.mode in ("all", "eval"):
-        preflight_evaluators(host, [u.subset for u in evals], cfg.eval_settings)
+        # a dry run tells the evaluators so (``dry_run``): one may note what a real run would refuse
+        settings = {**cfg.eval_settings, **({"dry_run": True} if cfg.dry_run else {})}
+        preflight_evaluators(host, [u.subset for u in evals], settings)
         preflight_comparisons(host, evals, cfg.eval_settings)
     sizes.save()
     return Plan(models, benchmarks, tasks, evals, data)

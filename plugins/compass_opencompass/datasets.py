@@ -26,7 +26,8 @@ from typing import Any, Callable, Mapping
 
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
-from compass_opencompass import icl
+from compass_opencompass import chat as chat_inferencer
+from compass_opencompass import custom, exams, icl, judge
 from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -383,6 +384,16 @@ def _merge_sets() -> None:
 
 
 _merge_sets()
+# classes of their own modules: GAOKAO-Bench / AGIEval (exams), CustomDataset (custom), LLM judges (judge)
+LOCAL.update(exams.LOCAL)
+CLASSES.update({**exams.CLASSES, **custom.CLASSES})
+EVALUATORS.update(exams.EVALUATORS)
+EVALUATOR_KWARGS.update(exams.EVALUATOR_KWARGS)
+PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
+#: evaluators configured by their own settings: ``(evaluator cfg, dataset cfg, where) -> scoring``
+EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
+EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
+LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -419,6 +430,8 @@ class OpenCompassLoader:
         return ("opencompass", json.dumps(self.d, sort_keys=True, default=str))
 
     def locate(self, data_dir) -> Path:
+        if self.d.get("dataset_class") in LOCATORS:  # a class that finds its file its own way
+            return LOCATORS[self.d["dataset_class"]](self.d, Path(data_dir))
         path = self.d.get("path", "")
         if path == "json" and self.d.get("data_files"):  # datasets.load_dataset('json', data_files=...)
             path = self.d["data_files"]
@@ -493,7 +506,8 @@ def _split(texts: Mapping[str, str]) -> tuple[str, dict[str, str]]:
 
 def _mode(d: Mapping, where: str) -> str:
     inf = ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type", "GenInferencer")
-    modes = {"GenInferencer": "gen", "PPLInferencer": "ppl", "LLInferencer": "ppl"}
+    chat_inferencer.check((d.get("infer_cfg") or {}).get("inferencer") or {}, where)  # Agent-/ChatInferencer
+    modes = {"GenInferencer": "gen", "PPLInferencer": "ppl", "LLInferencer": "ppl", "ChatInferencer": "gen"}
     if inf not in modes:
         raise CompassError(f"{where}.infer_cfg.inferencer: compass does not run {inf} for OpenCompass configs "
                            f"yet; it runs {', '.join(modes)}")
@@ -505,6 +519,7 @@ class OpenCompassTemplate:
 
     def __init__(self, d: Mapping, mode: str):
         self.infer = d.get("infer_cfg") or {}
+        self.reader = d.get("reader_cfg") or {}
         self.spec = _spec(self.infer, d.get("reader_cfg") or {}, "OpenCompass dataset " + str(d.get("abbr") or ""))
         self.mode = mode
 
@@ -512,6 +527,8 @@ class OpenCompassTemplate:
         if isinstance(self.spec, RawSpec):  # RawPromptTemplate: chat messages as written
             return self.spec.render(row, chat=chat)
         examples = row.get(_ICE) or list(examples)
+        if (self.infer.get("inferencer") or {}).get("type") == "ChatInferencer":
+            return self._chat_inferencer(row, chat)
         if self.mode == "gen":
             p = self.spec.gen(row, examples)
             if not chat:
@@ -527,6 +544,16 @@ class OpenCompassTemplate:
             msgs = msgs[:-1]
         return tuple(Message(_ROLE[m["role"]], m["content"]) for m in msgs)
 
+    def _chat_inferencer(self, row, chat: bool):
+        reader = self.reader
+        cols = reader.get("input_columns") or []
+        turns = chat_inferencer.history(chat_inferencer.conversation(
+            self.spec.prompt_template, row, [cols] if isinstance(cols, str) else list(cols),
+            reader.get("output_column")))
+        if not chat:
+            return (Message("HUMAN", chat_inferencer.base_text(turns)),)
+        return tuple(Message(_ROLE[m["role"]], m["content"]) for m in chat_inferencer.chat_messages(turns))
+
     def describe(self) -> dict:
         return {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
 
@@ -537,10 +564,11 @@ _ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
 def _scoring(d: Mapping, where: str) -> dict:
     ev = (d.get("eval_cfg") or {}).get("evaluator") or {"type": "AccEvaluator"}
     name = ev.get("type")
-    if name not in EVALUATORS:
+    if name not in EVALUATORS and name not in EVALUATOR_BUILDERS:
         raise CompassError(f"{where}.eval_cfg.evaluator: compass does not know the OpenCompass class {name}; it "
-                           f"offers {', '.join(EVALUATORS)}")
-    out: dict = {"evaluator": EVALUATORS[name]}
+                           f"offers {', '.join([*EVALUATORS, *EVALUATOR_BUILDERS])}")
+    build = EVALUATOR_BUILDERS.get(name)
+    out: dict = build(ev, d, where) if build else {"evaluator": EVALUATORS[name]}
     if name in EVALUATOR_KWARGS:
         out["evaluator_kwargs"] = dict(EVALUATOR_KWARGS[name])
     for theirs, ours in EVALUATOR_ARGS.get(name, {}).items():

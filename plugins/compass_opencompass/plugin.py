@@ -19,7 +19,9 @@ def read_config(path, keys):
 
     namespace = run_config(Path(path))
     picked = {k: v for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
-    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
+    custom = [d for d in picked.get("datasets") or [] if isinstance(d, dict) and "type" not in d
+              and str(d.get("path", "")).endswith((".jsonl", ".csv"))]  # OpenCompass's custom datasets
+    if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked) or custom:
         from compass_opencompass.translate import translate
 
         return translate(picked, str(path))
@@ -49,6 +51,8 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_postprocess_v2: the first fenced code block.")
     register("opencompass_humaneval_v3", "compass_opencompass.scoring:humaneval_v3",
              "OpenCompass's humaneval_postprocess_v3: the last fenced code block.")
+    register("opencompass_first_capital_multi", "compass_opencompass.exams:first_capital_multi",
+             "OpenCompass's first_capital_postprocess_multi: the first run of the letters A-D.")
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
     _C = "compass_opencompass.code_sets:"
@@ -67,5 +71,17 @@ def register_postprocessors(register):
 def register_evaluators(register):
     register("opencompass_bbh", "compass_opencompass.scoring:BBHEvaluator",
              "OpenCompass's BBHEvaluator: free-form answers compared case-insensitively.")
+    register("opencompass_gaokao", "compass_opencompass.exams:GaokaoEvaluator",
+             "OpenCompass's GaokaoBenchEvaluator_<question_type>: GAOKAO-Bench's answer rules and points.")
+    register("opencompass_agieval", "compass_opencompass.exams:AGIEvalEvaluator",
+             "OpenCompass's AGIEvalEvaluator: AGIEval's cloze answer, MATH-equivalent to the label.")
+    register("opencompass_agieval_mcq", "compass_opencompass.exams:AGIEvalMCQEvaluator",
+             "OpenCompass's AGIEvalEvaluator_mcq: the extracted letters equal the label.")
+    register("opencompass_option_sim_acc", "compass_opencompass.custom:OptionSimAcc",
+             "OpenCompass's OptionSimAccEvaluator: the option a free-form answer names (custom datasets).")
+    register("opencompass_llm_judge", "compass_opencompass.judge:LLMJudge",
+             "OpenCompass's GenericLLMEvaluator/CascadeEvaluator with the config's judge_cfg as the judge.")
+    register("opencompass_llm_judge_run", "compass_opencompass.judge:LLMJudgeRunJudge",
+             "OpenCompass's GenericLLMEvaluator/CascadeEvaluator judged by the run's --judge (empty judge_cfg).")
     register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")

@@ -199,6 +199,13 @@ def _retriever(cfg: dict, where: str) -> dict:
 
 def dataset(d: dict, where: str) -> dict:
     cls = _name(d.get("type"))
+    if cls is None and "type" not in d and str(d.get("path", "")).endswith((".jsonl", ".csv")):
+        from compass_opencompass.custom import auto_config  # OpenCompass's custom dataset: a file, no type
+        from compass_opencompass.datasets import subset
+
+        plain = auto_config(_plain(d))
+        subset(plain, where)
+        return {"type": "opencompass", "datasets": [plain]}
     if cls is None:
         return dict(d)
     infer_cfg = d.get("infer_cfg") or {}
@@ -266,7 +273,8 @@ def translate(namespace: dict, where: str) -> dict:
     own: dict | None = None  # every config run by its own definition: one benchmark, a subset each
     for i, d in enumerate(datasets):
         t = dataset(d, f"{where}: datasets[{i}]") if isinstance(d, dict) else d
-        if isinstance(t, dict) and t.get("type") == "opencompass" and isinstance(d, dict) and _name(d.get("type")):
+        own_def = isinstance(d, dict) and (_name(d.get("type")) or "type" not in d)  # "type" not in d: a custom file
+        if isinstance(t, dict) and t.get("type") == "opencompass" and own_def:
             if own is not None:
                 own["datasets"].extend(t["datasets"])
                 continue
