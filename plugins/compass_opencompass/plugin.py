@@ -15,10 +15,10 @@ def read_config(path, keys):
         return None
     from pathlib import Path
 
-    from compass_opencompass.shims import run_config, uses_classes
+    from compass_opencompass.shims import plain_dicts, run_config, uses_classes
 
     namespace = run_config(Path(path))
-    picked = {k: v for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
+    picked = {k: plain_dicts(v) for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
     if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
         from compass_opencompass.translate import translate
 

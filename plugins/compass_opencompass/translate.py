@@ -34,7 +34,7 @@ ENGINES_BASE = ("TurboMindModel", "VLLM")
 #: engine settings with no transformers counterpart (dropped, named in the note)
 ENGINE_DROP = ("engine_config", "gen_config", "backend", "end_str", "stop_words", "use_fastchat_template",
                "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs")
-API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse")
+API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse", "OpenAISDKRollout")
 #: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
 API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
              "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
@@ -42,7 +42,11 @@ API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscop
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
 API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
-            "openai_proxy_url", "org", "mode", "logprobs_verbose")
+            "openai_proxy_url", "org", "mode", "logprobs_verbose", "http_client_cfg", "status_code_mappings",
+            "think_tag", "top_logprobs", "pred_postprocessor", "run_cfg", "stream", "batch_padding")
+#: a literal ``key=`` that is no secret: a server that checks none, or an example's stand-in for yours
+NO_KEY = ("", "EMPTY", "NONE", "NULL", "NO", "-", "DUMMY", "NOKEY")
+PLACEHOLDER_KEY = re.compile(r"your|xxx|<.*>|^\*+$|^sk-(1234|admin|test|dummy|xxx|none|0+)$|^(sk-)?key$", re.I)
 #: where an endpoint's key usually lives (OpenCompass's key='ENV' means OPENAI_API_KEY)
 KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
                  ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
@@ -160,30 +164,81 @@ def model(d: dict, where: str) -> dict:
             out["stop_words"] = [*(out.get("stop_words") or []), end]
         return {"type": "hf", "hf_type": "chat" if cls in HF_CHAT else "base", **out}
     if cls in API:
-        base = _api_base(out.pop("openai_api_base", None) or out.pop("url", None))
-        for k in API_DROP:
-            out.pop(k, None)
-        key = out.pop("key", "ENV")
-        var = _usual_key_variable(base)
-        if isinstance(key, str) and key.startswith("ENV"):
-            env = key.partition(":")[2] or var
-        else:
-            raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into "
-                               f"run folders and shell history); export {var}=... and write key='ENV'")
-        res = {"type": "openai", "model": out.pop("path", None), "api_key_env": env}
-        if base:
-            res["api_base"] = base
-        if "query_per_second" in out:
-            res["max_rps"] = out.pop("query_per_second")
-        if "retry" in out:
-            res["max_retries"] = out.pop("retry")
-        if "batch_size" in out:
-            res["max_concurrency"] = out.pop("batch_size")
-        res.update(out)
-        return res
+        return _openai(cls, out, where)
     raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate, and "
                                "TurboMind/vLLM models through transformers) and openai (OpenAI, OpenAISDK, "
                                f"{', '.join(API_BASES)}); see: compass list models")
+
+
+def _api_key(key: Any, var: str, where: str) -> str | None:
+    """The environment variable to read the key from (``None``: a server that checks none).
+
+    ``'ENV'``/``'ENV:NAME'`` as OpenCompass means it; an empty or ``EMPTY`` key (a local server)
+    -> none; an example's stand-in (``'YOUR_API_KEY'``, ``'sk-1234'``) -> the usual variable, with a
+    note; anything else looks like a real key and is refused (never written anywhere)."""
+    if isinstance(key, (list, tuple)):  # OpenCompass's key list: one per request slot
+        key = key[0] if key else ""
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise CompassError(f"{where}: key must be a string ('ENV' reads ${var}), got {type(key).__name__}")
+    text = key.strip()
+    if text.startswith("ENV"):
+        return text.partition(":")[2] or var
+    if text.upper() in NO_KEY:
+        note(f"{where}: key={key!r}: the server checks no key; compass sends none")
+        return None
+    if PLACEHOLDER_KEY.search(text) or len(text) < 12:
+        note(f"{where}: key={key!r} is the example's stand-in for your key; compass reads ${var} instead "
+             f"(export {var}=<your key>)")
+        return var
+    raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into run "
+                       f"folders and shell history); export {var}=... and write key='ENV'")
+
+
+def _openai(cls: str, out: dict, where: str) -> dict:
+    """An OpenCompass OpenAI-protocol model as compass's ``openai`` model."""
+    urls = out.pop("openai_api_base", None) or out.pop("url", None)
+    if isinstance(urls, (list, tuple)):
+        if len(urls) > 1:
+            note(f"{where}: openai_api_base lists {len(urls)} servers; compass sends every request to the "
+                 f"first ({urls[0]})")
+        urls = urls[0] if urls else None
+    base = _api_base(urls)
+    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k not in ("meta_template", "max_seq_len")]
+    if cls == "OpenAISDKRollout":
+        note(f"{where}: OpenAISDKRollout is sent through compass's openai model as plain chat requests")
+    var = _usual_key_variable(base)
+    res: dict = {"type": "openai", "model": out.pop("path", None), "api_key_env": _api_key(out.pop("key", "ENV"), var, where)}
+    if base:
+        res["api_base"] = base
+    moved = {"query_per_second": "max_rps", "rate_per_worker": "max_rps", "retry": "max_retries",
+             "batch_size": "max_concurrency", "max_workers": "max_concurrency",
+             "max_workers_per_task": "max_concurrency", "max_completion_tokens": "max_out_len"}
+    for k, to in moved.items():
+        if out.get(k) is not None:
+            res.setdefault(to, out.pop(k))
+        else:
+            out.pop(k, None)
+    extra = dict(out.pop("extra_body", None) or {})
+    extra.update(out.pop("openai_extra_kwargs", None) or {})
+    gen = dict(out.pop("generation_kwargs", None) or {})
+    if gen:
+        sampling = gen.pop("do_sample", None)
+        if "temperature" in gen:
+            res.setdefault("temperature", gen.pop("temperature"))
+        if "max_new_tokens" in gen:
+            res.setdefault("max_out_len", gen.pop("max_new_tokens"))
+        extra.update(gen)
+        if sampling is False:
+            res.setdefault("temperature", 0.0)
+    if extra:
+        res["extra_body"] = extra
+    if dropped:
+        note(f"{where}: {cls}'s {', '.join(dropped)} {'have' if len(dropped) > 1 else 'has'} no counterpart "
+             f"in compass's openai model (dropped)")
+    res.update(out)
+    return res
 
 
 def _retriever(cfg: dict, where: str) -> dict:
@@ -291,8 +346,8 @@ def translate(namespace: dict, where: str) -> dict:
 
 
 def summarizer(cfg: dict, where: str) -> dict:
-    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``);
-    ``dataset_abbrs`` (which rows, in which order) has no counterpart: one note line."""
+    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``),
+    ``dataset_abbrs`` (names or ``[abbr, metric]``) as its row ``order``."""
     if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
         return dict(cfg)  # already compass's
     out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
@@ -310,6 +365,8 @@ def summarizer(cfg: dict, where: str) -> dict:
     if weighted:
         note(f"{where}: summary groups {', '.join(weighted[:3])}{' …' if len(weighted) > 3 else ''} are plain "
              f"averages in compass (their weights are dropped)")
-    if cfg.get("dataset_abbrs"):
-        note(f"{where}: dataset_abbrs is not applied; compass shows every row it ran, then the groups")
+    abbrs = cfg.get("dataset_abbrs")
+    if abbrs:
+        out["order"] = [[str(a[0]), str(a[1])] if isinstance(a, (list, tuple)) and len(a) > 1 else
+                        str(a[0] if isinstance(a, (list, tuple)) else a) for a in abbrs]
     return out
