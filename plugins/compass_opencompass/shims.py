@@ -82,6 +82,18 @@ class ConfigDict(dict):
         return plain_dicts(self)
 
 
+def config_dicts(value):
+    """``value`` with every ``dict`` (at any depth, in lists and tuples too) a :class:`ConfigDict`:
+    what mmengine makes of the variables of a file imported under ``read_base``."""
+    if isinstance(value, dict):
+        return ConfigDict({k: config_dicts(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [config_dicts(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(config_dicts(v) for v in value)
+    return value
+
+
 def plain_dicts(value):
     """``value`` with every ``ConfigDict`` (at any depth) a plain ``dict`` again."""
     if isinstance(value, dict):
@@ -202,6 +214,10 @@ class _ConfigLoader(importlib.abc.Loader):
     def exec_module(self, module):
         module.__dict__["dict"] = ConfigDict
         self.inner.exec_module(module)
+        del module.__dict__["dict"]
+        for name, value in list(module.__dict__.items()):
+            if not name.startswith("_") and isinstance(value, (dict, list, tuple)):
+                module.__dict__[name] = config_dicts(value)
 
 
 def _config_spec(fullname: str, path):

@@ -142,9 +142,25 @@ def model(d: dict, where: str) -> dict:
         cls = HF_CHAT[0] if hf_type == "chat" else HF_BASE[0]
     if cls in API_BASES:
         base = API_BASES[cls]
+        if cls == "TurboMindAPIModel":  # LMDeploy's api_server: OpenAI-compatible routes under /v1
+            addr = str(out.pop("api_addr", None) or "http://0.0.0.0:23333").rstrip("/")
+            out.setdefault("url", addr if addr.endswith("/v1") else addr + "/v1")
+            out.setdefault("path", out.pop("model_name", None) or out.get("abbr") or "default")
+            if out.get("api_key") is not None:
+                out["key"] = out.pop("api_key")
+            out.pop("gen_config", None)
+            out.pop("end_str", None)
+            for k in ("top_p", "top_k"):
+                if out.get(k) is not None:
+                    out.setdefault("extra_body", {})[k] = out.pop(k)
         url = out.pop("url", None) or out.pop("openai_api_base", None) or base
         if not url:
             raise CompassError(f"{where}: {d['type'].oc_name} needs its server's url (url='http://HOST:PORT/v1')")
+        if cls == "LightllmAPI":  # its /generate protocol -> the server's OpenAI-compatible /v1 routes
+            url = re.sub(r"/generate/?$", "/v1", str(url))
+            out.setdefault("path", out.get("abbr") or "default")
+        if base is None:  # a server of your own (LMDeploy, LightLLM): OpenCompass sends it no key
+            out.setdefault("key", "EMPTY")
         out["openai_api_base"] = url
         out.pop("system_prompt", None)
         note(f"{where}: {cls} is sent through compass's OpenAI-compatible backend at {_api_base(url)}")
@@ -188,7 +204,7 @@ def _api_key(key: Any, var: str, where: str) -> str | None:
     if text.upper() in NO_KEY:
         note(f"{where}: key={key!r}: the server checks no key; compass sends none")
         return None
-    if PLACEHOLDER_KEY.search(text) or len(text) < 12:
+    if PLACEHOLDER_KEY.search(text) or len(text) < 20:  # providers' real keys are 32+ characters
         note(f"{where}: key={key!r} is the example's stand-in for your key; compass reads ${var} instead "
              f"(export {var}=<your key>)")
         return var
