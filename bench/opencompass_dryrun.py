@@ -21,7 +21,10 @@ but never sends them). The general-purpose examples an OpenCompass user starts f
 (:data:`GENERAL`) are tallied on their own, each as *plans*, *data missing* (plans once the
 data is there), *dataset class* (a dataset class compass does not run yet) or *other*. Usage::
 
-    .venv/bin/python bench/opencompass_dryrun.py /tmp/oc/src [--data-dir DIR] [--examples DIR] [-v]
+    .venv/bin/python bench/opencompass_dryrun.py /tmp/oc/src [--data-dir DIR] [--examples DIR] [--models] [-v]
+
+``--models`` plans every OpenCompass model config name compass registers (``-m NAME`` in upper
+case, on the shipped ``demo_gsm8k``), translating that file of the given tree.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ GENERAL = ("eval_api_demo eval_base_demo eval_chat_demo eval_hf_llama2 eval_hf_l
            "eval_gpt4 eval_gpt3.5 eval_claude eval_qwen3 eval_inference_ppl eval_circular").split()
 #: key variables an API example reads (a user running it has them exported)
 KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "MOONSHOT_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY",
-            "ZHIPUAI_API_KEY")
+            "ZHIPUAI_API_KEY", "GEMINI_API_KEY")
 
 
 def kind_of(outcome: str, detail: str) -> str:
@@ -92,6 +95,34 @@ def plan(config: Path, data_dir: str | None = None) -> tuple[str, str]:
     return route, (notes[0][:200] if notes else "")
 
 
+def plan_models(verbose: bool) -> None:
+    """Every OpenCompass model config name as ``-m NAME`` (upper-cased: names are case-insensitive)."""
+    from compass import api
+    from compass_opencompass.oc_models import listing
+
+    for var in KEY_VARS:
+        os.environ.setdefault(var, "dummy-key-for-a-dry-run")
+    names = listing()
+    ok = 0
+    why: Counter = Counter()
+    for name in names:
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                cfg = api.RunConfig(models=[api.Component(name.split("/")[-1].upper())],
+                                    datasets=[api.Component("demo_gsm8k")])
+                api.plan(cfg)
+            ok += 1
+        except BaseException as exc:  # noqa: BLE001 - counted and shown
+            text = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            short = text.split("compass does not know the OpenCompass class ")[-1].split(";")[0][:90]
+            why[short] += 1
+            if verbose:
+                print(f"fails {name}: {text[:200]}")
+    print(f"model config names: {ok} of {len(names)} plan (-m NAME, upper-cased)")
+    for reason, n in why.most_common(15):
+        print(f"  {n:4}  {reason}")
+
+
 def main(argv: list[str]) -> int:
     root = Path(argv[0])
     verbose = "-v" in argv
@@ -125,6 +156,8 @@ def main(argv: list[str]) -> int:
     print(f"dataset configs of {len(families)} families: {total}; " + ", ".join(f"{k}: {v}" for k, v in tally.most_common()))
     for reason, n in why.most_common(15):
         print(f"  {n:4}  {reason}")
+    if "--models" in argv:
+        plan_models(verbose)
     if examples:
         os.environ.pop("COMPASS_OPENCOMPASS_CONFIGS")  # each example resolves in its own checkout's tree
         for var in KEY_VARS:

@@ -40,6 +40,18 @@ def register_datasets(register):
 
 
 @hookimpl
+def register_models(register):
+    register("opencompass_model", "compass_opencompass.oc_models:unexpanded",
+             "An OpenCompass model config file of your tree (config='hf_internlm/hf_internlm2_5_1_8b_chat'), "
+             "translated to the compass model it describes.", expand="compass_opencompass.oc_models:expand")
+    from compass_opencompass.oc_models import listing
+
+    for line in listing():
+        register.alias(line.split("/")[-1], "opencompass_model", defaults={"config": line},
+                       note=f"runs configs/models/{line}.py of your OpenCompass tree")
+
+
+@hookimpl
 def register_postprocessors(register):
     register("opencompass_bbh_mcq", "compass_opencompass.scoring:bbh_mcq",
              "OpenCompass's bbh_mcq_postprocess: the option letter after 'answer is'.")

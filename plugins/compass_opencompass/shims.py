@@ -299,10 +299,12 @@ def _missing_config(exc: ModuleNotFoundError, path: Path, tree: Path | None, how
         return None
     import traceback
 
+    ours = str(Path(__file__).parent.parent)
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".py")
-              and not f.filename.startswith(str(Path(__file__).parent.parent))]
-    line = next((f"{f.filename}:{f.lineno}" for f in reversed(frames)
-                 if not f.filename.startswith(("<", sys.prefix, sys.base_prefix))), str(path))
+              and not f.filename.startswith((ours, "<", sys.prefix, sys.base_prefix))]
+    line = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else str(path)
+    if frames:  # the module the import statement asked for (exc.name may be a missing folder above it)
+        name = _imported(Path(frames[-1].filename), frames[-1].lineno, tree) or name
     rel = name.removeprefix("opencompass.configs.").replace(".", "/")
     where = f"{tree} ({how})" if tree else "compass's few own copies (no OpenCompass tree found; set " + ENV + ")"
     near = ""
@@ -316,6 +318,26 @@ def _missing_config(exc: ModuleNotFoundError, path: Path, tree: Path | None, how
             near = f"; there is no {parent.relative_to(tree).as_posix()}/ folder"
     return CompassError(f"{line}: configs/{rel}.py is not in {where}: this OpenCompass version renamed or "
                         f"removed it{near}")
+
+
+def _imported(file: Path, lineno: int, tree: Path | None) -> str | None:
+    """The ``opencompass.configs.*`` module named by the import statement at ``file:lineno``."""
+    import ast
+
+    try:
+        nodes = ast.walk(ast.parse(file.read_text(encoding="utf-8")))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            if node.level == 0:
+                return node.module
+            if tree is None or not file.resolve().is_relative_to(tree):
+                return None
+            parts = ["opencompass", "configs", *file.resolve().relative_to(tree).parent.parts]
+            parts = parts[:len(parts) - (node.level - 1)]
+            return ".".join([*parts, *([node.module] if node.module else [])])
+    return None
 
 
 def _say_fallback(tree: Path | None, how: str) -> None:

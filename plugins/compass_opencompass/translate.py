@@ -33,23 +33,26 @@ ENGINES_CHAT = ("TurboMindModelwithChatTemplate", "VLLMwithChatTemplate", "Lmdep
 ENGINES_BASE = ("TurboMindModel", "VLLM")
 #: engine settings with no transformers counterpart (dropped, named in the note)
 ENGINE_DROP = ("engine_config", "gen_config", "backend", "end_str", "stop_words", "use_fastchat_template",
-               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs")
+               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs", "concurrency")
 API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse", "OpenAISDKRollout")
 #: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
 API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
              "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
+             "Claude": "https://api.anthropic.com/v1", "Gemini": "https://generativelanguage.googleapis.com/v1beta/openai",
              "TurboMindAPIModel": None, "LightllmAPI": None}
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
 API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
             "openai_proxy_url", "org", "mode", "logprobs_verbose", "http_client_cfg", "status_code_mappings",
-            "think_tag", "top_logprobs", "pred_postprocessor", "run_cfg", "stream", "batch_padding")
+            "think_tag", "top_logprobs", "pred_postprocessor", "run_cfg", "stream", "batch_padding",
+            "stream_chunk_size", "max_tokens_to_sample")
 #: a literal ``key=`` that is no secret: a server that checks none, or an example's stand-in for yours
 NO_KEY = ("", "EMPTY", "NONE", "NULL", "NO", "-", "DUMMY", "NOKEY")
 PLACEHOLDER_KEY = re.compile(r"your|xxx|<.*>|^\*+$|^sk-(1234|admin|test|dummy|xxx|none|0+)$|^(sk-)?key$", re.I)
 #: where an endpoint's key usually lives (OpenCompass's key='ENV' means OPENAI_API_KEY)
 KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
-                 ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
+                 ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"),
+                 ("anthropic", "ANTHROPIC_API_KEY"), ("googleapis", "GEMINI_API_KEY"))
 
 #: dataset class -> the compass benchmark family it falls back to (compass's prompt, with a note)
 DATASET_CLASSES: dict[str, str] = {
@@ -137,6 +140,11 @@ def model(d: dict, where: str) -> dict:
     if cls is None:
         return dict(d)  # already a compass component (type="hf", ...)
     out = {k: v for k, v in d.items() if k != "type"}
+    post = out.pop("pred_postprocessor", None)
+    if post:
+        what = _plain(post.get("type") if isinstance(post, dict) else post)
+        note(f"{where}: the model's pred_postprocessor ({what}) is not applied by compass; the dataset's "
+             f"own postprocessing scores its answers")
     if cls in ENGINES_CHAT or cls in ENGINES_BASE:
         hf_type = _engine(cls, out, where)
         cls = HF_CHAT[0] if hf_type == "chat" else HF_BASE[0]
@@ -169,6 +177,10 @@ def model(d: dict, where: str) -> dict:
     if cls in HF_BASE or cls in HF_CHAT:
         for k in HF_DROP:
             out.pop(k, None)
+        fastchat = out.pop("fastchat_template", None)
+        if fastchat:
+            note(f"{where}: fastchat_template={fastchat!r} is not applied (compass has no FastChat "
+                 f"conversation templates); the model reads OpenCompass's plain-text prompt")
         if isinstance(out.get("tokenizer_kwargs"), dict):  # compass pads and truncates on the left itself
             tk = {k: v for k, v in out["tokenizer_kwargs"].items()
                   if k not in ("padding_side", "truncation_side", "proxies")}
