@@ -152,7 +152,7 @@ models = [
          url='https://api.moonshot.cn/v1/chat/completions', query_per_second=1, max_out_len=2048,
          max_seq_len=4096, retry=2),
 ]
-datasets = ['gsm8k_gen']
+datasets = ['gsm8k_compass_gen']
 """
 
 
@@ -169,7 +169,7 @@ def test_engine_and_api_model_classes_map_with_one_note_each(compass):
 
 def test_a_class_without_counterpart_is_one_line_exit_2(compass):
     (compass.cwd / "bad.py").write_text("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\n"
-                                        "datasets = ['gsm8k_gen']\n")
+                                        "datasets = ['gsm8k_compass_gen']\n")
     res = compass("eval", "bad.py", "--dry-run")
     assert res.code == 2 and "AlayaLM" in res.err and "it offers" in res.err and "Traceback" not in res.err
     assert len([ln for ln in res.err.splitlines() if ln.strip()]) == 1

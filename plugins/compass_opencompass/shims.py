@@ -271,6 +271,13 @@ def run_config(path: Path) -> dict:
     tree, how = configs_root(path)
     with shimmed(path.parent, tree) as package:
         name = f"{package}.{path.stem}"
+        if tree is not None and path.is_relative_to(tree.resolve()):
+            # a file of the tree itself (a config name's file): its relative imports (from ..gsm8k.x)
+            # resolve inside opencompass.configs, as they do when OpenCompass imports it
+            parts = path.relative_to(tree.resolve()).with_suffix("").parts
+            package = ".".join(("opencompass", "configs", *parts[:-1]))
+            importlib.import_module(package)
+            name = f"{package}.{parts[-1]}"
         module = types.ModuleType(name)
         module.__file__ = str(path)
         module.__package__ = package

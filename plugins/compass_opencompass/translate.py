@@ -63,6 +63,10 @@ DATASET_CLASSES: dict[str, str] = {
     "hellaswagDataset": "hellaswag", "hellaswagDataset_V2": "hellaswag", "hellaswagDataset_V3": "hellaswag",
     "ARCDataset": "arc", "BoolQDataset": "boolq", "BoolQDatasetV2": "boolq", "BoolQDatasetV3": "boolq",
 }
+#: compass's own per-mode names where OpenCompass's bare config name (ceval_gen) means OpenCompass's file
+COMPASS_OWN = frozenset({"arc_c_gen", "arc_c_ppl", "arc_e_gen", "arc_e_ppl", "bbh_gen", "ceval_gen", "ceval_ppl",
+                         "cmmlu_gen", "cmmlu_ppl", "gsm8k_gen", "hellaswag_gen", "hellaswag_ppl", "math_gen",
+                         "mmlu_gen", "mmlu_ppl", "piqa_gen", "piqa_ppl", "siqa_gen", "siqa_ppl", "winogrande_gen"})
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
 PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
@@ -305,6 +309,8 @@ def dataset(d: dict, where: str) -> dict:
     _retriever(infer_cfg.get("retriever") or {}, where)
     family = DATASET_CLASSES[cls]
     name = f"{family}_{mode}"
+    if name in COMPASS_OWN:
+        name = f"{family}_compass_{mode}"
     note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
     return {"type": name, "_family": True}
 
