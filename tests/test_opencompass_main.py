@@ -152,3 +152,64 @@ def test_openai_model_kwargs_of_opencompass_are_mapped(compass):
     assert out["api_base"] == "http://localhost:1030/v1" and out["api_key_env"] is None
     assert out["max_rps"] == 1024 and out["max_retries"] == 4 and out["max_concurrency"] == 32
     assert out["max_out_len"] == 1024 and out["temperature"] == 0.0 and out["extra_body"] == {"ignore_eos": False}
+
+
+LM_CASES = Path(__file__).resolve().parent / "data" / "opencompass_lm_template.json"
+
+
+def test_base_meta_template_renders_as_opencompass_lmtemplateparser():
+    import json
+
+    from compass_opencompass.lm_template import lm_text
+
+    cases = json.loads(LM_CASES.read_text(encoding="utf-8"))["cases"]
+    assert len(cases) >= 50 and {c["mode"] for c in cases} == {"gen", "ppl"}
+    for c in cases:  # OpenCompass 0.5.4's own LMTemplateParser output for each recorded prompt
+        assert lm_text(c["prompt"], c["meta"], c["mode"]) == c["opencompass"], (c["file"], c["meta"])
+
+
+# the model entry of OpenCompass's examples/eval_multi_prompt_demo.py (main): a base class with a meta_template
+MULTI_PROMPT_MODEL = """
+from opencompass.models import HuggingFaceCausalLM
+with read_base():
+    from opencompass.configs.datasets.demo.demo_gsm8k_base_gen import gsm8k_datasets
+datasets = [*gsm8k_datasets]
+_meta_template = dict(round=[
+    dict(role='HUMAN', begin='<|User|>:', end='<eoh>\\n'),
+    dict(role='BOT', begin='<|Bot|>:', end='<eoa>\\n', generate=True),
+], )
+models = [dict(type=HuggingFaceCausalLM, abbr='internlm-chat-7b-hf', path='internlm/internlm-chat-7b',
+               tokenizer_path='internlm/internlm-chat-7b',
+               tokenizer_kwargs=dict(padding_side='left', truncation_side='left', use_fast=False, trust_remote_code=True),
+               max_out_len=100, max_seq_len=2048, batch_size=8, meta_template=_meta_template,
+               model_kwargs=dict(trust_remote_code=True, device_map='auto'), run_cfg=dict(num_gpus=1, num_procs=1))]
+"""
+
+
+def test_a_base_models_meta_template_shapes_its_prompts(compass, monkeypatch):
+    from compass import api
+    from compass_opencompass.datasets import subset
+
+    monkeypatch.setenv("COMPASS_OPENCOMPASS_CONFIGS", str(CONFIGS))
+    cfg_file = compass.cwd / "eval_meta.py"
+    cfg_file.write_text("from mmengine.config import read_base\n" + MULTI_PROMPT_MODEL)
+    cfg = api.load_config(str(cfg_file))
+    assert cfg.models[0].kwargs["hf_type"] == "base" and "meta_template" not in cfg.models[0].kwargs
+    d = cfg.datasets[0].kwargs["datasets"][0]
+    sub = subset(d, "demo")
+    rows = sub.load(DATA)
+    text = sub.template.render(rows.test[0], chat=False)[0].content
+    first = rows.test[0]["question"]
+    # 4 worked examples as <|User|>/<|Bot|> rounds, then the row's question and the BOT's begin, as OpenCompass
+    assert text.startswith("<|User|>:Question: ") and text.count("<eoa>\n") == 4
+    assert text.endswith(f"<|User|>:Question: {first}\nLet's think step by step\nAnswer:<eoh>\n<|Bot|>:")
+    res = compass("eval", "eval_meta.py", "--data-dir", str(DATA), "--dry-run",
+                  env=_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS)))
+    assert res.code == 0 and "its meta_template shapes the prompts as OpenCompass's LMTemplateParser" in res.err
+    # two base models with different meta templates in one config: one line, exit 2
+    two = MULTI_PROMPT_MODEL + "models.append(dict(models[0], abbr='other', meta_template=dict(round=[" \
+                               "dict(role='HUMAN', begin='Q:'), dict(role='BOT', begin='A:', generate=True)])))\n"
+    cfg_file.write_text("from mmengine.config import read_base\n" + two)
+    res = compass("eval", "eval_meta.py", "--data-dir", str(DATA), "--dry-run",
+                  env=_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS)))
+    assert res.code == 2 and len(_errors(res)) == 1 and "different meta_templates" in res.err, res.err

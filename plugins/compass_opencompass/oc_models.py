@@ -53,6 +53,12 @@ def expand(config: str, index: int = 0, **overrides: Any) -> tuple[str, dict, st
     if not isinstance(index, int) or not 0 <= index < len(models) or not isinstance(models[index], dict):
         raise CompassError(f"{path}: has {len(models)} model(s); index={index!r} is not one of them")
     out = model(models[index], f"{path}: models[{index}]")
+    if out.get("hf_type") == "base" and out.pop("meta_template", None):
+        from compass_opencompass.translate import note
+
+        note(f"{path}: models[{index}]: its meta_template is applied only when the model and its datasets are in "
+             f"one OpenCompass config file (compass renders a base model's prompt with the dataset); by name it "
+             f"reads plain-text prompts")
     type_ = out.pop("type")
     abbr = out.pop("abbr", None)
     return type_, {**out, **overrides}, (str(abbr) if abbr else None)

@@ -365,6 +365,7 @@ def translate(namespace: dict, where: str) -> dict:
                 continue
             seen.add(t["type"])
         out["datasets"].append(t)
+    _base_meta_template(out, where)
     for key in ("infer", "eval"):
         cfg = namespace.get(key)
         if isinstance(cfg, dict):
@@ -377,6 +378,31 @@ def translate(namespace: dict, where: str) -> dict:
     if isinstance(namespace.get("summarizer"), dict):
         out["summarizer"] = summarizer(namespace["summarizer"], f"{where}: summarizer")
     return out
+
+
+def _base_meta_template(out: dict, where: str) -> None:
+    """A base model's ``meta_template`` shapes the prompts of the config's OpenCompass datasets as
+    OpenCompass's LMTemplateParser does (compass renders a base model's text on the dataset side)."""
+    base = [(i, m) for i, m in enumerate(out["models"])
+            if isinstance(m, dict) and m.get("type") == "hf" and m.get("hf_type") == "base"]
+    metas = [m.pop("meta_template", None) for _, m in base]
+    if not any(metas):
+        return
+    import json
+
+    from compass_opencompass.lm_template import check
+
+    if len({json.dumps(m, sort_keys=True, default=str) for m in metas}) > 1:
+        raise CompassError(f"{where}: models {', '.join(str(i) for i, _ in base)} are base models with different "
+                           f"meta_templates; compass applies one per config: put each in a config of its own")
+    meta = check(metas[0], f"{where}: models[{base[0][0]}]")
+    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
+           for d in t.get("datasets") or []]
+    for d in own:
+        d["model_meta_template"] = meta
+    others = len(out["datasets"]) - sum(1 for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass")
+    note(f"{where}: models[{base[0][0]}]: its meta_template shapes the prompts as OpenCompass's LMTemplateParser "
+         f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
 
 
 def summarizer(cfg: dict, where: str) -> dict:
