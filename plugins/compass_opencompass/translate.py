@@ -38,7 +38,8 @@ API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse", "OpenAI
 #: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
 API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
              "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
-             "Claude": "https://api.anthropic.com/v1", "Gemini": "https://generativelanguage.googleapis.com/v1beta/openai",
+             "Claude": "https://api.anthropic.com/v1",
+             "Gemini": "https://generativelanguage.googleapis.com/v1beta/openai",
              "TurboMindAPIModel": None, "LightllmAPI": None}
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
@@ -241,7 +242,8 @@ def _openai(cls: str, out: dict, where: str) -> dict:
     if cls == "OpenAISDKRollout":
         note(f"{where}: OpenAISDKRollout is sent through compass's openai model as plain chat requests")
     var = _usual_key_variable(base)
-    res: dict = {"type": "openai", "model": out.pop("path", None), "api_key_env": _api_key(out.pop("key", "ENV"), var, where)}
+    env = _api_key(out.pop("key", "ENV"), var, where)
+    res: dict = {"type": "openai", "model": out.pop("path", None), "api_key_env": env}
     if base:
         res["api_base"] = base
     moved = {"query_per_second": "max_rps", "rate_per_worker": "max_rps", "retry": "max_retries",
@@ -400,7 +402,7 @@ def _base_meta_template(out: dict, where: str) -> None:
            for d in t.get("datasets") or []]
     for d in own:
         d["model_meta_template"] = meta
-    others = len(out["datasets"]) - sum(1 for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass")
+    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
     note(f"{where}: models[{base[0][0]}]: its meta_template shapes the prompts as OpenCompass's LMTemplateParser "
          f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
 
