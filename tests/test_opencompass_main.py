@@ -104,6 +104,9 @@ def test_configs_are_mmengine_config_dicts(compass):
 
 QWEN3_MODEL = """
 from opencompass.models import OpenAISDK
+from opencompass.runners import LocalRunner
+from opencompass.partitioners import NaivePartitioner, NumWorkerPartitioner
+from opencompass.tasks import OpenICLInferTask, OpenICLEvalTask
 with read_base():
     from opencompass.configs.datasets.demo.demo_gsm8k_chat_gen import gsm8k_datasets
 datasets = gsm8k_datasets
@@ -114,6 +117,12 @@ models = [dict(abbr='Qwen_Qwen3-235B-A22B', type=OpenAISDK, path='Qwen/Qwen3-235
                                          dict(role='BOT', api_role='BOT', generate=True)]),
                query_per_second=16, batch_size=128, temperature=0.6, tokenizer_path='gpt-4',
                max_out_len=32768, max_seq_len=32768)]
+# its infer/eval stages as written
+infer = dict(partitioner=dict(type=NumWorkerPartitioner, num_worker=8),
+             runner=dict(type=LocalRunner, task=dict(type=OpenICLInferTask)))
+eval = dict(partitioner=dict(type=NaivePartitioner, n=8), runner=dict(type=LocalRunner, task=dict(type=OpenICLEvalTask)))
+summarizer = dict(dataset_abbrs=['MATH', ['demo_gsm8k', 'accuracy'], ['aime2024', 'accuracy (32 runs average)']],
+                  summary_groups=[])
 """
 
 
@@ -133,6 +142,13 @@ def test_keys_written_in_example_configs(compass):
     res = compass("eval", "eval_q.py", "--data-dir", str(DATA), "--dry-run",
                   env=_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS), OPENAI_API_KEY=""))
     assert res.code == 0 and "the server checks no key" in res.err, res.err
+    # its stages and summarizer as compass has them: the runner, the table's row order
+    (compass.cwd / "eval_q.py").write_text(head + QWEN3_MODEL.replace("KEY", "'sk-admin'"))
+    res = compass("eval", "eval_q.py", "--data-dir", str(DATA), "--dry-run", "--dump-config", env=env)
+    assert res.code == 0, res.err
+    assert 'summarizer.order = ["MATH", ["demo_gsm8k", "accuracy"], ["aime2024", "accuracy (32 runs average)"]]' \
+        in res.out, res.out
+    assert 'api_key_env = "OPENAI_API_KEY"' in res.out and "sk-admin" not in res.out
     # the shape of a real key: refused in one line, never echoed
     secret = "sk-" + "7c1e" * 8
     (compass.cwd / "eval_q.py").write_text(head + QWEN3_MODEL.replace("KEY", repr(secret)))
