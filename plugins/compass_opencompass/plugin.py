@@ -18,6 +18,11 @@ def read_config(path, keys):
     from compass_opencompass.shims import plain_dicts, run_config, uses_classes
 
     namespace = run_config(Path(path))
+    if namespace.get("chatml_datasets") and not namespace.get("datasets"):
+        from compass.sdk import CompassError
+
+        raise CompassError(f"{path}: chatml_datasets (OpenCompass's ChatML dataset format) is not run by compass "
+                           f"yet; list OpenCompass dataset configs in datasets = [...] or use compass list datasets")
     picked = {k: plain_dicts(v) for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
     if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked):
         from compass_opencompass.translate import translate
