@@ -9,8 +9,8 @@ float32 copy, both harnesses on CPU):
   the official jsonl layout. This script writes that layout for the N items, splitting each
   context back into ``ctx_a`` / ``ctx_b`` at its last ``". "`` followed by a lower-case word
   (the ActivityNet fragment the text form left lower-case). Three runs:
-  ``compass_text`` (compass ``hellaswag_ppl`` on the shared text form: what a user gets),
-  ``compass_jsonl`` and ``lmeval`` (compass ``hellaswag_ppl`` and lm-eval's own ``hellaswag``
+  ``compass_text`` (compass ``hellaswag_compass_ppl`` on the shared text form: what a user gets),
+  ``compass_jsonl`` and ``lmeval`` (compass ``hellaswag_compass_ppl`` and lm-eval's own ``hellaswag``
   task — its YAML and ``process_docs`` included — on that one jsonl: both capitalise
   ``ctx_b`` and clean it the same way, so the prompts are the same text). Per item the
   four log-likelihoods are compared as well as the verdicts.
@@ -179,7 +179,7 @@ def part_hellaswag(args, env: dict) -> dict:
         for i, (q, g, e) in enumerate(rows):
             fh.write(json.dumps(official_layout(q, g, e, i)) + "\n")
     model = ['type = "smollm2-135m-instruct"', f"threads = {args.threads}", 'hf_type = "base"']
-    ds = ['type = "hellaswag_ppl"']
+    ds = ['type = "hellaswag_compass_ppl"']
     # lm-eval: its own task, only the dataset replaced by the local jsonl
     tasks = out / "lmeval_tasks"
     tasks.mkdir(parents=True, exist_ok=True)

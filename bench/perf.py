@@ -82,11 +82,11 @@ def compass_config(work: Path, wl: str, n: int, args) -> Path:
         subjects, _ = ceval_subjects(Path(args.data), n)
         shots = 5 if wl == "w2_5shot" else 0
         model += ['hf_type = "base"']
-        ds = ['type = "ceval_ppl"', f"subjects = {json.dumps(subjects)}", f"shots = {shots}",
+        ds = ['type = "ceval_compass_ppl"', f"subjects = {json.dumps(subjects)}", f"shots = {shots}",
               "header = false", 'cue = "答案："']
     else:
         model += ['hf_type = "base"']
-        ds = ['type = "arc_e_ppl"']
+        ds = ['type = "arc_e_compass_ppl"']
     text = (f'work_dir = "{work / "outputs"}"\ndata_dir = "{args.data}"\n\n[[models]]\n' + "\n".join(model)
             + "\n\n[[datasets]]\n" + "\n".join(ds) + "\n")
     path = work / "config.toml"
@@ -317,7 +317,7 @@ def opencompass_config(work: Path, wl: str, n: int, args, bs: int) -> Path:
 
     W1: GSM8K first ``n``, ``{question}`` as the one HUMAN turn of the chat template,
     greedy, 256 new tokens, OpenCompass's own gsm8k postprocessor and evaluator. W2: the
-    same C-Eval subjects as compass and lm-eval, ``ceval_ppl``-style: four candidate texts
+    same C-Eval subjects as compass and lm-eval, ``ceval_compass_ppl``-style: four candidate texts
     ``..答案： X`` scored by their loss (what OpenCompass's PPLInferencer does).
     """
     data = Path(args.data)

@@ -59,9 +59,9 @@ GAOKAO_PAPERS = ("2010-2022_Math_I_MCQs", "2010-2022_History_MCQs")
 
 #: recipe -> (dataset to run, its options, samples `compass data` counts for the dataset)
 RUN = {
-    "ceval": ("ceval_gen", {"subjects": list(CEVAL_SUBJECTS)}, 4),
-    "cmmlu": ("cmmlu_gen", {"subjects": list(CMMLU_SUBJECTS)}, 4),
-    "mmlu": ("mmlu_gen", {"subjects": list(MMLU_SUBJECTS)}, 4),
+    "ceval": ("ceval_compass_gen", {"subjects": list(CEVAL_SUBJECTS)}, 4),
+    "cmmlu": ("cmmlu_compass_gen", {"subjects": list(CMMLU_SUBJECTS)}, 4),
+    "mmlu": ("mmlu_compass_gen", {"subjects": list(MMLU_SUBJECTS)}, 4),
     "gsm8k": ("gsm8k", {}, 2),
     "math": ("math", {}, 2),
     "math500": ("math500", {}, 2),

@@ -90,13 +90,13 @@ def _run(evaluate, dataset: str, pick) -> dict:
 
 
 def test_ppl_right_mock_100_wrong_0(evaluate):
-    assert _run(evaluate, "hellaswag_ppl", lambda r: r["text" + r["answer"]]) == {"acc_norm": 100.0, "acc": 100.0}
+    assert _run(evaluate, "hellaswag_compass_ppl", lambda r: r["text" + r["answer"]]) == {"acc_norm": 100.0, "acc": 100.0}
 
 
 def test_ppl_wrong_mock_0(evaluate):
     wrong = lambda r: r["text" + "ABCD"[("ABCD".index(r["answer"]) + 1) % 4]]  # noqa: E731
-    assert _run(evaluate, "hellaswag_ppl", wrong) == {"acc_norm": 0.0, "acc": 0.0}
+    assert _run(evaluate, "hellaswag_compass_ppl", wrong) == {"acc_norm": 0.0, "acc": 0.0}
 
 
 def test_gen_right_mock_100(evaluate):
-    assert _run(evaluate, "hellaswag_gen", lambda r: r["answer"]) == {"accuracy": 100.0}
+    assert _run(evaluate, "hellaswag_compass_gen", lambda r: r["answer"]) == {"accuracy": 100.0}

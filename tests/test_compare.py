@@ -80,7 +80,7 @@ path = "{model}"
 hf_type = "base"
 batch_size = {batch_size}
 [[datasets]]
-type = "ceval_ppl"
+type = "ceval_compass_ppl"
 subjects = {json.dumps(list(subjects))}
 shots = {shots}
 """)
@@ -110,7 +110,7 @@ def test_compare_names_the_fewshot_change_and_the_flipped_samples(compass, tiny_
     # why: the few-shot set-up, named, and the dataset option that made it
     # … said once when every dataset shares the change, not once per dataset
     assert out.count("fewshot.indices") == 1 and "fewshot.indices" in out and "[] -> [0]" in out
-    assert "run setting datasets.ceval_ppl.shots: 0 -> 1" in out
+    assert "run setting datasets.ceval_compass_ppl.shots: 0 -> 1" in out
     assert "package " not in out  # same environment, recorded by each run:
     env = json.loads(next((run_a / "summary").glob("environment_*.json")).read_text())
     assert {"compass-eval", "torch", "transformers"} <= set(env["packages"]) and env["python"]

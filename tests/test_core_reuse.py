@@ -111,22 +111,22 @@ def test_few_shot_change_is_inferred_again(evaluate, tmp_path):
     data = Path(__file__).parent / "data" / "datasets"
     cfg = tmp_path / "five.toml"
     cfg.write_text(f'data_dir = "{data}"\n[[models]]\ntype = "mock"\n'
-                   '[[datasets]]\ntype = "ceval_gen"\nsubjects = ["computer_network"]\n')
+                   '[[datasets]]\ntype = "ceval_compass_gen"\nsubjects = ["computer_network"]\n')
     first = evaluate(cfg, limit=2)
     assert first.code == 0, first.err
     (tmp_path / "zero.toml").write_text(cfg.read_text() + "shots = 0\n")
     res = evaluate(tmp_path / "zero.toml", limit=2, reuse="latest")
     assert res.code == 0, res.err
-    line = next(ln for ln in res.err.splitlines() if ln.startswith("reuse mock / ceval_gen"))
+    line = next(ln for ln in res.err.splitlines() if ln.startswith("reuse mock / ceval_compass_gen"))
     assert "0 reused" in line and "made with other settings (fewshot" in line
 
 
 def test_explicit_max_out_len_beats_the_dataset_default(compass, tmp_path):
-    # ceval_gen has its own (multiple-choice) output length; an explicit --max-out-len wins
+    # ceval_compass_gen has its own (multiple-choice) output length; an explicit --max-out-len wins
     data = Path(__file__).parent / "data" / "datasets"
     cfg = tmp_path / "echo.toml"
     cfg.write_text(f'data_dir = "{data}"\n' + MOCK_ECHO +
-                   '\n[[datasets]]\ntype = "ceval_gen"\nsubjects = ["computer_network"]\n')
+                   '\n[[datasets]]\ntype = "ceval_compass_gen"\nsubjects = ["computer_network"]\n')
 
     def predictions(work: str) -> list[dict]:
         run = next((tmp_path / work).iterdir())

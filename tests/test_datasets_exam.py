@@ -200,7 +200,9 @@ def local_snapshot() -> dict:
     """Everything recorded from the code and tests/data (no shared data needed)."""
     from compass_datasets.plugin import DATASETS
 
-    snap: dict = {"registered": {n: list(DATASETS[n]) for fs in FAMILY_FACTORIES.values() for n in fs},
+    # by factory: a factory's registered name may differ (ceval_gen is registered as ceval_compass_gen)
+    by_factory = {factory.split(":")[1]: [factory, text] for factory, text in DATASETS.values()}
+    snap: dict = {"registered": {n: by_factory[n] for fs in FAMILY_FACTORIES.values() for n in fs},
                   "signatures": {}, "unknown_option": {}, "benchmarks": {}, "local": {}, "bad_options": {}}
     snap["registered"]["demo_ceval"] = list(DATASETS["demo_ceval"])
     for module, names in [*FAMILY_FACTORIES.items(), ("demo", ["demo_ceval"])]:

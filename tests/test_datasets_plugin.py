@@ -81,7 +81,7 @@ def test_compass_data_table(tmp_path):
     lines = {line.split()[0]: line.split() for line in res.out.splitlines() if line and not line.startswith("-")}
     assert lines["ceval"][1:4] == ["partial", "19", "1/52"]
     assert lines["gsm8k"][1:4] == ["present", "5", "1"] and lines["gsm8k"][4] == "gsm8k/test.jsonl"
-    assert lines["arc_e_ppl"][1:3] == ["present", "6"]
+    assert lines["arc_e_compass_ppl"][1:3] == ["present", "6"]
     assert lines["demo_ceval"][1:4] == ["present", "70", "4/4"]
     assert lines["math"][1] == "missing" and "math/math.json" in " ".join(lines["math"])
     assert lines["math"][-2:] == ["fetchable:", "hf:EleutherAI/hendrycks_math"]  # where it can come from

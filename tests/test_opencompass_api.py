@@ -57,13 +57,13 @@ def test_literal_key_is_refused(server, tmp_path):
 from opencompass.models import OpenAISDK
 datasets = ['demo_gsm8k']
 models = [dict(type=OpenAISDK, path='moonshot-v1-8k', openai_api_base='https://api.moonshot.cn/v1',
-               key='sk-literal-123')]
-""")
+               key='sk-9f8e7d6c5b4a39281706f5e4d3c2b1a0')]
+""")  # made up, the shape of a real key
     for args in (["api-test", "eval_api.py"], ["eval", "eval_api.py", "--dry-run"]):
         res = run_compass(args, tmp_path, env())
         lines = [ln for ln in res.err.splitlines() if ln.strip()]
         assert res.code == 2 and len(lines) == 1, res.err
-        assert "export MOONSHOT_API_KEY" in lines[0] and "sk-literal-123" not in res.err
+        assert "export MOONSHOT_API_KEY" in lines[0] and "sk-9f8e7d6c5b4a" not in res.err
 
 
 def test_the_shipped_moonshot_example_names_its_variable(tmp_path):

@@ -77,7 +77,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin(evaluate):
     assert res.code == 0, res.err
     ours, ours_v = score(res), verdicts(evaluate.cwd)
     builtin = evaluate.cwd / "builtin.py"
-    builtin.write_text(f"datasets = ['siqa_ppl']\nmodels = [{MOCK}]\n")
+    builtin.write_text(f"datasets = ['siqa_compass_ppl']\nmodels = [{MOCK}]\n")
     res = evaluate(builtin, data_dir=str(DATA))
     assert res.code == 0, res.err
     assert score(res) == ours and verdicts(evaluate.cwd) == ours_v
@@ -92,7 +92,7 @@ def test_read_base_siqa_ppl_scores_like_the_builtin_on_a_real_model(compass, tmp
     path = str(hf_models.build_llama(tmp_path_factory.mktemp("m") / "llama"))
     model = f"dict(type='hf', path={path!r}, hf_type='base', batch_size=4)"
     (compass.cwd / "a.py").write_text(READ_BASE.replace(MOCK, model))
-    (compass.cwd / "b.py").write_text(f"datasets = ['siqa_ppl']\nmodels = [{model}]\n")
+    (compass.cwd / "b.py").write_text(f"datasets = ['siqa_compass_ppl']\nmodels = [{model}]\n")
     res = compass("eval", "a.py", "--data-dir", str(DATA), "--debug")
     assert res.code == 0, res.err[-2000:]
     first = (score(res), verdicts(compass.cwd))
@@ -127,10 +127,10 @@ def test_notes_config_runs_as_written(compass, tmp_path_factory):
 
 
 @pytest.mark.parametrize("line, name", [
-    ("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\ndatasets = ['siqa_ppl']", "AlayaLM"),
+    ("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\ndatasets = ['siqa_compass_ppl']", "AlayaLM"),
     ("from opencompass.datasets import FooDataset\nmodels = ['mock']\ndatasets = [dict(type=FooDataset, path='x')]",
      "FooDataset"),
-    ("from opencompass.runners import DLCRunner\nmodels = ['mock']\ndatasets = ['siqa_ppl']\n"
+    ("from opencompass.runners import DLCRunner\nmodels = ['mock']\ndatasets = ['siqa_compass_ppl']\n"
      "infer = dict(runner=dict(type=DLCRunner))", "DLCRunner"),
 ])
 def test_unknown_class_is_one_line(compass, line, name):

@@ -152,7 +152,7 @@ models = [
          url='https://api.moonshot.cn/v1/chat/completions', query_per_second=1, max_out_len=2048,
          max_seq_len=4096, retry=2),
 ]
-datasets = ['gsm8k_gen']
+datasets = ['gsm8k_compass_gen']
 """
 
 
@@ -169,7 +169,7 @@ def test_engine_and_api_model_classes_map_with_one_note_each(compass):
 
 def test_a_class_without_counterpart_is_one_line_exit_2(compass):
     (compass.cwd / "bad.py").write_text("from opencompass.models import AlayaLM\nmodels = [dict(type=AlayaLM, path='x')]\n"
-                                        "datasets = ['gsm8k_gen']\n")
+                                        "datasets = ['gsm8k_compass_gen']\n")
     res = compass("eval", "bad.py", "--dry-run")
     assert res.code == 2 and "AlayaLM" in res.err and "it offers" in res.err and "Traceback" not in res.err
     assert len([ln for ln in res.err.splitlines() if ln.strip()]) == 1
@@ -178,12 +178,16 @@ def test_a_class_without_counterpart_is_one_line_exit_2(compass):
 def test_summary_groups_become_group_rows_and_bm25_is_refused_in_one_line(compass):
     _tree(compass.cwd)
     cfg = compass.cwd / "examples" / "eval_sum.py"
-    cfg.write_text(EVAL.replace("CHAT", "False") + "summarizer = dict(dataset_abbrs=['siqa_mine'], summary_groups=["
+    cfg.write_text(EVAL.replace("CHAT", "False") + "summarizer = dict(dataset_abbrs=['both', ['siqa_mine', "
+                   "'accuracy'], 'not_run'], summary_groups=["
                    "dict(name='both', subsets=['siqa_mine', ['gsm8k_2shot', 'accuracy']])])\n")
     res = compass("eval", str(cfg), "--data-dir", str(DATA), "--debug")
     assert res.code == 0, res.err[-2000:]
     assert any(ln.startswith("both ") and "naive_average" in ln for ln in res.out.splitlines()), res.out
-    assert "dataset_abbrs is not applied" in res.err
+    # the table follows dataset_abbrs (a name no row has: a row of '-'), then the rows it did not name
+    firsts = [ln.split()[0] for ln in res.out.split("\n\n")[0].splitlines()[2:] if ln.strip()]
+    assert firsts[:4] == ["both", "siqa_mine", "not_run", "gsm8k_2shot"], res.out
+    assert "not_run" in res.out and "dataset_abbrs is not applied" not in res.err
     bm25 = compass.cwd / "opencompass" / "configs" / "datasets" / "siqa" / "siqa_mine.py"
     bm25.write_text(SIQA.replace("ZeroRetriever", "BM25Retriever"))
     res = compass("eval", str(cfg), "--data-dir", str(DATA), "--dry-run")

@@ -41,7 +41,7 @@ VLLM_MODEL = ('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "vllm"\naccele
 def _config(tmp: Path, with_ceval: bool) -> Path:
     datasets = '[[datasets]]\ntype = "demo_gsm8k"\n'
     if with_ceval:
-        for variant, subject in zip(("ceval_ppl", "ceval_clp"), CEVAL):  # one subset name per run
+        for variant, subject in zip(("ceval_compass_ppl", "ceval_clp"), CEVAL):  # one subset name per run
             datasets += f'[[datasets]]\ntype = "{variant}"\nsubjects = "{subject}"\n'
     cfg = tmp / "run.toml"
     cfg.write_text('[[models]]\ntype = "smollm2-135m-instruct"\nabbr = "hf"\nmax_out_len = 256\n\n'

@@ -345,6 +345,7 @@ def run_pipeline(cfg: RunConfig, host: PluginHost) -> RunResult:
 
     benchmarks = list({id(b): b for b in plan.benchmarks.values()}.values())
     summary = build_summary(run, [m.abbr for m in plan.models], benchmarks, user_groups(cfg.summarizer))
+    summary = summary.ordered(cfg.summarizer.get("order"))
     telemetry = _telemetry(run, todo)
     results = [r for r in iter_results(run)
                if (r.get("model"), r.get("dataset")) in {(u.model.abbr, u.subset.name) for u in plan.evals}]

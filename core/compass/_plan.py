@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -116,6 +116,12 @@ def resolve_model(host: PluginHost, comp: Component) -> ResolvedModel:
     from compass._convert import convert, renamed
 
     asked = host.registry.get("models", comp.type)
+    expand = asked.load_expand()
+    if expand is not None:  # a model defined elsewhere: planned as the registered model it names
+        type_, expanded, abbr = expand(**{**asked.defaults, **comp.kwargs})
+        target = host.registry.get("models", type_)
+        asked = replace(target, note=asked.note, abbr=abbr or asked.abbr)
+        comp = Component(comp.type, expanded, comp.abbr, comp.where)
     reg, kwargs, suffix = convert(host.registry, asked, {**asked.defaults, **comp.kwargs})
     factory = reg.load()
     check_kwargs(factory, kwargs, f"model '{comp.type}'")

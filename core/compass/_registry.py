@@ -54,6 +54,9 @@ class Registration:
     display_name: Callable[..., Any] | str | None = None
     #: a dataset declared as data: config tables with no ``type`` and one of these keys are this one
     claims: tuple[str, ...] = ()
+    #: a model defined elsewhere (e.g. an OpenCompass model config file): ``expand(**kwargs) ->
+    #: (type, kwargs, abbr)`` names the registered model it is, planned as that one
+    expand: Callable[..., Any] | str | None = None
 
     def load(self) -> Callable[..., Any]:
         """Resolve the factory (importing its module if it was given as a string), checked
@@ -67,6 +70,9 @@ class Registration:
 
     def load_display_name(self) -> Callable[..., Any] | None:
         return None if self.display_name is None else _resolve(self.display_name, self)
+
+    def load_expand(self) -> Callable[..., Any] | None:
+        return None if self.expand is None else _resolve(self.expand, self)
 
 
 def _resolve(target: Callable[..., Any] | str, reg: Registration) -> Callable[..., Any]:
@@ -112,6 +118,7 @@ class Register:
         converts_from: tuple[str, ...] | list[str] = (),
         display_name: Callable[..., Any] | str | None = None,
         claims: tuple[str, ...] | list[str] = (),
+        expand: Callable[..., Any] | str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {self.plugin} registered a {self.kind[:-1]} without a name")
@@ -137,6 +144,7 @@ class Register:
                 converts_from=(converts_from,) if isinstance(converts_from, str) else tuple(converts_from),
                 display_name=display_name,
                 claims=(claims,) if isinstance(claims, str) else tuple(claims),
+                expand=expand,
             )
         )
         for alias in aliases:

@@ -19,7 +19,7 @@ import csv
 import io
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from compass._dataset import Benchmark, Group
 from compass._evaluate import read_result, read_verdicts
@@ -109,6 +109,30 @@ class Summary:
     def interval(self, row: int, col: int) -> Interval | None:
         """The interval of ``rows[row][4 + col]`` (``None`` when it has none)."""
         return self.errors[row][col] if row < len(self.errors) else None
+
+    def ordered(self, order) -> Summary:
+        """The rows named in ``order`` (a row name, or ``[name, metric]``) first, in that order (a
+        name no row has: a row of ``-``), then the others as they were (the summarizer's ``order``)."""
+        if not order:
+            return self
+        none = tuple(None for _ in self.models)
+        errors = list(self.errors) + [none] * (len(self.rows) - len(self.errors))
+        left = list(range(len(self.rows)))
+        rows, errs = [], []
+        for item in order:
+            name, metric = (item[0], item[1]) if isinstance(item, (list, tuple)) and len(item) > 1 else (
+                item[0] if isinstance(item, (list, tuple)) else item, None)
+            hits = [i for i in left if self.rows[i][0] == str(name) and metric in (None, self.rows[i][2])]
+            hits = hits or [i for i in left if self.rows[i][0] == str(name)]
+            if not hits:
+                rows.append((str(name), "-", str(metric or "-"), "-", *("-" for _ in self.models)))
+                errs.append(none)
+            for i in hits[:1]:
+                left.remove(i)
+                rows.append(self.rows[i])
+                errs.append(errors[i])
+        return replace(self, rows=tuple(rows) + tuple(self.rows[i] for i in left),
+                       errors=tuple(errs) + tuple(errors[i] for i in left))
 
     def cells(self, stderr: bool = False, ci: bool = False) -> list[list[str]]:
         """The rows, with model cells as ``score ± se`` (and ``[low, high]``) when asked."""

@@ -69,6 +69,9 @@ def register_models(register: Register) -> None:
         None``: the model's name in files and tables when the user gives no ``abbr`` (the
         ``hf`` backend answers its folder's name, an API backend its model id); without it,
         or when it answers ``None``, the name the model was asked by.
+        ``expand`` is a callable (or ``"module:attr"``) ``expand(**kwargs) -> (type, kwargs,
+        abbr)`` for a model defined elsewhere (an OpenCompass model config file): the run
+        plans the registered model ``type`` with those keyword arguments and default ``abbr``.
         The factory's product must meet :class:`compass.sdk.Model` (checked when it is built;
         a class given directly is checked when it registers).
 

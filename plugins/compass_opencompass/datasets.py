@@ -418,6 +418,7 @@ class OpenCompassLoader:
         self.retriever = infer.get("retriever") or {}
         self.spec = _spec(infer, self.reader, where)
         self.mode = _mode(d, where)
+        self.text = _base_text(d, self.mode)
         post = ((d.get("eval_cfg") or {}).get("dataset_postprocessor") or {}).get("type")
         self.gold_post = DATASET_POSTPROCESSORS.get(post) if post else None
         if post and self.gold_post is None:
@@ -484,7 +485,7 @@ class OpenCompassLoader:
                 row[_GOLD] = value
             if self.mode == "ppl":
                 examples = row.get(_ICE) or [pool[i] for i in self.retriever.get("fix_id_list") or []]
-                texts = {str(k): icl.base_text(v) for k, v in self.spec.per_label(row, examples).items()}
+                texts = {str(k): self.text(v) for k, v in self.spec.per_label(row, examples).items()}
                 head, rest = _split(texts)
                 row[_CANDS] = rest
         return Rows(test=test, fewshot=pool)
@@ -494,6 +495,17 @@ def _spec(infer: Mapping, reader: Mapping, where: str):
     """The prompt of an ``infer_cfg``: OpenCompass's ICL templates, or a ``RawPromptTemplate``'s messages."""
     t = infer.get("prompt_template")
     return RawSpec(t, infer, where) if is_raw(t) else icl.from_config(infer, reader)
+
+
+def _base_text(d: Mapping, mode: str):
+    """How a base model's text is made: its ``meta_template`` as OpenCompass's LMTemplateParser applies
+    it (``model_meta_template``, set by compass_opencompass.translate), else plain text."""
+    meta = d.get("model_meta_template")
+    if not meta:
+        return icl.base_text
+    from compass_opencompass.lm_template import lm_text
+
+    return lambda prompt: lm_text(prompt, meta, "gen" if mode == "gen" else "ppl")
 
 
 def _split(texts: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -522,6 +534,8 @@ class OpenCompassTemplate:
         self.reader = d.get("reader_cfg") or {}
         self.spec = _spec(self.infer, d.get("reader_cfg") or {}, "OpenCompass dataset " + str(d.get("abbr") or ""))
         self.mode = mode
+        self.text = _base_text(d, mode)
+        self.meta = d.get("model_meta_template")
 
     def render(self, row, examples=(), *, chat: bool):
         if isinstance(self.spec, RawSpec):  # RawPromptTemplate: chat messages as written
@@ -532,10 +546,10 @@ class OpenCompassTemplate:
         if self.mode == "gen":
             p = self.spec.gen(row, examples)
             if not chat:
-                return (Message("HUMAN", icl.base_text(p)),)
+                return (Message("HUMAN", self.text(p)),)
             return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, mode="gen"))
         per = self.spec.per_label(row, examples)
-        texts = {str(k): icl.base_text(v) for k, v in per.items()}
+        texts = {str(k): self.text(v) for k, v in per.items()}
         head, _ = _split(texts)
         if not chat:
             return (Message("HUMAN", head),)
@@ -555,7 +569,10 @@ class OpenCompassTemplate:
         return tuple(Message(_ROLE[m["role"]], m["content"]) for m in chat_inferencer.chat_messages(turns))
 
     def describe(self) -> dict:
-        return {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
+        out = {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
+        if self.text is not icl.base_text:
+            out["model_meta_template"] = self.meta
+        return out
 
 
 _ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}

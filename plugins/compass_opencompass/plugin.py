@@ -15,10 +15,15 @@ def read_config(path, keys):
         return None
     from pathlib import Path
 
-    from compass_opencompass.shims import run_config, uses_classes
+    from compass_opencompass.shims import plain_dicts, run_config, uses_classes
 
     namespace = run_config(Path(path))
-    picked = {k: v for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
+    if namespace.get("chatml_datasets") and not namespace.get("datasets"):
+        from compass.sdk import CompassError
+
+        raise CompassError(f"{path}: chatml_datasets (OpenCompass's ChatML dataset format) is not run by compass "
+                           f"yet; list OpenCompass dataset configs in datasets = [...] or use compass list datasets")
+    picked = {k: plain_dicts(v) for k, v in namespace.items() if k in (*keys, *OPENCOMPASS_KEYS)}
     custom = [d for d in picked.get("datasets") or [] if isinstance(d, dict) and "type" not in d
               and str(d.get("path", "")).endswith((".jsonl", ".csv"))]  # OpenCompass's custom datasets
     if any(k in picked for k in OPENCOMPASS_KEYS) or uses_classes(picked) or custom:
@@ -39,6 +44,18 @@ def register_datasets(register):
         if line.strip() and not line.startswith("#"):
             register.alias(line.split("/")[-1], "opencompass", defaults={"config": line.strip()},
                            note=f"runs configs/datasets/{line.strip()}.py of your OpenCompass tree")
+
+
+@hookimpl
+def register_models(register):
+    register("opencompass_model", "compass_opencompass.oc_models:unexpanded",
+             "An OpenCompass model config file of your tree (config='hf_internlm/hf_internlm2_5_1_8b_chat'), "
+             "translated to the compass model it describes.", expand="compass_opencompass.oc_models:expand")
+    from compass_opencompass.oc_models import listing
+
+    for line in listing():
+        register.alias(line.split("/")[-1], "opencompass_model", defaults={"config": line},
+                       note=f"runs configs/models/{line}.py of your OpenCompass tree")
 
 
 @hookimpl

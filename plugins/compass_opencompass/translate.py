@@ -33,19 +33,27 @@ ENGINES_CHAT = ("TurboMindModelwithChatTemplate", "VLLMwithChatTemplate", "Lmdep
 ENGINES_BASE = ("TurboMindModel", "VLLM")
 #: engine settings with no transformers counterpart (dropped, named in the note)
 ENGINE_DROP = ("engine_config", "gen_config", "backend", "end_str", "stop_words", "use_fastchat_template",
-               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs")
-API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse")
+               "model_kwargs_vllm", "lmdeploy_kwargs", "vllm_kwargs", "concurrency")
+API = ("OpenAI", "OpenAISDK", "OpenAISDKStreaming", "OpenAISDKResponse", "OpenAISDKRollout")
 #: OpenCompass API classes that speak the OpenAI chat protocol -> their documented base URL
 API_BASES = {"MoonShot": "https://api.moonshot.cn/v1", "Qwen": "https://dashscope.aliyuncs.com/compatible-mode/v1",
              "DeepseekAPI": "https://api.deepseek.com/v1", "ZhiPuV2AI": "https://open.bigmodel.cn/api/paas/v4",
+             "Claude": "https://api.anthropic.com/v1",
+             "Gemini": "https://generativelanguage.googleapis.com/v1beta/openai",
              "TurboMindAPIModel": None, "LightllmAPI": None}
 #: hf keyword arguments OpenCompass has and compass does not need
 HF_DROP = ("batch_padding", "use_fastchat_template", "mode", "drop_middle", "model_type")
 API_DROP = ("meta_template", "max_seq_len", "rpm_verbose", "tokenizer_path", "verbose", "retry_interval",
-            "openai_proxy_url", "org", "mode", "logprobs_verbose")
+            "openai_proxy_url", "org", "mode", "logprobs_verbose", "http_client_cfg", "status_code_mappings",
+            "think_tag", "top_logprobs", "pred_postprocessor", "run_cfg", "stream", "batch_padding",
+            "stream_chunk_size", "max_tokens_to_sample")
+#: a literal ``key=`` that is no secret: a server that checks none, or an example's stand-in for yours
+NO_KEY = ("", "EMPTY", "NONE", "NULL", "NO", "-", "DUMMY", "NOKEY")
+PLACEHOLDER_KEY = re.compile(r"your|xxx|<.*>|^\*+$|^sk-(1234|admin|test|dummy|xxx|none|0+)$|^(sk-)?key$", re.I)
 #: where an endpoint's key usually lives (OpenCompass's key='ENV' means OPENAI_API_KEY)
 KEY_VARIABLES = (("moonshot", "MOONSHOT_API_KEY"), ("deepseek", "DEEPSEEK_API_KEY"),
-                 ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"))
+                 ("dashscope", "DASHSCOPE_API_KEY"), ("bigmodel", "ZHIPUAI_API_KEY"),
+                 ("anthropic", "ANTHROPIC_API_KEY"), ("googleapis", "GEMINI_API_KEY"))
 
 #: dataset class -> the compass benchmark family it falls back to (compass's prompt, with a note)
 DATASET_CLASSES: dict[str, str] = {
@@ -56,6 +64,10 @@ DATASET_CLASSES: dict[str, str] = {
     "hellaswagDataset": "hellaswag", "hellaswagDataset_V2": "hellaswag", "hellaswagDataset_V3": "hellaswag",
     "ARCDataset": "arc", "BoolQDataset": "boolq", "BoolQDatasetV2": "boolq", "BoolQDatasetV3": "boolq",
 }
+#: compass's own per-mode names where OpenCompass's bare config name (ceval_gen) means OpenCompass's file
+COMPASS_OWN = frozenset({"arc_c_gen", "arc_c_ppl", "arc_e_gen", "arc_e_ppl", "bbh_gen", "ceval_gen", "ceval_ppl",
+                         "cmmlu_gen", "cmmlu_ppl", "gsm8k_gen", "hellaswag_gen", "hellaswag_ppl", "math_gen",
+                         "mmlu_gen", "mmlu_ppl", "piqa_gen", "piqa_ppl", "siqa_gen", "siqa_ppl", "winogrande_gen"})
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
 PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
@@ -133,14 +145,35 @@ def model(d: dict, where: str) -> dict:
     if cls is None:
         return dict(d)  # already a compass component (type="hf", ...)
     out = {k: v for k, v in d.items() if k != "type"}
+    post = out.pop("pred_postprocessor", None)
+    if post:
+        what = _plain(post.get("type") if isinstance(post, dict) else post)
+        note(f"{where}: the model's pred_postprocessor ({what}) is not applied by compass; the dataset's "
+             f"own postprocessing scores its answers")
     if cls in ENGINES_CHAT or cls in ENGINES_BASE:
         hf_type = _engine(cls, out, where)
         cls = HF_CHAT[0] if hf_type == "chat" else HF_BASE[0]
     if cls in API_BASES:
         base = API_BASES[cls]
+        if cls == "TurboMindAPIModel":  # LMDeploy's api_server: OpenAI-compatible routes under /v1
+            addr = str(out.pop("api_addr", None) or "http://0.0.0.0:23333").rstrip("/")
+            out.setdefault("url", addr if addr.endswith("/v1") else addr + "/v1")
+            out.setdefault("path", out.pop("model_name", None) or out.get("abbr") or "default")
+            if out.get("api_key") is not None:
+                out["key"] = out.pop("api_key")
+            out.pop("gen_config", None)
+            out.pop("end_str", None)
+            for k in ("top_p", "top_k"):
+                if out.get(k) is not None:
+                    out.setdefault("extra_body", {})[k] = out.pop(k)
         url = out.pop("url", None) or out.pop("openai_api_base", None) or base
         if not url:
             raise CompassError(f"{where}: {d['type'].oc_name} needs its server's url (url='http://HOST:PORT/v1')")
+        if cls == "LightllmAPI":  # its /generate protocol -> the server's OpenAI-compatible /v1 routes
+            url = re.sub(r"/generate/?$", "/v1", str(url))
+            out.setdefault("path", out.get("abbr") or "default")
+        if base is None:  # a server of your own (LMDeploy, LightLLM): OpenCompass sends it no key
+            out.setdefault("key", "EMPTY")
         out["openai_api_base"] = url
         out.pop("system_prompt", None)
         note(f"{where}: {cls} is sent through compass's OpenAI-compatible backend at {_api_base(url)}")
@@ -149,6 +182,10 @@ def model(d: dict, where: str) -> dict:
     if cls in HF_BASE or cls in HF_CHAT:
         for k in HF_DROP:
             out.pop(k, None)
+        fastchat = out.pop("fastchat_template", None)
+        if fastchat:
+            note(f"{where}: fastchat_template={fastchat!r} is not applied (compass has no FastChat "
+                 f"conversation templates); the model reads OpenCompass's plain-text prompt")
         if isinstance(out.get("tokenizer_kwargs"), dict):  # compass pads and truncates on the left itself
             tk = {k: v for k, v in out["tokenizer_kwargs"].items()
                   if k not in ("padding_side", "truncation_side", "proxies")}
@@ -160,30 +197,82 @@ def model(d: dict, where: str) -> dict:
             out["stop_words"] = [*(out.get("stop_words") or []), end]
         return {"type": "hf", "hf_type": "chat" if cls in HF_CHAT else "base", **out}
     if cls in API:
-        base = _api_base(out.pop("openai_api_base", None) or out.pop("url", None))
-        for k in API_DROP:
-            out.pop(k, None)
-        key = out.pop("key", "ENV")
-        var = _usual_key_variable(base)
-        if isinstance(key, str) and key.startswith("ENV"):
-            env = key.partition(":")[2] or var
-        else:
-            raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into "
-                               f"run folders and shell history); export {var}=... and write key='ENV'")
-        res = {"type": "openai", "model": out.pop("path", None), "api_key_env": env}
-        if base:
-            res["api_base"] = base
-        if "query_per_second" in out:
-            res["max_rps"] = out.pop("query_per_second")
-        if "retry" in out:
-            res["max_retries"] = out.pop("retry")
-        if "batch_size" in out:
-            res["max_concurrency"] = out.pop("batch_size")
-        res.update(out)
-        return res
+        return _openai(cls, out, where)
     raise _unknown(where, cls, "hf (HuggingFaceCausalLM, HuggingFaceBaseModel, HuggingFacewithChatTemplate, and "
                                "TurboMind/vLLM models through transformers) and openai (OpenAI, OpenAISDK, "
                                f"{', '.join(API_BASES)}); see: compass list models")
+
+
+def _api_key(key: Any, var: str, where: str) -> str | None:
+    """The environment variable to read the key from (``None``: a server that checks none).
+
+    ``'ENV'``/``'ENV:NAME'`` as OpenCompass means it; an empty or ``EMPTY`` key (a local server)
+    -> none; an example's stand-in (``'YOUR_API_KEY'``, ``'sk-1234'``) -> the usual variable, with a
+    note; anything else looks like a real key and is refused (never written anywhere)."""
+    if isinstance(key, (list, tuple)):  # OpenCompass's key list: one per request slot
+        key = key[0] if key else ""
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        raise CompassError(f"{where}: key must be a string ('ENV' reads ${var}), got {type(key).__name__}")
+    text = key.strip()
+    if text.startswith("ENV"):
+        return text.partition(":")[2] or var
+    if text.upper() in NO_KEY:
+        note(f"{where}: key={key!r}: the server checks no key; compass sends none")
+        return None
+    if PLACEHOLDER_KEY.search(text) or len(text) < 20:  # providers' real keys are 32+ characters
+        note(f"{where}: key={key!r} is the example's stand-in for your key; compass reads ${var} instead "
+             f"(export {var}=<your key>)")
+        return var
+    raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into run "
+                       f"folders and shell history); export {var}=... and write key='ENV'")
+
+
+def _openai(cls: str, out: dict, where: str) -> dict:
+    """An OpenCompass OpenAI-protocol model as compass's ``openai`` model."""
+    urls = out.pop("openai_api_base", None) or out.pop("url", None)
+    if isinstance(urls, (list, tuple)):
+        if len(urls) > 1:
+            note(f"{where}: openai_api_base lists {len(urls)} servers; compass sends every request to the "
+                 f"first ({urls[0]})")
+        urls = urls[0] if urls else None
+    base = _api_base(urls)
+    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k not in ("meta_template", "max_seq_len")]
+    if cls == "OpenAISDKRollout":
+        note(f"{where}: OpenAISDKRollout is sent through compass's openai model as plain chat requests")
+    var = _usual_key_variable(base)
+    env = _api_key(out.pop("key", "ENV"), var, where)
+    res: dict = {"type": "openai", "model": out.pop("path", None), "api_key_env": env}
+    if base:
+        res["api_base"] = base
+    moved = {"query_per_second": "max_rps", "rate_per_worker": "max_rps", "retry": "max_retries",
+             "batch_size": "max_concurrency", "max_workers": "max_concurrency",
+             "max_workers_per_task": "max_concurrency", "max_completion_tokens": "max_out_len"}
+    for k, to in moved.items():
+        if out.get(k) is not None:
+            res.setdefault(to, out.pop(k))
+        else:
+            out.pop(k, None)
+    extra = dict(out.pop("extra_body", None) or {})
+    extra.update(out.pop("openai_extra_kwargs", None) or {})
+    gen = dict(out.pop("generation_kwargs", None) or {})
+    if gen:
+        sampling = gen.pop("do_sample", None)
+        if "temperature" in gen:
+            res.setdefault("temperature", gen.pop("temperature"))
+        if "max_new_tokens" in gen:
+            res.setdefault("max_out_len", gen.pop("max_new_tokens"))
+        extra.update(gen)
+        if sampling is False:
+            res.setdefault("temperature", 0.0)
+    if extra:
+        res["extra_body"] = extra
+    if dropped:
+        note(f"{where}: {cls}'s {', '.join(dropped)} {'have' if len(dropped) > 1 else 'has'} no counterpart "
+             f"in compass's openai model (dropped)")
+    res.update(out)
+    return res
 
 
 def _retriever(cfg: dict, where: str) -> dict:
@@ -229,6 +318,8 @@ def dataset(d: dict, where: str) -> dict:
     _retriever(infer_cfg.get("retriever") or {}, where)
     family = DATASET_CLASSES[cls]
     name = f"{family}_{mode}"
+    if name in COMPASS_OWN:
+        name = f"{family}_compass_{mode}"
     note(f"{where}: {cls} becomes compass's {name} (compass's prompt for {family}, not the file's)")
     return {"type": name, "_family": True}
 
@@ -284,6 +375,7 @@ def translate(namespace: dict, where: str) -> dict:
                 continue
             seen.add(t["type"])
         out["datasets"].append(t)
+    _base_meta_template(out, where)
     for key in ("infer", "eval"):
         cfg = namespace.get(key)
         if isinstance(cfg, dict):
@@ -298,9 +390,34 @@ def translate(namespace: dict, where: str) -> dict:
     return out
 
 
+def _base_meta_template(out: dict, where: str) -> None:
+    """A base model's ``meta_template`` shapes the prompts of the config's OpenCompass datasets as
+    OpenCompass's LMTemplateParser does (compass renders a base model's text on the dataset side)."""
+    base = [(i, m) for i, m in enumerate(out["models"])
+            if isinstance(m, dict) and m.get("type") == "hf" and m.get("hf_type") == "base"]
+    metas = [m.pop("meta_template", None) for _, m in base]
+    if not any(metas):
+        return
+    import json
+
+    from compass_opencompass.lm_template import check
+
+    if len({json.dumps(m, sort_keys=True, default=str) for m in metas}) > 1:
+        raise CompassError(f"{where}: models {', '.join(str(i) for i, _ in base)} are base models with different "
+                           f"meta_templates; compass applies one per config: put each in a config of its own")
+    meta = check(metas[0], f"{where}: models[{base[0][0]}]")
+    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
+           for d in t.get("datasets") or []]
+    for d in own:
+        d["model_meta_template"] = meta
+    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
+    note(f"{where}: models[{base[0][0]}]: its meta_template shapes the prompts as OpenCompass's LMTemplateParser "
+         f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
+
+
 def summarizer(cfg: dict, where: str) -> dict:
-    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``);
-    ``dataset_abbrs`` (which rows, in which order) has no counterpart: one note line."""
+    """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``),
+    ``dataset_abbrs`` (names or ``[abbr, metric]``) as its row ``order``."""
     if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
         return dict(cfg)  # already compass's
     out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
@@ -318,6 +435,8 @@ def summarizer(cfg: dict, where: str) -> dict:
     if weighted:
         note(f"{where}: summary groups {', '.join(weighted[:3])}{' …' if len(weighted) > 3 else ''} are plain "
              f"averages in compass (their weights are dropped)")
-    if cfg.get("dataset_abbrs"):
-        note(f"{where}: dataset_abbrs is not applied; compass shows every row it ran, then the groups")
+    abbrs = cfg.get("dataset_abbrs")
+    if abbrs:
+        out["order"] = [[str(a[0]), str(a[1])] if isinstance(a, (list, tuple)) and len(a) > 1 else
+                        str(a[0] if isinstance(a, (list, tuple)) else a) for a in abbrs]
     return out

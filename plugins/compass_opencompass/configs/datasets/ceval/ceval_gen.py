@@ -1,1 +1,1 @@
-ceval_datasets = [dict(type='ceval_gen')]
+ceval_datasets = [dict(type='ceval_compass_gen')]

@@ -1,1 +1,1 @@
-ceval_datasets = [dict(type='ceval_ppl')]
+ceval_datasets = [dict(type='ceval_compass_ppl')]

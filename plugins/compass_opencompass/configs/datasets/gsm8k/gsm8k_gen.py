@@ -1,1 +1,1 @@
-gsm8k_datasets = [dict(type='gsm8k_gen')]
+gsm8k_datasets = [dict(type='gsm8k_compass_gen')]

@@ -1,1 +1,1 @@
-mmlu_datasets = [dict(type='mmlu_ppl')]
+mmlu_datasets = [dict(type='mmlu_compass_ppl')]

@@ -1,1 +1,1 @@
-siqa_datasets = [dict(type='siqa_gen')]
+siqa_datasets = [dict(type='siqa_compass_gen')]
