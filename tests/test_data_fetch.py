@@ -234,8 +234,8 @@ def test_modelscope_source(fixtures, hub, tmp_path):
         assert res.code == 0, res.err
     assert (tmp_path / "data" / "mmlu" / "val" / "anatomy_val.csv").read_text().startswith("anatomy tar question 0?")
     assert sorted(p.name for p in (tmp_path / "data" / "mmlu").iterdir()) == ["dev", "test", "val"]
-    res = run_compass(["data", "--data-dir", str(tmp_path / "data"), "--filter", "mmlu_gen"], tmp_path, _env(tmp_path))
-    row = _table(res.out)["mmlu_gen"]
+    res = run_compass(["data", "--data-dir", str(tmp_path / "data"), "--filter", "mmlu_compass_gen"], tmp_path, _env(tmp_path))
+    row = _table(res.out)["mmlu_compass_gen"]
     assert row[1:3] == ["partial", "4"] and row[-1].startswith("modelscope:modelscope/mmlu@"), row
     # a benchmark ModelScope has no copy of says so, and where it is instead
     res = run_compass(["data", "fetch", "siqa", "--source", "modelscope", "--data-dir", str(tmp_path / "data")],

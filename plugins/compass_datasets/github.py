@@ -26,7 +26,7 @@ from pathlib import Path
 
 from compass.sdk import CompassError
 
-from compass_datasets.sources import Download, NotFound, Unreachable, sha256_file
+from compass_datasets.transfer import Download, NotFound, Unreachable, sha256_file
 
 API_DEFAULT = "https://api.github.com"
 RAW_DEFAULT = "https://raw.githubusercontent.com"

@@ -20,7 +20,7 @@ from compass.sdk import CompassError
 
 from compass_datasets.fetch import META, output_files, provenance_path
 from compass_datasets.recipes import RECIPES
-from compass_datasets.sources import sha256_file
+from compass_datasets.transfer import sha256_file
 
 
 def _members(zf: zipfile.ZipFile, archive: Path) -> tuple[list[zipfile.ZipInfo], str]:

@@ -19,28 +19,17 @@ the revision that was read.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from compass.sdk import CompassError
 
+from compass_datasets.transfer import Download, NotFound, Unreachable, sha256_file
+
 HF_DEFAULT = "https://huggingface.co"
 MS_DEFAULT = "https://www.modelscope.cn"
 SOURCES = ("hf", "modelscope", "github")
-
-
-@dataclass
-class Download:
-    source: str
-    endpoint: str
-    repo: str
-    revision: str  # what was asked (a branch, tag or commit)
-    sha: str  # the commit it resolved to ("" where the source does not say)
-    root: Path  # the files at their repository paths
-    files: dict[str, str] = field(default_factory=dict)  # repository path -> sha256
 
 
 def hf_endpoint() -> str:
@@ -62,22 +51,6 @@ def endpoint_of(source: str) -> str:
 
         return api_endpoint()
     return hf_endpoint() if source == "hf" else ms_endpoint()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-class Unreachable(CompassError):
-    """The source did not answer (no network, a wrong endpoint, a timeout)."""
-
-
-class NotFound(CompassError):
-    """The repository, revision or file is not there (HTTP 404)."""
 
 
 # ---------------------------------------------------------------------------

@@ -683,6 +683,10 @@ def opencompass(datasets: list | None = None, name: str | None = None, *, source
     if config is not None:
         source = source or config
         datasets = from_config(config)
+    if datasets is None and not one:
+        raise CompassError("opencompass dataset: needs config=NAME (a file under your opencompass/configs/datasets, "
+                           "e.g. gsm8k/gsm8k_gen_1d7fe4) or datasets=[...]; or run an OpenCompass config file: "
+                           "compass eval CONFIG.py")
     items = datasets if datasets is not None else [one]
     where = source or "OpenCompass dataset"
     raw = [d for d in items if is_raw((d.get("infer_cfg") or {}).get("prompt_template"))]
