@@ -92,9 +92,11 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def _csv(path: Path) -> list[list[str]]:
+    """The rows as OpenCompass's CSV loaders read them: the file opened in text mode with
+    universal newlines, so a quoted field's ``\r\n`` (C-Eval has them) becomes ``\n``."""
     if not path.is_file():
         raise DataMissing(f"{path} not found")
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8") as f:
         return list(csv.reader(f))
 
 
