@@ -138,21 +138,37 @@ def latest(folder: Path) -> Path | None:
 
 
 def oc_predictions(run: Path) -> dict[str, list[dict]]:
-    """OpenCompass's ``predictions/<model>/<abbr>[_<k>].json`` in row order, by abbr."""
+    """OpenCompass's ``predictions/<model>/<abbr>.json`` in row order, by abbr; for a run stopped
+    part-way, the rows its ``tmp_<abbr>.jsonl`` holds (written after every batch)."""
     out: dict[str, dict[int, dict]] = {}
-    for f in sorted((run / "predictions" / MODEL).glob("*.json")):
-        m = re.fullmatch(r"(.+?)(?:_(\d+))?\.json", f.name)
-        base = 0
-        data = json.loads(f.read_text(encoding="utf-8"))
-        abbr = m[1] if m[2] is not None and not (f.parent / f"{m[1]}_{m[2]}").exists() else f.stem
-        if m[2] is not None:
-            # shards: <abbr>_0.json, <abbr>_1.json ... each numbered from 0; offset by the earlier ones
-            base = sum(len(json.loads(g.read_text())) for g in sorted(f.parent.glob(f"{m[1]}_*.json"),
-                                                                      key=lambda p: int(p.stem.rsplit("_", 1)[1]))
-                       if int(g.stem.rsplit("_", 1)[1]) < int(m[2]))
-        for k, v in data.items():
-            out.setdefault(abbr, {})[base + int(k)] = v
+    folder = run / "predictions" / MODEL
+    for f in sorted(folder.glob("*.json")):
+        for k, v in json.loads(f.read_text(encoding="utf-8")).items():
+            out.setdefault(f.stem, {})[int(k)] = v
+    for f in sorted(folder.glob("tmp_*.jsonl")):
+        abbr = f.stem.removeprefix("tmp_")
+        if abbr not in out:
+            for line in f.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    out.setdefault(abbr, {})[int(rec.pop("idx"))] = rec
     return {a: [rows[i] for i in sorted(rows)] for a, rows in out.items()}
+
+
+OC_GSM8K = """import json, sys
+from opencompass.datasets.gsm8k import Gsm8kEvaluator, gsm8k_dataset_postprocess, gsm8k_postprocess
+rows = json.load(sys.stdin)
+preds = [gsm8k_postprocess(r['prediction']) for r in rows]
+refs = [gsm8k_dataset_postprocess(r['gold']) for r in rows]
+print(json.dumps(Gsm8kEvaluator().score(preds, refs)))
+"""
+
+
+def oc_score_rows(oc_python: Path, rows: list[dict]) -> dict:
+    """OpenCompass's own ``gsm8k_postprocess`` + ``Gsm8kEvaluator`` on the rows a stopped run
+    finished (its eval task never ran): ``accuracy`` and ``details`` (``pred`` per row)."""
+    r = subprocess.run([str(oc_python), "-c", OC_GSM8K], input=json.dumps(rows), capture_output=True, text=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def oc_results(run: Path) -> dict[str, float]:
@@ -238,9 +254,25 @@ def compare_ppl(oc: list[dict], cp: list[dict], model: Path) -> dict:
             "differ": differ[:20]}
 
 
-def compare_gen(oc: list[dict], cp: list[dict], oc_details: list | None, cp_answers: dict | None) -> dict:
+#: the ``pred_postprocessor`` each part's config names
+POSTPROCESSOR = {"ceval": "first_capital_postprocess", "gsm8k": "gsm8k_postprocess"}
+
+
+def compass_postprocessor(oc_name: str):
+    """compass's postprocessor that ``compass_opencompass`` runs for OpenCompass's ``oc_name``."""
+    from compass_metrics import postprocessors
+    from compass_opencompass.datasets import PRED_POSTPROCESSORS
+
+    return getattr(postprocessors, PRED_POSTPROCESSORS.get(oc_name, ""), None)
+
+
+def compare_gen(oc: list[dict], cp: list[dict], oc_details: list | None, cp_answers: dict | None,
+                post=None) -> dict:
+    """Per row: the prompt, the generated text, the postprocessed answer; and compass's
+    postprocessor on OpenCompass's own texts against OpenCompass's answers (extraction alone)."""
     n = min(len(oc), len(cp))
-    same_prompt = same_text = same_answer = 0
+    same_prompt = same_text = same_answer = same_extraction = 0
+    extraction_differ = []
     differ = []
     for i in range(n):
         o, c = oc[i], cp[i]
@@ -251,9 +283,17 @@ def compare_gen(oc: list[dict], cp: list[dict], oc_details: list | None, cp_answ
             differ.append(i)
         if oc_details is not None and cp_answers is not None and i < len(oc_details):
             same_answer += str(oc_details[i].get("predictions", oc_details[i].get("pred"))) == str(cp_answers.get(i))
+        if oc_details is not None and post is not None and i < len(oc_details):
+            theirs = str(oc_details[i].get("predictions", oc_details[i].get("pred")))
+            ours = str(post(str(o.get("prediction"))))
+            if theirs == ours:
+                same_extraction += 1
+            else:
+                extraction_differ.append((i, theirs, ours))
     return {"rows": n, "same_prompt": same_prompt, "same_text": same_text,
             "same_answer": same_answer if oc_details is not None and cp_answers is not None else None,
-            "differ": differ[:20]}
+            "same_extraction_on_oc_text": same_extraction if post is not None and oc_details is not None else None,
+            "extraction_differ": extraction_differ[:20], "differ": differ[:20]}
 
 
 def oc_details(run: Path, abbr: str) -> list | None:
@@ -273,7 +313,7 @@ def compass_answers(run: Path, abbr: str) -> dict | None:
     return {int(d["index"]): d.get("answer") for d in details or [] if isinstance(d, dict)} or None
 
 
-def compare(out: Path, parts: list[str], model: Path) -> dict:
+def compare(out: Path, parts: list[str], model: Path, oc_python: Path) -> dict:
     report: dict = {}
     for part in parts:
         oc_run, cp_run = latest(out / part / "oc"), latest(out / part / "compass")
@@ -287,18 +327,35 @@ def compare(out: Path, parts: list[str], model: Path) -> dict:
                 print(f"{part}/{abbr}: compass has no predictions")
                 continue
             is_ppl = any(k.startswith("label: ") for k in ocp[abbr][0])
-            row = (compare_ppl(ocp[abbr], cpp[abbr], model) if is_ppl else
-                   compare_gen(ocp[abbr], cpp[abbr], oc_details(oc_run, abbr), compass_answers(cp_run, abbr)))
+            details, partial = oc_details(oc_run, abbr), None
+            if abbr not in ocr and part == "gsm8k":  # stopped part-way: score its rows with its own code
+                partial = oc_score_rows(oc_python, ocp[abbr])
+                details = partial["details"]
+                ocr[abbr] = partial["accuracy"]
+            ours = cpp[abbr][:len(ocp[abbr])]
+            row = (compare_ppl(ocp[abbr], ours, model) if is_ppl else
+                   compare_gen(ocp[abbr], ours, details, compass_answers(cp_run, abbr),
+                               compass_postprocessor(POSTPROCESSOR.get(part, ""))))
             row.update(mode="ppl" if is_ppl else "gen", opencompass_score=ocr.get(abbr),
-                       compass_score=cpr.get(abbr))
+                       compass_score=cpr.get(abbr) if partial is None else compass_score_rows(cp_run, abbr, len(ours)),
+                       opencompass_stopped_part_way=partial is not None)
             report[f"{part}/{abbr}"] = row
     return report
 
 
+def compass_score_rows(run: Path, abbr: str, n: int) -> float | None:
+    """compass's accuracy over its first ``n`` rows (its ``details`` verdicts)."""
+    files = list((run / "results").glob(f"*/{abbr}.json"))
+    details = json.loads(files[0].read_text(encoding="utf-8")).get("details") if files else None
+    got = [bool(d.get("correct")) for d in details or [] if isinstance(d, dict) and int(d["index"]) < n]
+    return 100.0 * sum(got) / len(got) if got else None
+
+
 def table(report: dict) -> str:
     lines = ["| dataset | mode | rows | same prompt | same choice / same generated text | same answer after postprocessing "
-             "| per-label scores equal (max gap) | OpenCompass score | compass score |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| per-label scores equal (max gap) | compass's extraction on OpenCompass's texts | OpenCompass score "
+             "| compass score |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in report.items():
         n = r["rows"]
         same = f"{r.get('same_choice', r.get('same_text'))}/{n}"
@@ -306,8 +363,9 @@ def table(report: dict) -> str:
             same += f" ({r['oc_choice_by_summed_loss_equals_compass']}/{n} by summed loss)"
         ans = "-" if r.get("same_answer") is None else f"{r['same_answer']}/{n}"
         lab = (f"{r['same_label_scores']}/{n} ({r['max_label_score_gap']:.2g})" if r["mode"] == "ppl" else "-")
+        ext = "-" if r.get("same_extraction_on_oc_text") is None else f"{r['same_extraction_on_oc_text']}/{n}"
         fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-        lines.append(f"| {name} | {r['mode']} | {n} | {r['same_prompt']}/{n} | {same} | {ans} | {lab} | "
+        lines.append(f"| {name} | {r['mode']} | {n} | {r['same_prompt']}/{n} | {same} | {ans} | {lab} | {ext} | "
                      f"{fmt(r['opencompass_score'])} | {fmt(r['compass_score'])} |")
     return "\n".join(lines)
 
@@ -358,7 +416,7 @@ def main() -> int:
                                                  "--dump-eval-details"], out / part, env)
             print(f"compass {part}: {r}", flush=True)
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
-    report.update(compare(out, [x for x in args.parts.split(",") if x], model))
+    report.update(compare(out, [x for x in args.parts.split(",") if x], model, oc_python))
     (out / "report.json").write_text(json.dumps(report, indent=1))
     print(table(report))
     if timings:
