@@ -338,7 +338,7 @@ CLASSES: dict[str, Callable[..., Any]] = {
 
 #: OpenCompass text postprocessors -> compass's, for ``pred_postprocessor``
 PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
-                       "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
+                       "gsm8k_postprocess": "opencompass_gsm8k", "math_postprocess_v2": "math_boxed",
                        "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
                        "bbh_freeform_postprocess": "opencompass_bbh_freeform",
                        "match_answer_pattern": "opencompass_match_answer_pattern",
@@ -359,7 +359,7 @@ def _scoring_module():
 
     return scoring
 EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
-              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
+              "Gsm8kEvaluator": "opencompass_gsm8k", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
               "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
 #: evaluator settings that make compass's evaluator score as OpenCompass's does
 EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)

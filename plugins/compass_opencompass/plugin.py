@@ -49,6 +49,8 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_postprocess_v2: the first fenced code block.")
     register("opencompass_humaneval_v3", "compass_opencompass.scoring:humaneval_v3",
              "OpenCompass's humaneval_postprocess_v3: the last fenced code block.")
+    register("opencompass_gsm8k", "compass_opencompass.scoring:gsm8k",
+             "OpenCompass's gsm8k_postprocess: the last number before any 'Question:', else NULL.")
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
 
@@ -57,3 +59,5 @@ def register_postprocessors(register):
 def register_evaluators(register):
     register("opencompass_bbh", "compass_opencompass.scoring:BBHEvaluator",
              "OpenCompass's BBHEvaluator: free-form answers compared case-insensitively.")
+    register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
+             "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")
