@@ -137,7 +137,7 @@ def latest(folder: Path) -> Path | None:
     return runs[-1] if runs else None
 
 
-def oc_predictions(run: Path) -> dict[str, list[dict]]:
+def oc_predictions(run: Path) -> dict[str, dict[int, dict]]:
     """OpenCompass's ``predictions/<model>/<abbr>.json`` in row order, by abbr; for a run stopped
     part-way, the rows its ``tmp_<abbr>.jsonl`` holds (written after every batch)."""
     out: dict[str, dict[int, dict]] = {}
@@ -152,7 +152,7 @@ def oc_predictions(run: Path) -> dict[str, list[dict]]:
                 if line.strip():
                     rec = json.loads(line)
                     out.setdefault(abbr, {})[int(rec.pop("idx"))] = rec
-    return {a: [rows[i] for i in sorted(rows)] for a, rows in out.items()}
+    return {a: dict(sorted(rows.items())) for a, rows in out.items()}
 
 
 OC_GSM8K = """import json, sys
@@ -181,7 +181,7 @@ def oc_results(run: Path) -> dict[str, float]:
     return out
 
 
-def compass_predictions(run: Path) -> dict[str, list[dict]]:
+def compass_predictions(run: Path) -> dict[str, dict[int, dict]]:
     out: dict[str, dict[int, dict]] = {}
     folder = next((p for p in (run / "predictions").glob("*/")), None) if (run / "predictions").is_dir() else None
     for f in sorted(folder.glob("*.jsonl")) if folder else ():
@@ -190,7 +190,7 @@ def compass_predictions(run: Path) -> dict[str, list[dict]]:
             if line.strip():
                 rec = json.loads(line)
                 out.setdefault(abbr, {})[int(rec.get("index", len(out.get(abbr, {}))))] = rec
-    return {a: [rows[i] for i in sorted(rows)] for a, rows in out.items()}
+    return {a: dict(sorted(rows.items())) for a, rows in out.items()}
 
 
 def compass_results(run: Path) -> dict[str, float]:
@@ -260,10 +260,11 @@ POSTPROCESSOR = {"ceval": "first_capital_postprocess", "gsm8k": "gsm8k_postproce
 
 def compass_postprocessor(oc_name: str):
     """compass's postprocessor that ``compass_opencompass`` runs for OpenCompass's ``oc_name``."""
-    from compass_metrics import postprocessors
+    from compass import api
     from compass_opencompass.datasets import PRED_POSTPROCESSORS
 
-    return getattr(postprocessors, PRED_POSTPROCESSORS.get(oc_name, ""), None)
+    name = PRED_POSTPROCESSORS.get(oc_name)
+    return api.plugin_host().registry.get("postprocessors", name).load() if name else None
 
 
 def compare_gen(oc: list[dict], cp: list[dict], oc_details: list | None, cp_answers: dict | None,
@@ -307,10 +308,14 @@ def oc_details(run: Path, abbr: str) -> list | None:
 
 
 def compass_answers(run: Path, abbr: str) -> dict | None:
-    """compass's postprocessed answers by index (the ``details`` ``--dump-eval-details`` writes)."""
-    files = list((run / "results").glob(f"*/{abbr}.json"))
-    details = json.loads(files[0].read_text(encoding="utf-8")).get("details") if files else None
-    return {int(d["index"]): d.get("answer") for d in details or [] if isinstance(d, dict)} or None
+    """compass's postprocessed answers by index (``results/<model>/<abbr>.samples.jsonl``)."""
+    out = {}
+    for f in (run / "results").glob(f"*/{abbr}.samples.jsonl"):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                out[int(r["index"])] = r.get("answer")
+    return out or None
 
 
 def compare(out: Path, parts: list[str], model: Path, oc_python: Path) -> dict:
@@ -326,28 +331,35 @@ def compare(out: Path, parts: list[str], model: Path, oc_python: Path) -> dict:
             if abbr not in cpp:
                 print(f"{part}/{abbr}: compass has no predictions")
                 continue
-            is_ppl = any(k.startswith("label: ") for k in ocp[abbr][0])
+            idx = sorted(set(ocp[abbr]) & set(cpp[abbr]))  # rows both finished (all, unless one was stopped)
+            theirs, ours = [ocp[abbr][i] for i in idx], [cpp[abbr][i] for i in idx]
+            is_ppl = any(k.startswith("label: ") for k in theirs[0])
             details, partial = oc_details(oc_run, abbr), None
             if abbr not in ocr and part == "gsm8k":  # stopped part-way: score its rows with its own code
-                partial = oc_score_rows(oc_python, ocp[abbr])
+                partial = oc_score_rows(oc_python, theirs)
                 details = partial["details"]
                 ocr[abbr] = partial["accuracy"]
-            ours = cpp[abbr][:len(ocp[abbr])]
-            row = (compare_ppl(ocp[abbr], ours, model) if is_ppl else
-                   compare_gen(ocp[abbr], ours, details, compass_answers(cp_run, abbr),
-                               compass_postprocessor(POSTPROCESSOR.get(part, ""))))
+            elif details is not None:
+                details = [details[i] for i in idx]
+            answers = compass_answers(cp_run, abbr)
+            answers = None if answers is None else {k: answers.get(i) for k, i in enumerate(idx)}
+            row = (compare_ppl(theirs, ours, model) if is_ppl else
+                   compare_gen(theirs, ours, details, answers, compass_postprocessor(POSTPROCESSOR.get(part, ""))))
+            complete = len(idx) == len(ocp[abbr]) == len(cpp[abbr])
             row.update(mode="ppl" if is_ppl else "gen", opencompass_score=ocr.get(abbr),
-                       compass_score=cpr.get(abbr) if partial is None else compass_score_rows(cp_run, abbr, len(ours)),
+                       compass_score=cpr.get(abbr) if complete else compass_score_rows(cp_run, abbr, set(idx)),
+                       rows_opencompass=len(ocp[abbr]), rows_compass=len(cpp[abbr]),
                        opencompass_stopped_part_way=partial is not None)
             report[f"{part}/{abbr}"] = row
     return report
 
 
-def compass_score_rows(run: Path, abbr: str, n: int) -> float | None:
-    """compass's accuracy over its first ``n`` rows (its ``details`` verdicts)."""
-    files = list((run / "results").glob(f"*/{abbr}.json"))
-    details = json.loads(files[0].read_text(encoding="utf-8")).get("details") if files else None
-    got = [bool(d.get("correct")) for d in details or [] if isinstance(d, dict) and int(d["index"]) < n]
+def compass_score_rows(run: Path, abbr: str, rows: set[int]) -> float | None:
+    """compass's accuracy over ``rows`` (its per-sample verdicts)."""
+    got = []
+    for f in (run / "results").glob(f"*/{abbr}.samples.jsonl"):
+        got += [bool(r.get("correct")) for r in map(json.loads, filter(str.strip, f.read_text("utf-8").splitlines()))
+                if int(r["index"]) in rows]
     return 100.0 * sum(got) / len(got) if got else None
 
 
@@ -405,7 +417,8 @@ def main() -> int:
     for part in [x for x in args.parts.split(",") if x]:
         cfg = out / part / f"eval_{part}.py"
         cfg.parent.mkdir(parents=True, exist_ok=True)
-        cfg.write_text(eval_config(part, args, model))
+        if not (args.skip_opencompass and args.skip_compass):  # compare only: keep the configs that ran
+            cfg.write_text(eval_config(part, args, model))
         if not args.skip_opencompass:
             timings[f"opencompass/{part}"] = r = run([args.opencompass, str(cfg), "-w", str(out / part / "oc")],
                                                     out / part, env)
