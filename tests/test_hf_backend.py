@@ -91,6 +91,38 @@ def test_loglikelihood_equals_direct_forward(tiny, name):
             assert score == pytest.approx(ref, abs=TOL), (text, cont)
 
 
+def _opencompass_mean_loss(folder, ids: list[int]) -> float:
+    """OpenCompass's HuggingFaceBaseModel.get_ppl for one unpadded text: the cross-entropy of every
+    token after the first, summed, divided by the number of tokens."""
+    import torch
+    import torch.nn.functional as F
+    from transformers import AutoModelForCausalLM
+
+    net = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    t = torch.tensor([ids])
+    with torch.no_grad():
+        logits = net(t).logits[0, :-1].float()
+    return float(F.cross_entropy(logits, t[0, 1:], reduction="sum")) / len(ids)
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_mean_all_is_opencompass_ppl_rule(tiny, name):
+    """score="mean_all": minus OpenCompass's per-label loss, so the highest score is the label
+    OpenCompass's PPLInferencer picks (its lowest mean loss), also where continuations differ in length
+    and the summed rule would pick another."""
+    m = model(tiny, name, batch_size=4)
+    reqs = [LoglikelihoodRequest(human(p), CONTINUATIONS, "mean_all") for p in PROMPTS]
+    got = m.loglikelihood(reqs)
+    summed = m.loglikelihood(ll_requests())
+    differs = 0
+    for req, scores, sums in zip(reqs, got, summed):
+        text = m.encoder.render(req.prompt)
+        want = [-_opencompass_mean_loss(tiny[name], m.encoder.encode_one(text + c)) for c in req.continuations]
+        assert scores == pytest.approx(want, abs=TOL), text
+        differs += max(range(len(scores)), key=scores.__getitem__) != max(range(len(sums)), key=sums.__getitem__)
+    assert differs  # the rules disagree somewhere on these prompts: the test tells them apart
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_loglikelihood_independent_of_batch_size(tiny, name):
     one = model(tiny, name, batch_size=1).loglikelihood(ll_requests())

@@ -39,6 +39,10 @@ class Rows:
     fewshot: Sequence[Row] = ()
 
 
+#: how a ppl subset compares its candidates (see ``LoglikelihoodRequest.score``)
+PPL_SCORES = ("sum", "mean_all")
+
+
 @dataclass(frozen=True)
 class Subset:
     """One evaluated unit: its rows, its prompt, how it is answered and scored.
@@ -60,6 +64,9 @@ class Subset:
     :param postprocessor: gen mode: a registered postprocessor's name (its keyword arguments in
         ``postprocessor_kwargs``).
     :param evaluator: a registered evaluator's name (its keyword arguments in ``evaluator_kwargs``).
+    :param ppl_score: ppl mode: how candidates are compared, a ``LoglikelihoodRequest.score``
+        rule (``sum``: the continuation's summed log-probability; ``mean_all``: OpenCompass's
+        PPLInferencer rule, the mean over the whole text's tokens).
     """
 
     name: str
@@ -76,8 +83,12 @@ class Subset:
     postprocessor_kwargs: Mapping[str, object] = field(default_factory=dict)
     evaluator: str = "accuracy"
     evaluator_kwargs: Mapping[str, object] = field(default_factory=dict)
+    ppl_score: str = "sum"
 
     def __post_init__(self) -> None:
+        if self.ppl_score not in PPL_SCORES:
+            raise CompassError(f"dataset subset '{self.name}': unknown ppl_score '{self.ppl_score}' "
+                               f"({' or '.join(PPL_SCORES)})")
         if self.mode not in ("gen", "ppl", "clp"):
             raise CompassError(f"dataset subset '{self.name}': unknown mode '{self.mode}' (gen, ppl or clp)")
         if self.mode == "ppl" and not self.candidates:
@@ -100,6 +111,8 @@ class Subset:
             "postprocessor": [self.postprocessor, dict(self.postprocessor_kwargs)],
             "evaluator": [self.evaluator, dict(self.evaluator_kwargs)],
         }
+        if self.ppl_score != "sum":  # (absent for the default, so existing versions stay as they were)
+            spec["ppl_score"] = self.ppl_score
         blob = json.dumps(spec, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:6]
 
@@ -126,7 +139,8 @@ class Subset:
             )
         if self.mode == "ppl":
             row = rows.test[index]
-            return LoglikelihoodRequest(prompt, tuple(fill(c, row) for c in self._candidates(row).values()))
+            return LoglikelihoodRequest(prompt, tuple(fill(c, row) for c in self._candidates(row).values()),
+                                        self.ppl_score)
         return OptionsRequest(prompt, tuple(self.options))
 
     def _candidates(self, row: Row) -> Mapping[str, str]:

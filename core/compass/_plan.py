@@ -303,6 +303,12 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                         f"'{subset.name}'); it serves {', '.join(sorted(model.traits.modes))} — pick "
                         f"another variant of the dataset (see: compass list datasets {comp.type})"
                     )
+                if subset.mode == "ppl" and subset.ppl_score not in model.traits.ppl_scores:
+                    raise CompassError(
+                        f"model '{model.abbr}' cannot score ppl candidates by '{subset.ppl_score}' (dataset "
+                        f"'{subset.name}'); it computes {', '.join(sorted(model.traits.ppl_scores))} — run "
+                        f"this dataset with a model that does (hf) or pick another variant"
+                    )
                 key = (subset.name, str(sorted(comp.kwargs.items())))
                 if key not in counts:
                     full = sizes.count(subset, data_dir, lambda: len(subset.load(data_dir).test))

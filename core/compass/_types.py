@@ -51,12 +51,22 @@ class GenerateRequest:
 class LoglikelihoodRequest:
     """Score each continuation given the shared ``prompt`` (ppl mode).
 
-    The answer is one summed log-probability per continuation, in order. Grouping all
+    The answer is one score per continuation, in order; higher is more likely. Grouping all
     candidates of a question in one request lets a backend compute the context once.
+
+    ``score`` says which number (a backend lists the ones it computes in
+    ``ModelTraits.ppl_scores``; the planner refuses a run that asks another):
+
+    * ``sum``: the summed log-probability of the continuation's tokens given the prompt;
+    * ``mean_all``: OpenCompass's ``PPLInferencer`` rule: over the whole text (prompt followed
+      by continuation, tokenized as one), the summed log-probability of every token after the
+      first, divided by the number of tokens; the prompt counts, so this is not ``sum``
+      normalised by the continuation's length.
     """
 
     prompt: Prompt
     continuations: tuple[str, ...]
+    score: str = "sum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,8 @@ class ModelTraits:
     #: keyword arguments that change how fast answers come, not what they are (batch size,
     #: concurrency, timeouts): left out of the fingerprint that decides what ``-r`` reuses.
     operational: frozenset[str] = frozenset()
+    #: the ``LoglikelihoodRequest.score`` rules this backend computes (ppl mode)
+    ppl_scores: frozenset[str] = frozenset({"sum"})
 
 
 @runtime_checkable

@@ -265,7 +265,9 @@ class HFCausalLM(HFSettingsModel):
 
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]:
-        """Summed log-probability of each continuation given the request's prompt."""
+        """Each continuation's score given the request's prompt: its summed log-probability
+        (``score="sum"``), or OpenCompass's ``mean_all`` (the whole text's tokens after the first,
+        summed and divided by the token count: scored as a continuation of the first token)."""
         from compass_hf.scoring import make_groups
 
         texts = [self.encoder.render(req.prompt) for req in requests]
@@ -278,6 +280,8 @@ class HFCausalLM(HFSettingsModel):
             wholes[r].append(ids)
             index[r].append(j)
         keep = [r for r in range(len(requests)) if wholes[r]]
+        mean_all = {r for r in keep if requests[r].score == "mean_all"}
+        contexts = [wholes[r][0][:1] if r in mean_all else contexts[r] for r in range(len(requests))]
         groups = make_groups([contexts[r] for r in keep], [wholes[r] for r in keep], self.max_seq_len,
                              self.start_id)
         scores = self.scorer.loglikelihood(groups, len(keep))
@@ -285,8 +289,8 @@ class HFCausalLM(HFSettingsModel):
         by_request = dict(zip(keep, scores))
         for r, req in enumerate(requests):
             values = [0.0] * len(req.continuations)  # an empty continuation is certain
-            for j, value in zip(index[r], by_request.get(r, [])):
-                values[j] = value
+            for k, (j, value) in enumerate(zip(index[r], by_request.get(r, []))):
+                values[j] = value / len(wholes[r][k]) if r in mean_all else value
             out.append(tuple(values))
         return out
 

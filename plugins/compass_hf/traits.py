@@ -58,7 +58,7 @@ def hf_traits(**kwargs) -> ModelTraits:
     opts = HFOptions.from_kwargs(**kwargs)
     check_options(opts)
     return ModelTraits(is_chat=opts.is_chat, modes=MODES, device=device_kind(opts.device),
-                       operational=OPERATIONAL)
+                       operational=OPERATIONAL, ppl_scores=frozenset({"sum", "mean_all"}))
 
 
 def display_name(kwargs: dict) -> str | None:

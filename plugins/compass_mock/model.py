@@ -20,7 +20,9 @@ from compass.sdk import Completion, GenerateRequest, LoglikelihoodRequest, Model
 
 
 def mock_traits(chat: bool = True, **_: object) -> ModelTraits:
-    return ModelTraits(is_chat=bool(chat), operational=frozenset({"batch_size", "delay"}))
+    # its scores favour the configured answer whatever the rule, so it serves every ppl rule
+    return ModelTraits(is_chat=bool(chat), operational=frozenset({"batch_size", "delay"}),
+                       ppl_scores=frozenset({"sum", "mean_all"}))
 
 
 class MockModel:

@@ -528,6 +528,13 @@ def _mode(d: Mapping, where: str) -> str:
     return modes[inf]
 
 
+def _ppl_score(d: Mapping) -> str:
+    """``PPLInferencer`` picks the label whose whole text (prompt and answer) has the lowest mean token
+    loss: compass's ``mean_all`` rule; ``LLInferencer`` compares the answers' own log-likelihoods."""
+    inf = ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type")
+    return "mean_all" if inf == "PPLInferencer" else "sum"
+
+
 class OpenCompassTemplate:
     """A subset's prompt: the config's ``infer_cfg`` rendered by :mod:`compass_opencompass.icl`."""
 
@@ -648,7 +655,8 @@ def subset(d: Mapping, where: str) -> Subset:
     gold = _GOLD if (d.get("reader_cfg") or {}).get("output_column") else "answer"
     return Subset(d.get("abbr") or d["dataset_class"], loader, OpenCompassTemplate(d, mode), mode=mode, gold=gold,
                   candidates=_CANDS if mode == "ppl" else None, fewshot=few,
-                  max_out_len=gen.get("max_out_len") if mode == "gen" else None, stop=stop, **_scoring(d, where))
+                  max_out_len=gen.get("max_out_len") if mode == "gen" else None, stop=stop,
+                  ppl_score=_ppl_score(d), **_scoring(d, where))
 
 
 def from_config(config: str) -> list[dict]:
