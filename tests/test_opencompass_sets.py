@@ -314,3 +314,15 @@ def test_raw_prompt_template_sends_the_messages_as_written_to_chat_models_only()
         subset({**d, "infer_cfg": fixk}, "raw")
     verbatim = {**infer, "prompt_template": {**infer["prompt_template"], "format_variables": False}}
     assert subset({**d, "infer_cfg": verbatim}, "raw").template.render(row, chat=True)[-1].content == "{prompt}"
+
+
+def test_an_answer_extraction_model_is_named_not_dropped_silently(capsys):
+    from compass_opencompass import datasets
+
+    d = {"eval_cfg": {"evaluator": {"type": "AccEvaluator"},
+                      "model_postprocessor": {"type": "xfinder_postprocess", "question_type": "short_text"}}}
+    datasets._NOTED.discard("xfinder_postprocess")
+    datasets._scoring(d, "nq_xfinder")
+    datasets._scoring(d, "nq_xfinder")  # said once per process
+    err = capsys.readouterr().err
+    assert err.count("note: nq_xfinder.eval_cfg.model_postprocessor: compass does not run xfinder_postprocess") == 1

@@ -587,8 +587,20 @@ class OpenCompassTemplate:
 _ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
 
 
+_NOTED: set = set()  # the extraction models already noted in this process
+
+
 def _scoring(d: Mapping, where: str) -> dict:
     ev = (d.get("eval_cfg") or {}).get("evaluator") or {"type": "AccEvaluator"}
+    extractor = (d.get("eval_cfg") or {}).get("model_postprocessor")
+    kind = extractor.get("type") if isinstance(extractor, Mapping) else extractor
+    if extractor and kind not in _NOTED:  # xFinder & co.: a second model that reads each answer (said once)
+        from compass_opencompass.translate import note
+
+        _NOTED.add(kind)
+        note(f"{where}.eval_cfg.model_postprocessor: compass does not run {kind} (an answer-extraction model); "
+             f"answers are read by the config's pred_postprocessor and evaluator alone, as OpenCompass does "
+             f"without one")
     name = ev.get("type")
     if name not in EVALUATORS and name not in EVALUATOR_BUILDERS:
         raise CompassError(f"{where}.eval_cfg.evaluator: compass does not know the OpenCompass class {name}; it "
