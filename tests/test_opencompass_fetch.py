@@ -29,6 +29,7 @@ from hub_server import HubServer  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parent / "data" / "opencompass_main" / "opencompass" / "configs"
 SUBJECTS = ("abstract_algebra", "anatomy")  # the MMLU subjects the loopback hub holds
+FETCHED = ("gsm8k", "hellaswag", "math", "mmlu", "winogrande")
 
 EVAL = f"""from copy import deepcopy
 
@@ -40,6 +41,8 @@ with read_base():
     from opencompass.configs.datasets.demo.demo_gsm8k_base_gen import gsm8k_datasets
     from opencompass.configs.datasets.demo.demo_math_base_gen import math_datasets
     from opencompass.configs.datasets.mmlu.mmlu_gen_4d595a import mmlu_datasets
+    from opencompass.configs.datasets.hellaswag.hellaswag_gen_6faab5 import hellaswag_datasets
+    from opencompass.configs.datasets.winogrande.winogrande_gen_a027b6 import winogrande_datasets
 
 mmlu_zero_shot = []
 for d in mmlu_datasets:
@@ -48,14 +51,14 @@ for d in mmlu_datasets:
         d['infer_cfg']['retriever'] = dict(type=ZeroRetriever)
         mmlu_zero_shot.append(d)
 
-datasets = gsm8k_datasets + math_datasets + mmlu_zero_shot
+datasets = gsm8k_datasets + math_datasets + mmlu_zero_shot + hellaswag_datasets + winogrande_datasets
 models = ['mock']
 """
 
 
 @pytest.fixture(scope="module")
 def hub():
-    wanted = {repo_id: repo for name, (repo_id, repo) in repos().items() if name in ("gsm8k", "math", "mmlu")}
+    wanted = {repo_id: repo for name, (repo_id, repo) in repos().items() if name in FETCHED}
     with HubServer(wanted) as server:
         yield server
 
@@ -72,7 +75,7 @@ def test_an_opencompass_config_fetches_its_data_then_runs_and_scores(hub, tmp_pa
     args = ["eval", "eval_demo.py", "--data-dir", str(data), "--max-num-workers", "1"]
     res = run_compass(args, tmp_path, _env(tmp_path, hub), timeout=600)
     assert res.code == 0, res.err[-3000:]
-    assert "benchmark(s) missing" in res.err and "gsm8k, math, mmlu; fetching" in res.err, res.err
+    assert "benchmark(s) missing" in res.err and f"{', '.join(FETCHED)}; fetching" in res.err, res.err
     # the files OpenCompass's classes read, in their format
     math = json.loads((data / "math" / "math.json").read_text(encoding="utf-8"))
     assert sorted(math) == ["0", "1"] and set(math["0"]) >= {"problem", "solution", "level", "type"}
@@ -81,19 +84,26 @@ def test_an_opencompass_config_fetches_its_data_then_runs_and_scores(hub, tmp_pa
     run = next((tmp_path / "outputs" / "default").iterdir())
     preds = {p.stem: [json.loads(x) for x in p.read_text().splitlines()]
              for p in (run / "predictions" / "mock").glob("*.jsonl")}
-    assert {"demo_gsm8k", "demo_math", *(f"lukaemon_mmlu_{s}" for s in SUBJECTS)} <= set(preds), sorted(preds)
+    assert {"demo_gsm8k", "demo_math", *(f"lukaemon_mmlu_{s}" for s in SUBJECTS), "hellaswag"} <= set(preds)
+    assert any(name.startswith("winogrande_") for name in preds), sorted(preds)
+    # HellaSwag read as OpenCompass's copy has it (query "<activity>: <ctx_a> <Ctx_b>", which
+    # HellaswagDataset_V2 cuts after the activity); the label a letter
+    first = preds["hellaswag"][0]
+    assert first["origin_prompt"][0]["content"].startswith("A man cracks an egg. He\nQuestion: Which ending")
+    assert first["gold"] == "A" and preds["hellaswag"][1]["gold"] == "B"
     assert len(preds["demo_gsm8k"]) == 2 and len(preds["demo_math"]) == 2  # the hub's rows, cut to [0:64]
     assert all("Question:" not in m["content"].split("Question:", 1)[1]  # zero-shot: one question, no examples
                for r in preds["lukaemon_mmlu_anatomy"] for m in r["origin_prompt"])
     results = {p.stem: json.loads(p.read_text()) for p in (run / "results" / "mock").glob("*.json")}
     assert {"demo_gsm8k", "demo_math", *(f"lukaemon_mmlu_{s}" for s in SUBJECTS)} <= set(results), sorted(results)
     for name, rows in preds.items():  # scored: the accuracy is that of the predictions against the fetched golds
-        if name.startswith("lukaemon_mmlu_"):
+        if name.startswith(("lukaemon_mmlu_", "hellaswag", "winogrande_")):
             right = sum(r["prediction"].strip()[:1] == r["gold"] for r in rows)
             assert results[name]["metrics"]["accuracy"] == pytest.approx(100 * right / len(rows))
     record = json.loads(next((run / "configs").glob("data_*.json")).read_text())
     repos_read = {r["repo"] for entry in record.values() for r in entry.get("recipes", [entry])}
-    assert repos_read == {"openai/gsm8k", "EleutherAI/hendrycks_math", "cais/mmlu"}, record
+    assert repos_read == {"openai/gsm8k", "EleutherAI/hendrycks_math", "cais/mmlu", "Rowan/hellaswag",
+                          "allenai/winogrande"}, record
     again = run_compass(args, tmp_path, _env(tmp_path, hub), timeout=600)  # present now: nothing is fetched
     assert again.code == 0 and "fetching" not in again.err, again.err[-2000:]
 
@@ -132,3 +142,26 @@ def test_a_missing_file_in_a_present_folder_names_the_file_and_its_recipe(tmp_pa
     assert bench.subsets[0].load.locate(tmp_path) == tmp_path / "math" / "math.json"
     assert where(bench, tmp_path) == ({"math"}, set())
     assert bench.subsets[0].load(tmp_path).test[0]["solution"] == "2"
+
+
+def test_where_compass_layout_has_it_finds_the_recipe_too(tmp_path):
+    # OpenCompass's own file for AIME 2024 is aime.jsonl, which no recipe writes; compass's layout
+    # (aime/aime24/test.jsonl), where the loader also looks, is the aime2024 recipe's
+    aime = opencompass(datasets=[{**MATH, "dataset_class": "Aime2024Dataset", "abbr": "aime", "path": "opencompass/aime2024"}])
+    with pytest.raises(DataMissing) as info:
+        aime.subsets[0].load.locate(tmp_path)
+    assert Path(info.value.looked_for) == tmp_path / "aime.jsonl"
+    assert where(aime, tmp_path) == (set(), {"aime2024"})
+
+
+def test_hellaswag_of_the_official_release_reads_as_opencompass_copy(tmp_path):
+    row = {"ind": 4, "activity_label": "Home and Garden", "ctx_a": "[header] How to paint a wall [title] Buy paint.",
+           "ctx_b": "then", "endings": ["stir  it.", "[step] drink it.", "eat it.", "burn it."], "label": "2"}
+    (tmp_path / "hellaswag").mkdir()
+    (tmp_path / "hellaswag" / "hellaswag.jsonl").write_text(json.dumps(row) + "\n")
+    cfg = {**MATH, "dataset_class": "HellaswagDataset", "abbr": "hellaswag", "path": "opencompass/hellaswag",
+           "reader_cfg": {"input_columns": ["ctx", "A", "B", "C", "D"], "output_column": "label"}}
+    got = opencompass(datasets=[cfg]).subsets[0].load(tmp_path).test[0]
+    # lm-evaluation-harness's cleaning, which OpenCompass's copy went through; HellaswagDataset keeps the gold index
+    assert got["ctx"] == "How to paint a wall. Buy paint. Then"
+    assert [got[c] for c in "ABCD"] == ["stir it.", " drink it.", "eat it.", "burn it."] and got["label"] == 2

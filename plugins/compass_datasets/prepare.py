@@ -44,11 +44,13 @@ def where(bench, data_dir: Path) -> tuple[set[str], set[str]]:
         try:
             path = locate(data_dir)
         except DataMissing as exc:
-            looked = getattr(exc, "looked_for", None)
-            rel = _rel(looked, data_dir) if looked else None
-            recipe = recipe_for_path(rel) if rel else None
-            if recipe:
-                missing.add(recipe.name)
+            # the path looked for, then where else the loader looks (OpenCompass's loaders: compass's layout)
+            for looked in (getattr(exc, "looked_for", None), *(getattr(exc, "alternatives", None) or ())):
+                rel = _rel(looked, data_dir) if looked else None
+                recipe = recipe_for_path(rel) if rel else None
+                if recipe:
+                    missing.add(recipe.name)
+                    break
             continue
         except Exception:  # a loader that fails here fails again, with its own message, when planned
             continue

@@ -83,6 +83,7 @@ def locate(path: str, data_dir: Path, need: str = "") -> Path:
                       + "; compass eval fetches it when not --offline, or put OpenCompass's files there and "
                         "point --data-dir at them")
     exc.looked_for = first
+    exc.alternatives = [h / need if need else h for h in here[1:]]  # where compass's own layout has it
     raise exc
 
 
@@ -266,7 +267,24 @@ def _winogrande_v3(root: Path, **_) -> dict:
             for split in ("train_xs", "dev") if split == "dev" or (root / f"{split}.jsonl").is_file()}
 
 
+def _hella_clean(text: str) -> str:
+    """HellaSwag's text as OpenCompass's copy has it (lm-evaluation-harness's cleaning of the
+    official release): trimmed, `` [title]`` a sentence break, other ``[...]`` tags and double
+    spaces dropped."""
+    return re.sub(r"\[.*?\]", "", text.strip().replace(" [title]", ". ")).replace("  ", " ")
+
+
+def _hella_official(data: dict) -> dict:
+    """A row of the official release (``ctx_a``, ``ctx_b``, ``endings``, ``label``: what
+    ``compass data fetch hellaswag`` writes) in OpenCompass's form (``query``, ``choices``, ``gold``)."""
+    ctx = f"{data['ctx_a']} {str(data['ctx_b']).capitalize()}"
+    return {"query": _hella_clean(f"{data['activity_label']}: {ctx}"),
+            "choices": [_hella_clean(e) for e in data["endings"]], "gold": int(data["label"])}
+
+
 def _hella_row(data: dict, version: int) -> dict:
+    if "query" not in data and "ctx_a" in data:
+        data = _hella_official(data)
     choices = {L: data["choices"][i] for i, L in enumerate("ABCD")}
     if version == 3:
         return {"query": data["query"], **choices, "gold": data["gold"]}
