@@ -165,3 +165,20 @@ def test_hellaswag_of_the_official_release_reads_as_opencompass_copy(tmp_path):
     # lm-evaluation-harness's cleaning, which OpenCompass's copy went through; HellaswagDataset keeps the gold index
     assert got["ctx"] == "How to paint a wall. Buy paint. Then"
     assert [got[c] for c in "ABCD"] == ["stir it.", " drink it.", "eat it.", "burn it."] and got["label"] == 2
+
+
+def test_data_the_fetched_copy_lacks_is_one_line_naming_the_file(hub, tmp_path):
+    # OpenCompass's eval_mmlu_with_zero_retriever_overwritten.py: all 57 subjects; the hub here holds 2
+    (tmp_path / "eval_mmlu.py").write_text(
+        "from copy import deepcopy\nfrom mmengine.config import read_base\n"
+        "from opencompass.openicl.icl_retriever import ZeroRetriever\n"
+        "with read_base():\n    from opencompass.configs.datasets.mmlu.mmlu_gen_4d595a import mmlu_datasets\n"
+        "datasets = []\nfor d in mmlu_datasets:\n    d = deepcopy(d)\n"
+        "    d['infer_cfg']['retriever'] = dict(type=ZeroRetriever)\n    datasets.append(d)\nmodels = ['mock']\n")
+    res = run_compass(["eval", "eval_mmlu.py", "--data-dir", str(tmp_path / "data")], tmp_path, _env(tmp_path, hub),
+                      timeout=600)
+    assert res.code == 2 and "Traceback" not in res.err, res.err
+    errors = [ln for ln in res.err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "mmlu was fetched, but" in errors[0], res.err
+    assert str(tmp_path / "data" / "mmlu" / "test" / "college_biology_test.csv") in errors[0]
+    assert "compass data import" in errors[0]
