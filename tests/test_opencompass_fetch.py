@@ -147,7 +147,8 @@ def test_a_missing_file_in_a_present_folder_names_the_file_and_its_recipe(tmp_pa
 def test_where_compass_layout_has_it_finds_the_recipe_too(tmp_path):
     # OpenCompass's own file for AIME 2024 is aime.jsonl, which no recipe writes; compass's layout
     # (aime/aime24/test.jsonl), where the loader also looks, is the aime2024 recipe's
-    aime = opencompass(datasets=[{**MATH, "dataset_class": "Aime2024Dataset", "abbr": "aime", "path": "opencompass/aime2024"}])
+    aime = opencompass(datasets=[{**MATH, "dataset_class": "Aime2024Dataset", "abbr": "aime",
+                                  "path": "opencompass/aime2024"}])
     with pytest.raises(DataMissing) as info:
         aime.subsets[0].load.locate(tmp_path)
     assert Path(info.value.looked_for) == tmp_path / "aime.jsonl"

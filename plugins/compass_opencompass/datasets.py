@@ -79,7 +79,8 @@ def locate(path: str, data_dir: Path, need: str = "") -> Path:
             return found
     first = here[0] / need if need else here[0]
     also = [str(h / need if need else h) for h in here[1:3]]
-    exc = DataMissing(f"OpenCompass dataset path {p}: looked for {first}" + (f" (also {', '.join(also)})" if also else "")
+    exc = DataMissing(f"OpenCompass dataset path {p}: looked for {first}"
+                      + (f" (also {', '.join(also)})" if also else "")
                       + "; compass eval fetches it when not --offline, or put OpenCompass's files there and "
                         "point --data-dir at them")
     exc.looked_for = first
@@ -371,7 +372,8 @@ CLASSES: dict[str, Callable[..., Any]] = {
 #: missing dataset's ``looked_for`` names, so the recipe that writes it is fetched
 NEEDS: dict[str, Callable[..., str]] = {
     "GSM8KDataset": lambda **_: "test.jsonl", "MATHDataset": lambda file_name="math.json", **_: file_name,
-    "MMLUDataset": lambda name="", **_: f"test/{name}_test.csv", "CEvalDataset": lambda name="", **_: f"val/{name}_val.csv",
+    "MMLUDataset": lambda name="", **_: f"test/{name}_test.csv",
+    "CEvalDataset": lambda name="", **_: f"val/{name}_val.csv",
     "CMMLUDataset": lambda name="", **_: f"test/{name}.csv", "BBHDataset": lambda name="", **_: f"{name}.json",
     "WinograndeDataset": lambda **_: "dev.jsonl", "WinograndeDatasetV2": lambda **_: "dev.jsonl",
     "WinograndeDatasetV3": lambda **_: "dev.jsonl", "HellaswagDatasetwithICE": lambda **_: "hellaswag.jsonl",
