@@ -66,16 +66,18 @@ def _candidates(path: str) -> list[str]:
     return list(dict.fromkeys(cands + [p]))
 
 
-def locate(path: str, data_dir: Path, need: str = "") -> Path:
+def locate(path: str, data_dir: Path, need: str | tuple[str, ...] = "") -> Path:
     """An OpenCompass ``path`` (a dataset id or ``./data/...``) under the data dir: the first
     candidate that exists and, where ``need`` (a file under a folder) is given, holds it. A miss
     is :class:`DataMissing` whose ``looked_for`` is the exact file OpenCompass's layout has there
     (so ``compass eval`` can fetch the benchmark that writes it)."""
     p = str(path)
+    needs = (need,) if isinstance(need, str) else tuple(need)  # a file, or the places it may be (first: OpenCompass's)
+    need = needs[0]
     cands = _candidates(p)
     here = [Path(c).expanduser() if Path(c).expanduser().is_absolute() else Path(data_dir) / c for c in cands]
     for found in here:
-        if found.exists() and (not need or not found.is_dir() or (found / need).is_file()):
+        if found.exists() and (not need or not found.is_dir() or any((found / n).is_file() for n in needs)):
             return found
     first = here[0] / need if need else here[0]
     also = [str(h / need if need else h) for h in here[1:3]]
@@ -368,13 +370,14 @@ CLASSES: dict[str, Callable[..., Any]] = {
     "ARCDataset": _arc,
 }
 
-#: the file each class reads first, under its folder (``(kwargs) -> relative path``): what a
-#: missing dataset's ``looked_for`` names, so the recipe that writes it is fetched
+#: the file each class reads first, under its folder (``(kwargs) -> relative path``, or the paths
+#: it may have there, OpenCompass's first): what a missing dataset's ``looked_for`` names, so the
+#: recipe that writes it is fetched
 NEEDS: dict[str, Callable[..., str]] = {
     "GSM8KDataset": lambda **_: "test.jsonl", "MATHDataset": lambda file_name="math.json", **_: file_name,
     "MMLUDataset": lambda name="", **_: f"test/{name}_test.csv",
     "CEvalDataset": lambda name="", **_: f"val/{name}_val.csv",
-    "CMMLUDataset": lambda name="", **_: f"test/{name}.csv", "BBHDataset": lambda name="", **_: f"{name}.json",
+    "CMMLUDataset": lambda name="", **_: f"test/{name}.csv", "BBHDataset": lambda name="", **_: (f"{name}.json", f"bbh/{name}.json"),
     "WinograndeDataset": lambda **_: "dev.jsonl", "WinograndeDatasetV2": lambda **_: "dev.jsonl",
     "WinograndeDatasetV3": lambda **_: "dev.jsonl", "HellaswagDatasetwithICE": lambda **_: "hellaswag.jsonl",
     **{c: (lambda **_: "dev.jsonl") for c in ("siqaDataset", "siqaDataset_V2", "SiqaDatasetV3", "PIQADataset",
@@ -493,7 +496,11 @@ class OpenCompassLoader:
         """The exact file the class reads first (its folder where the table does not say)."""
         root = self._root(data_dir)
         need = NEEDS.get(self.d.get("dataset_class", ""))
-        return root / need(**self._kwargs()) if need and root.is_dir() else root
+        if not need or not root.is_dir():
+            return root
+        files = need(**self._kwargs())
+        files = (files,) if isinstance(files, str) else files
+        return next((root / f for f in files if (root / f).is_file()), root / files[0])
 
     def __call__(self, data_dir) -> Rows:
         if self._cache is None or self._cache[0] != str(data_dir):
