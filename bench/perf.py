@@ -299,11 +299,16 @@ def w1_agreement(compass_work: Path, lmeval_work: Path) -> dict:
 # ---------------------------------------------------------------------------- OpenCompass
 def transformers4_model_dir(src: Path, dest: Path) -> Path:
     """The model folder as transformers 4 (OpenCompass's pin) can read it: the same weights
-    and tokenizer.json (symlinked), the tokenizer class named the v4 way."""
+    and tokenizer.json (symlinked), the tokenizer class named the v4 way, ``rope_theta`` at the top."""
     dest.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
-        if f.name != "tokenizer_config.json" and not (dest / f.name).exists():
+        if f.name not in ("tokenizer_config.json", "config.json") and not (dest / f.name).exists():
             (dest / f.name).symlink_to(f.resolve())
+    # transformers 5 writes rope_theta only inside rope_parameters; transformers 4 reads the top-level
+    # key and without it runs SmolLM2 with 10000 instead of 100000 (a different model)
+    config = json.loads((src / "config.json").read_text())
+    config.setdefault("rope_theta", (config.get("rope_parameters") or {}).get("rope_theta", 10000.0))
+    (dest / "config.json").write_text(json.dumps(config, indent=1))
     cfg = json.loads((src / "tokenizer_config.json").read_text())
     if cfg.get("tokenizer_class") == "TokenizersBackend":
         cfg["tokenizer_class"] = "GPT2Tokenizer"  # what SmolLM2 names; no token_type_ids

@@ -81,7 +81,7 @@ RUN = {
     "mtbench": ("mtbench", {}, 2),
     "alpaca_eval": ("alpaca_eval", {}, 2),
     "arena_hard": ("arena_hard", {}, 2),
-    "agieval": ("agieval_gen", {"tasks": list(AGIEVAL_TASKS)}, 4),
+    "agieval": ("agieval_compass_gen", {"tasks": list(AGIEVAL_TASKS)}, 4),
     "gaokao": ("gaokao", {"papers": list(GAOKAO_PAPERS)}, 4),
     "alignbench": ("alignbench", {}, 2),
 }

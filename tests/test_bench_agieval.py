@@ -127,7 +127,7 @@ def _run(evaluate, cfg_text: str) -> Path:
 def test_mock_gen_right_and_wrong(evaluate, right, expected):
     tasks = json.dumps(list(SHIPPED))
     run = _run(evaluate, f'[[models]]\ntype = "mock"\nanswers = {{ {_replies(right)} }}\n\n'
-               f'[[datasets]]\ntype = "agieval_gen"\ntasks = {tasks}\n')
+               f'[[datasets]]\ntype = "agieval_compass_gen"\ntasks = {tasks}\n')
     for task in SHIPPED:
         metrics = json.loads((run / "results" / "mock" / f"agieval-{task}.json").read_text())["metrics"]
         assert metrics == {"accuracy": expected}, task

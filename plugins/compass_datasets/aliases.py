@@ -19,12 +19,7 @@ OPENCOMPASS_DATASETS: dict[str, tuple[str, dict, str]] = {
     "mmlu_ppl_c6bbe6": ("mmlu_compass_ppl", {}, ""),
     "winogrande_ppl_8be6c3": ("winogrande_ppl", {}, ""),
     # the leaderboard benchmarks (config names in OpenCompass's configs/datasets/<family>/)
-    "IFEval_gen": ("ifeval", {}, ""),
-    "agieval_mixed": ("agieval", {}, "compass uses the AGIEval paper's zero-shot prompts"),
-    "GaokaoBench_gen": ("gaokao_gen", {}, "compass's rows are named gaokao-<paper>, not GaokaoBench_<paper>"),
-    "GaokaoBench_mixed": ("gaokao", {}, "compass generates every GAOKAO answer (objective questions only)"),
     "nq_open_1shot_gen": ("nq_open", {}, "compass asks zero-shot; OpenCompass's file gives one example"),
-    "nq_gen": ("nq_open", {}, "compass reads NQ-Open's dev split, first line of the reply, any alias"),
 }
 
 def register_aliases(register) -> None:

@@ -111,9 +111,11 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def _csv(path: Path) -> list[list[str]]:
+    """The rows as OpenCompass's CSV loaders read them: the file opened in text mode with
+    universal newlines, so a quoted field's ``\r\n`` (C-Eval has them) becomes ``\n``."""
     if not path.is_file():
         raise DataMissing(f"{path} not found")
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8") as f:
         return list(csv.reader(f))
 
 
@@ -386,7 +388,7 @@ NEEDS: dict[str, Callable[..., str]] = {
 
 #: OpenCompass text postprocessors -> compass's, for ``pred_postprocessor``
 PRED_POSTPROCESSORS = {"first_capital_postprocess": "first_capital", "first_option_postprocess": "first_option",
-                       "gsm8k_postprocess": "gsm8k", "math_postprocess_v2": "math_boxed",
+                       "gsm8k_postprocess": "opencompass_gsm8k", "math_postprocess_v2": "math_boxed",
                        "math_postprocess": "math_boxed", "bbh_mcq_postprocess": "opencompass_bbh_mcq",
                        "bbh_freeform_postprocess": "opencompass_bbh_freeform",
                        "match_answer_pattern": "opencompass_match_answer_pattern",
@@ -407,7 +409,7 @@ def _scoring_module():
 
     return scoring
 EVALUATORS = {"AccEvaluator": "accuracy", "AccwithDetailsEvaluator": "accuracy", "EMEvaluator": "exact_match",
-              "Gsm8kEvaluator": "accuracy", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
+              "Gsm8kEvaluator": "opencompass_gsm8k", "MATHEvaluator": "math_equiv", "MATHVerifyEvaluator": "math_equiv",
               "BBHEvaluator": "opencompass_bbh", "BBHEvaluator_mcq": "accuracy", "HumanEvalEvaluator": "code_exec"}
 #: evaluator settings that make compass's evaluator score as OpenCompass's does
 EVALUATOR_KWARGS = {"HumanEvalEvaluator": {"completion": True}}  # prompt + completion + test + check(entry)

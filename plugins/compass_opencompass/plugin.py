@@ -70,6 +70,8 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_postprocess_v3: the last fenced code block.")
     register("opencompass_first_capital_multi", "compass_opencompass.exams:first_capital_multi",
              "OpenCompass's first_capital_postprocess_multi: the first run of the letters A-D.")
+    register("opencompass_gsm8k", "compass_opencompass.scoring:gsm8k",
+             "OpenCompass's gsm8k_postprocess: the last number before any 'Question:', else NULL.")
     register("opencompass_match_answer_pattern", "compass_opencompass.scoring:match_answer_pattern",
              "OpenCompass's match_answer_pattern: group 1 of answer_pattern's first match.")
     _C = "compass_opencompass.code_sets:"
@@ -102,3 +104,5 @@ def register_evaluators(register):
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator judged by the run's --judge (empty judge_cfg).")
     register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
+    register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
+             "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")

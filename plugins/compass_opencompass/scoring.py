@@ -12,7 +12,11 @@ Registered under ``opencompass_*`` names so an OpenCompass config scores as it d
 * ``opencompass_humaneval_v2`` / ``_v3`` (``humaneval_postprocess_v2`` / ``_v3``): the first /
   last fenced code block, else the text, without leading blanks;
 * the ``opencompass_bbh`` evaluator (``BBHEvaluator``): both sides through the free-form
-  rule, compared case-insensitively.
+  rule, compared case-insensitively;
+* ``opencompass_gsm8k`` (``gsm8k_postprocess``): the last number (``-12``, ``3.5``; no commas, so
+  ``1,000`` gives ``000``) before any "Question:", or ``NULL``; the ``opencompass_gsm8k``
+  evaluator (``Gsm8kEvaluator``): equal as text, or the answer as a float within 1e-6 of the
+  reference read as an integer.
 """
 
 from __future__ import annotations
@@ -77,4 +81,32 @@ class BBHEvaluator:
             raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
         details = [bbh_freeform(str(p or "")).casefold() == bbh_freeform(str(r)).casefold()
                    for p, r in zip(predictions, references)]
+        return {"accuracy": 100.0 * sum(details) / len(details) if details else 0.0, "details": details}
+
+
+_GSM8K_NUMBER = re.compile(r"-?\d+\.\d+|-?\d+")
+
+
+def gsm8k(text: str) -> str:
+    """``gsm8k_postprocess``: the last number before any "Question:", else ``NULL``."""
+    numbers = _GSM8K_NUMBER.findall(text.split("Question:")[0])
+    return numbers[-1] if numbers else "NULL"
+
+
+class Gsm8kEvaluator:
+    """``Gsm8kEvaluator``: the same text, or numerically equal to the integer reference."""
+
+    @staticmethod
+    def same(pred: object, ref: object) -> bool:
+        if pred is None:
+            return False
+        try:
+            return pred == ref or abs(float(pred) - int(ref)) < 1e-6
+        except (TypeError, ValueError):
+            return False
+
+    def score(self, predictions: list, references: list) -> dict:
+        if len(predictions) != len(references):
+            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+        details = [self.same(p, r) for p, r in zip(predictions, references)]
         return {"accuracy": 100.0 * sum(details) / len(details) if details else 0.0, "details": details}
