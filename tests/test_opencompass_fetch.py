@@ -183,3 +183,15 @@ def test_data_the_fetched_copy_lacks_is_one_line_naming_the_file(hub, tmp_path):
     assert len(errors) == 1 and "mmlu was fetched, but" in errors[0], res.err
     assert str(tmp_path / "data" / "mmlu" / "test" / "college_biology_test.csv") in errors[0]
     assert "compass data import" in errors[0]
+
+
+def test_natural_questions_read_what_the_nq_open_recipe_writes(tmp_path):
+    nq = opencompass(datasets=[{**MATH, "dataset_class": "NaturalQuestionDataset", "abbr": "nq",
+                                "path": "opencompass/natural_question",
+                                "reader_cfg": {"input_columns": ["question"], "output_column": "answer",
+                                               "train_split": "test"}}])
+    assert where(nq, tmp_path) == (set(), {"nq_open"})
+    (tmp_path / "nq_open").mkdir()
+    (tmp_path / "nq_open" / "NQ-open.dev.jsonl").write_text(json.dumps({"question": "who?", "answer": ["Kai"]}) + "\n")
+    assert where(nq, tmp_path) == ({"nq_open"}, set())
+    assert nq.subsets[0].load(tmp_path).test[0]["question"] == "who?"
