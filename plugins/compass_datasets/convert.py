@@ -160,8 +160,10 @@ def gsm8k(src: Path, out: Path) -> None:
 
 def math(src: Path, out: Path) -> None:
     keep = ("problem", "level", "type", "solution")
-    rows = _rows(need(src, "*/test-*.parquet"))
-    write_jsonl(out / "math" / "test.jsonl", ({k: r[k] for k in keep if k in r} for r in rows))
+    rows = [{k: r[k] for k in keep if k in r} for r in _rows(need(src, "*/test-*.parquet"))]
+    write_jsonl(out / "math" / "test.jsonl", rows)
+    # OpenCompass's MATHDataset reads math/math.json: one object, {"<index>": {problem, level, type, solution}}
+    write_json(out / "math" / "math.json", {str(i): r for i, r in enumerate(rows)})
 
 
 def math500(src: Path, out: Path) -> None:

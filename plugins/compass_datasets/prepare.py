@@ -19,7 +19,7 @@ from typing import Mapping
 from compass.sdk import CompassError, DataMissing
 
 from compass_datasets.fetch import fetch_recipe, normalize_source, offline, output_files, read_provenance
-from compass_datasets.recipes import Recipe, recipe_for_path
+from compass_datasets.recipes import OC_ARCHIVE, Recipe, recipe_for_path
 
 
 def _say(msg: str) -> None:
@@ -33,8 +33,9 @@ def _rel(path, data_dir: Path) -> str | None:
         return None
 
 
-def where(bench, data_dir: Path) -> tuple[set[str], set[str]]:
-    """The recipes of ``bench``'s present files and of its missing ones (by name)."""
+def where(bench, data_dir: Path, looked: dict[str, str] | None = None) -> tuple[set[str], set[str]]:
+    """The recipes of ``bench``'s present files and of its missing ones (by name); ``looked``,
+    where given, gets each missing recipe's first path looked for (relative to the data dir)."""
     present: set[str] = set()
     missing: set[str] = set()
     for subset in bench.subsets:
@@ -44,11 +45,15 @@ def where(bench, data_dir: Path) -> tuple[set[str], set[str]]:
         try:
             path = locate(data_dir)
         except DataMissing as exc:
-            looked = getattr(exc, "looked_for", None)
-            rel = _rel(looked, data_dir) if looked else None
-            recipe = recipe_for_path(rel) if rel else None
-            if recipe:
-                missing.add(recipe.name)
+            # the path looked for, then where else the loader looks (OpenCompass's loaders: compass's layout)
+            for path in (getattr(exc, "looked_for", None), *(getattr(exc, "alternatives", None) or ())):
+                rel = _rel(path, data_dir) if path else None
+                recipe = recipe_for_path(rel) if rel else None
+                if recipe:
+                    missing.add(recipe.name)
+                    if looked is not None:
+                        looked.setdefault(recipe.name, rel)
+                    break
             continue
         except Exception:  # a loader that fails here fails again, with its own message, when planned
             continue
@@ -99,7 +104,13 @@ def prepare(datasets: Mapping[str, object], data_dir: Path, settings: Mapping[st
             except CompassError as exc:
                 raise CompassError(f"{name} data is missing from {data_dir} and fetching it failed: {exc} "
                                    f"(--offline skips fetching)") from None
-        located = {name: where(bench, data_dir) for name, bench in datasets.items()}
+        looked: dict[str, str] = {}
+        located = {name: where(bench, data_dir, looked) for name, bench in datasets.items()}
+        if looked:  # fetched, yet a file the run reads is not there: the source holds less than the config asks
+            name, rel = sorted(looked.items())[0]
+            raise CompassError(f"{name} was fetched, but {data_dir / rel} is still missing (the fetched copy does "
+                               f"not hold it): put OpenCompass's copy of the data there (compass data import "
+                               f"{OC_ARCHIVE}), or leave that dataset out")
     out: dict[str, dict] = {}
     cache: dict[str, dict] = {}
     for name, (present, _) in located.items():

@@ -57,20 +57,37 @@ _CANDS = "_oc_candidates"
 _ICE = "_oc_examples"
 
 
-def locate(path: str, data_dir: Path) -> Path:
-    """An OpenCompass ``path`` (a dataset id or ``./data/...``) under the data dir."""
+def _candidates(path: str) -> list[str]:
     p = str(path)
     cands = list(LOCAL.get(p.rstrip("/"), ()))
     for prefix in ("./data/", "data/", "opencompass/"):
         if p.startswith(prefix):
             cands.append(p[len(prefix):])
-    cands.append(p)
-    for c in cands:
-        found = Path(c).expanduser() if Path(c).expanduser().is_absolute() else Path(data_dir) / c
-        if found.exists():
+    return list(dict.fromkeys(cands + [p]))
+
+
+def locate(path: str, data_dir: Path, need: str | tuple[str, ...] = "") -> Path:
+    """An OpenCompass ``path`` (a dataset id or ``./data/...``) under the data dir: the first
+    candidate that exists and, where ``need`` (a file under a folder) is given, holds it. A miss
+    is :class:`DataMissing` whose ``looked_for`` is the exact file OpenCompass's layout has there
+    (so ``compass eval`` can fetch the benchmark that writes it)."""
+    p = str(path)
+    needs = (need,) if isinstance(need, str) else tuple(need)  # a file, or the places it may be (first: OpenCompass's)
+    need = needs[0]
+    cands = _candidates(p)
+    here = [Path(c).expanduser() if Path(c).expanduser().is_absolute() else Path(data_dir) / c for c in cands]
+    for found in here:
+        if found.exists() and (not need or not found.is_dir() or any((found / n).is_file() for n in needs)):
             return found
-    raise DataMissing(f"OpenCompass dataset path {p}: not found under {data_dir} (looked for "
-                      f"{', '.join(cands[:3])}); put the files there or point --data-dir at them")
+    first = here[0] / need if need else here[0]
+    also = [str(h / need if need else h) for h in here[1:3]]
+    exc = DataMissing(f"OpenCompass dataset path {p}: looked for {first}"
+                      + (f" (also {', '.join(also)})" if also else "")
+                      + "; compass eval fetches it when not --offline, or put OpenCompass's files there and "
+                        "point --data-dir at them")
+    exc.looked_for = first
+    exc.alternatives = [h / need if need else h for h in here[1:]]  # where compass's own layout has it
+    raise exc
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -255,7 +272,24 @@ def _winogrande_v3(root: Path, **_) -> dict:
             for split in ("train_xs", "dev") if split == "dev" or (root / f"{split}.jsonl").is_file()}
 
 
+def _hella_clean(text: str) -> str:
+    """HellaSwag's text as OpenCompass's copy has it (lm-evaluation-harness's cleaning of the
+    official release): trimmed, `` [title]`` a sentence break, other ``[...]`` tags and double
+    spaces dropped."""
+    return re.sub(r"\[.*?\]", "", text.strip().replace(" [title]", ". ")).replace("  ", " ")
+
+
+def _hella_official(data: dict) -> dict:
+    """A row of the official release (``ctx_a``, ``ctx_b``, ``endings``, ``label``: what
+    ``compass data fetch hellaswag`` writes) in OpenCompass's form (``query``, ``choices``, ``gold``)."""
+    ctx = f"{data['ctx_a']} {str(data['ctx_b']).capitalize()}"
+    return {"query": _hella_clean(f"{data['activity_label']}: {ctx}"),
+            "choices": [_hella_clean(e) for e in data["endings"]], "gold": int(data["label"])}
+
+
 def _hella_row(data: dict, version: int) -> dict:
+    if "query" not in data and "ctx_a" in data:
+        data = _hella_official(data)
     choices = {L: data["choices"][i] for i, L in enumerate("ABCD")}
     if version == 3:
         return {"query": data["query"], **choices, "gold": data["gold"]}
@@ -336,6 +370,20 @@ CLASSES: dict[str, Callable[..., Any]] = {
     "PIQADatasetV2": lambda root, **_: _paired(root, _SIQA, _piqa_v2),
     "PIQADatasetV3": lambda root, **_: _paired(root, _SIQA, _piqa_v3),
     "ARCDataset": _arc,
+}
+
+#: the file each class reads first, under its folder (``(kwargs) -> relative path``, or the paths
+#: it may have there, OpenCompass's first): what a missing dataset's ``looked_for`` names, so the
+#: recipe that writes it is fetched
+NEEDS: dict[str, Callable[..., str]] = {
+    "GSM8KDataset": lambda **_: "test.jsonl", "MATHDataset": lambda file_name="math.json", **_: file_name,
+    "MMLUDataset": lambda name="", **_: f"test/{name}_test.csv",
+    "CEvalDataset": lambda name="", **_: f"val/{name}_val.csv",
+    "CMMLUDataset": lambda name="", **_: f"test/{name}.csv", "BBHDataset": lambda name="", **_: (f"{name}.json", f"bbh/{name}.json"),
+    "WinograndeDataset": lambda **_: "dev.jsonl", "WinograndeDatasetV2": lambda **_: "dev.jsonl",
+    "WinograndeDatasetV3": lambda **_: "dev.jsonl", "HellaswagDatasetwithICE": lambda **_: "hellaswag.jsonl",
+    **{c: (lambda **_: "dev.jsonl") for c in ("siqaDataset", "siqaDataset_V2", "SiqaDatasetV3", "PIQADataset",
+                                              "PIQADatasetV2", "PIQADatasetV3")},
 }
 
 #: OpenCompass text postprocessors -> compass's, for ``pred_postprocessor``
@@ -432,13 +480,29 @@ class OpenCompassLoader:
     def key(self) -> tuple:
         return ("opencompass", json.dumps(self.d, sort_keys=True, default=str))
 
-    def locate(self, data_dir) -> Path:
+    def _kwargs(self) -> dict:
+        return {k: v for k, v in self.d.items() if k not in ("dataset_class", "abbr", "path", "reader_cfg",
+                                                             "infer_cfg", "eval_cfg", "type", "data_files")}
+
+    def _root(self, data_dir) -> Path:
+        """What the class's loader is given: its folder (holding the file it reads first) or file."""
         if self.d.get("dataset_class") in LOCATORS:  # a class that finds its file its own way
             return LOCATORS[self.d["dataset_class"]](self.d, Path(data_dir))
         path = self.d.get("path", "")
         if path == "json" and self.d.get("data_files"):  # datasets.load_dataset('json', data_files=...)
-            path = self.d["data_files"]
-        return locate(path, Path(data_dir))
+            return locate(self.d["data_files"], Path(data_dir))
+        need = NEEDS.get(self.d.get("dataset_class", ""))
+        return locate(path, Path(data_dir), need(**self._kwargs()) if need else "")
+
+    def locate(self, data_dir) -> Path:
+        """The exact file the class reads first (its folder where the table does not say)."""
+        root = self._root(data_dir)
+        need = NEEDS.get(self.d.get("dataset_class", ""))
+        if not need or not root.is_dir():
+            return root
+        files = need(**self._kwargs())
+        files = (files,) if isinstance(files, str) else files
+        return next((root / f for f in files if (root / f).is_file()), root / files[0])
 
     def __call__(self, data_dir) -> Rows:
         if self._cache is None or self._cache[0] != str(data_dir):
@@ -447,9 +511,8 @@ class OpenCompassLoader:
 
     def _read(self, data_dir: Path) -> Rows:
         cls = self.d["dataset_class"]
-        kwargs = {k: v for k, v in self.d.items() if k not in ("dataset_class", "abbr", "path", "reader_cfg",
-                                                                "infer_cfg", "eval_cfg", "type", "data_files")}
-        where = self.locate(data_dir)
+        kwargs = self._kwargs()
+        where = self._root(data_dir)
         try:
             loaded = CLASSES[cls](where, **kwargs)
         except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:

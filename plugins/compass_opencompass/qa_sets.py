@@ -36,8 +36,8 @@ from compass.sdk import DataError, DataMissing
 
 #: OpenCompass dataset ids -> local places under the data dir, OpenCompass's first
 LOCAL: dict[str, tuple[str, ...]] = {
-    "opencompass/natural_question": ("nq", "nq_open/nq_open"),
-    "opencompass/nq_open": ("nq-open", "nq_open/nq_open"),
+    "opencompass/natural_question": ("nq", "nq_open/nq_open", "nq_open"),  # nq_open/: `compass data fetch nq_open`
+    "opencompass/nq_open": ("nq-open", "nq_open/nq_open", "nq_open"),
     "opencompass/aime2024": ("aime.jsonl", "aime/aime24/test.jsonl", "aime24/test.jsonl"),
     "opencompass/IFEval": ("ifeval/input_data.jsonl", "IFEval/input_data.jsonl"),
 }
