@@ -134,6 +134,9 @@ def main(argv: list[str]) -> int:
     data = argv[argv.index("--data-dir") + 1] if "--data-dir" in argv else "data"
     configs = root / "opencompass" / "configs"
     os.environ["COMPASS_OPENCOMPASS_CONFIGS"] = str(configs)
+    # what runs on the data at hand: a missing file is "data missing" (compass eval would fetch it
+    # when the hub is reachable), not a download attempt per config
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     families = (Path(__file__).parent / "opencompass_families.txt").read_text().split()
     tally: Counter = Counter()
     why: Counter = Counter()
@@ -167,6 +170,7 @@ def main(argv: list[str]) -> int:
         plan_models(verbose)
     if examples:
         os.environ.pop("COMPASS_OPENCOMPASS_CONFIGS")  # each example resolves in its own checkout's tree
+        os.environ["HF_HUB_OFFLINE"] = "1"  # (as above: what runs on the data at hand)
         for var in KEY_VARS:
             os.environ.setdefault(var, "dummy-key-for-a-dry-run")
         ok = 0

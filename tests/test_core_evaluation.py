@@ -130,3 +130,17 @@ def test_mixed_base_and_chat_models_get_rows_for_what_each_ran(evaluate, tmp_pat
     # the C-Eval average still has one value per model
     average = next(r for r in rows if r["dataset"] == "ceval")
     assert average["base"] != "-" and average["chat"] != "-"
+
+
+def test_details_of_samples_never_answered_are_written(compass, tmp_path):
+    """--dump-eval-details after -r with a wider --limit: the samples with no prediction carry their
+    prompt as messages (it used to stop the evaluation: a Message is not JSON)."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[models]]\ntype = "arith"\n\n[[datasets]]\ntype = "toy"\n')
+    assert compass("eval", str(cfg), "--limit", "2").code == 0
+    res = compass("eval", str(cfg), "--limit", "4", "-r", "latest", "--mode", "eval", "--dump-eval-details")
+    assert res.code == 0, res.err
+    result = json.loads((only_run_dir(tmp_path) / "results" / "arith" / "toy-gen.json").read_text())
+    assert result["missing"] == 2 and len(result["details"]) == 4
+    never = [d for d in result["details"] if d["prediction"] is None]
+    assert len(never) == 2 and all(isinstance(d["prompt"], list) and d["prompt"][0]["content"] for d in never)

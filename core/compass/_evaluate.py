@@ -93,6 +93,13 @@ class EvalContext:
             self._own_models.close()
 
 
+
+def _prompt_json(prompt: Any) -> Any:
+    """A sample's prompt for the details: as recorded, or (a sample never answered) its messages."""
+    if isinstance(prompt, tuple):
+        return [{"role": getattr(m, "role", "?"), "content": getattr(m, "content", str(m))} for m in prompt]
+    return prompt
+
 def gather_predictions(run: RunFolder, model: str, subset: Subset, shards: list[int | None]) -> dict[int, dict]:
     preds: dict[int, dict] = {}
     for shard in shards:
@@ -256,7 +263,7 @@ def run_eval(host: PluginHost, spec: dict, models: Any = None) -> dict:
     }
     if spec.get("dump_details"):
         result["details"] = [
-            {"index": s.index, "prompt": s.prompt, "prediction": s.prediction, "answer": s.answer,
+            {"index": s.index, "prompt": _prompt_json(s.prompt), "prediction": s.prediction, "answer": s.answer,
              "gold": s.gold, "correct": verdicts[k], "error": s.error}
             for k, s in enumerate(samples)
         ]
