@@ -171,8 +171,14 @@ def main(argv: list[str]) -> int:
     ce = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ce)
     differ, n_pass = [], 0
+    references = {"".join(r["code"].split()) for r in lines}  # MBPP's own solutions, known code
     for i in sorted(preds):
         code = theirs["MBPPEvaluator"](preds[i])
+        if "".join(code.split()) not in references:  # only MBPP's reference solutions run here
+            print(f"refused: prediction {i} of {run} is not MBPP's reference solution; this check runs reference "
+                  f"code outside compass's sandbox, never a model's (score model runs with compass eval)",
+                  file=sys.stderr)
+            return 2
         if code != ours["MBPPEvaluator"](preds[i]):
             bad.append(("MBPPEvaluator", preds[i][:80]))
         test = ce.make_assertions_type_aware(tests[i])

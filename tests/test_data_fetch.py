@@ -430,3 +430,19 @@ def test_eval_fetches_a_github_benchmark_on_first_use(fixtures, tmp_path):
     run = next((tmp_path / "outputs" / "default").iterdir())
     record = json.loads(next((run / "configs").glob("data_*.json")).read_text())["alignbench"]
     assert (record["source"], record["repo"], record["sha"]) == ("github", repo_id, repo.sha)
+
+
+def test_github_token_goes_to_github_and_the_api_server_named_never_to_a_raw_mirror(monkeypatch):
+    from compass_datasets.github import _token_for
+
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    monkeypatch.setenv("COMPASS_GITHUB_RAW_URL", "https://mirror.example.org")
+    assert _token_for("https://api.github.com/repos/o/n/commits/main") == {"Authorization": "Bearer ghp_secret"}
+    assert _token_for("https://raw.githubusercontent.com/o/n/sha/f") == {"Authorization": "Bearer ghp_secret"}
+    assert _token_for("https://mirror.example.org/o/n/sha/f") == {}
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")  # the server the token belongs to
+    assert _token_for("https://ghe.example.com/api/v3/repos/o/n") == {"Authorization": "Bearer ghp_secret"}
+    assert _token_for("https://mirror.example.org/o/n/sha/f") == {}
+    monkeypatch.delenv("GITHUB_TOKEN")
+    assert _token_for("https://api.github.com/repos/o/n") == {}

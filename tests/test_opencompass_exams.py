@@ -182,6 +182,21 @@ def test_a_config_of_bare_files_runs_them_as_opencompass_custom_datasets(tmp_pat
     assert scores == {"qa": 50.0, "tiny_mcq": 100.0}, res.out
 
 
+def test_a_bare_file_with_five_options_is_scored_on_all_five(tmp_path):
+    from conftest import compass_env, run_compass
+
+    (tmp_path / "five.jsonl").write_text(
+        '{"question": "Pick the fifth.", "A": "a", "B": "b", "C": "c", "D": "d", "E": "e", "answer": "E"}\n'
+        '{"question": "Pick the first.", "A": "a", "B": "b", "C": "c", "D": "d", "E": "e", "answer": "A"}\n')
+    (tmp_path / "eval_five.py").write_text(
+        "datasets = [dict(path='five.jsonl', abbr='five')]\n"
+        "models = [dict(type='mock', abbr='m', chat=True, answers={'fifth': 'E', 'first': 'A'})]\n")
+    res = run_compass(["eval", "eval_five.py"], tmp_path, compass_env())
+    assert res.code == 0, res.err
+    # the config's OptionSimAccEvaluator options (A-E) reach the evaluator: "E" is option E, not the nearest of A-D
+    assert [float(ln.split()[-1]) for ln in res.out.splitlines() if ln.startswith("five ")] == [100.0], res.out
+
+
 @pytest.mark.parametrize("inferencer, words", [
     ({"type": "AgentInferencer"}, "GenInferencer configs"),
     ({"type": "ChatInferencer", "infer_mode": "every"}, "infer_mode='last'"),

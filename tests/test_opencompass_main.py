@@ -154,6 +154,10 @@ def test_keys_written_in_example_configs(compass):
     (compass.cwd / "eval_q.py").write_text(head + QWEN3_MODEL.replace("KEY", repr(secret)))
     res = compass("eval", "eval_q.py", "--data-dir", str(DATA), "--dry-run", env=env)
     assert res.code == 2 and len(_errors(res)) == 1 and "literal API key" in res.err and secret not in res.err
+    # a short real key (a self-hosted server's token) too: neither echoed nor swapped for $OPENAI_API_KEY
+    (compass.cwd / "eval_q.py").write_text(head + QWEN3_MODEL.replace("KEY", "'token-abc123'"))
+    res = compass("eval", "eval_q.py", "--data-dir", str(DATA), "--dry-run", env=env)
+    assert res.code == 2 and "literal API key" in res.err and "token-abc123" not in res.err, res.err
 
 
 def test_openai_model_kwargs_of_opencompass_are_mapped(compass):

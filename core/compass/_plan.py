@@ -307,7 +307,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                     raise CompassError(
                         f"model '{model.abbr}' cannot score ppl candidates by '{subset.ppl_score}' (dataset "
                         f"'{subset.name}'); it computes {', '.join(sorted(model.traits.ppl_scores))} — run "
-                        f"this dataset with a model that does (hf) or pick another variant"
+                        f"this dataset with a model whose backend computes it, or pick another variant"
                     )
                 key = (subset.name, str(sorted(comp.kwargs.items())))
                 if key not in counts:

@@ -12,8 +12,8 @@ GAOKAO-Bench, AlignBench), the canonical copy is the paper's GitHub repository. 
   hash before it is used (a corrupt or truncated file is never handed on).
 
 ``GITHUB_API_URL`` (else ``https://api.github.com``) and ``COMPASS_GITHUB_RAW_URL`` (else
-``https://raw.githubusercontent.com``) pick the servers, ``GITHUB_TOKEN`` is sent where set
-(the API allows 60 unauthenticated requests an hour; a fetch makes two). Files are cached
+``https://raw.githubusercontent.com``) pick the servers; ``GITHUB_TOKEN`` is sent to GitHub's
+own hosts and the ``GITHUB_API_URL`` server only, never to a raw-file mirror (the API allows 60 unauthenticated requests an hour; a fetch makes two). Files are cached
 under ``<compass cache>/github/<owner>/<name>/<sha>/``.
 """
 
@@ -56,16 +56,33 @@ def _session():
         raise CompassError("fetching from GitHub needs requests: pip install 'compass-eval[data]'") from None
     session = requests.Session()
     session.headers["User-Agent"] = "compass-eval"
-    if os.environ.get("GITHUB_TOKEN"):
-        session.headers["Authorization"] = f"Bearer {os.environ['GITHUB_TOKEN']}"
     return session
 
 
-def _get(session, url: str, timeout: float, what: str, **kwargs):
+def _token_for(url: str) -> dict:
+    """``GITHUB_TOKEN`` goes to GitHub's own hosts and to the API server ``GITHUB_API_URL`` names
+    (the server the token belongs to), never to a raw-file mirror."""
+    token = os.environ.get("GITHUB_TOKEN")
+    host = url.split("/")[2] if "//" in url else ""
+    trusted = {"api.github.com", "raw.githubusercontent.com"}
+    if os.environ.get("GITHUB_API_URL"):
+        trusted.add(api_endpoint().split("/")[2] if "//" in api_endpoint() else "")
+    return {"Authorization": f"Bearer {token}"} if token and host in trusted else {}
+
+
+def _json(resp, what: str):
+    try:
+        return resp.json()
+    except ValueError:
+        raise CompassError(f"GitHub answered {what} with something that is not JSON (a proxy's page?); check "
+                           f"GITHUB_API_URL, or `compass data import` the benchmark's files") from None
+
+
+def _get(session, url: str, timeout: float, what: str, headers: dict | None = None, **kwargs):
     import requests
 
     try:
-        resp = session.get(url, timeout=timeout, **kwargs)
+        resp = session.get(url, timeout=timeout, headers={**_token_for(url), **(headers or {})}, **kwargs)
     except requests.RequestException as exc:
         host = url.split("/")[2] if "//" in url else url
         raise Unreachable(f"cannot reach GitHub at {host} ({type(exc).__name__})") from None
@@ -90,14 +107,14 @@ def gh_download(repo: str, revision: str, patterns: tuple[str, ...], *, timeout:
     with session:
         commit = _get(session, f"{api}/repos/{repo}/commits/{revision}", timeout,
                       f"GitHub repository {repo} at {revision!r}")
-        sha = str(commit.json().get("sha") or "")
+        sha = str((_json(commit, f"the commit of {repo}") or {}).get("sha") or "")
         if not sha:
             raise NotFound(f"GitHub repository {repo}: {revision!r} names no commit")
-        tree = _get(session, f"{api}/repos/{repo}/git/trees/{sha}?recursive=1", timeout,
-                    f"the file list of {repo}@{sha[:12]}").json()
+        tree = _json(_get(session, f"{api}/repos/{repo}/git/trees/{sha}?recursive=1", timeout,
+                          f"the file list of {repo}@{sha[:12]}"), f"the file list of {repo}")
         if tree.get("truncated"):
             raise CompassError(f"GitHub listed {repo}@{sha[:12]} only in part; fetch it with a GITHUB_TOKEN")
-        listed = {e["path"]: e for e in tree.get("tree") or [] if e.get("type") == "blob"}
+        listed = {e["path"]: e for e in tree.get("tree") or [] if e.get("type") == "blob" and e.get("path")}
         for pattern in patterns:
             if not any(fnmatch.fnmatch(p, pattern) for p in listed):
                 raise NotFound(f"GitHub repository {repo}@{sha[:12]} has no file matching {pattern!r} (HTTP 404)")
@@ -140,7 +157,14 @@ def _fetch_file(session, url: str, dest: Path, timeout: float, bar, what: str) -
     part = dest.with_name(dest.name + ".incomplete")
     have = part.stat().st_size if part.exists() else 0
     headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={have}-"} if have else {})}
-    resp = _get(session, url, timeout, what, headers=headers, stream=True)
+    try:
+        resp = _get(session, url, timeout, what, headers=headers, stream=True)
+    except Unreachable as exc:
+        if not (have and "HTTP 416" in str(exc)):
+            raise
+        part.unlink()  # a whole file left behind (killed before it was renamed): fetch it again
+        have, headers = 0, {"Accept-Encoding": "identity"}
+        resp = _get(session, url, timeout, what, headers=headers, stream=True)
     with resp:
         if have and resp.status_code != 206:  # the server sent the whole file: start over
             have = 0

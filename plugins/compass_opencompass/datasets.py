@@ -443,6 +443,7 @@ PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
 #: evaluators configured by their own settings: ``(evaluator cfg, dataset cfg, where) -> scoring``
 EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
+EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
 LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 

@@ -41,11 +41,14 @@ def config_file(config: str) -> Path:
     return path
 
 
-def expand(config: str, index: int = 0, **overrides: Any) -> tuple[str, dict, str | None]:
+def expand(config: str | None = None, index: int = 0, **overrides: Any) -> tuple[str, dict, str | None]:
     """``(compass model type, its keyword arguments, the file's abbr)`` for ``configs/models/<config>.py``."""
     from compass_opencompass.shims import plain_dicts, run_config
     from compass_opencompass.translate import model
 
+    if not config:
+        raise CompassError("opencompass_model: needs config=<folder>/<name> (a file under your OpenCompass "
+                           "configs/models); or name the file itself: -m hf_internlm2_5_1_8b_chat")
     path = config_file(config)
     models = plain_dicts(run_config(path).get("models"))
     if not isinstance(models, list) or not models:

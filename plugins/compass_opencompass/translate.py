@@ -221,12 +221,15 @@ def _api_key(key: Any, var: str, where: str) -> str | None:
     if text.upper() in NO_KEY:
         note(f"{where}: key={key!r}: the server checks no key; compass sends none")
         return None
-    if PLACEHOLDER_KEY.search(text) or len(text) < 20:  # providers' real keys are 32+ characters
+    if PLACEHOLDER_KEY.search(text):  # an example's stand-in ('YOUR_API_KEY', 'sk-1234'): shown, it is no secret
         note(f"{where}: key={key!r} is the example's stand-in for your key; compass reads ${var} instead "
              f"(export {var}=<your key>)")
         return var
+    # anything else may be a real key, however short (a self-hosted server's 'token-abc123'): never
+    # echoed, never swapped for another key the run would then send to this config's server
     raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into run "
-                       f"folders and shell history); export {var}=... and write key='ENV'")
+                       f"folders and shell history); export it as an environment variable and write "
+                       f"key='ENV:<that variable>' (key='ENV' reads ${var})")
 
 
 def _openai(cls: str, out: dict, where: str) -> dict:
