@@ -121,6 +121,11 @@ def test_mean_all_is_opencompass_ppl_rule(tiny, name):
         assert scores == pytest.approx(want, abs=TOL), text
         differs += max(range(len(scores)), key=scores.__getitem__) != max(range(len(sums)), key=sums.__getitem__)
     assert differs  # the rules disagree somewhere on these prompts: the test tells them apart
+    # an empty continuation is the prompt's own text, scored like any other (not "certain")
+    (edge,) = m.loglikelihood([LoglikelihoodRequest(human("Question: 2+2? Answer:"), ("", " 4"), "mean_all")])
+    text = m.encoder.render(human("Question: 2+2? Answer:"))
+    assert edge[0] == pytest.approx(-_opencompass_mean_loss(tiny[name], m.encoder.encode_one(text)), abs=TOL)
+    assert edge[0] < 0
 
 
 @pytest.mark.parametrize("name", ALL)

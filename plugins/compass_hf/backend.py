@@ -266,32 +266,58 @@ class HFCausalLM(HFSettingsModel):
     # ------------------------------------------------------------------ ppl
     def loglikelihood(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]:
         """Each continuation's score given the request's prompt: its summed log-probability
-        (``score="sum"``), or OpenCompass's ``mean_all`` (the whole text's tokens after the first,
-        summed and divided by the token count: scored as a continuation of the first token)."""
+        (``score="sum"``), or OpenCompass's ``mean_all`` (see :meth:`_mean_all`)."""
         from compass_hf.scoring import make_groups
 
-        texts = [self.encoder.render(req.prompt) for req in requests]
+        out: list[tuple[float, ...]] = [()] * len(requests)
+        summed = [r for r, req in enumerate(requests) if req.score != "mean_all"]
+        mean_all = [r for r, req in enumerate(requests) if req.score == "mean_all"]
+        if mean_all:
+            for r, values in zip(mean_all, self._mean_all([requests[r] for r in mean_all])):
+                out[r] = values
+        if not summed:
+            return out
+        requests_sum = [requests[r] for r in summed]
+        texts = [self.encoder.render(req.prompt) for req in requests_sum]
         contexts = self.encoder.encode(texts)
-        pairs = [(r, j) for r, req in enumerate(requests) for j, c in enumerate(req.continuations) if c]
-        flat = self.encoder.encode([texts[r] + requests[r].continuations[j] for r, j in pairs])
-        wholes: list[list[list[int]]] = [[] for _ in requests]
-        index: list[list[int]] = [[] for _ in requests]
+        pairs = [(r, j) for r, req in enumerate(requests_sum) for j, c in enumerate(req.continuations) if c]
+        flat = self.encoder.encode([texts[r] + requests_sum[r].continuations[j] for r, j in pairs])
+        wholes: list[list[list[int]]] = [[] for _ in requests_sum]
+        index: list[list[int]] = [[] for _ in requests_sum]
         for (r, j), ids in zip(pairs, flat):
             wholes[r].append(ids)
             index[r].append(j)
-        keep = [r for r in range(len(requests)) if wholes[r]]
-        mean_all = {r for r in keep if requests[r].score == "mean_all"}
-        contexts = [wholes[r][0][:1] if r in mean_all else contexts[r] for r in range(len(requests))]
+        keep = [r for r in range(len(requests_sum)) if wholes[r]]
         groups = make_groups([contexts[r] for r in keep], [wholes[r] for r in keep], self.max_seq_len,
                              self.start_id)
         scores = self.scorer.loglikelihood(groups, len(keep))
-        out: list[tuple[float, ...]] = []
         by_request = dict(zip(keep, scores))
-        for r, req in enumerate(requests):
+        for r, req in enumerate(requests_sum):
             values = [0.0] * len(req.continuations)  # an empty continuation is certain
-            for k, (j, value) in enumerate(zip(index[r], by_request.get(r, []))):
-                values[j] = value / len(wholes[r][k]) if r in mean_all else value
-            out.append(tuple(values))
+            for j, value in zip(index[r], by_request.get(r, [])):
+                values[j] = value
+            out[summed[r]] = tuple(values)
+        return out
+
+    def _mean_all(self, requests: list[LoglikelihoodRequest]) -> list[tuple[float, ...]]:
+        """OpenCompass's PPLInferencer number, minus its loss: each continuation's whole text
+        (prompt + continuation, tokenized as one) scored token by token after its own first token,
+        the sum divided by the token count. Every text is its own group: texts need not share a
+        first token, and an empty continuation is the prompt's own text."""
+        from compass_hf.scoring import make_groups
+
+        texts = [self.encoder.render(req.prompt) + c for req in requests for c in req.continuations]
+        wholes = self.encoder.encode(texts)
+        scorable = [k for k, ids in enumerate(wholes) if len(ids) > 1]  # one token: nothing scored, 0 / 1
+        groups = make_groups([wholes[k][:1] for k in scorable], [[wholes[k]] for k in scorable], self.max_seq_len,
+                             self.start_id)
+        flat = [0.0] * len(texts)
+        for k, scores in zip(scorable, self.scorer.loglikelihood(groups, len(scorable))):
+            flat[k] = scores[0] / len(wholes[k])
+        out, at = [], 0
+        for req in requests:
+            out.append(tuple(flat[at:at + len(req.continuations)]))
+            at += len(req.continuations)
         return out
 
     # ------------------------------------------------------------------ clp
