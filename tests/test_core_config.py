@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from compass._config import redact
 from compass._prompt import FewShot, PromptTemplate, fill
 from compass._types import Message, prompt_to_text
@@ -101,3 +103,14 @@ def test_summarizer_groups_from_the_config(evaluate, tmp_path):
     (tmp_path / "bad.toml").write_text('models = ["arith"]\ndatasets = ["toy"]\n[summarizer]\ngroups = [1]\n')
     res = evaluate("bad.toml")
     assert res.code == 2 and "summarizer.groups[0]" in res.err
+
+
+@pytest.mark.parametrize("order, words", [("5", "summarizer.order must be a list"),
+                                          ('"ab"', "summarizer.order must be a list"),
+                                          ("[[]]", "summarizer.order[0] = []"),
+                                          ('["toy-gen", 3]', "summarizer.order[1] = 3")])
+def test_summarizer_order_is_checked_when_the_config_is_read(evaluate, tmp_path, order, words):
+    (tmp_path / "o.toml").write_text(f'models = ["arith"]\ndatasets = ["toy"]\n[summarizer]\norder = {order}\n')
+    res = evaluate("o.toml")
+    assert res.code == 2 and words in res.err and "Traceback" not in res.err, res.err
+    assert not (tmp_path / "outputs").exists() or not list((tmp_path / "outputs").rglob("predictions/*/*.jsonl"))

@@ -204,6 +204,7 @@ def config_from_file_data(data: dict, where: str) -> RunConfig:
         if not isinstance(data["summarizer"], dict):
             raise CompassError(f"{where}: summarizer must be a table")
         cfg.summarizer = dict(data["summarizer"])
+        _check_order(cfg.summarizer.get("order"), f"{where}: summarizer.order")
     if "notify" in data and not isinstance(data["notify"], dict):
         raise CompassError(f"{where}: notify must be a table (e.g. lark_bot_url = \"https://…\")")
     cfg.notify.update(data.get("notify") or {})
@@ -230,14 +231,20 @@ def to_toml(cfg: RunConfig) -> str:
              if data.get(k) is not None and not (k == "max_num_workers" and data[k] == 1)]
     for table in ("eval_settings", "summarizer", "notify"):
         for key, value in (data.get(table) or {}).items():
-            lines.append(f"{table}.{_toml_key(key)} = {_toml_value(value)}")
+            lines.append(_toml_entry(f"{table}.{_toml_key(key)}", value))
     for kind in ("models", "datasets"):
         for item in data[kind]:
             lines.append(f"\n[[{kind}]]")
-            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items() if k != "source")
+            lines.extend(_toml_entry(_toml_key(k), v) for k, v in item.items() if k != "source")
     lines.append("\n[runner]")
-    lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data["runner"].items())
+    lines.extend(_toml_entry(_toml_key(k), v) for k, v in data["runner"].items())
     return "\n".join(lines) + "\n"
+
+
+def _toml_entry(key: str, value: Any) -> str:
+    if value is None:  # TOML has no null: said in a comment, not silently dropped
+        return f"# {key} = None (TOML has no null: set it in a .py config if it must differ from its default)"
+    return f"{key} = {_toml_value(value)}"
 
 
 def _toml_key(key: str) -> str:
@@ -262,3 +269,18 @@ def dump_config(cfg: RunConfig, path: Path) -> None:
     """Write the config actually used (secrets redacted) as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(cfg.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _check_order(order, where: str) -> None:
+    """``summarizer.order``: the summary table's rows first, each a row name or ``[name, metric]``."""
+    if order is None:
+        return
+    fix = 'a list of row names or [name, metric] pairs, e.g. order = ["gsm8k", ["mmlu", "accuracy"]]'
+    if not isinstance(order, (list, tuple)):
+        raise CompassError(f"{where} must be {fix}; got {type(order).__name__}")
+    for k, item in enumerate(order):
+        ok = isinstance(item, str) and item or (isinstance(item, (list, tuple)) and len(item) in (1, 2)
+                                                 and all(isinstance(x, str) and x for x in item))
+        if not ok:
+            raise CompassError(f"{where}[{k}] = {item!r}: each entry must be a row name or a [name, metric] "
+                               f"pair; {fix}")

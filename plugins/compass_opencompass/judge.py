@@ -277,9 +277,16 @@ class LLMJudge:
                           context.host) for s in samples]
         golds = [s.gold for s in samples]
         if hasattr(ev, "details"):
-            return [bool(v) for v in ev.details(answers, golds)]
-        listed = ev.score(answers, golds).get("details") or []
-        return [bool(v) for v in listed] if len(listed) == len(samples) else [False] * len(samples)
+            listed = list(ev.details(answers, golds))
+        elif hasattr(ev, "score"):
+            listed = list((ev.score(answers, golds) or {}).get("details") or [])
+        else:
+            raise CompassError(f"CascadeEvaluator: its rule_evaluator ({self.rule}) scores whole samples, not "
+                               f"answer lists; use a rule evaluator such as MATHEvaluator or AccEvaluator")
+        if len(listed) != len(samples):
+            raise CompassError(f"CascadeEvaluator: its rule_evaluator ({self.rule}) gave {len(listed)} verdicts for "
+                               f"{len(samples)} samples (it must give one per sample, in 'details')")
+        return [bool(v) for v in listed]
 
     def score_samples(self, samples, context) -> Iterator[tuple[int, dict]]:
         todo = [s for s in samples if s.error is None]

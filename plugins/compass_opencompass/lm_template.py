@@ -32,6 +32,8 @@ def check(meta: Any, where: str) -> dict:
     for key in ("round", "reserved_roles"):
         for item in meta.get(key) or ():
             if isinstance(item, Mapping):
+                if not isinstance(item.get("role"), str) or not item.get("role"):
+                    raise CompassError(f"{where}: meta_template.{key} entry {dict(item)!r} needs a 'role' name")
                 for part in ("begin", "end"):
                     if not isinstance(item.get(part, ""), str):
                         raise CompassError(f"{where}: meta_template role {item.get('role')!r}: {part} must be a "

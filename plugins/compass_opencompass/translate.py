@@ -161,8 +161,19 @@ def model(d: dict, where: str) -> dict:
             out.setdefault("path", out.pop("model_name", None) or out.get("abbr") or "default")
             if out.get("api_key") is not None:
                 out["key"] = out.pop("api_key")
-            out.pop("gen_config", None)
-            out.pop("end_str", None)
+            gen = out.pop("gen_config", None) or {}
+            if isinstance(gen, dict):  # LMDeploy's generation settings -> the request's
+                if gen.get("max_new_tokens") is not None:
+                    out.setdefault("max_out_len", gen["max_new_tokens"])
+                for k in ("temperature", "top_p", "top_k"):
+                    if gen.get(k) is not None:
+                        out.setdefault(k, gen[k])
+                rest = sorted(set(gen) - {"max_new_tokens", "temperature", "top_p", "top_k"})
+                if rest:
+                    note(f"{where}: gen_config {', '.join(rest)} have no counterpart in compass's openai model; "
+                         f"dropped")
+            if out.pop("end_str", None) is not None:
+                note(f"{where}: end_str is dropped (compass stops where the server ends the reply)")
             for k in ("top_p", "top_k"):
                 if out.get(k) is not None:
                     out.setdefault("extra_body", {})[k] = out.pop(k)
@@ -228,8 +239,8 @@ def _api_key(key: Any, var: str, where: str) -> str | None:
     # anything else may be a real key, however short (a self-hosted server's 'token-abc123'): never
     # echoed, never swapped for another key the run would then send to this config's server
     raise CompassError(f"{where}: a literal API key in a config file is refused (it would be copied into run "
-                       f"folders and shell history); export it as an environment variable and write "
-                       f"key='ENV:<that variable>' (key='ENV' reads ${var})")
+                       f"folders and shell history); export {var}=... and write key='ENV' (or key='ENV:NAME' "
+                       f"for a variable of your own)")
 
 
 def _openai(cls: str, out: dict, where: str) -> dict:
@@ -440,6 +451,9 @@ def summarizer(cfg: dict, where: str) -> dict:
              f"averages in compass (their weights are dropped)")
     abbrs = cfg.get("dataset_abbrs")
     if abbrs:
+        if not isinstance(abbrs, (list, tuple)) or any(isinstance(a, (list, tuple)) and not a for a in abbrs):
+            raise CompassError(f"{where}.dataset_abbrs must list dataset abbrs or [abbr, metric] pairs; got "
+                               f"{abbrs!r}"[:300])
         out["order"] = [[str(a[0]), str(a[1])] if isinstance(a, (list, tuple)) and len(a) > 1 else
                         str(a[0] if isinstance(a, (list, tuple)) else a) for a in abbrs]
     return out
