@@ -90,6 +90,7 @@ def judge_model(judge_cfg: Mapping | None, where: str) -> dict | None:
     if not judge_cfg:
         return None
     cfg = dict(judge_cfg)
+    cfg.pop("pred_postprocessor", None)  # applied to the judge's replies here (_judge_kwargs), not a model setting
     name = cfg.get("type")
     from compass_opencompass.shims import placeholder
     from compass_opencompass.translate import model as translate_model
