@@ -197,6 +197,22 @@ def test_a_bare_file_with_five_options_is_scored_on_all_five(tmp_path):
     assert [float(ln.split()[-1]) for ln in res.out.splitlines() if ln.startswith("five ")] == [100.0], res.out
 
 
+def test_a_bare_file_is_found_in_compass_data_dir_and_a_bad_meta_file_is_named(tmp_path):
+    from conftest import compass_env, run_compass
+
+    (tmp_path / "dd").mkdir()
+    (tmp_path / "dd" / "qa.jsonl").write_text('{"question": "What is 2 + 3?", "answer": "5"}\n')
+    (tmp_path / "eval_qa.py").write_text("datasets = [dict(path='qa.jsonl')]\n"
+                                         "models = [dict(type='mock', abbr='m', chat=True, default='5')]\n")
+    res = run_compass(["eval", "eval_qa.py"], tmp_path, compass_env(COMPASS_DATA_DIR=str(tmp_path / "dd")))
+    assert res.code == 0, res.err
+    res = run_compass(["eval", "eval_qa.py", "--dry-run"], tmp_path, compass_env(COMPASS_DATA_DIR=""))
+    assert res.code == 2 and "set COMPASS_DATA_DIR to the folder that has it" in res.err, res.err
+    (tmp_path / "dd" / "qa.jsonl.meta.json").write_text("{not json")
+    res = run_compass(["eval", "eval_qa.py", "--dry-run"], tmp_path, compass_env(COMPASS_DATA_DIR=str(tmp_path / "dd")))
+    assert res.code == 2 and "qa.jsonl.meta.json: not valid JSON" in res.err and "Traceback" not in res.err, res.err
+
+
 @pytest.mark.parametrize("inferencer, words", [
     ({"type": "AgentInferencer"}, "GenInferencer configs"),
     ({"type": "ChatInferencer", "infer_mode": "every"}, "infer_mode='last'"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -102,7 +103,14 @@ def auto_config(cfg: Mapping, data_dir: Path | None = None) -> dict:
     if not path.endswith((".jsonl", ".csv")):
         raise CompassError(f"dataset {cfg.get('abbr') or path!r}: a dataset without type is OpenCompass's "
                            f"custom dataset and needs path='<file>.jsonl' or '.csv'")
-    f = Path(path) if Path(path).is_absolute() or data_dir is None else resolve({"path": path}, data_dir)
+    if data_dir is None:  # read while the config is translated: the data dir the environment names, else ./data
+        data_dir = Path(os.environ.get("COMPASS_DATA_DIR") or "data")
+    try:
+        f = Path(path) if Path(path).is_absolute() else resolve({"path": path}, data_dir)
+    except DataMissing:
+        raise DataMissing(f"CustomDataset path {path}: not found in {data_dir} or {Path.cwd()} (a config's bare file "
+                          f"is read as the config is loaded, before --data-dir); give its path from the working "
+                          f"folder or an absolute one, or set COMPASS_DATA_DIR to the folder that has it") from None
     row = _first_row(f)
     options = []
     for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -115,7 +123,13 @@ def auto_config(cfg: Mapping, data_dir: Path | None = None) -> dict:
                             "infer_method": "gen"}
     meta_file = Path(str(cfg.get("meta_path") or f"{f}.meta.json"))
     if meta_file.is_file():
-        meta.update(json.loads(meta_file.read_text(encoding="utf-8")))
+        try:
+            loaded = json.loads(meta_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DataError(f"{meta_file}: not valid JSON ({exc}); fix or remove it") from None
+        if not isinstance(loaded, dict):
+            raise DataError(f"{meta_file}: must hold a JSON object of dataset settings, got {type(loaded).__name__}")
+        meta.update(loaded)
     meta.update({k: v for k, v in cfg.items()})
     kind = (meta["data_type"], meta["infer_method"])
     if kind not in (("mcq", "gen"), ("qa", "gen"), ("mcq", "ppl")):
