@@ -37,7 +37,7 @@ import json
 import re
 from pathlib import Path
 
-from compass.sdk import DataError, DataMissing
+from compass.sdk import DataMissing, read_jsonl
 
 LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/mbpp": ("mbpp/mbpp.jsonl",),
@@ -109,14 +109,7 @@ def _read(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("["):  # sanitized-mbpp.json (the google-research release) is one JSON list
         return json.loads(text)
-    rows = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
-    return rows
+    return [obj for _, obj in read_jsonl(path)]
 
 
 def _row(r: dict, column: bool, sanitized: bool) -> dict:

@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from compass.sdk import CompassError, DataError, DataMissing
+from compass.sdk import CompassError, DataError, DataMissing, read_jsonl
 
 #: OpenCompass dataset id (and file_name) -> compass's copy of that file under the data dir
 IDS: dict[str, str] = {
@@ -40,14 +40,7 @@ def _rows(f: Path) -> list[dict]:
     if not f.is_file():
         raise DataMissing(f"{f} not found")
     if name.endswith(".jsonl"):
-        rows = []
-        for n, line in enumerate(f.read_text(encoding="utf-8-sig").splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{f}:{n}: not JSON ({exc.msg})") from None
-        return rows
+        return [obj for _, obj in read_jsonl(f)]
     if name.endswith(".csv"):
         with f.open(encoding="utf-8-sig", newline="") as fh:
             table = list(csv.reader(fh))

@@ -26,7 +26,7 @@ import json
 import re
 from pathlib import Path
 
-from compass.sdk import DataError, DataMissing
+from compass.sdk import DataError, DataMissing, read_jsonl
 
 #: OpenCompass dataset ids and local paths -> where compass keeps the files under the data dir
 LOCAL: dict[str, tuple[str, ...]] = {
@@ -70,13 +70,7 @@ def agieval_v2(root: Path, name: str = "", setting_name: str = "zero-shot", **_)
     if not f.is_file():
         raise DataMissing(f"{f} not found (AGIEval v1's {name}.jsonl)")
     rows = []
-    for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{f}:{n}: not JSON ({exc.msg})") from None
+    for _, item in read_jsonl(f):
         options = item.get("options")
         rows.append({"question": (item.get("passage") or "") + item["question"],
                      "options": "\n".join(options) if options else "",

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import ast
 import csv
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from compass.sdk import DataError, DataMissing
+from compass.sdk import read_jsonl as sdk_read_jsonl
 
 #: OpenCompass dataset ids -> local places under the data dir, OpenCompass's first
 LOCAL: dict[str, tuple[str, ...]] = {
@@ -48,15 +48,7 @@ NQ_OPEN_DEV = "NQ-open.dev.jsonl"
 def read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise DataMissing(f"{path} not found")
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
-    return rows
+    return [obj for _, obj in sdk_read_jsonl(path)]
 
 
 def _nq_open_dev(root: Path) -> list[dict]:
