@@ -308,21 +308,8 @@ def _hellaswag_ice(root: Path, **_) -> dict:
 
 def boxed(text: str) -> str | None:
     """The content of the last ``\\boxed{...}`` (braces matched), as MATHDataset keeps it; ``None`` if none."""
-    start = max(text.rfind("\\boxed"), -1)
-    if start < 0:
-        start = text.rfind("\\fbox")
-        if start < 0:
-            return None
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                whole = text[start:i + 1]
-                return whole[len("\\boxed{"):-1] if whole.startswith("\\boxed{") else None
-    return None
+    whole = exams.last_boxed(text)
+    return whole[len("\\boxed{"):-1] if whole and whole.startswith("\\boxed{") else None
 
 
 def _math(root: Path, file_name: str = "math.json", **_) -> dict:

@@ -161,7 +161,8 @@ def _few_shot_prefix_off(text: str) -> str:
     return text
 
 
-def _last_boxed(text: str) -> str | None:
+def last_boxed(text: str) -> str | None:
+    """The last ``\\boxed{...}`` (or ``\\fbox{...}``) of ``text``, braces matched, whole; ``None`` if none."""
     start = text.rfind("\\boxed")
     if start < 0:
         start = text.rfind("\\fbox")
@@ -189,7 +190,7 @@ def agieval_math_answer(text: str) -> str | None:
     """The answer AGIEval reads from a zero-shot cloze response (``None``: none found)."""
     text = _few_shot_prefix_off(text or "")
     if "\\boxed" in text:
-        return _unbox(_last_boxed(text))
+        return _unbox(last_boxed(text))
     dollars = re.findall(r"\$(.*)\$", text)
     if dollars:
         last = dollars[-1]
