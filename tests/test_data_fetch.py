@@ -205,6 +205,32 @@ def test_offline_stops_with_the_missing_data_line(hub, tmp_path, how):
         assert res.code == 2 and "HF_HUB_OFFLINE is set" in res.err and len(hub.log) == before
 
 
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_a_dry_run_plans_without_the_data_and_fetches_nothing(hub, tmp_path, offline):
+    """A dry run shows the whole plan when data is missing: the subsets without data have an
+    unknown size (``?``), one line per dataset names the file looked for, and nothing is
+    downloaded (the real run fetches it first, unless offline)."""
+    env = _env(tmp_path, HF_ENDPOINT=hub.url)
+    before = len(hub.log)
+    data = tmp_path / "data"
+    args = ["eval", "-m", "mock", "-d", "gsm8k", "mmlu", "demo_gsm8k", "--data-dir", str(data), "--dry-run"]
+    res = run_compass(args + (["--offline"] if offline else []), tmp_path, env)
+    assert res.code == 0, res.err
+    assert len(hub.log) == before and not data.exists()  # nothing asked of the hub, nothing written
+    said = "--offline: the run would stop at them" if offline else "the run fetches them first"
+    assert f"data: 2 benchmark(s) missing from {data.resolve()}: gsm8k, mmlu; {said}" in res.err
+    rows = {ln.split()[0]: ln.split() for ln in res.out.splitlines() if ln.startswith("mock/")}
+    assert rows["mock/gsm8k"][2] == "?" and rows["mock/mmlu-anatomy"][2] == "?" and rows["mock/demo_gsm8k"][2] == "64"
+    assert "59 inference tasks, 64 samples (and those of 58 subsets whose data is missing)" in res.out
+    missing = [ln for ln in res.out.splitlines() if ln.startswith("data missing:")]
+    assert len(missing) == 2  # one line per dataset, not per subset
+    assert missing[0].startswith("data missing: gsm8k: ") and str(data / "gsm8k" / "test.jsonl") in missing[0]
+    assert missing[1].startswith("data missing: mmlu: ") and missing[1].endswith("(and 56 more of its subsets)")
+    assert not (tmp_path / "outputs").exists()
+    real = run_compass(args[:-1] + ["--offline"], tmp_path, env)  # the real run still stops at the data
+    assert real.code == 2 and "error: gsm8k: GSM8K test split not found" in real.err and len(hub.log) == before
+
+
 def test_modelscope_source(fixtures, hub, tmp_path):
     ms_repos = {RECIPES[n].ms: fixtures[n][1] for n in ("gsm8k", "ceval") if RECIPES[n].ms}
     ms_repos["modelscope/mmlu"] = Repo({"data.tar": mmlu_tar(), "README.md": b"MMLU"})  # the original archive

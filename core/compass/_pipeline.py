@@ -73,12 +73,22 @@ class RunResult:
 def describe_plan(plan: Plan, run_dir: Path, reused: bool) -> str:
     from tabulate import tabulate
 
-    rows = [[t.name, t.subset.mode, t.num_samples, f"{t.start}-{t.end}" if t.shard is not None else "all"]
-            for t in plan.tasks]
+    rows = [[t.name, t.subset.mode, "?" if t.subset.name in plan.missing else t.num_samples,
+             f"{t.start}-{t.end}" if t.shard is not None else "all"] for t in plan.tasks]
+    unknown = len({t.subset.name for t in plan.tasks} & set(plan.missing))
     head = (f"run folder: {run_dir}{' (reused)' if reused else ''}\n"
             f"models: {', '.join(m.abbr for m in plan.models)}\n"
-            f"{len(plan.tasks)} inference tasks, {sum(t.num_samples for t in plan.tasks)} samples\n")
-    return head + tabulate(rows, headers=["task", "mode", "samples", "range"], tablefmt="simple")
+            f"{len(plan.tasks)} inference tasks, {sum(t.num_samples for t in plan.tasks)} samples"
+            f"{f' (and those of {unknown} subsets whose data is missing)' if unknown else ''}\n")
+    text = head + tabulate(rows, headers=["task", "mode", "samples", "range"], tablefmt="simple")
+    by_dataset: dict[str, list[str]] = {}  # what the real run needs first: one line per dataset
+    for t in plan.tasks:
+        if t.subset.name in plan.missing and t.subset.name not in by_dataset.get(t.dataset_type, []):
+            by_dataset.setdefault(t.dataset_type, []).append(t.subset.name)
+    for dataset, subsets in by_dataset.items():
+        more = f" (and {len(subsets) - 1} more of its subsets)" if len(subsets) > 1 else ""
+        text += f"\ndata missing: {dataset}: {plan.missing[subsets[0]]}{more}"
+    return text
 
 
 class _ReuseChecker:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from compass._config import Component, RunConfig
-from compass._dataset import Benchmark, Rows, Subset
+from compass._dataset import Benchmark, DataMissing, Rows, Subset
 from compass._devices import Resources, task_resources
 from compass._errors import CompassError
 from compass._fingerprint import Fingerprint, model_settings, task_fingerprint
@@ -238,14 +238,17 @@ class Plan:
     tasks: list[Task]
     evals: list[EvalUnit]
     data: dict = field(default_factory=dict)  # dataset name -> its data record (``prepare_data``)
+    #: a dry run's subsets whose data is not there yet (subset name -> why); their sizes are unknown
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def prepare_data(host: PluginHost, cfg: RunConfig, chat: bool, data_dir: Path) -> dict:
-    """Each dataset of the run built once and handed to the ``prepare_data`` hook."""
+    """Each dataset of the run built once and handed to the ``prepare_data`` hook (a dry run
+    says so: ``settings["dry_run"]``, and nothing is downloaded)."""
     datasets = {d.type: build_benchmark(host, d.type, d.kwargs, chat) for d in cfg.datasets}
+    settings = {**cfg.eval_settings, **({"dry_run": True} if cfg.dry_run else {})}
     data: dict = {}
-    for records in host.pm.hook.prepare_data(datasets=datasets, data_dir=data_dir,
-                                             settings=dict(cfg.eval_settings)):
+    for records in host.pm.hook.prepare_data(datasets=datasets, data_dir=data_dir, settings=settings):
         data.update(records or {})
     return data
 
@@ -287,6 +290,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
     benchmarks: dict[tuple[str, str], Benchmark] = {}
     tasks: list[Task] = []
     evals: list[EvalUnit] = []
+    missing: dict[str, str] = {}
     counts: dict[tuple[str, str], int] = {}
     sizes = SizeCache()  # counts remembered by file content: planning again does not parse
     size = cfg.max_partition_size
@@ -311,7 +315,13 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
                     )
                 key = (subset.name, str(sorted(comp.kwargs.items())))
                 if key not in counts:
-                    full = sizes.count(subset, data_dir, lambda: len(subset.load(data_dir).test))
+                    try:
+                        full = sizes.count(subset, data_dir, lambda: len(subset.load(data_dir).test))
+                    except DataMissing as exc:
+                        if not cfg.dry_run:
+                            raise
+                        missing[subset.name] = str(exc)  # a dry run shows the plan; the real run gets the data
+                        full = 0
                     counts[key] = full if cfg.limit is None else min(full, max(0, cfg.limit))
                 n = counts[key]
                 generation = generation_settings(model, subset)
@@ -340,7 +350,7 @@ def make_plan(cfg: RunConfig, host: PluginHost) -> Plan:
         preflight_evaluators(host, [u.subset for u in evals], settings)
         preflight_comparisons(host, evals, cfg.eval_settings)
     sizes.save()
-    return Plan(models, benchmarks, tasks, evals, data)
+    return Plan(models, benchmarks, tasks, evals, data, missing)
 
 
 def preflight_comparisons(host: PluginHost, units: list, settings: dict) -> None:

@@ -272,7 +272,9 @@ def prepare_data(datasets: dict, data_dir: Path, settings: dict) -> dict | None:
         built once (its subsets' ``load.locate(data_dir)``, where a loader has it, names the
         file it reads or raises :class:`compass._dataset.DataMissing` naming the path looked for).
     :param data_dir: the run's data folder.
-    :param settings: the run's ``eval_settings`` (flags such as ``--offline`` land there).
+    :param settings: the run's ``eval_settings`` (flags such as ``--offline`` land there);
+        ``settings["dry_run"]`` is true in a dry run: download nothing then, say what the run
+        would fetch (a dry run plans a subset whose data is missing, its size unknown).
     :returns: ``{dataset name: record}``, a JSON-able record per dataset this plugin knows
         (where its data came from, the sha256 of its files); ``record["identity"]``, a
         short hash of the data, becomes part of the dataset's ``version``. ``None`` if none.

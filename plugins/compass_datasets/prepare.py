@@ -3,7 +3,7 @@ the run reads (this plugin's ``prepare_data`` hook).
 
 A dataset's subsets tell where their files are (``subset.load.locate(data_dir)``); a
 missing file names the path looked for, and the recipe that writes that path fetches it
-(unless offline: ``--offline``, ``HF_HUB_OFFLINE=1``). Then each dataset gets a record:
+(unless offline: ``--offline``, ``HF_HUB_OFFLINE=1``; a dry run only says what it would fetch). Then each dataset gets a record:
 the recipe, where its data came from (the provenance of a fetch, or ``local``), and the
 sha256 of each file under the recipe's paths; ``identity`` hashes those, so the run's
 ``version`` of a dataset changes with its data.
@@ -95,7 +95,11 @@ def prepare(datasets: Mapping[str, object], data_dir: Path, settings: Mapping[st
     source = normalize_source(str(settings["data_source"])) if settings.get("data_source") else None
     located = {name: where(bench, data_dir) for name, bench in datasets.items()}
     wanted = sorted({r for _, missing in located.values() for r in missing})
-    if wanted and not no_fetch:
+    if wanted and settings.get("dry_run"):  # a dry run downloads nothing: it says what the run would fetch
+        echo(f"data: {len(wanted)} benchmark(s) missing from {data_dir.resolve()}: {', '.join(wanted)}; "
+             + ("--offline: the run would stop at them" if no_fetch else
+                "the run fetches them first (--offline to stop that; compass data fetch NAME to fetch now)"))
+    elif wanted and not no_fetch:
         echo(f"data: {len(wanted)} benchmark(s) missing from {data_dir.resolve()}: {', '.join(wanted)}; fetching "
              f"(--offline to stop this)")
         for name in wanted:
