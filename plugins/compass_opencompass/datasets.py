@@ -596,6 +596,8 @@ class OpenCompassTemplate:
         self.mode = mode
         self.text = _base_text(d, mode)
         self.meta = d.get("model_meta_template")
+        #: a chat model's meta_template (compass_opencompass.translate): its roles and begin message
+        self.chat_meta = d.get("model_chat_meta_template") or icl.CHAT_META
 
     def render(self, row, examples=(), *, chat: bool):
         if isinstance(self.spec, RawSpec):  # RawPromptTemplate: chat messages as written
@@ -607,13 +609,13 @@ class OpenCompassTemplate:
             p = self.spec.gen(row, examples)
             if not chat:
                 return (Message("HUMAN", self.text(p)),)
-            return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, mode="gen"))
+            return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, self.chat_meta, "gen"))
         per = self.spec.per_label(row, examples)
         texts = {str(k): self.text(v) for k, v in per.items()}
         head, _ = _split(texts)
         if not chat:
             return (Message("HUMAN", head),)
-        msgs = icl.chat_messages(next(iter(per.values())), mode="ppl")
+        msgs = icl.chat_messages(next(iter(per.values())), self.chat_meta, "ppl")
         if msgs and msgs[-1]["role"] == "assistant":
             msgs = msgs[:-1]
         return tuple(Message(_ROLE[m["role"]], m["content"]) for m in msgs)
@@ -632,6 +634,8 @@ class OpenCompassTemplate:
         out = {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
         if self.text is not icl.base_text:
             out["model_meta_template"] = self.meta
+        if self.chat_meta is not icl.CHAT_META:
+            out["model_chat_meta_template"] = self.chat_meta
         return out
 
 

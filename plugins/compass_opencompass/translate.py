@@ -252,7 +252,8 @@ def _openai(cls: str, out: dict, where: str) -> dict:
                  f"first ({urls[0]})")
         urls = urls[0] if urls else None
     base = _api_base(urls)
-    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k not in ("meta_template", "max_seq_len")]
+    meta = out.pop("meta_template", None)  # shapes the messages on the dataset side (_chat_meta_template)
+    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k != "max_seq_len"]
     if cls == "OpenAISDKRollout":
         note(f"{where}: OpenAISDKRollout is sent through compass's openai model as plain chat requests")
     var = _usual_key_variable(base)
@@ -282,6 +283,8 @@ def _openai(cls: str, out: dict, where: str) -> dict:
             res.setdefault("temperature", 0.0)
     if extra:
         res["extra_body"] = extra
+    if meta:
+        res["meta_template"] = meta
     if dropped:
         note(f"{where}: {cls}'s {', '.join(dropped)} {'have' if len(dropped) > 1 else 'has'} no counterpart "
              f"in compass's openai model (dropped)")
@@ -390,6 +393,7 @@ def translate(namespace: dict, where: str) -> dict:
             seen.add(t["type"])
         out["datasets"].append(t)
     _base_meta_template(out, where)
+    _chat_meta_template(out, where)
     for key in ("infer", "eval"):
         cfg = namespace.get(key)
         if isinstance(cfg, dict):
@@ -427,6 +431,33 @@ def _base_meta_template(out: dict, where: str) -> None:
     others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
     note(f"{where}: models[{base[0][0]}]: its meta_template shapes the prompts as OpenCompass's LMTemplateParser "
          f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
+
+
+def _chat_meta_template(out: dict, where: str) -> None:
+    """A chat or API model's ``meta_template`` (OpenCompass's ``APITemplateParser`` table: ``round``
+    roles and their ``api_role``, ``reserved_roles``, a ``begin`` message put first) shapes the
+    messages of the config's OpenCompass datasets as OpenCompass's parser does."""
+    chat = [(i, m) for i, m in enumerate(out["models"]) if isinstance(m, dict)
+            and (m.get("type") == "openai" or (m.get("type") == "hf" and m.get("hf_type") == "chat"))]
+    metas = [m.pop("meta_template", None) for _, m in chat]
+    if not any(metas):
+        return
+    import json
+
+    from compass_opencompass.icl import check_chat_meta
+
+    if len({json.dumps(m, sort_keys=True, default=str) for m in metas}) > 1:
+        raise CompassError(f"{where}: models {', '.join(str(i) for i, _ in chat)} are chat models with different "
+                           f"meta_templates; compass applies one per config: put each in a config of its own")
+    first = next(i for (i, _), m in zip(chat, metas) if m)
+    meta = check_chat_meta(next(m for m in metas if m), f"{where}: models[{first}]")
+    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
+           for d in t.get("datasets") or []]
+    for d in own:
+        d["model_chat_meta_template"] = meta
+    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
+    note(f"{where}: models[{first}]: its meta_template shapes the chat messages as OpenCompass's APITemplateParser "
+         f"does" + (f" (not those of the {others} compass dataset(s))" if others else ""))
 
 
 def summarizer(cfg: dict, where: str) -> dict:
