@@ -57,7 +57,7 @@ def expand(config: str | None = None, index: int = 0, **overrides: Any) -> tuple
         raise CompassError(f"{path}: has {len(models)} model(s); index={index!r} is not one of them")
     out = model(models[index], f"{path}: models[{index}]")
     meta = out.pop("meta_template", None)
-    if meta and out.get("type") == "openai" or out.get("hf_type") == "chat":  # OpenCompass's API-style table
+    if out.get("type") == "openai" or out.get("hf_type") == "chat":  # OpenCompass's API-style table
         if isinstance(meta, dict) and meta.get("begin"):
             from compass_opencompass.translate import note
 
