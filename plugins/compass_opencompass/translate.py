@@ -440,6 +440,11 @@ def _chat_meta_template(out: dict, where: str) -> None:
     chat = [(i, m) for i, m in enumerate(out["models"]) if isinstance(m, dict)
             and (m.get("type") == "openai" or (m.get("type") == "hf" and m.get("hf_type") == "chat"))]
     metas = [m.pop("meta_template", None) for _, m in chat]
+    for n, ((i, m), meta) in enumerate(zip(chat, metas)):
+        if m.get("type") == "openai" and _text_template(meta):  # TurboMindAPIModel & co.: LMTemplateParser's
+            note(f"{where}: models[{i}]: its meta_template is a text template (begin/end strings) for a completion "
+                 f"API; compass sends chat messages, which the server's own chat template formats")
+            metas[n] = None
     if not any(metas):
         return
     import json
@@ -458,6 +463,12 @@ def _chat_meta_template(out: dict, where: str) -> None:
     others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
     note(f"{where}: models[{first}]: its meta_template shapes the chat messages as OpenCompass's APITemplateParser "
          f"does" + (f" (not those of the {others} compass dataset(s))" if others else ""))
+
+
+def _text_template(meta: Any) -> bool:
+    """A meta_template of begin/end strings per role (``LMTemplateParser``'s), not ``api_role`` tables."""
+    rounds = meta.get("round") if isinstance(meta, dict) else None
+    return isinstance(rounds, list) and any(isinstance(r, dict) and "api_role" not in r for r in rounds)
 
 
 def summarizer(cfg: dict, where: str) -> dict:
