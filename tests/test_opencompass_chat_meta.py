@@ -95,3 +95,29 @@ def test_a_chat_models_begin_message_is_sent_first(compass, monkeypatch):
                   env=compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS)))
     assert res.code == 0, res.err
     assert "its meta_template shapes the chat messages as OpenCompass's APITemplateParser does" in res.err
+
+
+# an API model whose meta_template is LMTemplateParser's text template (examples/eval_internlm_chat_lmdeploy_apiserver.py)
+TEXT_TEMPLATE = """
+from mmengine.config import read_base
+from opencompass.models.turbomind_api import TurboMindAPIModel
+with read_base():
+    from opencompass.configs.datasets.demo.demo_gsm8k_chat_gen import gsm8k_datasets
+datasets = gsm8k_datasets
+meta_template = dict(round=[dict(role='HUMAN', begin='<|User|>:', end='\\\\n'),
+                            dict(role='BOT', begin='<|Bot|>:', end='<eoa>\\\\n', generate=True)], eos_token_id=103028)
+models = [dict(type=TurboMindAPIModel, abbr='internlm-chat-20b-turbomind', api_addr='http://0.0.0.0:23333',
+               api_key='EMPTY', max_out_len=100, max_seq_len=2048, batch_size=8, meta_template=meta_template)]
+"""
+
+
+def test_an_api_models_text_template_is_dropped_with_a_note(compass, monkeypatch, capsys):
+    from compass import api
+
+    monkeypatch.setenv("COMPASS_OPENCOMPASS_CONFIGS", str(CONFIGS))
+    cfg_file = compass.cwd / "eval_text.py"
+    cfg_file.write_text(TEXT_TEMPLATE)
+    cfg = api.load_config(str(cfg_file))
+    assert cfg.models[0].type == "openai" and "meta_template" not in cfg.models[0].kwargs
+    assert "model_chat_meta_template" not in cfg.datasets[0].kwargs["datasets"][0]
+    assert "its meta_template is a text template (begin/end strings)" in capsys.readouterr().err
