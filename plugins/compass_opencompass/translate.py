@@ -148,6 +148,8 @@ def model(d: dict, where: str) -> dict:
     post = out.pop("pred_postprocessor", None)
     if post:
         what = _plain(post.get("type") if isinstance(post, dict) else post)
+        if isinstance(post, dict) and "type" not in post:  # Claude's: dataset abbr pattern -> postprocessor
+            what = f"one per dataset pattern: {', '.join(map(str, list(post)[:3]))}{', ...' if len(post) > 3 else ''}"
         note(f"{where}: the model's pred_postprocessor ({what}) is not applied by compass; the dataset's "
              f"own postprocessing scores its answers")
     if cls in ENGINES_CHAT or cls in ENGINES_BASE:
