@@ -399,7 +399,9 @@ def alignbench_summary(judged: list[dict], capabilities: list[str]) -> dict:
     out: dict[str, float] = {k: round(sums[k] / counts[k], 2) for k in sums}
     groups = []
     for group, cats in ALIGN_GROUPS.items():
-        out[group + "总分"] = round(sum(float(out.get(c, 0.0)) for c in cats) / len(cats), 2)
+        for c in cats:
+            out.setdefault(c, 0.0)  # as OpenCompass's defaultdict: a category nobody judged is a 0
+        out[group + "总分"] = round(sum(out[c] for c in cats) / len(cats), 2)
         groups.append(group + "总分")
     out["总分"] = round(sum(out[g] for g in groups) / len(groups), 2)
     return out
