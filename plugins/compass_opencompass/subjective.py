@@ -294,8 +294,11 @@ def subset(d: Mapping, where: str) -> Subset:
     kwargs = {"kind": kind, "template": judge._template(ev, w), "judge": judge.judge_model(judge_cfg, w),
               "input_columns": list((d.get("reader_cfg") or {}).get("input_columns") or []),
               "max_out_len": int(inf.get("max_out_len") or 1024)}
-    if inf.get("temperature") is not None:
-        kwargs["temperature"] = float(inf["temperature"])
+    if inf.get("temperature"):
+        from compass_opencompass.translate import note
+
+        note(f"{where}.infer_cfg.inferencer: temperature={inf['temperature']} is not applied; the model's own "
+             f"sampling settings answer every turn (set them on the model)")
     evaluator = "opencompass_subjective" if kwargs["judge"] else "opencompass_subjective_run"
     return Subset(d.get("abbr") or d["dataset_class"], SubjectiveLoader(d, where), SubjectiveTemplate(d), mode="gen",
                   gold="judge", max_out_len=kwargs["max_out_len"], evaluator=evaluator, evaluator_kwargs=kwargs)
@@ -446,11 +449,11 @@ class SubjectiveJudge:
     needs_run_judge = False
 
     def __init__(self, kind: str, template: Mapping, judge: Mapping | None = None, input_columns: list | None = None,
-                 max_out_len: int = 1024, temperature: float | None = None):
+                 max_out_len: int = 1024):
         self.kind, self.template = kind, dict(template)
         self.judge = dict(judge) if judge else None
         self.input_columns = list(input_columns or [])
-        self.max_out_len, self.temperature = max_out_len, temperature
+        self.max_out_len = max_out_len
 
     @classmethod
     def preflight(cls, settings: Mapping[str, Any]) -> None:
