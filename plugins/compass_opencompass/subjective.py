@@ -297,8 +297,8 @@ def subset(d: Mapping, where: str) -> Subset:
     if inf.get("temperature"):
         from compass_opencompass.translate import note
 
-        note(f"{where}.infer_cfg.inferencer: temperature={inf['temperature']} is not applied; the model's own "
-             f"sampling settings answer every turn (set them on the model)")
+        note(f"{d.get('abbr') or d['dataset_class']}: the inferencer's temperature={inf['temperature']} is not "
+             f"applied; the model's own sampling settings answer every turn (set them on the model)")
     evaluator = "opencompass_subjective" if kwargs["judge"] else "opencompass_subjective_run"
     return Subset(d.get("abbr") or d["dataset_class"], SubjectiveLoader(d, where), SubjectiveTemplate(d), mode="gen",
                   gold="judge", max_out_len=kwargs["max_out_len"], evaluator=evaluator, evaluator_kwargs=kwargs)
