@@ -213,3 +213,35 @@ def test_a_judge_models_key_not_set_is_a_note_when_planning_and_an_error_when_ru
     # --judge wins over judge_models
     flag = run_compass(["eval", str(cfg), "--data-dir", str(DATA), "--dry-run", "--judge", "mock"], tmp_path, env)
     assert flag.code == 0 and "note: the run's judge" not in flag.err, flag.err
+
+
+def test_the_datasets_judge_cfg_wins_over_judge_models(evaluate, tmp_path):
+    cfg = tmp_path / "eval_prec.py"
+    cfg.write_text(f'''
+from mmengine.config import read_base
+with read_base():
+    from .mtbench_single_judge_diff_temp_new import mtbench_datasets
+datasets = mtbench_datasets[:1]
+datasets[0]['eval_cfg']['evaluator']['judge_cfg'] = dict(type='mock', default='Rating: [[9]]')
+models = [dict(type='mock', abbr='cand', chat=True, default='an answer')]
+judge_models = [dict(type='mock', default='Rating: [[2]]')]
+''')
+    (tmp_path / "mtbench_single_judge_diff_temp_new.py").write_text(
+        (CONFIGS / "mtbench_single_judge_diff_temp_new.py").read_text("utf-8"), "utf-8")
+    res = evaluate(str(cfg), data_dir=str(DATA))
+    assert res.code == 0, res.err
+    found = list(tmp_path.glob("outputs/*/*/results/cand/mtbench_0.0.json"))
+    assert json.loads(found[0].read_text())["metrics"]["total"] == 9.0
+
+
+def test_pair_judging_and_other_evaluators_are_refused_in_one_line():
+    from compass.sdk import CompassError
+
+    d = {"dataset_class": "MTBenchDataset", "abbr": "mt", "judge_type": "pair",
+         "infer_cfg": {"inferencer": {"type": "ChatInferencer", "infer_mode": "every"}},
+         "eval_cfg": {"evaluator": {"type": "LMEvaluator", "prompt_template": {"template": "{prediction}"}}}}
+    with pytest.raises(CompassError, match="judge_type='pair'.*pairwise-baseline"):
+        subjective.subset(d, "cfg")
+    d.update(judge_type="single", eval_cfg={"evaluator": {"type": "AccEvaluator"}})
+    with pytest.raises(CompassError, match="LMEvaluator, not AccEvaluator"):
+        subjective.subset(d, "cfg")
