@@ -217,7 +217,7 @@ def test_a_judge_models_key_not_set_is_a_note_when_planning_and_an_error_when_ru
 
 def test_the_datasets_judge_cfg_wins_over_judge_models(evaluate, tmp_path):
     cfg = tmp_path / "eval_prec.py"
-    cfg.write_text(f'''
+    cfg.write_text('''
 from mmengine.config import read_base
 with read_base():
     from .mtbench_single_judge_diff_temp_new import mtbench_datasets

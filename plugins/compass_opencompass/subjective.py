@@ -295,9 +295,7 @@ def subset(d: Mapping, where: str) -> Subset:
               "input_columns": list((d.get("reader_cfg") or {}).get("input_columns") or []),
               "max_out_len": int(inf.get("max_out_len") or 1024)}
     if inf.get("temperature"):
-        from compass_opencompass.translate import note
-
-        note(f"{d.get('abbr') or d['dataset_class']}: the inferencer's temperature={inf['temperature']} is not "
+        judge._note(f"{d.get('abbr') or d['dataset_class']}: the inferencer's temperature={inf['temperature']} is not "
              f"applied; the model's own sampling settings answer every turn (set them on the model)")
     evaluator = "opencompass_subjective" if kwargs["judge"] else "opencompass_subjective_run"
     return Subset(d.get("abbr") or d["dataset_class"], SubjectiveLoader(d, where), SubjectiveTemplate(d), mode="gen",
