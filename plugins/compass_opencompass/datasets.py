@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
 from compass_opencompass import chat as chat_inferencer
-from compass_opencompass import custom, exams, icl, judge
+from compass_opencompass import custom, exams, icl, judge, subjective
 from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -432,6 +432,10 @@ EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(ju
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
 LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
+#: classes whose whole subset (rows, turns, judge) their own module builds: MT-Bench, AlignBench
+SUBSET_BUILDERS: dict[str, Callable[[Mapping, str], Subset]] = {c: subjective.subset for c in subjective.CLASSES}
+LOCAL.update(subjective.LOCAL)
+CLASSES.update({c: None for c in subjective.CLASSES})  # read by subjective.SubjectiveLoader
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -706,6 +710,8 @@ def _check(d: Mapping, where: str) -> None:
 
 
 def subset(d: Mapping, where: str) -> Subset:
+    if d.get("dataset_class") in SUBSET_BUILDERS:
+        return SUBSET_BUILDERS[d["dataset_class"]](d, where)
     _check(d, where)
     if ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type") == "LLInferencer":
         from compass_opencompass.translate import note

@@ -70,7 +70,7 @@ COMPASS_OWN = frozenset({"arc_c_gen", "arc_c_ppl", "arc_e_gen", "arc_e_ppl", "bb
                          "mmlu_gen", "mmlu_ppl", "piqa_gen", "piqa_ppl", "siqa_gen", "siqa_ppl", "winogrande_gen"})
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
-PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
+PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner", "SubjectiveNaivePartitioner")
 RUNNERS = {"LocalRunner": "local", "LocalAPIRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
 
 
@@ -403,6 +403,9 @@ def translate(namespace: dict, where: str) -> dict:
             _runner(cfg, f"{where}: {key}", stage)  # an unknown class fails in either
             if key == "infer":
                 out.update(stage)
+    from compass_opencompass.subjective import judge_models_setting
+
+    judge_models_setting(namespace, out, where)  # judge_models: the run's judge (MT-Bench, AlignBench)
     if isinstance(namespace.get("runner"), dict):
         out["runner"] = namespace["runner"]
     if isinstance(namespace.get("summarizer"), dict):
