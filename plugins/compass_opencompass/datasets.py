@@ -432,6 +432,19 @@ EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(ju
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
 LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
+
+
+def _merge_circular() -> None:
+    """OpenCompass's ``Circular<X>Dataset`` (:mod:`~compass_opencompass.circular`) for each class ``<X>``
+    above, and its ``CircularEvaluator``."""
+    from compass_opencompass import circular
+
+    CLASSES.update(circular.classes(CLASSES))
+    NEEDS.update({c: NEEDS[s.base] for c, s in circular.SPECS.items() if c in CLASSES and s.base in NEEDS})
+    EVALUATOR_BUILDERS.update(circular.BUILDERS)
+
+
+_merge_circular()
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
