@@ -4,7 +4,8 @@
 With OpenCompass's own classes (``opencompass.datasets.circular``) it
 
 * expands the rows of ``tests/data/datasets`` with each ``Circular*Dataset`` compass reads the
-  base of (ARC, C-Eval, MMLU, CMMLU, HellaSwag, SIQA, PIQA), ``'circular'`` and ``'all_possible'``,
+  base of (ARC, C-Eval, MMLU, CMMLU, HellaSwag, SIQA, PIQA, CommonsenseQA, OpenBookQA, RACE),
+  ``'circular'`` and ``'all_possible'``,
   and records every circulated split's rows in order;
 * renders ARC-e's prompt (``configs/datasets/ARC_e/ARC_e_gen_1e0de5.py``'s template) for each
   expanded row with OpenCompass's ``PromptTemplate``;
@@ -38,6 +39,10 @@ CASES = [
     ("CircularsiqaDataset", {"path": "siqa"}, "circular"),
     ("CircularsiqaDataset", {"path": "siqa"}, "all_possible"),
     ("CircularPIQADataset", {"path": "piqa"}, "circular"),
+    ("CircularCSQADataset", {"path": "commonsenseqa"}, "circular"),
+    ("CircularOBQADataset", {"path": "openbookqa/Additional/test_complete.jsonl"}, "circular"),
+    ("CircularOBQADataset", {"path": "openbookqa/Main/test.jsonl"}, "all_possible"),
+    ("CircularRaceDataset", {"path": "race", "name": "middle"}, "circular"),
 ]
 #: OpenCompass's SIQA/PIQA loaders also read a train split, which these copies lack: a copy of
 #: the dev files stands in for it (only the validation split is recorded)
@@ -75,6 +80,24 @@ def expansions(circular, tmp: Path) -> list[dict]:
     return out
 
 
+#: the base classes compass reads for the circular ones (choice_sets.py), loaded whole
+PLAIN = [("commonsenseqaDataset", {"path": "commonsenseqa"}), ("OBQADataset", {"path": "openbookqa/Main/test.jsonl"}),
+         ("OBQADatasetV2", {"path": "openbookqa/Additional/test_complete.jsonl"}),
+         ("RaceDataset", {"path": "race", "name": "high"})]
+
+
+def plain_loads() -> list[dict]:
+    import opencompass.datasets as ocd
+
+    out = []
+    for cls, kwargs in PLAIN:
+        loaded = getattr(ocd, cls).load(**{**kwargs, "path": str(DATA / kwargs["path"])})
+        splits = {s: [_plain(r) for r in loaded[s]] for s in loaded} if hasattr(loaded, "keys") else \
+            {"": [_plain(r) for r in loaded]}
+        out.append({"class": cls, "kwargs": kwargs, "splits": splits})
+    return out
+
+
 def arc_prompts(rows: list[dict]) -> list[str]:
     """ARC_e_gen_1e0de5's HUMAN turn for each row, by OpenCompass's PromptTemplate."""
     from mmengine.config import Config
@@ -108,7 +131,8 @@ def scores(circular, cases: list[dict]) -> list[dict]:
     picks = [(0, "", "answerKey", "ABCD", "circular", None), (1, "", "answerKey", "ABCD", "all_possible", None),
              (1, "", "answerKey", "ABCD", "circular", None), (3, "test", "target", "ABCD", "circular", None),
              (7, "validation", "answer", "ABC", "all_possible", None),
-             (0, "", "answerKey", "ABCD", "circular", [2, None]), (4, "test", "answer", "ABCD", "all_possible", [5, 40])]
+             (0, "", "answerKey", "ABCD", "circular", [2, None]), (4, "test", "answer", "ABCD", "all_possible", [5, 40]),
+             (9, "validation", "answerKey", "ABCDE", "circular", None)]
     for case, split, answer, letters, pattern, cut in picks:
         rows = cases[case]["splits"][split]
         if cut:
@@ -130,7 +154,7 @@ def main(argv: list[str]) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         cases = expansions(circular, Path(tmp))
-    fixture = {"opencompass": "0.5.4", "cases": cases, "scores": scores(circular, cases),
+    fixture = {"opencompass": "0.5.4", "cases": cases, "plain": plain_loads(), "scores": scores(circular, cases),
                "arc_e_prompts": arc_prompts(cases[0]["splits"][""])}
     Path(argv[0]).write_text(json.dumps(fixture, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{argv[0]}: {len(cases)} expansions ({sum(len(r) for c in cases for r in c['splits'].values())} rows), "

@@ -409,9 +409,9 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 def _merge_sets() -> None:
     """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
     :mod:`~compass_opencompass.qa_sets`) into the tables above."""
-    from compass_opencompass import code_sets, qa_sets
+    from compass_opencompass import choice_sets, code_sets, qa_sets
 
-    for m in (code_sets, qa_sets):
+    for m in (code_sets, qa_sets, choice_sets):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
