@@ -15,7 +15,7 @@ every row into one row per order of its options (OpenCompass's ``CircularDataset
 
 Which splits circulate is the class's: C-Eval ``val``/``test``, MMLU/CMMLU ``test``, SIQA/PIQA
 ``validation``; ARC and HellaSwag have one split, which circulates. A class compass does not
-read the base of (``CircularCSQADataset`` ...) is refused in one line naming that base.
+read the base of (``CircularXiezhiDataset``) is refused in one line naming that base.
 
 ``CircularEvaluator`` (:class:`CircularEvaluator`) scores as OpenCompass's: a sample is right
 when its extracted answer equals the reference; the first sample's order is the "origin", its
