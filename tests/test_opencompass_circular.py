@@ -141,3 +141,32 @@ def test_a_circular_class_over_a_class_compass_does_not_read_is_one_line(compass
     errors = [ln for ln in res.err.splitlines() if ln.startswith("error")]
     assert res.code == 2 and len(errors) == 1 and "Traceback" not in res.err, res.err
     assert "CircularXiezhiDataset circulates the rows of OpenCompass's XiezhiDataset" in errors[0]
+
+
+def test_a_circular_run_scores_through_compass_s_pipeline(compass, tmp_path):
+    # ARC-e's own config made circular as eval_circular.py does, on the test copy of ARC-Easy-Test, run with the
+    # mock model, which answers "A" to everything: right in exactly one of each question's four orders
+    cfg = tmp_path / "eval_arc_circular.py"
+    cfg.write_text(
+        "from mmengine.config import read_base\n"
+        "from opencompass.datasets.circular import CircularARCDataset, CircularEvaluator\n"
+        "with read_base():\n"
+        "    from opencompass.configs.datasets.ARC_e.ARC_e_gen_1e0de5 import ARC_e_datasets\n"
+        "for d in ARC_e_datasets:\n"
+        "    d['type'] = CircularARCDataset\n"
+        "    d['path'] = 'opencompass/ai2_arc-easy-test'\n"
+        "    d['abbr'] = d['abbr'] + '-circular-4'\n"
+        "    d['circular_patterns'] = 'circular'\n"
+        "    d['eval_cfg']['evaluator'] = dict(type=CircularEvaluator, circular_pattern='circular')\n"
+        "datasets = ARC_e_datasets\n", encoding="utf-8")
+    env = compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(MAIN / "opencompass" / "configs"))
+    res = compass("eval", str(cfg), "-m", "mock", "--data-dir", str(DATA), "-w", str(tmp_path / "out"), env=env)
+    assert res.code == 0, res.err
+    result = json.loads(next((tmp_path / "out").rglob("results/mock/ARC-e-circular-4.json")).read_text())
+    rows = FIXTURE["cases"][0]["splits"][""]
+    first = [r for r in rows if r["circular_pattern"] == ["textA", "textB", "textC", "textD"]]
+    assert result["evaluator"] == "opencompass_circular" and result["num_samples"] == len(rows) == 4 * len(first)
+    assert result["metrics"] == pytest.approx({
+        "acc_origin": 100 * sum(r["answerKey"] == "A" for r in first) / len(first), "acc_circular": 25.0,
+        "perf_origin": 100 * sum(r["answerKey"] == "A" for r in first) / len(first),
+        "more_1_circular": 100.0, "more_2_circular": 0.0, "more_3_circular": 0.0, "perf_circular": 0.0})
