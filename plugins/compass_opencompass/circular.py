@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, MutableMapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from compass.sdk import CompassError, DataError
 
@@ -67,13 +68,15 @@ def _piqa_answer(row: dict, order: tuple[str, ...]) -> None:
     row["answer"] = "AB"[moved["AB".index(row["answer"])]]
 
 
+@dataclass(frozen=True)
 class Spec:
     """One ``Circular*Dataset``: its base class, the splits it circulates (``None``: a one-split
     dataset only), its option keys, and its answer column or the rule that remaps the answer."""
 
-    def __init__(self, base: str, splits: tuple[str, ...] | None, keys: Sequence[str],
-                 answer: str | Callable[[dict, tuple], None]):
-        self.base, self.splits, self.keys, self.answer = base, splits, tuple(keys), answer
+    base: str
+    splits: tuple[str, ...] | None
+    keys: Sequence[str]
+    answer: str | Callable[[dict, tuple], None]
 
 
 SPECS: dict[str, Spec] = {
@@ -122,7 +125,7 @@ def loader(spec: Spec, table: Mapping[str, Callable[..., Any]]) -> Callable[...,
 
     def load(root: Path, circular_patterns: Any = "circular", option_keys: Sequence[str] | None = None,
              answer_key: str | None = None, **kwargs: Any) -> Any:
-        keys = tuple(option_keys) if option_keys is not None else spec.keys
+        keys = tuple(option_keys) if option_keys is not None else tuple(spec.keys)
         answer = answer_key if answer_key is not None else spec.answer
         loaded = table[spec.base](root, **kwargs)
         if isinstance(loaded, list):  # one split: circulated whatever the class's splits
@@ -133,7 +136,7 @@ def loader(spec: Spec, table: Mapping[str, Callable[..., Any]]) -> Callable[...,
     return load
 
 
-def classes(table: MutableMapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+def classes(table: Mapping[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """The ``Circular*Dataset`` loaders whose base class ``table`` (compass's ``CLASSES``) reads."""
     return {name: loader(spec, table) for name, spec in SPECS.items() if spec.base in table}
 
