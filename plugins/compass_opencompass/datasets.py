@@ -409,9 +409,9 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 def _merge_sets() -> None:
     """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
     :mod:`~compass_opencompass.qa_sets`) into the tables above."""
-    from compass_opencompass import code_sets, qa_sets
+    from compass_opencompass import choice_sets, code_sets, qa_sets
 
-    for m in (code_sets, qa_sets):
+    for m in (code_sets, qa_sets, choice_sets):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
@@ -436,6 +436,19 @@ LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.
 SUBSET_BUILDERS: dict[str, Callable[[Mapping, str], Subset]] = {c: subjective.subset for c in subjective.CLASSES}
 LOCAL.update(subjective.LOCAL)
 CLASSES.update({c: None for c in subjective.CLASSES})  # read by subjective.SubjectiveLoader
+
+
+def _merge_circular() -> None:
+    """OpenCompass's ``Circular<X>Dataset`` (:mod:`~compass_opencompass.circular`) for each class ``<X>``
+    above, and its ``CircularEvaluator``."""
+    from compass_opencompass import circular
+
+    CLASSES.update(circular.classes(CLASSES))
+    NEEDS.update({c: NEEDS[s.base] for c, s in circular.SPECS.items() if c in CLASSES and s.base in NEEDS})
+    EVALUATOR_BUILDERS.update(circular.BUILDERS)
+
+
+_merge_circular()
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 

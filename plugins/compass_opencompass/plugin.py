@@ -108,5 +108,7 @@ def register_evaluators(register):
              "OpenCompass's LMEvaluator on MT-Bench/AlignBench judged by the run's judge (--judge, judge_models).")
     register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
+    register("opencompass_circular", "compass_opencompass.circular:CircularEvaluator",
+             "OpenCompass's CircularEvaluator: acc/more/perf over each question's option orders (Circular*Dataset).")
     register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
              "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")

@@ -320,7 +320,9 @@ def dataset(d: dict, where: str) -> dict:
     from compass_opencompass.datasets import CLASSES
 
     if cls not in DATASET_CLASSES and cls not in CLASSES:
-        raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
+        from compass_opencompass.circular import missing_base
+
+        raise missing_base(cls, where) or _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
                                    "(reader, template, retriever: see README)")
 
     if cls in CLASSES and (infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")):
@@ -482,6 +484,10 @@ def summarizer(cfg: dict, where: str) -> dict:
     if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
         return dict(cfg)  # already compass's
     out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
+    from compass_opencompass.circular import summarizer_note
+
+    if summarizer_note(cfg):
+        note(f"{where}: {summarizer_note(cfg)}")
     groups = list(out.get("groups") or [])
     weighted = []
     for g in cfg.get("summary_groups") or []:
