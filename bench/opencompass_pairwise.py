@@ -155,8 +155,6 @@ def summarize(d, cfg, subdir: Path, base: str, work: Path) -> dict:
 
 
 def arena_summary(d, subdir: Path, base: str) -> dict:
-    import numpy as np
-    import pandas as pd
     from opencompass.summarizers.subjective import arenahard as A
 
     battles = A.get_battles_from_judgment(d, str(subdir), A.post_process_compass_arena)
@@ -178,7 +176,6 @@ def _arena_stats(battles, base: str, A) -> dict:
         stats.at[i, "lower"] = np.percentile(boot[model], 2.5)
         stats.at[i, "upper"] = np.percentile(boot[model], 97.5)
     stats.sort_values(by="model", inplace=True)
-    out = {}
     for col in ("score", "lower", "upper"):
         stats[col] = A.get_win_rate_column(stats, col, base).tolist()
     row = stats[stats["model"] != base].iloc[0]

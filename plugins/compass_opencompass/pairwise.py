@@ -524,7 +524,7 @@ class PairwiseJudge:
             unread = sum(1 for g in games if alpaca_rank(g["reply"]) is None)
             scores = alpaca_score(games)
             out = {"total": scores.pop("total", 0.0), **dict(sorted(scores.items()))}
-        out["notes"] = [f"{context.dataset}: {judged} judgements against {self.base} ({self.order} order); {unread} "
+        out["notes"] = [f"{judged} judgements against {self.base} ({self.order} order); {unread} "
                         f"without a verdict OpenCompass reads (left out, as there)"]
         return out
 
