@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
 from compass_opencompass import chat as chat_inferencer
-from compass_opencompass import custom, exams, icl, judge, pairwise
+from compass_opencompass import custom, exams, icl, judge
 from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -432,10 +432,6 @@ EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(ju
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
 LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
-# pairwise subjective sets (Arena-Hard, AlpacaEval): their rows, and LMEvaluator comparing two answers there
-CLASSES.update(pairwise.CLASSES)
-LOCATORS.update(pairwise.LOCATORS)
-EVALUATOR_BUILDERS["LMEvaluator"] = pairwise.dispatch(EVALUATOR_BUILDERS["LMEvaluator"])
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -448,6 +444,14 @@ def _cut(rows: list, rng: Any, where: str) -> list:
     if not m:
         raise CompassError(f"{where}: expected a range like '[0:64]', got {rng!r}")
     return rows[slice(*(int(x) if x else None for x in m.groups()))]
+
+
+# pairwise subjective sets (Arena-Hard, AlpacaEval): their rows, and LMEvaluator comparing two answers there
+from compass_opencompass import pairwise  # noqa: E402
+
+CLASSES.update(pairwise.CLASSES)
+LOCATORS.update(pairwise.LOCATORS)
+EVALUATOR_BUILDERS["LMEvaluator"] = pairwise.dispatch(EVALUATOR_BUILDERS["LMEvaluator"])
 
 
 class OpenCompassLoader:
