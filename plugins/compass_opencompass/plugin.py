@@ -102,11 +102,12 @@ def register_evaluators(register):
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator with the config's judge_cfg as the judge.")
     register("opencompass_llm_judge_run", "compass_opencompass.judge:LLMJudgeRunJudge",
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator judged by the run's --judge (empty judge_cfg).")
-    register("opencompass_pairwise", "compass_opencompass.pairwise:PairwiseJudge",
-             "OpenCompass's pairwise LMEvaluator (Arena-Hard, AlpacaEval) with the config's judge_cfg as the judge.")
-    register("opencompass_pairwise_run", "compass_opencompass.pairwise:PairwiseJudgeRunJudge",
-             "OpenCompass's pairwise LMEvaluator judged by the run's --judge (empty judge_cfg).")
     register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
     register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
              "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")
+    # pairwise subjective sets (compass_opencompass.pairwise)
+    register("opencompass_pairwise", "compass_opencompass.pairwise:PairwiseJudge",
+             "OpenCompass's pairwise LMEvaluator (Arena-Hard, AlpacaEval) with the config's judge_cfg as the judge.")
+    register("opencompass_pairwise_run", "compass_opencompass.pairwise:PairwiseJudgeRunJudge",
+             "OpenCompass's pairwise LMEvaluator judged by the run's --judge (empty judge_cfg).")
