@@ -4,8 +4,9 @@ Run under OpenCompass's own environment (the tests never need it)::
 
     /tmp/peers/opencompass/bin/python bench/opencompass_pairwise.py OC_CONFIGS_ROOT tests/data/opencompass_pairwise.json
 
-For each of ``arena_hard_compare.py``, ``arena_hard_compare_new.py``, ``alpacav2_judgeby_gpt4.py``
-and ``alpacav2_judgeby_gpt4_new.py`` (OpenCompass's files, as written): OpenCompass's layout of
+For each of ``arena_hard_compare.py``, ``arena_hard_compare_new.py``, ``arena_hard_compare_rawprompt.py``,
+``alpacav2_judgeby_gpt4.py``, ``alpacav2_judgeby_gpt4_new.py`` and ``alpacav2_judgeby_gpt4_rawprompt.py``
+(OpenCompass's files, as written): OpenCompass's layout of
 the data is made from compass's small copies (``tests/data/datasets/subjective``: the questions,
 the baseline's answers as a ``given_pred`` predictions file), a candidate's answers are made up
 (lengths around the baseline's), and OpenCompass's own ``LMEvaluator.score`` runs the config's
@@ -34,6 +35,9 @@ CASES = {
     "arena_hard_compare_new": ("subjective/arena_hard/arena_hard_compare_new.py", "arenahard_datasets"),
     "alpacav2_judgeby_gpt4": ("subjective/alpaca_eval/alpacav2_judgeby_gpt4.py", "alpacav2_datasets"),
     "alpacav2_judgeby_gpt4_new": ("subjective/alpaca_eval/alpacav2_judgeby_gpt4_new.py", "alpacav2_datasets"),
+    "arena_hard_compare_rawprompt": ("subjective/arena_hard/arena_hard_compare_rawprompt.py", "arenahard_datasets"),
+    "alpacav2_judgeby_gpt4_rawprompt": ("subjective/alpaca_eval/alpacav2_judgeby_gpt4_rawprompt.py",
+                                        "alpacav2_datasets"),
 }
 ARENA_REPLIES = ["Both are fine. My final verdict is: [[A>>B]]", "[[A>B]]", "My final verdict is tie: [[A=B]]",
                  "[[B>A]]", "Assistant B is much better: [[B>>A]]", "I cannot decide.", "[[A<B]]",
@@ -91,10 +95,13 @@ def main(argv: list[str]) -> int:
         def generate(self, inputs, max_out_len=512, **_):
             replies = []
             for x in inputs:
-                assert isinstance(x, str), type(x)  # no meta template: one text, sent as one user message
-                options = ALPACA_REPLIES if '"model_identifier": "m"' in x else ARENA_REPLIES
-                replies.append(_pick(options, x))
-                RECORDED.append({"messages": [{"role": "user", "content": x}], "reply": replies[-1]})
+                # no meta template: one text, sent as one user message; a RawPromptTemplate's
+                # messages are sent as they are (OpenAI._preprocess_messages)
+                msgs = [{"role": "user", "content": x}] if isinstance(x, str) else [dict(m) for m in x]
+                text = "\n".join(m["content"] for m in msgs)
+                options = ALPACA_REPLIES if '"model_identifier": "m"' in text else ARENA_REPLIES
+                replies.append(_pick(options, text))
+                RECORDED.append({"messages": msgs, "reply": replies[-1]})
             return replies
 
     result: dict = {"opencompass": "0.5.4", "cases": {}}

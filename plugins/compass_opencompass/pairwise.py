@@ -53,9 +53,11 @@ _LABEL = re.compile(r"\[\[([AB<>=]+)\]\]")
 _NOTED: set[str] = set()
 
 
-def _note(text: str) -> None:
-    if text not in _NOTED:
-        _NOTED.add(text)
+def _note(text: str, once: str | None = None) -> None:
+    """Say ``text`` once per process (per ``once`` where given: the same matter in other words)."""
+    key = once or text
+    if key not in _NOTED:
+        _NOTED.add(key)
         print(f"note: {text}", file=sys.stderr)
 
 
@@ -207,7 +209,7 @@ def _kind(ev: Mapping, d: Mapping, where: str) -> str:
     for name in (post, summ):
         if name in BRADLEY_TERRY:
             _note(f"{where}: {name} (OpenCompass's Bradley-Terry leaderboard with style features) is not computed by "
-                  f"compass; the win rate against the baseline is reported instead")
+                  f"compass; the win rate against the baseline is reported instead", once=name)
             continue
         if name in ARENA_NAMES:
             return "arenahard"
