@@ -72,10 +72,11 @@ def make_layout(root: Path) -> None:
 
 
 def candidate(i: int, base: str) -> str:
-    """A made-up answer: its length a fraction or multiple of the baseline's, some words, some braces."""
+    """A made-up answer: its length a fraction or multiple of the baseline's (at most 700 characters),
+    some words, some braces."""
     factor = [3.0, 1.5, 1.0, 0.7, 0.3, 0.1, 2.2, 0.5, 1.2, 0.9][i % 10]
     words = ("The answer {%d} considers: café, 中文 words, `code` and more. " % i) * 400
-    return words[: max(1, int(len(base) * factor))]
+    return words[: max(1, min(int(len(base) * factor), 700))]
 
 
 def main(argv: list[str]) -> int:

@@ -210,4 +210,7 @@ def test_compass_eval_of_an_opencompass_config_gets_opencompass_scores(evaluate,
     arena, alpaca = FIXTURE["cases"]["arena_hard_compare"]["scores"], FIXTURE["cases"]["alpacav2_judgeby_gpt4_new"]["scores"]
     assert {k: found["arenahard"][k] for k in arena} == arena
     assert {k: found["alpaca_eval"][k] for k in alpaca} == alpaca
-    assert "1 without a verdict" in res.out + res.err
+    for c, read in zip(cases, (pairwise.arena_label, pairwise.alpaca_rank)):  # what the notes count, as OpenCompass reads
+        unread = sum(1 for j in FIXTURE["cases"][c]["judgements"] if read(j["reply"]) in (None, "A<B"))
+        assert f"{len(FIXTURE['cases'][c]['judgements'])} judgements against" in res.out + res.err
+        assert f"; {unread} without a verdict" in res.out + res.err
