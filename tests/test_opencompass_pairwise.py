@@ -214,3 +214,32 @@ def test_compass_eval_of_an_opencompass_config_gets_opencompass_scores(evaluate,
         unread = sum(1 for j in FIXTURE["cases"][c]["judgements"] if read(j["reply"]) in (None, "A<B"))
         assert f"{len(FIXTURE['cases'][c]['judgements'])} judgements against" in res.out + res.err
         assert f"; {unread} without a verdict" in res.out + res.err
+
+
+def test_the_runs_judge_judges_when_judge_cfg_is_empty(evaluate, tmp_path, monkeypatch):
+    """OpenCompass's dataset files as written (judge_cfg empty), the run's judge from eval_settings:
+    a judge that always prefers position A. Arena-Hard in both orders: each model wins the games it
+    is first in (3 battles) and loses the others, a 50.0 win rate; AlpacaEval's random order: the
+    model wins exactly the rows OpenCompass's seeded shuffle put it first in."""
+    cfg = tmp_path / "eval_run_judge.py"
+    cfg.write_text(
+        "from mmengine.config import read_base\nwith read_base():\n"
+        "    from opencompass.configs.datasets.subjective.arena_hard.arena_hard_compare import arenahard_datasets\n"
+        "    from opencompass.configs.datasets.subjective.alpaca_eval.alpacav2_judgeby_gpt4 import alpacav2_datasets\n"
+        "datasets = [*arenahard_datasets, *alpacav2_datasets]\n"
+        "models = [dict(type='mock', abbr='cand', chat=True, default='my answer')]\n"
+        "eval_settings = dict(judge=dict(type='mock', answers={'model_identifier': 'm'}, "
+        "default='My final verdict is: [[A>>B]]'))\n")
+    monkeypatch.setenv("COMPASS_OPENCOMPASS_CONFIGS", str(CONFIGS / "opencompass" / "configs"))
+    res = evaluate(str(cfg), data_dir=str(DATA))
+    assert res.code == 0, res.err
+    found = {p.stem: json.loads(p.read_text())["metrics"]
+             for p in (evaluate.cwd / "outputs").glob("default/*/results/cand/*.json")}
+    arena = found["arenahard"]
+    assert arena["score"] == 50.0 and arena["lower"] < 50.0 < arena["upper"]  # the interval: battles drawn again
+    rows = _subset("alpacav2_judgeby_gpt4")[1]
+    first = [not o[0] for o in pairwise.orders(len(rows), "random")]  # the model in position A
+    assert found["alpaca_eval"]["total"] == round(100 * sum(first) / len(rows), 2)
+    for cap in {r["capability"] for r in rows}:
+        won = [f for f, r in zip(first, rows) if r["capability"] == cap]
+        assert found["alpaca_eval"][cap] == (round(100 * sum(won) / len(won), 2) if any(won) else 0.0)
