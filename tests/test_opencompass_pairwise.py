@@ -79,6 +79,7 @@ def test_random_order_is_opencompass_seeded_shuffle():
     assert order == theirs
     assert 0 < sum(order) < len(order)  # both orders occur in these ten rows
     assert pairwise.orders(3, "double") == [[True, False]] * 3
+    assert pairwise.orders(3, "fixed") == [[True]] * 3  # no infer_order: OpenCompass leaves the pair as listed
 
 
 def test_verdicts_are_read_as_opencompass_reads_them():

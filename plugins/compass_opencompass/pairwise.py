@@ -13,8 +13,8 @@ Such a config (``configs/datasets/subjective/arena_hard/arena_hard_compare*.py``
 * judge prompt: the evaluator's ``prompt_template`` filled as ``LMEvaluator`` fills it (the row,
   ``prediction`` = the answer in position A, ``prediction2`` = position B, their word counts,
   ``obj_gold``), made into messages as OpenCompass's API judge receives them;
-* order (``infer_order``): ``double`` judges both orders (A = baseline first);
-  ``random`` shuffles each row's pair with Python's ``random`` seeded 666 once per model, row by
+* order (``infer_order``): ``double`` judges both orders (A = baseline first), none the
+  baseline first; ``random`` shuffles each row's pair with Python's ``random`` seeded 666 once per model, row by
   row, as ``order_preds_and_record_references`` does;
 * score: Arena-Hard (``arenahard_postprocess`` / ``ArenaHardSummarizer``): the first
   ``[[A>>B]]``-style label, a strong verdict weighing 3, the model's win rate against the
@@ -233,9 +233,10 @@ def scoring(ev: Mapping, d: Mapping, where: str) -> dict:
     if d.get("mode", "m2n") != "m2n":
         raise CompassError(f"{where}.mode: compass runs mode='m2n' (each model against the baseline), not "
                            f"{d.get('mode')!r}")
-    order = d.get("infer_order") or "random"
-    if order not in ("random", "double"):
-        raise CompassError(f"{where}.infer_order: 'random' or 'double', not {order!r}")
+    given = d.get("infer_order")
+    if given not in ("random", "double", None):
+        raise CompassError(f"{where}.infer_order: 'random', 'double' or none (the baseline first), not {given!r}")
+    order = given or "fixed"  # none given: OpenCompass judges the pair as listed, baseline first
     from compass_opencompass import judge
 
     abbr, _ = _base(d, where)
@@ -260,9 +261,12 @@ def dispatch(single: Callable[[Mapping, Mapping, str], dict]) -> Callable[[Mappi
 # ------------------------------------------------------------------ orders and prompts
 def orders(n: int, order: str) -> list[list[bool]]:
     """Per row, the games to judge: ``True`` = the baseline in position A. ``random``: OpenCompass's
-    shuffle of ``[baseline, model]`` with ``random.seed(666)`` set once, row after row."""
+    shuffle of ``[baseline, model]`` with ``random.seed(666)`` set once, row after row; ``double``:
+    both; ``fixed`` (a config without ``infer_order``): the baseline first."""
     if order == "double":
         return [[True, False] for _ in range(n)]
+    if order == "fixed":  # no infer_order: the pair as the partitioner lists it, (baseline, model)
+        return [[True] for _ in range(n)]
     rng = random.Random(SEED)
     out = []
     for _ in range(n):
