@@ -244,3 +244,14 @@ def test_the_runs_judge_judges_when_judge_cfg_is_empty(evaluate, tmp_path, monke
     for cap in {r["capability"] for r in rows}:
         won = [f for f, r in zip(first, rows) if r["capability"] == cap]
         assert found["alpaca_eval"][cap] == (round(100 * sum(won) / len(won), 2) if any(won) else 0.0)
+
+
+def test_the_config_names_run_those_files(tmp_path):
+    from conftest import compass_env, run_compass
+
+    env = compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS / "opencompass" / "configs"))
+    res = run_compass(["eval", "-m", "mock", "-d", "arena_hard_compare_new", "alpacav2_judgeby_gpt4", "--judge", "mock",
+                       "--data-dir", str(DATA), "--dry-run"], tmp_path, env)
+    assert res.code == 0, res.err
+    assert "runs configs/datasets/subjective/arena_hard/arena_hard_compare_new.py" in res.err
+    assert "mock/arenahard" in res.out and "mock/alpaca_eval" in res.out
