@@ -4,6 +4,10 @@ Run under OpenCompass's own environment (the tests never need it)::
 
     /tmp/peers/opencompass/bin/python bench/opencompass_pairwise.py OC_CONFIGS_ROOT tests/data/opencompass_pairwise.json
 
+A third argument names another data folder of compass's layout (``/work/shared/data``: all 500
+Arena-Hard and 805 AlpacaEval rows); ``bench/opencompass_pairwise_check.py`` then compares
+compass with that output.
+
 For each of ``arena_hard_compare.py``, ``arena_hard_compare_new.py``, ``arena_hard_compare_rawprompt.py``,
 ``alpacav2_judgeby_gpt4.py``, ``alpacav2_judgeby_gpt4_new.py`` and ``alpacav2_judgeby_gpt4_rawprompt.py``
 (OpenCompass's files, as written): OpenCompass's layout of
@@ -50,21 +54,21 @@ def _pick(options: list[str], prompt: str) -> str:
     return options[int(hashlib.sha256(prompt.encode()).hexdigest(), 16) % len(options)]
 
 
-def make_layout(root: Path) -> None:
+def make_layout(root: Path, data: Path = DATA) -> None:
     """OpenCompass's files of both sets, from compass's copies."""
     arena = root / "subjective" / "arena_hard"
     arena.mkdir(parents=True)
-    questions = (DATA / "arena_hard" / "arena-hard-v0.1" / "question.jsonl").read_text("utf-8")
+    questions = (data / "arena_hard" / "arena-hard-v0.1" / "question.jsonl").read_text("utf-8")
     (arena / "arenahard.jsonl").write_text(questions, "utf-8")
     answers = {}
-    for line in (DATA / "arena_hard" / "arena-hard-v0.1" / "model_answer" / "gpt-4-0314.jsonl").open(encoding="utf-8"):
+    for line in (data / "arena_hard" / "arena-hard-v0.1" / "model_answer" / "gpt-4-0314.jsonl").open(encoding="utf-8"):
         a = json.loads(line)
         answers[a["question_id"]] = a["choices"][0]["turns"][0]["content"]
     ids = [json.loads(x)["question_id"] for x in questions.splitlines() if x.strip()]
     (arena / "arenahard.json").write_text(json.dumps({str(i): {"prediction": answers[q]} for i, q in enumerate(ids)}))
     alpaca = root / "subjective" / "alpaca_eval"
     (alpaca / "gpt4-turbo").mkdir(parents=True)
-    rows = json.loads((DATA / "alpaca_eval" / "results" / "gpt4_1106_preview" / "model_outputs.json").read_text("utf-8"))
+    rows = json.loads((data / "alpaca_eval" / "results" / "gpt4_1106_preview" / "model_outputs.json").read_text("utf-8"))
     (alpaca / "alpaca_eval.json").write_text(json.dumps(
         [{"question": r["instruction"], "capability": r["dataset"], "others": {}} for r in rows]))
     (alpaca / "gpt4-turbo" / "alpaca_eval.json").write_text(json.dumps(
@@ -81,6 +85,7 @@ def candidate(i: int, base: str) -> str:
 
 def main(argv: list[str]) -> int:
     configs, out = Path(argv[0]), Path(argv[1])
+    data = Path(argv[2]) if len(argv) > 2 else DATA
     from mmengine.config import Config
     from opencompass.models.base_api import BaseAPIModel
     from opencompass.registry import ICL_EVALUATORS, MODELS
@@ -108,7 +113,7 @@ def main(argv: list[str]) -> int:
     result: dict = {"opencompass": "0.5.4", "cases": {}}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
-        make_layout(root)
+        make_layout(root, data)
         for case, (rel, var) in CASES.items():
             cfg = Config.fromfile(str(configs / "datasets" / rel))
             d = cfg[var][0]

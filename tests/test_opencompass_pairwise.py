@@ -26,7 +26,6 @@ DATA = HERE / "data" / "datasets" / "subjective"
 CONFIGS = HERE / "data" / "opencompass_subjective"
 FIXTURE = json.loads((HERE / "data" / "opencompass_pairwise.json").read_text("utf-8"))
 CASES = sorted(FIXTURE["cases"])
-_ROLES = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
 
 
 def _subset(case: str, data: Path = DATA):
@@ -40,22 +39,9 @@ def _subset(case: str, data: Path = DATA):
 
 
 def _games(case: str) -> list[dict]:
-    """The case's games in OpenCompass's order (every row's first game, then every row's second)
-    with compass's prompt for each."""
+    """The case's games in OpenCompass's order with compass's prompt for each."""
     sub, rows = _subset(case)
-    kw = sub.evaluator_kwargs
-    cand = FIXTURE["cases"][case]["candidate"]
-    per_row = pairwise.orders(len(rows), kw["order"])
-    games: list[list[dict]] = [[], []]
-    for i, row in enumerate(rows):
-        for k, base_first in enumerate(per_row[i]):
-            a, b = (row["_oc_base"], cand[i]) if base_first else (cand[i], row["_oc_base"])
-            names = (kw["base"], "cand") if base_first else ("cand", kw["base"])
-            ref = {**row["judge"], "answer1": names[0], "answer2": names[1], "base_models": [kw["base"]]}
-            msgs = pairwise.judge_messages(kw["template"], row, a, b, ref, kw["meta"])
-            games[k].append({"base_first": base_first, "capability": row["capability"],
-                             "messages": [{"role": _ROLES[m.role], "content": m.content} for m in msgs]})
-    return games[0] + games[1]
+    return pairwise.games_in_order(rows, FIXTURE["cases"][case]["candidate"], sub.evaluator_kwargs, "cand")
 
 
 @pytest.mark.parametrize("case", CASES)

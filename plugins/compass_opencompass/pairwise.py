@@ -309,6 +309,25 @@ def judge_messages(template: Mapping, row: Mapping, first: str, second: str, ref
 _ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
 
 
+def games_in_order(rows: list[Mapping], answers: list[str], settings: Mapping, model: str = "model") -> list[dict]:
+    """Every game of ``answers`` (one per row) against the rows' baseline, in the order OpenCompass's
+    ``LMEvaluator`` judges them (every row's first game, then with ``double`` every row's second):
+    ``{"row", "base_first", "capability", "messages"}``. ``settings``: the evaluator's (template,
+    order, base, meta). For checks against OpenCompass (tests, ``bench/opencompass_pairwise_check.py``)."""
+    per_row = orders(len(rows), settings["order"])
+    rounds: list[list[dict]] = [[], []]
+    for i, row in enumerate(rows):
+        for k, base_first in enumerate(per_row[i]):
+            a, b = (row[_BASE], answers[i]) if base_first else (answers[i], row[_BASE])
+            names = (settings["base"], model) if base_first else (model, settings["base"])
+            ref = {**row["judge"], "answer1": names[0], "answer2": names[1], "base_models": [settings["base"]]}
+            msgs = judge_messages(settings["template"], row, a, b, ref, settings.get("meta"))
+            rounds[k].append({"row": i, "base_first": base_first, "capability": row["capability"],
+                              "messages": [{"role": {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}[m.role],
+                                            "content": m.content} for m in msgs]})
+    return rounds[0] + rounds[1]
+
+
 def arena_label(reply: str) -> str | None:
     """``post_process_arenahard``: the first ``[[...]]`` label of A, B, <, >, =."""
     found = _LABEL.findall(reply or "")
