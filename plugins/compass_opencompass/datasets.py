@@ -463,6 +463,14 @@ def _cut(rows: list, rng: Any, where: str) -> list:
     return rows[slice(*(int(x) if x else None for x in m.groups()))]
 
 
+# pairwise subjective sets (Arena-Hard, AlpacaEval): their rows, and LMEvaluator comparing two answers there
+from compass_opencompass import pairwise  # noqa: E402
+
+CLASSES.update(pairwise.CLASSES)
+LOCATORS.update(pairwise.LOCATORS)
+EVALUATOR_BUILDERS["LMEvaluator"] = pairwise.dispatch(EVALUATOR_BUILDERS["LMEvaluator"])
+
+
 class OpenCompassLoader:
     """``load(data_dir) -> Rows`` for one OpenCompass dataset config."""
 

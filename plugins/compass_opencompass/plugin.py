@@ -90,6 +90,10 @@ def register_postprocessors(register):
 def register_evaluators(register):
     register("opencompass_bbh", "compass_opencompass.scoring:BBHEvaluator",
              "OpenCompass's BBHEvaluator: free-form answers compared case-insensitively.")
+    register("opencompass_pairwise", "compass_opencompass.pairwise:PairwiseJudge",
+             "OpenCompass's pairwise LMEvaluator (Arena-Hard, AlpacaEval) with the config's judge_cfg as the judge.")
+    register("opencompass_pairwise_run", "compass_opencompass.pairwise:PairwiseJudgeRunJudge",
+             "OpenCompass's pairwise LMEvaluator judged by the run's --judge (empty judge_cfg).")
     register("opencompass_gaokao", "compass_opencompass.exams:GaokaoEvaluator",
              "OpenCompass's GaokaoBenchEvaluator_<question_type>: GAOKAO-Bench's answer rules and points.")
     register("opencompass_agieval", "compass_opencompass.exams:AGIEvalEvaluator",
