@@ -407,19 +407,22 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 
 
 def _merge_sets() -> None:
-    """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
-    :mod:`~compass_opencompass.qa_sets`) into the tables above."""
-    from compass_opencompass import code_sets, qa_sets
+    """OpenCompass's code, QA and other classes (:mod:`~compass_opencompass.code_sets`,
+    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.more_sets`) into the tables above."""
+    from compass_opencompass import code_sets, more_sets, qa_sets
 
-    for m in (code_sets, qa_sets):
+    for m in (code_sets, qa_sets, more_sets):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
         for table, name in ((PRED_POSTPROCESSORS, "PRED_POSTPROCESSORS"), (EVALUATOR_KWARGS, "EVALUATOR_KWARGS"),
-                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS")):
+                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS"),
+                            (NEEDS, "NEEDS"), (LOCATORS, "LOCATORS")):
             table.update(getattr(m, name, {}))
 
 
+#: classes that find their file their own way: ``(dataset cfg, data dir) -> path``
+LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _merge_sets()
 # classes of their own modules: GAOKAO-Bench / AGIEval (exams), CustomDataset (custom), LLM judges (judge)
 LOCAL.update(exams.LOCAL)
@@ -431,7 +434,6 @@ PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
 EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
-LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 

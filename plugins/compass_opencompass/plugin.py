@@ -84,6 +84,8 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_internal_v1_postprocess: the function body, cut where it dedents.")
     register("opencompass_humaneval_internal_v2", _C + "humaneval_internal_v2",
              "OpenCompass's humaneval_internal_v2_postprocess: the indented lines up to an unindented one.")
+    register("opencompass_crowspairs", "compass_opencompass.more_sets:crowspairs_postprocess",
+             "OpenCompass's crowspairs_postprocess: A, B or invalid.")
 
 
 @hookimpl
@@ -106,3 +108,7 @@ def register_evaluators(register):
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
     register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
              "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")
+    register("opencompass_triviaqa", "compass_opencompass.more_sets:TriviaQAEvaluator",
+             "OpenCompass's TriviaQAEvaluator: a normalised answer contained in the prediction's first line.")
+    register("opencompass_crowspairs", "compass_opencompass.more_sets:CrowspairsEvaluator",
+             "OpenCompass's CrowspairsEvaluator: accuracy, valid_accuracy and valid_frac of A/B answers.")
