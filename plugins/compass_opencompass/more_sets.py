@@ -1,4 +1,4 @@
-"""OpenCompass's TriviaQA and CrowS-Pairs dataset classes, evaluators and postprocessor.
+"""OpenCompass's TriviaQA, CrowS-Pairs, RACE and SuperGLUE WiC/WSC dataset classes, evaluators and postprocessor.
 
 Each loader makes the columns OpenCompass's ``load`` makes, from the files it reads:
 
@@ -12,7 +12,12 @@ Each loader makes the columns OpenCompass's ``load`` makes, from the files it re
 * ``CrowspairsDataset`` / ``CrowspairsDatasetV2``: OpenCompass loads the hub's ``crows_pairs``
   (one ``test`` split); compass reads the authors' ``crows_pairs_anonymized.csv`` (what that
   hub dataset is made from) under ``crows_pairs/``, or a ``test.jsonl`` of the hub's rows there,
-  and sets ``label`` to ``0`` (V1, for ``PPLInferencer``'s first template) or ``"A"`` (V2).
+  and sets ``label`` to ``0`` (V1, for ``PPLInferencer``'s first template) or ``"A"`` (V2);
+* ``RaceDataset``: ``race/{validation,test}/<name>.jsonl`` (``name``: ``high`` or ``middle``),
+  ``article``, ``question``, the four ``options`` as ``A``-``D`` and ``answer``;
+* ``WiCDatasetV2``, ``WSCDatasetV2``, ``WSCDatasetV3``: the config's ``SuperGLUE/{WiC,WSC}/val.jsonl``,
+  ``label`` ``true``/``false`` as ``A``/``B``; WSC's ``span1``/``span2`` from ``target``, V3's
+  ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``.
 
 None of these files is in compass's shared data and no recipe fetches them: a missing file is
 :class:`~compass.sdk.DataMissing` naming where to put it.
@@ -43,7 +48,10 @@ from compass.sdk import DataError, DataMissing
 from compass_opencompass.qa_sets import general_postprocess, read_jsonl
 
 #: OpenCompass dataset ids -> local places under the data dir, OpenCompass's first
-LOCAL: dict[str, tuple[str, ...]] = {"opencompass/trivia_qa": ("triviaqa",), "crows_pairs": ("crows_pairs",)}
+LOCAL: dict[str, tuple[str, ...]] = {"opencompass/trivia_qa": ("triviaqa",), "crows_pairs": ("crows_pairs",),
+                                     "opencompass/race": ("race",),
+                                     "./data/SuperGLUE/WiC/val.jsonl": ("SuperGLUE/WiC/val.jsonl", "wic/val.jsonl"),
+                                     "./data/SuperGLUE/WSC/val.jsonl": ("SuperGLUE/WSC/val.jsonl", "wsc/val.jsonl")}
 _CROWS_CSV = "crows_pairs_anonymized.csv"
 _WHERE = "put OpenCompass's copy there (its data archive's {folder}/) and point --data-dir at its parent"
 
@@ -132,10 +140,72 @@ def crowspairs_v2(root: Path, **_) -> dict:
     return {"test": [{**r, "label": "A"} for r in _crows_rows(root)]}
 
 
-CLASSES = {"TriviaQADataset": triviaqa, "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
+# ---- RACE
+def race(root: Path, name: str = "", **_) -> dict:
+    """``RaceDataset``: ``{"validation": ..., "test": ...}`` of ``<split>/<name>.jsonl``, each row's
+    four ``options`` as ``A``-``D``."""
+    out = {}
+    for split in ("validation", "test"):
+        f = root / split / f"{name}.jsonl"
+        if not f.is_file():
+            raise _missing(f, "race")
+        rows = []
+        for n, r in enumerate(read_jsonl(f), 1):
+            opts = r.get("options")
+            if not isinstance(opts, list) or len(opts) < 4:
+                raise DataError(f"{f}:{n}: expected 'options', a list of four")
+            rows.append({"article": r["article"], "question": r["question"], **dict(zip("ABCD", opts)),
+                         "answer": r["answer"]})
+        out[split] = rows
+    return out
+
+
+# ---- SuperGLUE WiC / WSC (OpenCompass's JSON Lines files, ``label`` "true"/"false")
+def _ab(label: Any, where: str) -> str:
+    text = str(label).lower()
+    if text not in ("true", "false"):
+        raise DataError(f"{where}: label {label!r} is neither true nor false")
+    return "A" if text == "true" else "B"
+
+
+def _superglue(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise _missing(path, "SuperGLUE")
+    return read_jsonl(path)
+
+
+def wic_v2(path: Path, **_) -> list[dict]:
+    """``WiCDatasetV2``: the records, ``label`` "A" (true) or "B" (false)."""
+    return [{**r, "label": _ab(r["label"], f"{path}:{n}")} for n, r in enumerate(_superglue(path), 1)]
+
+
+def _wsc_text(r: dict) -> str:
+    """``WSCDatasetV3``'s text: span 1 as ``* span *``, span 2 as ``# span #`` (by word index)."""
+    t = r["target"]
+    spans = [(t["span1_index"], len(t["span1_text"].split(" ")), f"* {t['span1_text']} *"),
+             (t["span2_index"], len(t["span2_text"].split(" ")), f"# {t['span2_text']} #")]
+    out = []
+    for i, word in enumerate(r["text"].split(" ")):
+        hit = next((s for s in spans if s[0] <= i < s[0] + s[1]), None)
+        if hit is None:
+            out.append(word)
+        elif i == hit[0]:
+            out.append(hit[2])
+    return " ".join(out)
+
+
+def wsc_v2(path: Path, marked: bool = False, **_) -> list[dict]:
+    """``WSCDatasetV2`` (``marked``: ``WSCDatasetV3``): ``span1``, ``span2``, ``text``, ``label`` A/B."""
+    return [{"span1": r["target"]["span1_text"], "span2": r["target"]["span2_text"],
+             "text": _wsc_text(r) if marked else r["text"], "label": _ab(r["label"], f"{path}:{n}")}
+            for n, r in enumerate(_superglue(path), 1)]
+
+
+CLASSES = {"RaceDataset": race, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
+           "WSCDatasetV3": lambda path, **_: wsc_v2(path, marked=True), "TriviaQADataset": triviaqa, "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
            "CrowspairsDataset": crowspairs, "CrowspairsDatasetV2": crowspairs_v2}
 #: the file each class reads first under its folder (what a dry run names as missing)
-NEEDS = {"TriviaQADataset": lambda **_: "trivia-dev.qa.csv", "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
+NEEDS = {"RaceDataset": lambda name="", **_: f"test/{name}.jsonl", "TriviaQADataset": lambda **_: "trivia-dev.qa.csv", "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
          "CrowspairsDataset": lambda **_: (_CROWS_CSV, "test.jsonl"),
          "CrowspairsDatasetV2": lambda **_: (_CROWS_CSV, "test.jsonl")}
 
