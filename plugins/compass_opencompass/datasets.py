@@ -52,6 +52,8 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/hellaswag": ("hellaswag/hellaswag.jsonl",),
     "opencompass/hellaswag_ice": ("hellaswag",),
 }
+#: dataset paths no download recipe writes -> what a miss says to do instead
+UNFETCHED: dict[str, str] = {}
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
 _ICE = "_oc_examples"
@@ -81,10 +83,10 @@ def locate(path: str, data_dir: Path, need: str | tuple[str, ...] = "") -> Path:
             return found
     first = here[0] / need if need else here[0]
     also = [str(h / need if need else h) for h in here[1:3]]
+    how = UNFETCHED.get(p.rstrip("/")) or ("compass eval fetches it when not --offline, or put OpenCompass's files "
+                                            "there and point --data-dir at them")
     exc = DataMissing(f"OpenCompass dataset path {p}: looked for {first}"
-                      + (f" (also {', '.join(also)})" if also else "")
-                      + "; compass eval fetches it when not --offline, or put OpenCompass's files there and "
-                        "point --data-dir at them")
+                      + (f" (also {', '.join(also)})" if also else "") + "; " + how)
     exc.looked_for = first
     exc.alternatives = [h / need if need else h for h in here[1:]]  # where compass's own layout has it
     raise exc
@@ -417,7 +419,7 @@ def _merge_sets() -> None:
         EVALUATORS.update(m.EVALUATORS)
         for table, name in ((PRED_POSTPROCESSORS, "PRED_POSTPROCESSORS"), (EVALUATOR_KWARGS, "EVALUATOR_KWARGS"),
                             (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS"),
-                            (NEEDS, "NEEDS"), (LOCATORS, "LOCATORS")):
+                            (NEEDS, "NEEDS"), (LOCATORS, "LOCATORS"), (UNFETCHED, "UNFETCHED")):
             table.update(getattr(m, name, {}))
 
 

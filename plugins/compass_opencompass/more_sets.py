@@ -56,6 +56,20 @@ _CROWS_CSV = "crows_pairs_anonymized.csv"
 _WHERE = "put OpenCompass's copy there (its data archive's {folder}/) and point --data-dir at its parent"
 
 
+#: what a missing file's message says instead of "compass eval fetches it"
+UNFETCHED = {
+    "opencompass/trivia_qa": "compass has no download for TriviaQA; put OpenCompass's triviaqa/ folder (its data "
+                             "archive's) there and point --data-dir at its parent",
+    "crows_pairs": f"compass has no download for CrowS-Pairs; put the authors' {_CROWS_CSV} "
+                   f"(github.com/nyu-mll/crows-pairs, data/) there and point --data-dir at its parent",
+    "opencompass/race": "compass has no download for RACE; put OpenCompass's race/ folder (its data archive's) "
+                        "there and point --data-dir at its parent",
+    **{f"./data/SuperGLUE/{n}/val.jsonl": f"compass has no download for SuperGLUE {n}; put OpenCompass's "
+                                          f"SuperGLUE/{n}/val.jsonl there and point --data-dir at its parent"
+       for n in ("WiC", "WSC")},
+}
+
+
 def _missing(path: Path, folder: str) -> DataMissing:
     exc = DataMissing(f"{path} not found: compass has no download for it; " + _WHERE.format(folder=folder))
     exc.looked_for = path
