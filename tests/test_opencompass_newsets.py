@@ -1,4 +1,4 @@
-"""OpenCompass's TriviaQA, CrowS-Pairs, RACE and SuperGLUE WiC/WSC classes (compass_opencompass.more_sets)
+"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC and GPQA classes (compass_opencompass.more_sets)
 against OpenCompass 0.5.4 itself.
 
 ``tests/data/opencompass_newsets.json`` was made by ``bench/opencompass_newsets.py``: OpenCompass's own
@@ -29,8 +29,9 @@ _API = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
 def test_the_fixture_covers_every_class_and_family():
     classes = {c["dataset"]["dataset_class"] for c in CASES.values()}
     assert classes == {"TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2",
-                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3"}
-    assert {n.split("/")[1] for n in CASES} == {"triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC"}
+                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset"}
+    assert {n.split("/")[1] for n in CASES} == {"triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC",
+                                                "gpqa"}
 
 
 def _messages(msgs) -> list[dict]:
@@ -92,12 +93,19 @@ def test_crowspairs_postprocess_and_evaluator_match_opencompass():
     assert more_sets.CrowspairsEvaluator().score(["invalid"], ["A"])["valid_accuracy"] == 0.0
 
 
+def test_gpqa_simple_eval_postprocess_matches_opencompass():
+    s = FIXTURE["scoring"]["gpqa_simple_eval"]
+    assert [more_sets.gpqa_simple_eval(t) for t in s["texts"]] == [o or "" for o in s["out"]]
+    assert None in s["out"]  # a text without an answer: OpenCompass's None, compass's ""
+
+
 @pytest.mark.parametrize("name, missing", [
     ("datasets/triviaqa/triviaqa_gen_2121ce#0", "triviaqa/trivia-dev.qa.csv"),
     ("datasets/triviaqa/triviaqa_wiki_1shot_gen_eaf81e#0", "triviaqa/triviaqa-validation.jsonl"),
     ("datasets/crowspairs/crowspairs_gen_381af0#0", "crows_pairs/crows_pairs_anonymized.csv"),
     ("datasets/race/race_gen_69ee4f#0", "race/test/middle.jsonl"),
     ("datasets/SuperGLUE_WiC/SuperGLUE_WiC_gen_d06864#0", "SuperGLUE/WiC/val.jsonl"),
+    ("datasets/gpqa/gpqa_gen_4baadb#0", "gpqa/gpqa_diamond.csv"),
 ])
 def test_missing_data_is_data_missing_naming_the_file(tmp_path, name, missing):
     sub = subset(CASES[name]["dataset"], name)

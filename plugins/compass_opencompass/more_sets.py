@@ -1,4 +1,4 @@
-"""OpenCompass's TriviaQA, CrowS-Pairs, RACE and SuperGLUE WiC/WSC dataset classes, evaluators and postprocessor.
+"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC and GPQA dataset classes, evaluators and postprocessor.
 
 Each loader makes the columns OpenCompass's ``load`` makes, from the files it reads:
 
@@ -17,7 +17,9 @@ Each loader makes the columns OpenCompass's ``load`` makes, from the files it re
   ``article``, ``question``, the four ``options`` as ``A``-``D`` and ``answer``;
 * ``WiCDatasetV2``, ``WSCDatasetV2``, ``WSCDatasetV3``: the config's ``SuperGLUE/{WiC,WSC}/val.jsonl``,
   ``label`` ``true``/``false`` as ``A``/``B``; WSC's ``span1``/``span2`` from ``target``, V3's
-  ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``.
+  ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``;
+* ``GPQADataset``: the authors' ``gpqa/<name>`` CSV, options rotated as OpenCompass rotates them
+  (``GPQAEvaluator``: the answer letter equal to the reference, compass's ``accuracy``).
 
 None of these files is in compass's shared data and no recipe fetches them: a missing file is
 :class:`~compass.sdk.DataMissing` naming where to put it.
@@ -49,7 +51,7 @@ from compass_opencompass.qa_sets import general_postprocess, read_jsonl
 
 #: OpenCompass dataset ids -> local places under the data dir, OpenCompass's first
 LOCAL: dict[str, tuple[str, ...]] = {"opencompass/trivia_qa": ("triviaqa",), "crows_pairs": ("crows_pairs",),
-                                     "opencompass/race": ("race",),
+                                     "opencompass/race": ("race",), "./data/gpqa": ("gpqa",),
                                      "./data/SuperGLUE/WiC/val.jsonl": ("SuperGLUE/WiC/val.jsonl", "wic/val.jsonl"),
                                      "./data/SuperGLUE/WSC/val.jsonl": ("SuperGLUE/WSC/val.jsonl", "wsc/val.jsonl")}
 _CROWS_CSV = "crows_pairs_anonymized.csv"
@@ -62,6 +64,8 @@ UNFETCHED = {
                              "archive's) there and point --data-dir at its parent",
     "crows_pairs": f"compass has no download for CrowS-Pairs; put the authors' {_CROWS_CSV} "
                    f"(github.com/nyu-mll/crows-pairs, data/) there and point --data-dir at its parent",
+    "./data/gpqa": "compass has no download for GPQA (its authors share it behind a password); put the "
+                    "authors' CSV files there and point --data-dir at its parent",
     "opencompass/race": "compass has no download for RACE; put OpenCompass's race/ folder (its data archive's) "
                         "there and point --data-dir at its parent",
     **{f"./data/SuperGLUE/{n}/val.jsonl": f"compass has no download for SuperGLUE {n}; put OpenCompass's "
@@ -215,11 +219,37 @@ def wsc_v2(path: Path, marked: bool = False, **_) -> list[dict]:
             for n, r in enumerate(_superglue(path), 1)]
 
 
-CLASSES = {"RaceDataset": race, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
+# ---- GPQA
+_GPQA_ORDERS = ("ABCD", "BCDA", "CDAB", "DABC")
+
+
+def gpqa(root: Path, name: str = "", **_) -> list[dict]:
+    """``GPQADataset``: the authors' CSV (``<path>/<name>``, e.g. ``gpqa_diamond.csv``): column 8 the
+    question, 9 the correct answer, 10-12 the others; the n-th question's options (n from 1) are
+    rotated by ``n % 4`` as OpenCompass rotates them, ``answer`` the correct one's letter."""
+    f = root / name
+    if not f.is_file():
+        raise _missing(f, "gpqa")
+    rows = []
+    with f.open(encoding="utf-8", newline="") as fh:
+        for n, rec in enumerate(csv.reader(fh), 1):
+            if len(rec) < 12:
+                raise DataError(f"{f}:{n}: expected GPQA's columns (question in the 8th, answers in the 9th-12th)")
+            if rec[7] == "Question":
+                continue
+            options = rec[8:12]
+            order = _GPQA_ORDERS[(len(rows) + 1) % 4]
+            row = {"question": rec[7], **{L: options["ABCD".index(c)] for L, c in zip("ABCD", order)}}
+            row["answer"] = next(L for L in "ABCD" if row[L] == options[0])
+            rows.append(row)
+    return rows
+
+
+CLASSES = {"RaceDataset": race, "GPQADataset": gpqa, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
            "WSCDatasetV3": lambda path, **_: wsc_v2(path, marked=True), "TriviaQADataset": triviaqa, "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
            "CrowspairsDataset": crowspairs, "CrowspairsDatasetV2": crowspairs_v2}
 #: the file each class reads first under its folder (what a dry run names as missing)
-NEEDS = {"RaceDataset": lambda name="", **_: f"test/{name}.jsonl", "TriviaQADataset": lambda **_: "trivia-dev.qa.csv", "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
+NEEDS = {"RaceDataset": lambda name="", **_: f"test/{name}.jsonl", "GPQADataset": lambda name="", **_: name, "TriviaQADataset": lambda **_: "trivia-dev.qa.csv", "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
          "CrowspairsDataset": lambda **_: (_CROWS_CSV, "test.jsonl"),
          "CrowspairsDatasetV2": lambda **_: (_CROWS_CSV, "test.jsonl")}
 
@@ -276,6 +306,15 @@ class CrowspairsEvaluator:
                 "valid_frac": round(len(valid) / len(same), 4) * 100, "details": same}
 
 
+def gpqa_simple_eval(text: str) -> str:
+    """``GPQA_Simple_Eval_postprocess``: the letter A-D after the first "ANSWER:" (any case), else ``""``
+    (OpenCompass: ``None``; either scores wrong)."""
+    m = re.search(r"(?i)ANSWER\s*:\s*([A-D])", str(text or ""))
+    return m.group(1) if m else ""
+
+
 # ---- what datasets.py merges into its tables
-EVALUATORS = {"TriviaQAEvaluator": "opencompass_triviaqa", "CrowspairsEvaluator": "opencompass_crowspairs"}
-PRED_POSTPROCESSORS = {"crowspairs_postprocess": "opencompass_crowspairs"}
+EVALUATORS = {"GPQAEvaluator": "accuracy", "TriviaQAEvaluator": "opencompass_triviaqa",
+              "CrowspairsEvaluator": "opencompass_crowspairs"}
+PRED_POSTPROCESSORS = {"crowspairs_postprocess": "opencompass_crowspairs",
+                       "GPQA_Simple_Eval_postprocess": "opencompass_gpqa_simple_eval"}

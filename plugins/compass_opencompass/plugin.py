@@ -86,6 +86,8 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_internal_v2_postprocess: the indented lines up to an unindented one.")
     register("opencompass_crowspairs", "compass_opencompass.more_sets:crowspairs_postprocess",
              "OpenCompass's crowspairs_postprocess: A, B or invalid.")
+    register("opencompass_gpqa_simple_eval", "compass_opencompass.more_sets:gpqa_simple_eval",
+             "OpenCompass's GPQA_Simple_Eval_postprocess: the letter after 'ANSWER:'.")
 
 
 @hookimpl
