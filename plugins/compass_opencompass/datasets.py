@@ -410,10 +410,11 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 
 def _merge_sets() -> None:
     """OpenCompass's code, QA and other classes (:mod:`~compass_opencompass.code_sets`,
-    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.more_sets`) into the tables above."""
-    from compass_opencompass import code_sets, more_sets, qa_sets
+    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.more_sets`,
+    :mod:`~compass_opencompass.theoremqa`) into the tables above."""
+    from compass_opencompass import code_sets, more_sets, qa_sets, theoremqa
 
-    for m in (code_sets, qa_sets, more_sets):
+    for m in (code_sets, qa_sets, more_sets, theoremqa):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
