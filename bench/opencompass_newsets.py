@@ -1,13 +1,15 @@
 """The oracle for ``tests/test_opencompass_newsets.py``: OpenCompass 0.5.4's own dataset classes,
 retrievers, templates, parsers, evaluators and postprocessor on compass's test files.
 
-For every dataset dict of OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC and GPQA configs
+For every dataset dict of OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and TheoremQA (V3) configs
 (those whose class compass runs) it loads ``tests/data/datasets`` with OpenCompass's class, builds
 its retriever and templates from the dict and renders the first test rows as its inferencer
 does, parsed as a base model does (``LMTemplateParser``: text) and as a chat model does
 (``HuggingFacewithChatTemplate``'s ``APITemplateParser`` and ``_convert_chat_messages``:
 messages). It also records ``TriviaQAEvaluator``, ``crowspairs_postprocess`` and
-``CrowspairsEvaluator``, ``GPQA_Simple_Eval_postprocess`` on fixed inputs. Run it with OpenCompass installed (a separate
+``CrowspairsEvaluator``, ``GPQA_Simple_Eval_postprocess`` and TheoremQA's number comparison
+(``compare_two_numbers``, ``compare_two_list``) on fixed inputs. (TheoremQA's answer extraction
+needs ``latex2sympy2_extended``, which the 0.5.4 wheel does not install: not run here.) Run it with OpenCompass installed (a separate
 environment, never the project's)::
 
     /tmp/peers/opencompass/bin/python bench/opencompass_newsets.py /tmp/oc/src tests/data/opencompass_newsets.json
@@ -24,12 +26,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "tests" / "data" / "datasets"
-FAMILIES = ("triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC", "gpqa")
+FAMILIES = ("triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC", "gpqa", "TheoremQA")
 CLASSES = ("TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2", "RaceDataset",
-           "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset")
+           "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3")
 N_TEST = 3
 #: OpenCompass's path in a config -> the test copy (absolute: OpenCompass's get_data_path keeps it)
 PATHS = {"opencompass/trivia_qa": DATA / "triviaqa", "opencompass/race": DATA / "race", "./data/gpqa/": DATA / "gpqa",
+         "data/TheoremQA/theoremqa_test.json": DATA / "TheoremQA" / "theoremqa_test.json",
          "./data/SuperGLUE/WiC/val.jsonl": DATA / "SuperGLUE" / "WiC" / "val.jsonl",
          "./data/SuperGLUE/WSC/val.jsonl": DATA / "SuperGLUE" / "WSC" / "val.jsonl"}
 
@@ -42,6 +45,9 @@ CROWS_TEXTS = ["A", "B", "A.", "B. The second", "Neither is biased", "Both", "",
                "Option B.", "b is better", "I pick B", "C", "AB", "Answer: B", "Between A and B, A"]
 
 GPQA_TEXTS = ["ANSWER: B", "answer:c", "Answer : D and then ANSWER: A", "The answer is B", "ANSWER: E", "ANSWER:\nA"]
+
+THEOREM_PAIRS = [(60, 60), (60.4, 60), (60.6, 60), (0.34, 0.333), (0.35, 0.333), (0.3197, 0.333), (-1.03, -1.0),
+                 (1, True), (0, True), (2.5, 2), (float("nan"), 1.0), (1e300, 1e300), (0.0, 0.0), (0.001, 0.0)]
 
 
 def load_configs(src: Path) -> dict[str, list[dict]]:
@@ -122,6 +128,7 @@ def render(oc, d: dict) -> dict | None:
 
 
 def scoring() -> dict:
+    from opencompass.datasets.TheoremQA.number_utils import compare_two_numbers
     from opencompass.datasets import (CrowspairsEvaluator, GPQA_Simple_Eval_postprocess, TriviaQAEvaluator,
                                       crowspairs_postprocess)
 
@@ -135,6 +142,8 @@ def scoring() -> dict:
                                            "references": TRIVIA_STRING_REFERENCES[1], "score": trivia_str["score"]},
             "crowspairs_postprocess": {"texts": CROWS_TEXTS, "out": posts},
             "gpqa_simple_eval": {"texts": GPQA_TEXTS, "out": [GPQA_Simple_Eval_postprocess(t) for t in GPQA_TEXTS]},
+            "theoremqa_compare_two_numbers": {"pairs": THEOREM_PAIRS, "out": [compare_two_numbers(p, g)
+                                                                              for p, g in THEOREM_PAIRS]},
             "crowspairs_evaluator": {"predictions": posts, "references": ["A"] * len(posts), **crows}}
 
 

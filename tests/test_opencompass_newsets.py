@@ -1,4 +1,4 @@
-"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC and GPQA classes (compass_opencompass.more_sets)
+"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and TheoremQA classes (compass_opencompass.more_sets)
 against OpenCompass 0.5.4 itself.
 
 ``tests/data/opencompass_newsets.json`` was made by ``bench/opencompass_newsets.py``: OpenCompass's own
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from compass.sdk import DataMissing
-from compass_opencompass import icl, more_sets
+from compass_opencompass import icl, more_sets, theoremqa
 from compass_opencompass.datasets import subset
 
 HERE = Path(__file__).resolve().parent
@@ -29,9 +29,9 @@ _API = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
 def test_the_fixture_covers_every_class_and_family():
     classes = {c["dataset"]["dataset_class"] for c in CASES.values()}
     assert classes == {"TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2",
-                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset"}
+                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3"}
     assert {n.split("/")[1] for n in CASES} == {"triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC",
-                                                "gpqa"}
+                                                "gpqa", "TheoremQA"}
 
 
 def _messages(msgs) -> list[dict]:
@@ -99,6 +99,41 @@ def test_gpqa_simple_eval_postprocess_matches_opencompass():
     assert None in s["out"]  # a text without an answer: OpenCompass's None, compass's ""
 
 
+def test_theoremqa_numbers_compare_as_opencompass_compares_them():
+    s = FIXTURE["scoring"]["theoremqa_compare_two_numbers"]
+    assert [theoremqa.same_number(p, g) for p, g in s["pairs"]] == s["out"]
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("Speed = distance / time. The answer is 60 km/h.", "60"),  # a number, then a word: the number
+    ("The answer is \\frac{1}{3}", "0.3333333333333333"),  # arithmetic read as Python's float
+    ("The answer is 6/3", "2"),  # integers divide exactly (sympy): 2, not 2.0
+    ("The answer is: x = 1.25 \\times 10^6", "1250000.0"),  # after the last '='
+    ("The answer is (b).", "(b)"),
+    ("Every such prime is odd, so yes.", "True"),  # 'yes' anywhere
+    ("I get 3 and then 12.5", "12.5"),  # no 'The answer is': the last number
+    ("The answer is 2\\sqrt{2}", "2\\sqrt{2}"),  # a function: OpenCompass's eval does not know it either
+])
+def test_theoremqa_answers_are_cleaned_as_opencompass_cleans_them(text, answer):
+    # expectations read from OpenCompass's answer_clean (its extraction needs latex2sympy2_extended, which the
+    # reference environment lacks, so these are not produced by it)
+    assert theoremqa.answer_clean(text) == answer
+
+
+def test_theoremqa_evaluator_compares_options_text_and_numbers():
+    ev = theoremqa.TheoremQAEvaluatorV3()
+    got = ev.score(["60", "0.34", "True", "[2, 3]", "(b) the integers", "61", "2\\sqrt{2}"],
+                   ["60", "0.333", "True", "[2, 3]", "(b)", "60", "2.83"])
+    assert got["details"] == [True, True, True, True, True, False, True] and got["score"] == pytest.approx(600 / 7)
+
+
+def test_blank_separator_rows_of_an_opencompass_summarizer_are_dropped():
+    from compass_opencompass.translate import summarizer
+
+    out = summarizer({"dataset_abbrs": [["gsm8k", "accuracy"], "", "mmlu"]}, "s")
+    assert out["order"] == [["gsm8k", "accuracy"], "mmlu"]
+
+
 @pytest.mark.parametrize("name, missing", [
     ("datasets/triviaqa/triviaqa_gen_2121ce#0", "triviaqa/trivia-dev.qa.csv"),
     ("datasets/triviaqa/triviaqa_wiki_1shot_gen_eaf81e#0", "triviaqa/triviaqa-validation.jsonl"),
@@ -106,6 +141,7 @@ def test_gpqa_simple_eval_postprocess_matches_opencompass():
     ("datasets/race/race_gen_69ee4f#0", "race/test/middle.jsonl"),
     ("datasets/SuperGLUE_WiC/SuperGLUE_WiC_gen_d06864#0", "SuperGLUE/WiC/val.jsonl"),
     ("datasets/gpqa/gpqa_gen_4baadb#0", "gpqa/gpqa_diamond.csv"),
+    ("datasets/TheoremQA/TheoremQA_5shot_gen_6f0af8#0", "TheoremQA/theoremqa_test.json"),
 ])
 def test_missing_data_is_data_missing_naming_the_file(tmp_path, name, missing):
     sub = subset(CASES[name]["dataset"], name)
