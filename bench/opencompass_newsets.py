@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "tests" / "data" / "datasets"
 FAMILIES = ("triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC", "gpqa", "TheoremQA")
 CLASSES = ("TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2", "RaceDataset",
-           "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3")
+           "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3",
+           "WiCDataset", "WSCDataset")
 N_TEST = 3
 #: OpenCompass's path in a config -> the test copy (absolute: OpenCompass's get_data_path keeps it)
 PATHS = {"opencompass/trivia_qa": DATA / "triviaqa", "opencompass/race": DATA / "race", "./data/gpqa/": DATA / "gpqa",
@@ -80,6 +81,8 @@ def render(oc, d: dict) -> dict | None:
     kwargs = {k: v for k, v in d.items() if k not in ("type", "abbr", "reader_cfg", "infer_cfg", "eval_cfg")}
     if d["type"].startswith("Crowspairs"):
         kwargs = {"path": "csv", "data_files": {"test": str(DATA / "crows_pairs" / "crows_pairs_anonymized.csv")}}
+    elif kwargs["path"] == "json":  # load_dataset('json', data_files=...)
+        kwargs["data_files"] = str(PATHS[kwargs["data_files"]])
     else:
         kwargs["path"] = str(PATHS[kwargs["path"]])
     try:

@@ -29,7 +29,7 @@ _API = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
 def test_the_fixture_covers_every_class_and_family():
     classes = {c["dataset"]["dataset_class"] for c in CASES.values()}
     assert classes == {"TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2",
-                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3"}
+                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3", "WiCDataset", "WSCDataset"}
     assert {n.split("/")[1] for n in CASES} == {"triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC",
                                                 "gpqa", "TheoremQA"}
 

@@ -17,7 +17,9 @@ Each loader makes the columns OpenCompass's ``load`` makes, from the files it re
   ``article``, ``question``, the four ``options`` as ``A``-``D`` and ``answer``;
 * ``WiCDatasetV2``, ``WSCDatasetV2``, ``WSCDatasetV3``: the config's ``SuperGLUE/{WiC,WSC}/val.jsonl``,
   ``label`` ``true``/``false`` as ``A``/``B``; WSC's ``span1``/``span2`` from ``target``, V3's
-  ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``;
+  ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``; ``WiCDataset`` / ``WSCDataset``
+  (the same file as ``data_files``): ``answer`` 1 (true) or 0, WSC's ``new_text`` the text with
+  the pronoun (span 2) replaced by span 1;
 * ``GPQADataset``: the authors' ``gpqa/<name>`` CSV, options rotated as OpenCompass rotates them
   (``GPQAEvaluator``: the answer letter equal to the reference, compass's ``accuracy``).
 
@@ -197,6 +199,29 @@ def wic_v2(path: Path, **_) -> list[dict]:
     return [{**r, "label": _ab(r["label"], f"{path}:{n}")} for n, r in enumerate(_superglue(path), 1)]
 
 
+def _true(label: Any) -> int:
+    return 1 if str(label).lower() == "true" else 0
+
+
+def wic(path: Path, **_) -> list[dict]:
+    """``WiCDataset`` (``load_dataset('json', data_files=...)``): the records, ``answer`` 1 (true) or 0."""
+    return [{**r, "answer": _true(r["label"])} for r in _superglue(path)]
+
+
+def wsc(path: Path, **_) -> list[dict]:
+    """``WSCDataset``: ``new_text`` (the pronoun replaced by span 1), ``span1``, ``span2``, ``answer`` 1/0."""
+    rows = []
+    for n, r in enumerate(_superglue(path), 1):
+        t = r["target"]
+        if " " in t["span2_text"]:
+            raise DataError(f"{path}:{n}: span2_text {t['span2_text']!r} is more than one word")
+        words = r["text"].split(" ")
+        words[t["span2_index"]] = t["span1_text"]
+        rows.append({**{k: v for k, v in r.items() if k != "target"}, "new_text": " ".join(words),
+                     "answer": _true(r["label"]), "span1": t["span1_text"], "span2": t["span2_text"]})
+    return rows
+
+
 def _wsc_text(r: dict) -> str:
     """``WSCDatasetV3``'s text: span 1 as ``* span *``, span 2 as ``# span #`` (by word index)."""
     t = r["target"]
@@ -245,7 +270,7 @@ def gpqa(root: Path, name: str = "", **_) -> list[dict]:
     return rows
 
 
-CLASSES = {"RaceDataset": race, "GPQADataset": gpqa, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
+CLASSES = {"RaceDataset": race, "GPQADataset": gpqa, "WiCDataset": wic, "WSCDataset": wsc, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
            "WSCDatasetV3": lambda path, **_: wsc_v2(path, marked=True), "TriviaQADataset": triviaqa, "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
            "CrowspairsDataset": crowspairs, "CrowspairsDatasetV2": crowspairs_v2}
 #: the file each class reads first under its folder (what a dry run names as missing)
