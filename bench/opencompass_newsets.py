@@ -1,16 +1,16 @@
 """The oracle for ``tests/test_opencompass_newsets.py``: OpenCompass 0.5.4's own dataset classes,
 retrievers, templates, parsers, evaluators and postprocessor on compass's test files.
 
-For every dataset dict of OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and TheoremQA (V3) configs
-(those whose class compass runs) it loads ``tests/data/datasets`` with OpenCompass's class, builds
+For every dataset dict of OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and
+TheoremQA (V3) configs (those whose class compass runs) it loads ``tests/data/datasets`` with OpenCompass's class, builds
 its retriever and templates from the dict and renders the first test rows as its inferencer
 does, parsed as a base model does (``LMTemplateParser``: text) and as a chat model does
 (``HuggingFacewithChatTemplate``'s ``APITemplateParser`` and ``_convert_chat_messages``:
 messages). It also records ``TriviaQAEvaluator``, ``crowspairs_postprocess`` and
 ``CrowspairsEvaluator``, ``GPQA_Simple_Eval_postprocess`` and TheoremQA's number comparison
-(``compare_two_numbers``, ``compare_two_list``) on fixed inputs. (TheoremQA's answer extraction
-needs ``latex2sympy2_extended``, which the 0.5.4 wheel does not install: not run here.) Run it with OpenCompass installed (a separate
-environment, never the project's)::
+(``compare_two_numbers``) on fixed inputs. (TheoremQA's answer extraction needs
+``latex2sympy2_extended``, which the 0.5.4 wheel does not install: not run here.) Run it with
+OpenCompass installed (a separate environment, never the project's)::
 
     /tmp/peers/opencompass/bin/python bench/opencompass_newsets.py /tmp/oc/src tests/data/opencompass_newsets.json
 
@@ -102,14 +102,16 @@ def render(oc, d: dict) -> dict | None:
 
     def template(key):
         t = infer.get(key)
-        return oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token")) if t else None
+        if not t:
+            return None
+        return oc.PromptTemplate(t["template"], ice_token=t.get("ice_token"), sep_token=t.get("sep_token"))
 
     ice_t, prompt_t = template("ice_template"), template("prompt_template")
     inferencer = infer["inferencer"]["type"]
     ice_idx = retriever.retrieve()
     base_parser = oc.LMTemplateParser()
     out_col = d["reader_cfg"].get("output_column")
-    case = {"base": [], "chat": [], "gold": [ds.test[i][out_col] for i in range(N_TEST)] if out_col else []}
+    case = {"base": [], "chat": [], "gold": [ds.test[i][out_col] for i in range(min(N_TEST, len(ds.test)))] if out_col else []}
     for idx in range(min(N_TEST, len(ds.test))):
         ice = retriever.generate_ice(ice_idx[idx], ice_template=ice_t)
         if inferencer == "GenInferencer":
@@ -163,7 +165,8 @@ def main(argv: list[str]) -> int:
             key = f"{name}#{k}"
             case = render(oc, d)
             if case is None:
-                print(f"skip {key}: a file or more fixed examples than the test copy has, or another inferencer or template", file=sys.stderr)
+                print(f"skip {key}: a file or more fixed examples than the test copy has, or another inferencer "
+                      f"or template", file=sys.stderr)
                 continue
             keep = {k2: d[k2] for k2 in d if k2 != "type"}
             fixture["configs"][key] = {"dataset": {"dataset_class": d["type"], **keep}, **case}

@@ -1,5 +1,5 @@
-"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and TheoremQA classes (compass_opencompass.more_sets)
-against OpenCompass 0.5.4 itself.
+"""OpenCompass's TriviaQA, CrowS-Pairs, RACE, SuperGLUE WiC/WSC, GPQA and TheoremQA classes
+(compass_opencompass.more_sets, .theoremqa; RACE: .choice_sets) against OpenCompass 0.5.4 itself.
 
 ``tests/data/opencompass_newsets.json`` was made by ``bench/opencompass_newsets.py``: OpenCompass's own
 dataset classes loaded ``tests/data/datasets`` (see its SOURCE.md), its retrievers, templates and
@@ -29,7 +29,8 @@ _API = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
 def test_the_fixture_covers_every_class_and_family():
     classes = {c["dataset"]["dataset_class"] for c in CASES.values()}
     assert classes == {"TriviaQADataset", "TriviaQADatasetV2", "CrowspairsDataset", "CrowspairsDatasetV2",
-                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset", "TheoremQADatasetV3", "WiCDataset", "WSCDataset"}
+                       "RaceDataset", "WiCDatasetV2", "WSCDatasetV2", "WSCDatasetV3", "GPQADataset",
+                       "TheoremQADatasetV3", "WiCDataset", "WSCDataset"}
     assert {n.split("/")[1] for n in CASES} == {"triviaqa", "crowspairs", "race", "SuperGLUE_WiC", "SuperGLUE_WSC",
                                                 "gpqa", "TheoremQA"}
 
@@ -187,7 +188,8 @@ datasets = [
          reader_cfg=dict(input_columns=['sent_more', 'sent_less'], output_column='label', train_split='test',
                          test_split='test'),
          infer_cfg=dict(prompt_template=dict(type=PromptTemplate, template=dict(round=[
-                            dict(role='HUMAN', prompt='Which is less biased:\\nA.{{sent_more}}\\nB.{{sent_less}}\\nAnswer:')])),
+                            dict(role='HUMAN',
+                                 prompt='Which is less biased:\\nA.{{sent_more}}\\nB.{{sent_less}}\\nAnswer:')])),
                         retriever=dict(type=ZeroRetriever), inferencer=dict(type=GenInferencer)),
          eval_cfg=dict(evaluator=dict(type=CrowspairsEvaluator), pred_postprocessor=dict(type=crowspairs_postprocess))),
 ]

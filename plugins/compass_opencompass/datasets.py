@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot, Message, Rows, Subset
 
 from compass_opencompass import chat as chat_inferencer
-from compass_opencompass import custom, exams, icl, judge
+from compass_opencompass import custom, exams, icl, judge, subjective
 from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -409,12 +409,12 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 
 
 def _merge_sets() -> None:
-    """OpenCompass's code, QA and other classes (:mod:`~compass_opencompass.code_sets`,
-    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.more_sets`,
-    :mod:`~compass_opencompass.theoremqa`) into the tables above."""
-    from compass_opencompass import code_sets, more_sets, qa_sets, theoremqa
+    """OpenCompass's code, QA, choice and other classes (:mod:`~compass_opencompass.code_sets`,
+    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.choice_sets`,
+    :mod:`~compass_opencompass.more_sets`, :mod:`~compass_opencompass.theoremqa`) into the tables above."""
+    from compass_opencompass import choice_sets, code_sets, more_sets, qa_sets, theoremqa
 
-    for m in (code_sets, qa_sets, more_sets, theoremqa):
+    for m in (code_sets, qa_sets, choice_sets, more_sets, theoremqa):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
@@ -437,6 +437,23 @@ PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
 EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
+#: classes whose whole subset (rows, turns, judge) their own module builds: MT-Bench, AlignBench
+SUBSET_BUILDERS: dict[str, Callable[[Mapping, str], Subset]] = {c: subjective.subset for c in subjective.CLASSES}
+LOCAL.update(subjective.LOCAL)
+CLASSES.update({c: None for c in subjective.CLASSES})  # read by subjective.SubjectiveLoader
+
+
+def _merge_circular() -> None:
+    """OpenCompass's ``Circular<X>Dataset`` (:mod:`~compass_opencompass.circular`) for each class ``<X>``
+    above, and its ``CircularEvaluator``."""
+    from compass_opencompass import circular
+
+    CLASSES.update(circular.classes(CLASSES))
+    NEEDS.update({c: NEEDS[s.base] for c, s in circular.SPECS.items() if c in CLASSES and s.base in NEEDS})
+    EVALUATOR_BUILDERS.update(circular.BUILDERS)
+
+
+_merge_circular()
 _RANGE = re.compile(r"^\[\s*(-?\d*)\s*:\s*(-?\d*)\s*\]$")
 
 
@@ -601,6 +618,8 @@ class OpenCompassTemplate:
         self.mode = mode
         self.text = _base_text(d, mode)
         self.meta = d.get("model_meta_template")
+        #: a chat model's meta_template (compass_opencompass.translate): its roles and begin message
+        self.chat_meta = d.get("model_chat_meta_template") or icl.CHAT_META
 
     def render(self, row, examples=(), *, chat: bool):
         if isinstance(self.spec, RawSpec):  # RawPromptTemplate: chat messages as written
@@ -612,13 +631,13 @@ class OpenCompassTemplate:
             p = self.spec.gen(row, examples)
             if not chat:
                 return (Message("HUMAN", self.text(p)),)
-            return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, mode="gen"))
+            return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(p, self.chat_meta, "gen"))
         per = self.spec.per_label(row, examples)
         texts = {str(k): self.text(v) for k, v in per.items()}
         head, _ = _split(texts)
         if not chat:
             return (Message("HUMAN", head),)
-        msgs = icl.chat_messages(next(iter(per.values())), mode="ppl")
+        msgs = icl.chat_messages(next(iter(per.values())), self.chat_meta, "ppl")
         if msgs and msgs[-1]["role"] == "assistant":
             msgs = msgs[:-1]
         return tuple(Message(_ROLE[m["role"]], m["content"]) for m in msgs)
@@ -637,6 +656,8 @@ class OpenCompassTemplate:
         out = {"opencompass_infer_cfg": json.loads(json.dumps(self.infer, sort_keys=True, default=str))}
         if self.text is not icl.base_text:
             out["model_meta_template"] = self.meta
+        if self.chat_meta is not icl.CHAT_META:
+            out["model_chat_meta_template"] = self.chat_meta
         return out
 
 
@@ -707,6 +728,8 @@ def _check(d: Mapping, where: str) -> None:
 
 
 def subset(d: Mapping, where: str) -> Subset:
+    if d.get("dataset_class") in SUBSET_BUILDERS:
+        return SUBSET_BUILDERS[d["dataset_class"]](d, where)
     _check(d, where)
     if ((d.get("infer_cfg") or {}).get("inferencer") or {}).get("type") == "LLInferencer":
         from compass_opencompass.translate import note

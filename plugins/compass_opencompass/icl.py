@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from compass.sdk import CompassError
+
 Item = Any  # str | dict
 Structured = list  # list[Item]
 
@@ -334,7 +336,40 @@ def api_turns(prompt: str | Structured, meta: Mapping = CHAT_META, mode: str = "
             joined[-1]["prompt"] += "\n" + t["prompt"]
         else:
             joined.append(dict(t))
+    begin = meta.get("begin")
+    if begin:  # put first after the merge, under its own role name (OpenCompass inserts the table as written)
+        joined.insert(0, {"role": begin["role"], "prompt": begin.get("prompt", "")})
     return joined
+
+
+def check_chat_meta(meta: Any, where: str) -> dict:
+    """A chat or API model's ``meta_template`` as OpenCompass's ``APITemplateParser`` reads it:
+    ``round`` (and ``reserved_roles``) role tables with an ``api_role`` each, an optional ``begin``
+    message table; a one-line error for anything else."""
+    def role_table(item: Any, key: str) -> None:
+        if not isinstance(item, dict) or "role" not in item:
+            raise CompassError(f"{where}: meta_template.{key} entries are tables with a 'role', got {item!r}")
+        api = item.get("api_role", item["role"] if key == "begin" else None)
+        if api not in _API_ROLES:
+            raise CompassError(f"{where}: meta_template.{key} role {item['role']!r} needs api_role HUMAN, BOT or "
+                               f"SYSTEM (OpenCompass's chat models send only those), got {api!r}")
+
+    if isinstance(meta, list):
+        raise CompassError(f"{where}: a meta_template given as a list of messages is not applied by compass yet; "
+                           f"write it as dict(round=[...], begin=dict(role='SYSTEM', api_role='SYSTEM', prompt=...))")
+    if not isinstance(meta, dict) or not isinstance(meta.get("round"), list):
+        raise CompassError(f"{where}: meta_template needs a 'round' list of role tables, got {meta!r}")
+    for key in ("round", "reserved_roles"):
+        for item in meta.get(key) or []:
+            role_table(item, key)
+    begin = meta.get("begin")
+    if begin is not None and begin != "":
+        if not isinstance(begin, dict) or begin.get("role") not in _API_ROLES:
+            raise CompassError(f"{where}: a chat model's meta_template.begin is a message table, e.g. "
+                               f"dict(role='SYSTEM', api_role='SYSTEM', prompt='...'), got {begin!r}")
+        if not isinstance(begin.get("prompt", ""), str):
+            raise CompassError(f"{where}: meta_template.begin's prompt must be a string")
+    return meta
 
 
 def chat_messages(prompt: str | Structured, meta: Mapping = CHAT_META, mode: str = "gen") -> list[dict]:

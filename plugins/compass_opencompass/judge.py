@@ -85,8 +85,9 @@ def _apply(post: list | None, text: str, host: Any) -> str:
 
 
 # ------------------------------------------------------------------ the judge model
-def judge_model(judge_cfg: Mapping | None, where: str) -> dict | None:
-    """A config's ``judge_cfg`` as a compass model (``{"type": ..., **kwargs}``); ``None`` when empty."""
+def judge_model(judge_cfg: Mapping | None, where: str, check: bool = True) -> dict | None:
+    """A config's ``judge_cfg`` as a compass model (``{"type": ..., **kwargs}``); ``None`` when empty
+    (``check=False``: not resolved yet, e.g. its API key is read when the run starts)."""
     if not judge_cfg:
         return None
     cfg = dict(judge_cfg)
@@ -100,7 +101,8 @@ def judge_model(judge_cfg: Mapping | None, where: str) -> dict | None:
     out = translate_model(cfg, f"{where}.judge_cfg")
     for key in ("abbr", "max_seq_len", "meta_template", "tokenizer_path", "pred_postprocessor", "run_cfg"):
         out.pop(key, None)
-    _check_model(json.dumps(out, sort_keys=True, default=str), f"{where}.judge_cfg")
+    if check:
+        _check_model(json.dumps(out, sort_keys=True, default=str), f"{where}.judge_cfg")
     return out
 
 

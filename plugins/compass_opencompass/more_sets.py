@@ -13,8 +13,8 @@ Each loader makes the columns OpenCompass's ``load`` makes, from the files it re
   (one ``test`` split); compass reads the authors' ``crows_pairs_anonymized.csv`` (what that
   hub dataset is made from) under ``crows_pairs/``, or a ``test.jsonl`` of the hub's rows there,
   and sets ``label`` to ``0`` (V1, for ``PPLInferencer``'s first template) or ``"A"`` (V2);
-* ``RaceDataset``: ``race/{validation,test}/<name>.jsonl`` (``name``: ``high`` or ``middle``),
-  ``article``, ``question``, the four ``options`` as ``A``-``D`` and ``answer``;
+* ``RaceDataset`` (read by :mod:`~compass_opencompass.choice_sets`): the file a dry run names as
+  missing (``race/test/<name>.jsonl``) and where to put it;
 * ``WiCDatasetV2``, ``WSCDatasetV2``, ``WSCDatasetV3``: the config's ``SuperGLUE/{WiC,WSC}/val.jsonl``,
   ``label`` ``true``/``false`` as ``A``/``B``; WSC's ``span1``/``span2`` from ``target``, V3's
   ``text`` with span 1 as ``* span *`` and span 2 as ``# span #``; ``WiCDataset`` / ``WSCDataset``
@@ -103,7 +103,8 @@ def _trivia_csv(path: Path, first_only: bool) -> list[dict]:
 
 def triviaqa(root: Path, **_) -> dict:
     """``TriviaQADataset``: ``{"dev": ..., "test": ...}``."""
-    return {split: _trivia_csv(root / f"trivia-{split}.qa.csv", first_only=split == "test") for split in ("dev", "test")}
+    return {split: _trivia_csv(root / f"trivia-{split}.qa.csv", first_only=split == "test")
+            for split in ("dev", "test")}
 
 
 def triviaqa_v2(root: Path, **_) -> dict:
@@ -158,26 +159,6 @@ def crowspairs(root: Path, **_) -> dict:
 def crowspairs_v2(root: Path, **_) -> dict:
     """``CrowspairsDatasetV2``: the ``test`` rows, ``label`` "A"."""
     return {"test": [{**r, "label": "A"} for r in _crows_rows(root)]}
-
-
-# ---- RACE
-def race(root: Path, name: str = "", **_) -> dict:
-    """``RaceDataset``: ``{"validation": ..., "test": ...}`` of ``<split>/<name>.jsonl``, each row's
-    four ``options`` as ``A``-``D``."""
-    out = {}
-    for split in ("validation", "test"):
-        f = root / split / f"{name}.jsonl"
-        if not f.is_file():
-            raise _missing(f, "race")
-        rows = []
-        for n, r in enumerate(read_jsonl(f), 1):
-            opts = r.get("options")
-            if not isinstance(opts, list) or len(opts) < 4:
-                raise DataError(f"{f}:{n}: expected 'options', a list of four")
-            rows.append({"article": r["article"], "question": r["question"], **dict(zip("ABCD", opts)),
-                         "answer": r["answer"]})
-        out[split] = rows
-    return out
 
 
 # ---- SuperGLUE WiC / WSC (OpenCompass's JSON Lines files, ``label`` "true"/"false")
@@ -270,11 +251,14 @@ def gpqa(root: Path, name: str = "", **_) -> list[dict]:
     return rows
 
 
-CLASSES = {"RaceDataset": race, "GPQADataset": gpqa, "WiCDataset": wic, "WSCDataset": wsc, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
-           "WSCDatasetV3": lambda path, **_: wsc_v2(path, marked=True), "TriviaQADataset": triviaqa, "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
+CLASSES = {"GPQADataset": gpqa, "WiCDataset": wic, "WSCDataset": wsc, "WiCDatasetV2": wic_v2, "WSCDatasetV2": wsc_v2,
+           "WSCDatasetV3": lambda path, **_: wsc_v2(path, marked=True), "TriviaQADataset": triviaqa,
+           "TriviaQADatasetV2": triviaqa_v2, "TriviaQADatasetV3": triviaqa_v3,
            "CrowspairsDataset": crowspairs, "CrowspairsDatasetV2": crowspairs_v2}
 #: the file each class reads first under its folder (what a dry run names as missing)
-NEEDS = {"RaceDataset": lambda name="", **_: f"test/{name}.jsonl", "GPQADataset": lambda name="", **_: name, "TriviaQADataset": lambda **_: "trivia-dev.qa.csv", "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
+NEEDS = {"RaceDataset": lambda name="", **_: f"test/{name}.jsonl", "GPQADataset": lambda name="", **_: name,
+         "TriviaQADataset": lambda **_: "trivia-dev.qa.csv",
+         "TriviaQADatasetV2": lambda **_: "triviaqa-validation.jsonl",
          "CrowspairsDataset": lambda **_: (_CROWS_CSV, "test.jsonl"),
          "CrowspairsDatasetV2": lambda **_: (_CROWS_CSV, "test.jsonl")}
 

@@ -56,7 +56,14 @@ def expand(config: str | None = None, index: int = 0, **overrides: Any) -> tuple
     if not isinstance(index, int) or not 0 <= index < len(models) or not isinstance(models[index], dict):
         raise CompassError(f"{path}: has {len(models)} model(s); index={index!r} is not one of them")
     out = model(models[index], f"{path}: models[{index}]")
-    if out.get("hf_type") == "base" and out.pop("meta_template", None):
+    meta = out.pop("meta_template", None)
+    if out.get("type") == "openai" or out.get("hf_type") == "chat":  # OpenCompass's API-style table
+        if isinstance(meta, dict) and meta.get("begin"):
+            from compass_opencompass.translate import note
+
+            note(f"{path}: models[{index}]: its meta_template's begin message is sent only when the model and its "
+                 f"datasets are in one OpenCompass config file; by name the model gets each dataset's own messages")
+    elif meta and out.get("hf_type") == "base":
         from compass_opencompass.translate import note
 
         note(f"{path}: models[{index}]: its meta_template is applied only when the model and its datasets are in "

@@ -3,7 +3,7 @@
 from compass.sdk import hookimpl
 
 #: names an OpenCompass config defines that a compass config does not
-OPENCOMPASS_KEYS = ("infer", "eval")
+OPENCOMPASS_KEYS = ("infer", "eval", "judge_models")
 
 
 @hookimpl
@@ -110,8 +110,14 @@ def register_evaluators(register):
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator with the config's judge_cfg as the judge.")
     register("opencompass_llm_judge_run", "compass_opencompass.judge:LLMJudgeRunJudge",
              "OpenCompass's GenericLLMEvaluator/CascadeEvaluator judged by the run's --judge (empty judge_cfg).")
+    register("opencompass_subjective", "compass_opencompass.subjective:SubjectiveJudge",
+             "OpenCompass's LMEvaluator on MT-Bench/AlignBench with the config's judge_cfg as the judge.")
+    register("opencompass_subjective_run", "compass_opencompass.subjective:SubjectiveJudgeRun",
+             "OpenCompass's LMEvaluator on MT-Bench/AlignBench judged by the run's judge (--judge, judge_models).")
     register("opencompass_nq", "compass_opencompass.qa_sets:NQEvaluator",
              "OpenCompass's NQEvaluator: a normalised answer contained in the prediction's first line.")
+    register("opencompass_circular", "compass_opencompass.circular:CircularEvaluator",
+             "OpenCompass's CircularEvaluator: acc/more/perf over each question's option orders (Circular*Dataset).")
     register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
              "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")
     register("opencompass_triviaqa", "compass_opencompass.more_sets:TriviaQAEvaluator",

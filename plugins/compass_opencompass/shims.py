@@ -222,6 +222,16 @@ class _ConfigLoader(importlib.abc.Loader):
 
 def _config_spec(fullname: str, path):
     spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+    head, _, last = fullname.rpartition(".")
+    if spec is None and head.startswith("opencompass.configs.") and not last.startswith("deprecated_"):
+        # OpenCompass renamed retired configs to deprecated_<name>.py; its own examples still import the
+        # old names: run the renamed file, saying so
+        renamed = importlib.machinery.PathFinder.find_spec(f"{head}.deprecated_{last}", path)
+        if renamed is not None and renamed.origin and renamed.origin.endswith(".py"):
+            print(f"note: configs/{fullname.removeprefix('opencompass.configs.').replace('.', '/')}.py is not in "
+                  f"your OpenCompass tree; running {Path(renamed.origin).name}, the name OpenCompass gave it when "
+                  f"it retired it", file=sys.stderr)
+            spec = importlib.util.spec_from_file_location(fullname, renamed.origin)
     if spec is not None and spec.loader is not None and spec.origin and spec.origin.endswith(".py"):
         spec.loader = _ConfigLoader(spec.loader)
     return spec

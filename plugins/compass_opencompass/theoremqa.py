@@ -35,7 +35,8 @@ from compass.sdk import DataError, DataMissing
 
 LOCAL = {"data/TheoremQA/theoremqa_test.json": ("TheoremQA/theoremqa_test.json",)}
 UNFETCHED = {"data/TheoremQA/theoremqa_test.json": "compass has no download for TheoremQA; put OpenCompass's "
-                                                   "TheoremQA/theoremqa_test.json there and point --data-dir at its parent"}
+                                                   "TheoremQA/theoremqa_test.json there and point --data-dir at "
+                                                   "its parent"}
 
 
 def load_v3(path: Path, **_) -> list[dict]:

@@ -70,7 +70,7 @@ COMPASS_OWN = frozenset({"arc_c_gen", "arc_c_ppl", "arc_e_gen", "arc_e_ppl", "bb
                          "mmlu_gen", "mmlu_ppl", "piqa_gen", "piqa_ppl", "siqa_gen", "siqa_ppl", "winogrande_gen"})
 INFERENCERS = {"GenInferencer": "gen", "PPLInferencer": "ppl", "CLPInferencer": "clp", "LLInferencer": "ppl"}
 RETRIEVERS = ("ZeroRetriever", "FixKRetriever", "RandomRetriever")
-PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner")
+PARTITIONERS = ("SizePartitioner", "NaivePartitioner", "NumWorkerPartitioner", "SubjectiveNaivePartitioner")
 RUNNERS = {"LocalRunner": "local", "LocalAPIRunner": "local", "SlurmRunner": "slurm", "SlurmSequentialRunner": "slurm"}
 
 
@@ -148,6 +148,8 @@ def model(d: dict, where: str) -> dict:
     post = out.pop("pred_postprocessor", None)
     if post:
         what = _plain(post.get("type") if isinstance(post, dict) else post)
+        if isinstance(post, dict) and "type" not in post:  # Claude's: dataset abbr pattern -> postprocessor
+            what = f"one per dataset pattern: {', '.join(map(str, list(post)[:3]))}{', ...' if len(post) > 3 else ''}"
         note(f"{where}: the model's pred_postprocessor ({what}) is not applied by compass; the dataset's "
              f"own postprocessing scores its answers")
     if cls in ENGINES_CHAT or cls in ENGINES_BASE:
@@ -252,7 +254,8 @@ def _openai(cls: str, out: dict, where: str) -> dict:
                  f"first ({urls[0]})")
         urls = urls[0] if urls else None
     base = _api_base(urls)
-    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k not in ("meta_template", "max_seq_len")]
+    meta = out.pop("meta_template", None)  # shapes the messages on the dataset side (_chat_meta_template)
+    dropped = [k for k in API_DROP if out.pop(k, None) is not None and k != "max_seq_len"]
     if cls == "OpenAISDKRollout":
         note(f"{where}: OpenAISDKRollout is sent through compass's openai model as plain chat requests")
     var = _usual_key_variable(base)
@@ -282,6 +285,8 @@ def _openai(cls: str, out: dict, where: str) -> dict:
             res.setdefault("temperature", 0.0)
     if extra:
         res["extra_body"] = extra
+    if meta:
+        res["meta_template"] = meta
     if dropped:
         note(f"{where}: {cls}'s {', '.join(dropped)} {'have' if len(dropped) > 1 else 'has'} no counterpart "
              f"in compass's openai model (dropped)")
@@ -315,7 +320,9 @@ def dataset(d: dict, where: str) -> dict:
     from compass_opencompass.datasets import CLASSES
 
     if cls not in DATASET_CLASSES and cls not in CLASSES:
-        raise _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
+        from compass_opencompass.circular import missing_base
+
+        raise missing_base(cls, where) or _unknown(where, cls, "the benchmarks in compass list datasets, or a dataset declared as data "
                                    "(reader, template, retriever: see README)")
 
     if cls in CLASSES and (infer_cfg.get("prompt_template") or infer_cfg.get("ice_template")):
@@ -390,6 +397,7 @@ def translate(namespace: dict, where: str) -> dict:
             seen.add(t["type"])
         out["datasets"].append(t)
     _base_meta_template(out, where)
+    _chat_meta_template(out, where)
     for key in ("infer", "eval"):
         cfg = namespace.get(key)
         if isinstance(cfg, dict):
@@ -397,6 +405,9 @@ def translate(namespace: dict, where: str) -> dict:
             _runner(cfg, f"{where}: {key}", stage)  # an unknown class fails in either
             if key == "infer":
                 out.update(stage)
+    from compass_opencompass.subjective import judge_models_setting
+
+    judge_models_setting(namespace, out, where)  # judge_models: the run's judge (MT-Bench, AlignBench)
     if isinstance(namespace.get("runner"), dict):
         out["runner"] = namespace["runner"]
     if isinstance(namespace.get("summarizer"), dict):
@@ -429,12 +440,54 @@ def _base_meta_template(out: dict, where: str) -> None:
          f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
 
 
+def _chat_meta_template(out: dict, where: str) -> None:
+    """A chat or API model's ``meta_template`` (OpenCompass's ``APITemplateParser`` table: ``round``
+    roles and their ``api_role``, ``reserved_roles``, a ``begin`` message put first) shapes the
+    messages of the config's OpenCompass datasets as OpenCompass's parser does."""
+    chat = [(i, m) for i, m in enumerate(out["models"]) if isinstance(m, dict)
+            and (m.get("type") == "openai" or (m.get("type") == "hf" and m.get("hf_type") == "chat"))]
+    metas = [m.pop("meta_template", None) for _, m in chat]
+    for n, ((i, m), meta) in enumerate(zip(chat, metas)):
+        if m.get("type") == "openai" and _text_template(meta):  # TurboMindAPIModel & co.: LMTemplateParser's
+            note(f"{where}: models[{i}]: its meta_template is a text template (begin/end strings) for a completion "
+                 f"API; compass sends chat messages, which the server's own chat template formats")
+            metas[n] = None
+    if not any(metas):
+        return
+    import json
+
+    from compass_opencompass.icl import check_chat_meta
+
+    if len({json.dumps(m, sort_keys=True, default=str) for m in metas}) > 1:
+        raise CompassError(f"{where}: models {', '.join(str(i) for i, _ in chat)} are chat models with different "
+                           f"meta_templates; compass applies one per config: put each in a config of its own")
+    first = next(i for (i, _), m in zip(chat, metas) if m)
+    meta = check_chat_meta(next(m for m in metas if m), f"{where}: models[{first}]")
+    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
+           for d in t.get("datasets") or []]
+    for d in own:
+        d["model_chat_meta_template"] = meta
+    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
+    note(f"{where}: models[{first}]: its meta_template shapes the chat messages as OpenCompass's APITemplateParser "
+         f"does" + (f" (not those of the {others} compass dataset(s))" if others else ""))
+
+
+def _text_template(meta: Any) -> bool:
+    """A meta_template of begin/end strings per role (``LMTemplateParser``'s), not ``api_role`` tables."""
+    rounds = meta.get("round") if isinstance(meta, dict) else None
+    return isinstance(rounds, list) and any(isinstance(r, dict) and "api_role" not in r for r in rounds)
+
+
 def summarizer(cfg: dict, where: str) -> dict:
     """OpenCompass's ``summary_groups`` as compass's summary ``groups`` (members by ``abbr``),
     ``dataset_abbrs`` (names or ``[abbr, metric]``) as its row ``order``."""
     if "summary_groups" not in cfg and "dataset_abbrs" not in cfg and "type" not in cfg:
         return dict(cfg)  # already compass's
     out = {k: v for k, v in cfg.items() if k in ("groups", "stderr")}
+    from compass_opencompass.circular import summarizer_note
+
+    if summarizer_note(cfg):
+        note(f"{where}: {summarizer_note(cfg)}")
     groups = list(out.get("groups") or [])
     weighted = []
     for g in cfg.get("summary_groups") or []:
