@@ -52,6 +52,8 @@ LOCAL: dict[str, tuple[str, ...]] = {
     "opencompass/hellaswag": ("hellaswag/hellaswag.jsonl",),
     "opencompass/hellaswag_ice": ("hellaswag",),
 }
+#: dataset paths no download recipe writes -> what a miss says to do instead
+UNFETCHED: dict[str, str] = {}
 _GOLD = "_oc_gold"
 _CANDS = "_oc_candidates"
 _ICE = "_oc_examples"
@@ -81,10 +83,10 @@ def locate(path: str, data_dir: Path, need: str | tuple[str, ...] = "") -> Path:
             return found
     first = here[0] / need if need else here[0]
     also = [str(h / need if need else h) for h in here[1:3]]
+    how = UNFETCHED.get(p.rstrip("/")) or ("compass eval fetches it when not --offline, or put OpenCompass's files "
+                                            "there and point --data-dir at them")
     exc = DataMissing(f"OpenCompass dataset path {p}: looked for {first}"
-                      + (f" (also {', '.join(also)})" if also else "")
-                      + "; compass eval fetches it when not --offline, or put OpenCompass's files there and "
-                        "point --data-dir at them")
+                      + (f" (also {', '.join(also)})" if also else "") + "; " + how)
     exc.looked_for = first
     exc.alternatives = [h / need if need else h for h in here[1:]]  # where compass's own layout has it
     raise exc
@@ -407,19 +409,23 @@ EVALUATOR_ARGS: dict[str, dict[str, str]] = {}
 
 
 def _merge_sets() -> None:
-    """OpenCompass's code and QA classes (:mod:`~compass_opencompass.code_sets`,
-    :mod:`~compass_opencompass.qa_sets`) into the tables above."""
-    from compass_opencompass import choice_sets, code_sets, qa_sets
+    """OpenCompass's code, QA, choice and other classes (:mod:`~compass_opencompass.code_sets`,
+    :mod:`~compass_opencompass.qa_sets`, :mod:`~compass_opencompass.choice_sets`,
+    :mod:`~compass_opencompass.more_sets`, :mod:`~compass_opencompass.theoremqa`) into the tables above."""
+    from compass_opencompass import choice_sets, code_sets, more_sets, qa_sets, theoremqa
 
-    for m in (code_sets, qa_sets, choice_sets):
+    for m in (code_sets, qa_sets, choice_sets, more_sets, theoremqa):
         LOCAL.update(m.LOCAL)
         CLASSES.update(m.CLASSES)
         EVALUATORS.update(m.EVALUATORS)
         for table, name in ((PRED_POSTPROCESSORS, "PRED_POSTPROCESSORS"), (EVALUATOR_KWARGS, "EVALUATOR_KWARGS"),
-                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS")):
+                            (EVALUATOR_POSTPROCESSORS, "EVALUATOR_POSTPROCESSORS"), (EVALUATOR_ARGS, "EVALUATOR_ARGS"),
+                            (NEEDS, "NEEDS"), (LOCATORS, "LOCATORS"), (UNFETCHED, "UNFETCHED")):
             table.update(getattr(m, name, {}))
 
 
+#: classes that find their file their own way: ``(dataset cfg, data dir) -> path``
+LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 _merge_sets()
 # classes of their own modules: GAOKAO-Bench / AGIEval (exams), CustomDataset (custom), LLM judges (judge)
 LOCAL.update(exams.LOCAL)
@@ -431,7 +437,6 @@ PRED_POSTPROCESSORS.update(exams.PRED_POSTPROCESSORS)
 EVALUATOR_BUILDERS: dict[str, Callable[[Mapping, Mapping, str], dict]] = dict(judge.BUILDERS)
 EVALUATORS["OptionSimAccEvaluator"] = "opencompass_option_sim_acc"
 EVALUATOR_ARGS["OptionSimAccEvaluator"] = {"options": "options"}  # a custom set's letters (A-E, ...)
-LOCATORS: dict[str, Callable[[Mapping, Path], Path]] = {"CustomDataset": custom.resolve}
 #: classes whose whole subset (rows, turns, judge) their own module builds: MT-Bench, AlignBench
 SUBSET_BUILDERS: dict[str, Callable[[Mapping, str], Subset]] = {c: subjective.subset for c in subjective.CLASSES}
 LOCAL.update(subjective.LOCAL)

@@ -84,6 +84,14 @@ def register_postprocessors(register):
              "OpenCompass's humaneval_internal_v1_postprocess: the function body, cut where it dedents.")
     register("opencompass_humaneval_internal_v2", _C + "humaneval_internal_v2",
              "OpenCompass's humaneval_internal_v2_postprocess: the indented lines up to an unindented one.")
+    register("opencompass_crowspairs", "compass_opencompass.more_sets:crowspairs_postprocess",
+             "OpenCompass's crowspairs_postprocess: A, B or invalid.")
+    register("opencompass_gpqa_simple_eval", "compass_opencompass.more_sets:gpqa_simple_eval",
+             "OpenCompass's GPQA_Simple_Eval_postprocess: the letter after 'ANSWER:'.")
+    register("opencompass_theoremqa_v3", "compass_opencompass.theoremqa:answer_clean",
+             "OpenCompass's TheoremQA_postprocess_v3: the answer after 'The answer is', read as a number.")
+    register("opencompass_theoremqa_v4", "compass_opencompass.theoremqa:answer_clean_v4",
+             "OpenCompass's TheoremQA_postprocess_v4: v3 without \\( \\) delimiters.")
 
 
 @hookimpl
@@ -116,3 +124,9 @@ def register_evaluators(register):
              "OpenCompass's CircularEvaluator: acc/more/perf over each question's option orders (Circular*Dataset).")
     register("opencompass_gsm8k", "compass_opencompass.scoring:Gsm8kEvaluator",
              "OpenCompass's Gsm8kEvaluator: the same text, or numerically equal to the integer reference.")
+    register("opencompass_triviaqa", "compass_opencompass.more_sets:TriviaQAEvaluator",
+             "OpenCompass's TriviaQAEvaluator: a normalised answer contained in the prediction's first line.")
+    register("opencompass_theoremqa", "compass_opencompass.theoremqa:TheoremQAEvaluatorV3",
+             "OpenCompass's TheoremQAEvaluatorV3: the option, the text, or the number within 4% of the reference.")
+    register("opencompass_crowspairs", "compass_opencompass.more_sets:CrowspairsEvaluator",
+             "OpenCompass's CrowspairsEvaluator: accuracy, valid_accuracy and valid_frac of A/B answers.")

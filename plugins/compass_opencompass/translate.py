@@ -508,5 +508,6 @@ def summarizer(cfg: dict, where: str) -> dict:
             raise CompassError(f"{where}.dataset_abbrs must list dataset abbrs or [abbr, metric] pairs; got "
                                f"{abbrs!r}"[:300])
         out["order"] = [[str(a[0]), str(a[1])] if isinstance(a, (list, tuple)) and len(a) > 1 else
-                        str(a[0] if isinstance(a, (list, tuple)) else a) for a in abbrs]
+                        str(a[0] if isinstance(a, (list, tuple)) else a)
+                        for a in abbrs if a != ""]  # '': OpenCompass's blank separator row, which compass has not
     return out
