@@ -16,8 +16,12 @@
 Where OpenCompass hands text to ``latex2sympy2_extended`` and ``eval``, compass reads a safe
 subset: numbers, ``+ - * / ^``, brackets, ``\\frac``, ``\\sqrt``, ``\\times``, ``\\cdot``, and (where
 OpenCompass's evaluator has them) ``sqrt sin cos log exp factorial pi e``. Text outside it is
-not a number, where ``latex2sympy`` may read more. OpenCompass's own extraction needs
-``latex2sympy2_extended``, which its 0.5.4 wheel does not install: it was not run here.
+not a number, where ``latex2sympy`` may read more; like OpenCompass it leaves ``3.2e-5`` and
+``(2, 3)`` as text. Exact numbers stay under 4096 bits and ``factorial`` under 1000, so a model's
+answer cannot make the reader spend seconds or gigabytes (OpenCompass gives its extraction 1 s).
+``tests/test_opencompass_theoremqa.py`` holds compass to what OpenCompass 0.5.4 itself makes of 29
+answers and 16 comparisons (``bench/opencompass_theoremqa.py``, with ``latex2sympy2_extended`` added
+to its environment).
 """
 
 from __future__ import annotations
@@ -60,6 +64,20 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, as
 _FUNCS = {"sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "log": math.log, "exp": math.exp,
           "factorial": math.factorial}
 _CONSTS = {"pi": math.pi, "e": math.e, "E": 2.718}
+#: the largest exact number the reader builds (bits) and factorial it takes: model text cannot make it
+#: spend seconds or gigabytes (``((9^999)^999)^999``, ``factorial(10^9)``)
+_MAX_BITS = 4096
+_MAX_FACTORIAL = 1000
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        too_big = max(value.numerator.bit_length(), value.denominator.bit_length()) > _MAX_BITS
+    else:
+        too_big = isinstance(value, int) and value.bit_length() > _MAX_BITS
+    if too_big:
+        raise ValueError
+    return value
 
 
 def _latex_arith(text: str) -> str:
@@ -68,12 +86,15 @@ def _latex_arith(text: str) -> str:
         s = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"((\1)/(\2))", s)
         s = re.sub(r"\\sqrt\s*\{([^{}]*)\}", r"sqrt(\1)", s)
     s = s.replace("\\times", "*").replace("\\cdot", "*").replace("^", "**").replace("{", "(").replace("}", ")")
+    s = s.replace("\\(", "(").replace("\\)", ")")  # inline-math delimiters
     return re.sub(r"(\d|\))\s*(?=[a-z(])", r"\1*", s)  # 2sqrt(2), 3(4): products, as latex2sympy reads them
 
 
 def arith(text: str, names: bool) -> Any:
     """The number ``text`` makes, or ``None``; ``names``: the math names allowed. Integers divide
     exactly, as sympy does (``6/3`` is ``2``, ``10/3`` the float nearest 10/3)."""
+    if re.search(r"\d\.?[eE][-+]?\d", text):  # 3.2e-5: latex2sympy reads e as a symbol; OpenCompass keeps the text
+        return None
     src = _latex_arith(text)
     if not src or len(src) > 200:
         return None
@@ -88,15 +109,16 @@ def arith(text: str, names: bool) -> Any:
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             left, right = ev(node.left), ev(node.right)
             exact = all(isinstance(x, (int, Fraction)) for x in (left, right))
-            if isinstance(node.op, ast.Pow) and abs(right) > 1000:
+            if isinstance(node.op, ast.Pow) and (abs(right) > 1000 or (
+                    exact and isinstance(right, int) and abs(Fraction(left).numerator).bit_length() * abs(right) > _MAX_BITS)):
                 raise ValueError
             if isinstance(node.op, ast.Div) and exact:
                 return Fraction(left) / Fraction(right)
             if isinstance(node.op, ast.Pow) and exact and isinstance(right, int):
                 return Fraction(left) ** right
-            return _OPS[type(node.op)](float(left) if isinstance(left, Fraction) else left,
-                                       float(right) if isinstance(right, Fraction) else right) \
-                if not exact else _OPS[type(node.op)](left, right)
+            return _bounded(_OPS[type(node.op)](float(left) if isinstance(left, Fraction) else left,
+                                                float(right) if isinstance(right, Fraction) else right)
+                            if not exact else _OPS[type(node.op)](left, right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
             return _OPS[type(node.op)](ev(node.operand))
         if names and isinstance(node, ast.Name) and node.id in _CONSTS:
@@ -104,6 +126,8 @@ def arith(text: str, names: bool) -> Any:
         if names and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS \
                 and len(node.args) == 1 and not node.keywords:
             arg = ev(node.args[0])
+            if node.func.id == "factorial" and not (isinstance(arg, int) and 0 <= arg <= _MAX_FACTORIAL):
+                raise ValueError
             return _FUNCS[node.func.id](float(arg) if isinstance(arg, Fraction) else arg)
         if isinstance(node, ast.Tuple):
             return tuple(_plain(ev(e)) for e in node.elts)
@@ -147,8 +171,8 @@ def _extract(pred: str, after_trigger: bool) -> str:
         return found[-1] if found else ""
     pred = clean_units(pred.split("=")[-1].strip())
     value = arith(pred, names=False)
-    if value is not None:
-        return str(list(value)) if isinstance(value, tuple) else str(value)
+    if value is not None and not isinstance(value, tuple):  # (2, 3): OpenCompass keeps the text
+        return str(value)
     if re.match(r"-?[\d\.]+\s\D+$", pred) or re.match(r"-?[\d\.]+\s[^\s]+$", pred):
         return pred.split(" ")[0]
     return pred
@@ -200,11 +224,15 @@ def same_number(pred: Any, gt: Any) -> bool:
 
 
 def _reference_number(ref: str) -> Any:
+    """A float, integer or bool reference as Python reads it (OpenCompass ``eval``s these): a literal,
+    else arithmetic such as ``3/4`` (``/`` dividing as floats)."""
     try:
         value = ast.literal_eval(ref)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-    return value if isinstance(value, (int, float)) else None  # float, integer, bool answers
+        value = arith(ref, names=False)
+        if isinstance(value, int) and "/" in ref:
+            value = float(value)
+    return value if isinstance(value, (int, float)) else None
 
 
 def correct(answer: str, ref: str) -> bool:
