@@ -12,7 +12,7 @@ import pytest
 
 from conftest import compass_env
 
-from compass.sdk import CompassError, EvalSample
+from compass.sdk import CompassError, DataError, EvalSample
 from compass_opencompass import circular, datasets
 
 TESTS = Path(__file__).resolve().parent
@@ -91,7 +91,7 @@ def test_a_failed_sample_is_wrong_and_rows_without_patterns_are_refused():
     got = ev.aggregate(dict(ev.score_samples(samples, None)), _Context(samples))
     assert got["acc_circular"] == 75.0 and got["perf_circular"] == 0.0 and got["acc_origin"] == 0.0
     plain = [EvalSample(0, None, "A", "A", "A", {"question": "q"})]
-    with pytest.raises(Exception, match="Circular\\*Dataset"):
+    with pytest.raises(DataError, match="Circular\\*Dataset"):
         ev.aggregate(dict(ev.score_samples(plain, None)), _Context(plain))
     with pytest.raises(CompassError, match="'circular' or 'all_possible'"):
         circular.CircularEvaluator("rotate")

@@ -349,7 +349,7 @@ def check_chat_meta(meta: Any, where: str) -> dict:
     def role_table(item: Any, key: str) -> None:
         if not isinstance(item, dict) or "role" not in item:
             raise CompassError(f"{where}: meta_template.{key} entries are tables with a 'role', got {item!r}")
-        api = item.get("api_role", item["role"] if key == "begin" else None)
+        api = item.get("api_role")
         if api not in _API_ROLES:
             raise CompassError(f"{where}: meta_template.{key} role {item['role']!r} needs api_role HUMAN, BOT or "
                                f"SYSTEM (OpenCompass's chat models send only those), got {api!r}")

@@ -42,14 +42,14 @@ Scoring, as OpenCompass's:
 
 from __future__ import annotations
 
-import ast
 import csv
 import re
 from pathlib import Path
+from typing import Any
 
 from compass.sdk import DataError, DataMissing
 
-from compass_opencompass.qa_sets import general_postprocess, read_jsonl
+from compass_opencompass.qa_sets import general_postprocess, qa_csv, read_jsonl
 
 #: OpenCompass dataset ids -> local places under the data dir, OpenCompass's first
 LOCAL: dict[str, tuple[str, ...]] = {"opencompass/trivia_qa": ("triviaqa",), "crows_pairs": ("crows_pairs",),
@@ -86,19 +86,7 @@ def _missing(path: Path, folder: str) -> DataMissing:
 def _trivia_csv(path: Path, first_only: bool) -> list[dict]:
     if not path.is_file():
         raise _missing(path, "triviaqa")
-    rows = []
-    with path.open(encoding="utf-8", newline="") as f:
-        for n, rec in enumerate(csv.reader(f, delimiter="\t"), 1):
-            if len(rec) != 2:
-                raise DataError(f"{path}:{n}: expected 2 tab-separated columns (question, answers), got {len(rec)}")
-            try:
-                answers = ast.literal_eval(rec[1])
-            except (ValueError, SyntaxError):
-                raise DataError(f"{path}:{n}: the answers are not a list literal: {rec[1][:60]!r}") from None
-            if not isinstance(answers, (list, tuple)) or not answers:
-                raise DataError(f"{path}:{n}: the answers are not a non-empty list: {rec[1][:60]!r}")
-            rows.append({"question": rec[0], "answer": answers[0] if first_only else list(answers)})
-    return rows
+    return qa_csv(path, first_only)
 
 
 def triviaqa(root: Path, **_) -> dict:
@@ -132,9 +120,7 @@ def _crows_rows(root: Path) -> list[dict]:
         return read_jsonl(root / "test.jsonl")
     f = root / _CROWS_CSV
     if not f.is_file():
-        exc = DataMissing(f"{f} not found: compass has no download for CrowS-Pairs; put the authors' "
-                          f"{_CROWS_CSV} (github.com/nyu-mll/crows-pairs, data/) there and point --data-dir at "
-                          f"its parent")
+        exc = DataMissing(f"{f} not found: {UNFETCHED['crows_pairs']}")
         exc.looked_for = f
         raise exc
     with f.open(encoding="utf-8", newline="") as fh:

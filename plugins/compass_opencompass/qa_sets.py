@@ -56,7 +56,9 @@ def _nq_open_dev(root: Path) -> list[dict]:
     return [{"question": r["question"], "answer": list(r["answer"])} for r in rows]
 
 
-def _qa_csv(path: Path, first_only: bool) -> list[dict]:
+def qa_csv(path: Path, first_only: bool) -> list[dict]:
+    """OpenCompass's ``*.qa.csv`` (NQ, TriviaQA): a question and a Python list of answers per line,
+    tab-separated; ``first_only``: the first answer, as a string (the splits OpenCompass reads so)."""
     rows = []
     with path.open(encoding="utf-8", newline="") as f:
         for n, rec in enumerate(csv.reader(f, delimiter="\t"), 1):
@@ -66,6 +68,8 @@ def _qa_csv(path: Path, first_only: bool) -> list[dict]:
                 answers = ast.literal_eval(rec[1])  # a Python list literal, e.g. "['1972', 'December 1972']"
             except (ValueError, SyntaxError):
                 raise DataError(f"{path}:{n}: the answers are not a list literal: {rec[1][:60]!r}") from None
+            if not isinstance(answers, (list, tuple)) or not answers:
+                raise DataError(f"{path}:{n}: the answers are not a non-empty list: {rec[1][:60]!r}")
             rows.append({"question": rec[0], "answer": answers[0] if first_only else list(answers)})
     return rows
 
@@ -76,7 +80,7 @@ def natural_question(root: Path, **_) -> dict:
     for split in ("dev", "test"):
         f = root / f"nq-{split}.qa.csv"
         if f.is_file():
-            out[split] = _qa_csv(f, first_only=split == "dev")
+            out[split] = qa_csv(f, first_only=split == "dev")
     if "test" not in out:
         if not (root / NQ_OPEN_DEV).is_file():
             raise DataMissing(f"{root}: neither OpenCompass's nq-test.qa.csv nor NQ-Open's {NQ_OPEN_DEV}; "
