@@ -1,7 +1,8 @@
 """TheoremQA's answer extraction and comparison run by OpenCompass 0.5.4 itself: the oracle for
 ``tests/test_opencompass_theoremqa.py``.
 
-OpenCompass's ``TheoremQA_postprocess_v3``/``_v4`` (``answer_clean``) and ``TheoremQAEvaluatorV3``
+OpenCompass's ``TheoremQA_postprocess_v3``/``_v4`` (``answer_clean``), the older configs'
+``TheoremQA_postprocess``/``_v2``, and ``TheoremQAEvaluatorV3``
 (``compare_answer_with_groundtruth``) read answers with ``latex2sympy2_extended`` and ``eval``; compass
 reads them with a safe arithmetic reader (``compass_opencompass.theoremqa``). This script records what
 OpenCompass makes of a set of model-style answers, so the test can hold compass to it. Run it in
@@ -48,6 +49,10 @@ TEXTS = [
     "The answer is 10^{-3}",
     "The answer is \\(3.5\\)",
     "There is no closed form; approximately 2.718",
+    "So the final answer is: 12.",
+    "We compute it.\nThe result must be 7 meters.",
+    "the answer is \"yes\"!",
+    "",
 ]
 
 #: (answer as cleaned, reference, TheoremQA's Answer_type)
@@ -61,10 +66,12 @@ PAIRS = [
 
 
 def main(argv: list[str]) -> int:
+    from opencompass.datasets.TheoremQA.legacy import TheoremQA_postprocess, TheoremQA_postprocess_v2
     from opencompass.datasets.TheoremQA.main import (TheoremQA_postprocess_v3, TheoremQA_postprocess_v4,
                                                      TheoremQAEvaluatorV3)
 
-    texts = [{"text": t, "v3": TheoremQA_postprocess_v3(t), "v4": TheoremQA_postprocess_v4(t)} for t in TEXTS]
+    texts = [{"text": t, "v3": TheoremQA_postprocess_v3(t), "v4": TheoremQA_postprocess_v4(t),
+              "legacy": TheoremQA_postprocess(t), "legacy_v2": TheoremQA_postprocess_v2(t)} for t in TEXTS]
     ev = TheoremQAEvaluatorV3()
     got = ev.score([p for p, _, _ in PAIRS], [r for _, r, _ in PAIRS], [{"Answer_type": t} for _, _, t in PAIRS])
     pairs = [{"answer": p, "reference": r, "type": t, "correct": d["is_correct"]}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from compass.sdk import DataError, DataMissing
 from compass_opencompass import theoremqa
 
 FIXTURE = json.loads((Path(__file__).resolve().parent / "data" / "opencompass_theoremqa.json").read_text("utf-8"))
@@ -18,6 +19,25 @@ FIXTURE = json.loads((Path(__file__).resolve().parent / "data" / "opencompass_th
 def test_answers_are_cleaned_as_opencompass_cleans_them(case):
     assert theoremqa.answer_clean(case["text"]) == case["v3"]
     assert theoremqa.answer_clean_v4(case["text"]) == case["v4"]
+    assert theoremqa.postprocess_legacy(case["text"]) == case["legacy"]  # TheoremQA_postprocess
+    assert theoremqa.postprocess_legacy_v2(case["text"]) == case["legacy_v2"]
+
+
+def test_the_older_csv_layout_reads_the_same_rows_as_the_json_one():
+    root = Path(__file__).resolve().parent / "data" / "datasets" / "TheoremQA"
+    rows = theoremqa.load_csv(root / "test.csv")
+    same = theoremqa.load_v3(root / "theoremqa_test.json")
+    assert [(r["Question"], r["Answer"], r["Answer_type"]) for r in rows] == \
+        [(r["Question"], r["Answer"], r["Answer_type"]) for r in same]
+    with pytest.raises(DataMissing):
+        theoremqa.load_csv(root / "nope.csv")
+
+
+def test_a_csv_without_the_columns_is_one_line(tmp_path):
+    bad = tmp_path / "test.csv"
+    bad.write_text("q,a\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="Question, Answer and Answer_type columns"):
+        theoremqa.load_csv(bad)
 
 
 def test_answers_are_compared_as_opencompass_compares_them():

@@ -92,6 +92,10 @@ def register_postprocessors(register):
              "OpenCompass's TheoremQA_postprocess_v3: the answer after 'The answer is', read as a number.")
     register("opencompass_theoremqa_v4", "compass_opencompass.theoremqa:answer_clean_v4",
              "OpenCompass's TheoremQA_postprocess_v4: v3 without \\( \\) delimiters.")
+    register("opencompass_theoremqa_legacy", "compass_opencompass.theoremqa:postprocess_legacy",
+             "OpenCompass's TheoremQA_postprocess: the word after the first 'answer is'.")
+    register("opencompass_theoremqa_legacy_v2", "compass_opencompass.theoremqa:postprocess_legacy_v2",
+             "OpenCompass's TheoremQA_postprocess_v2: the last line's words after its last is/be/are.")
 
 
 @hookimpl

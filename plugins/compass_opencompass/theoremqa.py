@@ -27,6 +27,7 @@ to its environment).
 from __future__ import annotations
 
 import ast
+import csv
 import json
 import math
 import operator
@@ -37,10 +38,10 @@ from typing import Any
 
 from compass.sdk import DataError, DataMissing
 
-LOCAL = {"data/TheoremQA/theoremqa_test.json": ("TheoremQA/theoremqa_test.json",)}
-UNFETCHED = {"data/TheoremQA/theoremqa_test.json": "compass has no download for TheoremQA; put OpenCompass's "
-                                                   "TheoremQA/theoremqa_test.json there and point --data-dir at "
-                                                   "its parent"}
+LOCAL = {"data/TheoremQA/theoremqa_test.json": ("TheoremQA/theoremqa_test.json",),
+         "data/TheoremQA/test.csv": ("TheoremQA/test.csv",)}
+UNFETCHED = {f"data/TheoremQA/{f}": f"compass has no download for TheoremQA; put OpenCompass's TheoremQA/{f} there and "
+                                    f"point --data-dir at its parent" for f in ("theoremqa_test.json", "test.csv")}
 
 
 def load_v3(path: Path, **_) -> list[dict]:
@@ -56,6 +57,41 @@ def load_v3(path: Path, **_) -> list[dict]:
     if not isinstance(data, list) or not all(isinstance(r, dict) and "Answer" in r for r in data):
         raise DataError(f"{path}: expected a JSON list of records with Question, Answer, Answer_type")
     return [{**r, "Answer": str(r["Answer"])} for r in data]
+
+
+def load_csv(path: Path, **_) -> list[dict]:
+    """``TheoremQADataset`` (OpenCompass's older configs): the CSV file's rows, every field as written."""
+    if not path.is_file():
+        exc = DataMissing(f"{path} not found")
+        exc.looked_for = path
+        raise exc
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and not {"Question", "Answer"} <= set(rows[0]):
+        raise DataError(f"{path}: expected a CSV file with Question, Answer and Answer_type columns, got "
+                        f"{', '.join(map(str, rows[0]))}")
+    return rows
+
+
+# ---- the older configs' postprocessors (TheoremQA_postprocess, _v2)
+def postprocess_legacy(text: str) -> str:
+    """``TheoremQA_postprocess``: the word after the first "answer is", punctuation off its ends;
+    the whole (stripped) text where there is none."""
+    text = str(text or "").strip()
+    found = re.search(r"answer is (\S+)", text)
+    return found.group(1).strip().strip(".,?!\"';:") if found else text
+
+
+def postprocess_legacy_v2(text: str) -> str:
+    """``TheoremQA_postprocess_v2``: the last line's words after its last "is"/"be"/"are" or word
+    ending in ":", without a trailing full stop."""
+    last = str(text or "").strip().strip("\n").split("\n")[-1]
+    kept: list[str] = []
+    for word in reversed(last.split(" ")):
+        if word in ("is", "be", "are") or word.endswith(":"):
+            break
+        kept.insert(0, word)
+    return " ".join(kept).strip().strip(".")
 
 
 # ---- a safe reader for the arithmetic OpenCompass evaluates
@@ -254,7 +290,9 @@ class TheoremQAEvaluatorV3:
         return {"score": 100.0 * sum(details) / len(details) if details else 0.0, "details": details}
 
 
-CLASSES = {"TheoremQADatasetV3": load_v3}
+CLASSES = {"TheoremQADatasetV3": load_v3, "TheoremQADataset": load_csv}
 EVALUATORS = {"TheoremQAEvaluatorV3": "opencompass_theoremqa"}
 PRED_POSTPROCESSORS = {"TheoremQA_postprocess_v3": "opencompass_theoremqa_v3",
-                       "TheoremQA_postprocess_v4": "opencompass_theoremqa_v4"}
+                       "TheoremQA_postprocess_v4": "opencompass_theoremqa_v4",
+                       "TheoremQA_postprocess": "opencompass_theoremqa_legacy",
+                       "TheoremQA_postprocess_v2": "opencompass_theoremqa_legacy_v2"}
