@@ -245,3 +245,109 @@ def test_pair_judging_and_other_evaluators_are_refused_in_one_line():
     d.update(judge_type="single", eval_cfg={"evaluator": {"type": "AccEvaluator"}})
     with pytest.raises(CompassError, match="LMEvaluator, not AccEvaluator"):
         subjective.subset(d, "cfg")
+
+
+# ------------------------------------------------------------------ bad data: one line naming the file and the fault
+MT_LOADER = {"dataset_class": "MTBenchDataset", "path": "data/subjective/mtbench", "name": "mtbench_0.0"}
+AB_LOADER = {"dataset_class": "AlignmentBenchDataset", "path": "data/subjective/alignment_bench",
+             "name": "alignment_bench_v1_1", "alignment_bench_config_path": "data/subjective/alignment_bench/config",
+             "alignment_bench_config_name": "multi-dimension"}
+
+
+def _edit_jsonl(path: Path, line: int, edit) -> None:
+    lines = path.read_text("utf-8").splitlines()
+    lines[line - 1] = edit(lines[line - 1])
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _drop(key: str):
+    return lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != key}, ensure_ascii=False)
+
+
+def _set(key: str, value):
+    return lambda text: json.dumps({**json.loads(text), key: value}, ensure_ascii=False)
+
+
+def _one_turn(text: str) -> str:
+    q = json.loads(text)
+    return json.dumps({**q, "turns": q["turns"][:1]})
+
+
+def _paths(edit):
+    def run(path: Path) -> None:
+        cfg = json.loads(path.read_text("utf-8"))
+        edit(cfg)
+        path.write_text(json.dumps(cfg), "utf-8")
+    return run
+
+
+BAD_DATA = {  # case -> (loader, file under the data copy, how it is broken, what the error names)
+    "question not JSON": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, lambda t: t[:40]),
+                          r"question\.jsonl:2: not JSON"),
+    "question not an object": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 3, lambda t: "[1, 2]"),
+                               r"question\.jsonl:3: expected a JSON object"),
+    "question without category": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 1, _drop("category")),
+                                  r"question\.jsonl:1: no 'category' field"),
+    "question without turns": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, _drop("turns")),
+                               r"question\.jsonl:2: no 'turns' field"),
+    "turns not a list": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, _set("turns", "hi")),
+                         r"question\.jsonl:2: 'turns' is str, not list"),
+    "a one-turn question": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 1, _one_turn),
+                            r"question\.jsonl:1: question 81 has 1 turn; .*needs 2"),
+    "reference without choices": (MT_LOADER, "mt_bench/reference_answer/gpt-4.jsonl",
+                                  lambda p: _edit_jsonl(p, 1, _drop("choices")), r"gpt-4\.jsonl:1: no 'choices' field"),
+    "a judge prompt missing": (MT_LOADER, "mt_bench/judge_prompts.jsonl",
+                               lambda p: p.write_text("".join(line + "\n" for line in p.read_text("utf-8").splitlines()
+                                                              if '"single-v1-multi-turn"' not in line), "utf-8"),
+                               r"question\.jsonl:1: the judge prompts have no 'single-v1-multi-turn'"),
+    "a judge prompt without its template": (MT_LOADER, "mt_bench/judge_prompts.jsonl",
+                                            lambda p: _edit_jsonl(p, 1, _drop("prompt_template")),
+                                            r"judge_prompts\.jsonl:1: no 'prompt_template' field"),
+    "align row without question": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                                   lambda p: _edit_jsonl(p, 3, _drop("question")),
+                                   r"data_v1\.1_release\.jsonl:3: no 'question' field"),
+    "align row without subcategory": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                                      lambda p: _edit_jsonl(p, 2, _drop("subcategory")),
+                                      r"data_v1\.1_release\.jsonl:2: no 'subcategory' field"),
+    "an unknown subcategory": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                               lambda p: _edit_jsonl(p, 1, _set("subcategory", "火星学")),
+                               r"data_v1\.1_release\.jsonl:1: subcategory '火星学' has no dimensions"),
+    "config without Paths": (AB_LOADER, "alignbench/config/multi-dimension.json",
+                             _paths(lambda c: c.pop("Paths")), r"multi-dimension\.json: no 'Paths' field"),
+    "Paths without a file": (AB_LOADER, "alignbench/config/multi-dimension.json",
+                             _paths(lambda c: c["Paths"].pop("dimension_set_filepath")),
+                             r"multi-dimension\.json: Paths: no 'dimension_set_filepath' field"),
+    "config not JSON": (AB_LOADER, "alignbench/config/dimension_set.json", lambda p: p.write_text("{oops", "utf-8"),
+                        r"dimension_set\.json: AlignBench's dimension_set_filepath is not JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_data_is_one_data_error_naming_the_file_and_fault(case, tmp_path):
+    import shutil
+
+    from compass.sdk import DataError
+
+    loader_cfg, rel, breaks, says = BAD_DATA[case]
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    breaks(data / rel)
+    with pytest.raises(DataError, match=says) as err:
+        subjective.SubjectiveLoader(dict(loader_cfg), "cfg")(data)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_data_in_a_run_is_one_error_line(tmp_path, oc_tree):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    _edit_jsonl(data / "mt_bench" / "question.jsonl", 1, _one_turn)
+    cfg = _config(tmp_path, "mtbench_datasets[:1]")
+    env = _env()
+    env["COMPASS_OPENCOMPASS_CONFIGS"] = str(oc_tree)
+    res = run_compass(["eval", str(cfg), "--data-dir", str(data), "--judge", "mock"], tmp_path, env)
+    assert res.code == 2, res.err
+    line = [x for x in res.err.splitlines() if x.startswith("error")]
+    assert len(line) == 1 and "question.jsonl:1: question 81 has 1 turn" in line[0], res.err
+    assert "Traceback" not in res.err

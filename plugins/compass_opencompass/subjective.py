@@ -58,37 +58,94 @@ def _prompts() -> dict:
     return json.loads(resources.files("compass_opencompass").joinpath("subjective_prompts.json").read_text("utf-8"))
 
 
-def _jsonl(path: Path) -> list[dict]:
+def _lines(path: Path) -> list[tuple[int, dict]]:
+    """``(line number, object)`` of each line of a jsonl file; a line that is not a JSON object is a
+    one-line :class:`DataError` naming the file and the line."""
     if not path.is_file():
         raise DataMissing(f"{path} not found")
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+        out.append((n, obj))
+    return out
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [obj for _, obj in _lines(path)]
+
+
+def _json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: {what} is not JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def _field(obj: Mapping, key: str, where: str, kind: type | tuple = object) -> Any:
+    """``obj[key]``, else a one-line :class:`DataError` naming ``where`` and the key."""
+    if key not in obj:
+        raise DataError(f"{where}: no {key!r} field (has {', '.join(map(repr, obj)) or 'none'})")
+    value = obj[key]
+    if not isinstance(value, kind):
+        raise DataError(f"{where}: {key!r} is {type(value).__name__}, not {getattr(kind, '__name__', kind)}")
+    return value
 
 
 # ------------------------------------------------------------------ MT-Bench rows
 def _fastchat_templates(root: Path) -> dict[str, dict]:
-    return {r["name"]: r for r in _jsonl(root / "judge_prompts.jsonl")}
+    path = root / "judge_prompts.jsonl"
+    out = {}
+    for n, r in _lines(path):
+        where = f"{path}:{n}"
+        out[str(_field(r, "name", where))] = {"system_prompt": str(_field(r, "system_prompt", where)),
+                                              "prompt_template": str(_field(r, "prompt_template", where)),
+                                              "_where": where}
+    return out
 
 
-def mtbench_judge_prompt(problem: Mapping, templates: Mapping[str, Mapping], multi_turn: bool = True) -> tuple[str, str]:
+def mtbench_judge_prompt(problem: Mapping, templates: Mapping[str, Mapping], multi_turn: bool = True,
+                         where: str = "MT-Bench") -> tuple[str, str]:
     """``(system_prompt, prompt_template)`` of one OpenCompass MT-Bench problem (single-answer
     grading): FastChat's template with the questions (and references) filled in and
-    ``{prediction_r1}``/``{prediction_r2}`` left for the judge's prompt."""
+    ``{prediction_r1}``/``{prediction_r2}`` left for the judge's prompt. Data that cannot make
+    it is a one-line :class:`DataError` naming ``where``."""
     dialogue = problem["dialogue"]
+    qid = problem["others"].get("question_id")
     ref = problem["capability"] in NEED_REF
     name = ("single-math-v1" if ref else "single-v1") + ("-multi-turn" if multi_turn else "")
-    t = templates[name]
+    t = templates.get(name)
+    if t is None:
+        raise DataError(f"{where}: the judge prompts have no {name!r} (FastChat's judge_prompts.jsonl has it; "
+                        f"found {', '.join(sorted(templates)) or 'none'})")
     fields: dict[str, str] = {"answer": "{prediction_r1}", "answer_1": "{prediction_r1}",
                               "answer_2": "{prediction_r2}"}
     if multi_turn:
+        if len(dialogue) < 3:
+            raise DataError(f"{where}: question {qid} has {len(dialogue) // 2} turn; MT-Bench's multi-turn judge "
+                            f"needs 2 (or set multi_turn=False)")
         fields.update(question_1=dialogue[0]["content"], question_2=dialogue[2]["content"])
     else:
         fields["question"] = dialogue[0]["content"]
     if ref:
         refs = problem["others"]["reference"]
+        if len(refs) < (2 if multi_turn else 1):
+            raise DataError(f"{where}: question {qid} ({problem['capability']}) has {len(refs)} reference "
+                            f"answer(s); its judge needs one per turn")
         fields["ref_answer_1"] = refs[0]
         if multi_turn:
             fields["ref_answer_2"] = refs[1]
-    return t["system_prompt"], t["prompt_template"].format(**fields)
+    try:
+        return t["system_prompt"], t["prompt_template"].format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise DataError(f"{t.get('_where', where)}: judge prompt {name!r} is not a FastChat template "
+                        f"({type(exc).__name__}: {exc})") from None
 
 
 def mtbench_problems(root: Path) -> list[dict]:
@@ -96,29 +153,40 @@ def mtbench_problems(root: Path) -> list[dict]:
     refs: dict = {}
     ref_path = root / "reference_answer" / "gpt-4.jsonl"
     if ref_path.is_file():
-        refs = {r["question_id"]: r["choices"][0]["turns"] for r in _jsonl(ref_path)}
+        for n, r in _lines(ref_path):
+            where = f"{ref_path}:{n}"
+            choices = _field(r, "choices", where, list)
+            if not choices or not isinstance(choices[0], Mapping):
+                raise DataError(f"{where}: 'choices' must list at least one {{'turns': [...]}}")
+            refs[_field(r, "question_id", where)] = _field(choices[0], "turns", f"{where}: choices[0]", list)
     out = []
-    for q in _jsonl(root / "question.jsonl"):
+    path = root / "question.jsonl"
+    for n, q in _lines(path):
+        where = f"{path}:{n}"
+        qid, category = _field(q, "question_id", where), str(_field(q, "category", where))
+        turns = _field(q, "turns", where, list)
+        if not turns or not all(isinstance(t, str) for t in turns):
+            raise DataError(f"{where}: 'turns' must list the question's turns as strings")
         dialogue = []
-        for turn in q["turns"]:
+        for turn in turns:
             dialogue += [{"role": "user", "content": turn}, {"role": "assistant", "content": ""}]
-        others: dict[str, Any] = {"question_id": q["question_id"]}
-        ref = refs.get(q["question_id"]) or q.get("reference")
+        others: dict[str, Any] = {"question_id": qid}
+        ref = refs.get(qid) or q.get("reference")
         if ref:
-            others["reference"] = list(ref)
-        elif q["category"] in NEED_REF:
-            raise DataError(f"{root}: question {q['question_id']} ({q['category']}) has no reference answer; "
+            others["reference"] = list(ref) if isinstance(ref, (list, tuple)) else [ref]
+        elif category in NEED_REF:
+            raise DataError(f"{where}: question {qid} ({category}) has no reference answer; "
                             f"put FastChat's reference_answer/gpt-4.jsonl next to question.jsonl")
-        out.append({"dialogue": dialogue, "capability": q["category"], "others": others})
+        out.append({"dialogue": dialogue, "capability": category, "others": others, "_where": where})
     return out
 
 
-def mtbench_rows(root: Path, judge_type: str = "single", multi_turn: bool = True) -> list[dict]:
+def mtbench_rows(root: Path, multi_turn: bool = True) -> list[dict]:
     """The rows ``MTBenchDataset.load`` makes."""
     templates = _fastchat_templates(root)
     rows = []
     for p in mtbench_problems(root):
-        system, prompt = mtbench_judge_prompt(p, templates, multi_turn)
+        system, prompt = mtbench_judge_prompt(p, templates, multi_turn, p.pop("_where"))
         others = dict(p["others"])
         others["round"] = len(p["dialogue"]) // 2
         others["question"] = " ".join(m["content"] for m in p["dialogue"] if m["role"] == "user")
@@ -135,22 +203,36 @@ def align_config(folder: Path, name: str) -> dict:
     path = folder / f"{name}.json"
     if not path.is_file():
         raise DataMissing(f"{path} not found (AlignBench's config folder)")
-    paths = json.loads(path.read_text("utf-8"))["Paths"]
+    top = _json(path, "AlignBench's config")
+    paths = _field(top, "Paths", str(path), dict) if isinstance(top, dict) else None
+    if paths is None:
+        raise DataError(f"{path}: expected a JSON object with 'Paths' (AlignBench's config)")
 
     def read(key: str) -> dict:
+        rel = str(_field(paths, key, f"{path}: Paths"))
         # OpenCompass joins the path to the config folder; AlignBench's repository to its root
-        for cand in (folder / paths[key], folder.parent / paths[key]):
+        for cand in (folder / rel, folder.parent / rel):
             if cand.is_file():
-                return json.loads(cand.read_text("utf-8"))
-        raise DataMissing(f"{path}: {key} {paths[key]} not found under {folder} or {folder.parent}")
+                got = _json(cand, f"AlignBench's {key}")
+                if not isinstance(got, dict):
+                    raise DataError(f"{cand}: AlignBench's {key} must be a JSON object")
+                return got
+        raise DataMissing(f"{path}: {key} {rel} not found under {folder} or {folder.parent}")
 
     return {"sets": read("dimension_set_filepath"), "defs": read("dimension_def_filepath"),
             "types": read("subcategory_mapping")}
 
 
 def critiquellm_prefix(row: Mapping, config: Mapping) -> str:
-    """OpenCompass's CritiqueLLM judge prompt for one AlignBench row (its ``critiquellm_prefix``)."""
-    dims = config["sets"].get(config["types"].get(row["others"]["subcategory"]))
+    """OpenCompass's CritiqueLLM judge prompt for one AlignBench row (its ``critiquellm_prefix``).
+    A subcategory the config does not map to dimensions is a :class:`DataError`."""
+    sub = row["others"]["subcategory"]
+    kind = config["types"].get(sub)
+    dims = config["sets"].get(kind)
+    if not isinstance(dims, list):
+        raise DataError(f"subcategory {sub!r} has no dimensions in AlignBench's config "
+                        + (f"(subcategory_mapping gives {kind!r}, which dimension_set does not list)" if kind
+                           else "(subcategory_mapping does not list it)"))
     text = "".join(f"{i + 1}. {d}: {config['defs'].get(d)}\n" for i, d in enumerate(dims))
     values = {"category": row["capability"], "dimensions": text, "question": row["question"],
               "reference": row["others"]["reference"]}
@@ -161,13 +243,18 @@ def critiquellm_prefix(row: Mapping, config: Mapping) -> str:
 def alignbench_rows(data_file: Path, config: Mapping | None) -> list[dict]:
     """The rows ``AlignmentBenchDataset.load`` makes from AlignBench's release jsonl."""
     rows = []
-    for r in _jsonl(data_file):
-        others = {"subcategory": r["subcategory"], "reference": r.get("reference") or "",
-                  "question_id": r["question_id"]}
-        row = {"question": r["question"], "capability": r["category"], "others": others,
-               "judge": {"capability": r["category"], "question": r["question"], "others": others}}
+    for n, r in _lines(data_file):
+        where = f"{data_file}:{n}"
+        others = {"subcategory": _field(r, "subcategory", where), "reference": r.get("reference") or "",
+                  "question_id": _field(r, "question_id", where)}
+        question, category = _field(r, "question", where), _field(r, "category", where)
+        row = {"question": question, "capability": category, "others": others,
+               "judge": {"capability": category, "question": question, "others": others}}
         if config is not None:
-            row["critiquellm_prefix"] = critiquellm_prefix(row, config)
+            try:
+                row["critiquellm_prefix"] = critiquellm_prefix(row, config)
+            except DataError as exc:
+                raise DataError(f"{where}: {exc}") from None
         row["ref"] = others["reference"]
         rows.append(row)
     return rows
@@ -201,10 +288,19 @@ class SubjectiveLoader:
     def _read(self, data_dir: Path) -> list[dict]:
         from compass_opencompass.datasets import _cut
 
+        try:
+            rows = self._rows(data_dir)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            # what the checks above do not name: still one line, naming the dataset and the cause
+            raise DataError(f"{self.where}: not the data OpenCompass's {self.d['dataset_class']} reads "
+                            f"({type(exc).__name__}: {exc})") from None
+        return [dict(r) for r in _cut(rows, self.reader.get("test_range"), f"{self.where}.reader_cfg.test_range")]
+
+    def _rows(self, data_dir: Path) -> list[dict]:
         d = self.d
         root = self._locate(d.get("path", ""), data_dir)
         if d["dataset_class"] == "MTBenchDataset":
-            rows = mtbench_rows(root, d.get("judge_type", "single"), bool(d.get("multi_turn", True)))
+            rows = mtbench_rows(root, bool(d.get("multi_turn", True)))
         else:
             name = str(d.get("name", "alignment_bench_v1_1"))
             rel = ALIGN_FILES.get(name)
@@ -227,7 +323,7 @@ class SubjectiveLoader:
                 folder = self._locate(d["alignment_bench_config_path"], data_dir)
                 config = align_config(folder, str(d.get("alignment_bench_config_name") or "multi-dimension"))
             rows = alignbench_rows(data_file, config)
-        return [dict(r) for r in _cut(rows, self.reader.get("test_range"), f"{self.where}.reader_cfg.test_range")]
+        return rows
 
 
 class SubjectiveTemplate:
