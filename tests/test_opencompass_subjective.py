@@ -351,3 +351,80 @@ def test_bad_data_in_a_run_is_one_error_line(tmp_path, oc_tree):
     line = [x for x in res.err.splitlines() if x.startswith("error")]
     assert len(line) == 1 and "question.jsonl:1: question 81 has 1 turn" in line[0], res.err
     assert "Traceback" not in res.err
+
+
+# ------------------------------------------------------------------ missing data: located, planned, fetched
+def test_locate_names_the_file_each_class_reads_first(tmp_path):
+    from compass.sdk import DataMissing
+
+    mt, ab = subjective.SubjectiveLoader(dict(MT_LOADER), "mt"), subjective.SubjectiveLoader(dict(AB_LOADER), "ab")
+    assert mt.locate(DATA) == DATA / "mt_bench" / "question.jsonl"
+    assert ab.locate(DATA) == DATA / "alignbench" / "data" / "data_v1.1_release.jsonl"
+    for loader, want in ((mt, "mt_bench/question.jsonl"), (ab, "alignbench/data/data_v1.1_release.jsonl")):
+        with pytest.raises(DataMissing) as err:
+            loader.locate(tmp_path)
+        assert err.value.looked_for == tmp_path / want  # what `compass eval` fetches the recipe by
+    with pytest.raises(DataMissing) as err:  # no recipe writes v1.0: the fix, and nothing to fetch
+        subjective.SubjectiveLoader({**AB_LOADER, "name": "alignment_bench"}, "ab10").locate(DATA)
+    assert getattr(err.value, "looked_for", None) is None and "alignment_bench_v1_1" in str(err.value)
+
+
+def test_judge_prompts_not_in_the_data_come_from_compasss_copy_of_fastchats(tmp_path):
+    import shutil
+
+    shutil.copytree(DATA / "mt_bench", tmp_path / "mt_bench")
+    (tmp_path / "mt_bench" / "judge_prompts.jsonl").unlink()  # as the mtbench recipe writes the data
+    assert subjective.mtbench_rows(tmp_path / "mt_bench") == subjective.mtbench_rows(DATA / "mt_bench")
+
+
+def _fetch_config(tmp_path: Path) -> tuple[Path, Path]:
+    tree = tmp_path / "octree" / "configs"
+    for folder, name in (("multiround", "mtbench_single_judge_diff_temp_new.py"),
+                         ("alignbench", "alignbench_v1_1_judgeby_critiquellm_new.py")):
+        dest = tree / "datasets" / "subjective" / folder
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text((CONFIGS / name).read_text("utf-8"), "utf-8")
+    (tree / "models").mkdir(parents=True)
+    cfg = tmp_path / "eval_fetch.py"
+    cfg.write_text('''
+from mmengine.config import read_base
+with read_base():
+    from opencompass.configs.datasets.subjective.multiround.mtbench_single_judge_diff_temp_new import mtbench_datasets
+    from opencompass.configs.datasets.subjective.alignbench.alignbench_v1_1_judgeby_critiquellm_new import alignbench_datasets
+datasets = [mtbench_datasets[0], *alignbench_datasets]
+models = [dict(type='mock', abbr='cand', chat=True, default='an answer')]
+''')
+    return tree, cfg
+
+
+def test_missing_mtbench_and_alignbench_data_is_planned_then_fetched_and_versioned(tmp_path):
+    from extras import require_extra
+
+    require_extra("huggingface_hub")
+    require_extra("requests")
+    from hub_fixtures import GITHUB, repos
+    from hub_server import GitHubServer, HubServer
+
+    fixtures = {n: repos()[n] for n in ("mtbench", "alignbench")}
+    align = fixtures["alignbench"][1]  # AlignBench's repository has the judge's config/multi-dimension.json too
+    align.files["config/multi-dimension.json"] = (DATA / "alignbench" / "config" / "multi-dimension.json").read_bytes()
+    tree, cfg = _fetch_config(tmp_path)
+    data = tmp_path / "data"
+    with HubServer({r: repo for n, (r, repo) in fixtures.items() if n not in GITHUB}) as hub, \
+            GitHubServer({r: repo for n, (r, repo) in fixtures.items() if n in GITHUB}) as gh:
+        env = _env(HF_HOME=str(tmp_path / "hf-home"), COMPASS_CACHE_DIR=str(tmp_path / "cache"),
+                   HF_HUB_DISABLE_PROGRESS_BARS="1", COMPASS_OFFLINE="0", HF_ENDPOINT=hub.url,
+                   GITHUB_API_URL=gh.url, COMPASS_GITHUB_RAW_URL=gh.url, COMPASS_OPENCOMPASS_CONFIGS=str(tree))
+        args = ["eval", str(cfg), "--data-dir", str(data), "--judge", "mock", "--max-num-workers", "1"]
+        dry = run_compass(args + ["--dry-run"], tmp_path, env)
+        assert dry.code == 0, dry.err
+        assert "data: 2 benchmark(s) missing" in dry.err and "alignbench, mtbench" in dry.err, dry.err
+        assert not data.exists()  # a dry run fetches nothing
+        real = run_compass(args, tmp_path, env)
+    assert real.code == 0, real.err
+    assert "fetching MT-Bench" in real.err and "fetching AlignBench" in real.err
+    assert (data / "mt_bench" / "question.jsonl").is_file() and not (data / "mt_bench" / "judge_prompts.jsonl").exists()
+    record = json.loads(next((tmp_path / "outputs").glob("*/*/configs/data_*.json")).read_text())["opencompass"]
+    files = {r["recipe"]: r["files"] for r in record["recipes"]}  # hashed into the dataset's version
+    assert list(files["mtbench"]) == ["mt_bench/question.jsonl"]
+    assert "alignbench/data/data_v1.1_release.jsonl" in files["alignbench"]

@@ -11,12 +11,18 @@
   OpenCompass's ``{prediction_r1}``/``{prediction_r2}``) is rendered and sent to the judge.
   One judgement per question, on the whole conversation (OpenCompass's ``multi_turn=True``).
   ``mtbench_postprocess``: the first ``Rating: [[n]]``; the average per category and ``total``
-  (1-10, two decimals).
+  (1-10, two decimals). FastChat's ``judge_prompts.jsonl`` is read next to ``question.jsonl``
+  when there, else from the unchanged copy compass ships (``compass_judge/templates/mt_bench.jsonl``):
+  the ``mtbench`` recipe fetches the questions and reference answers only.
 * ``AlignmentBenchDataset`` (``configs/datasets/subjective/alignbench/alignbench_v1_1_*.py``):
   AlignBench v1.1's rows and ``config/`` files, ``critiquellm_prefix`` OpenCompass's CritiqueLLM
   prompt (``subjective_prompts.json``); ``alignbench_postprocess``: the last ``{...}`` rating
   dict, ``综合得分`` the score; per-category averages, ``中文推理总分``, ``中文语言总分`` and
   ``总分`` as OpenCompass computes them.
+
+Bad data is one :class:`DataError` line naming the file (and line) and the fault; the loader's
+``locate`` names the file each class reads first, so ``compass eval`` fetches missing data through
+the ``mtbench`` / ``alignbench`` recipes and hashes it into the dataset's version.
 
 The judge: the evaluator's ``judge_cfg``, else the run's (``--judge``, the config's top-level
 ``judge_models``, ``OC_JUDGE_*``: :func:`compass_opencompass.judge.run_judge`).
@@ -63,16 +69,20 @@ def _lines(path: Path) -> list[tuple[int, dict]]:
     one-line :class:`DataError` naming the file and the line."""
     if not path.is_file():
         raise DataMissing(f"{path} not found")
+    return _parse_lines(path.read_text("utf-8"), str(path))
+
+
+def _parse_lines(text: str, where: str) -> list[tuple[int, dict]]:
     out = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            raise DataError(f"{where}:{n}: not JSON ({exc.msg})") from None
         if not isinstance(obj, dict):
-            raise DataError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+            raise DataError(f"{where}:{n}: expected a JSON object, got {type(obj).__name__}")
         out.append((n, obj))
     return out
 
@@ -99,11 +109,32 @@ def _field(obj: Mapping, key: str, where: str, kind: type | tuple = object) -> A
 
 
 # ------------------------------------------------------------------ MT-Bench rows
-def _fastchat_templates(root: Path) -> dict[str, dict]:
+#: where FastChat's ``judge_prompts.jsonl`` comes from when the data has none (the mtbench recipe
+#: writes the questions and reference answers only): compass's judge templates ship it unchanged
+SHIPPED_JUDGE_PROMPTS = ("compass_judge", "templates/mt_bench.jsonl")
+FASTCHAT_JUDGE_PROMPTS = "lm-sys/FastChat's fastchat/llm_judge/data/judge_prompts.jsonl"
+
+
+def _judge_prompts(root: Path) -> tuple[str, str]:
+    """``(text, where)`` of FastChat's judge prompts: ``<root>/judge_prompts.jsonl`` when the data
+    has it, else the copy compass ships (``compass_judge``'s templates, the same file)."""
     path = root / "judge_prompts.jsonl"
+    if path.is_file():
+        return path.read_text("utf-8"), str(path)
+    package, rel = SHIPPED_JUDGE_PROMPTS
+    try:
+        shipped = resources.files(package).joinpath(rel)
+        return shipped.read_text("utf-8"), f"{package}/{rel}"
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        raise DataMissing(f"{path} not found: MT-Bench's judge prompts; put {FASTCHAT_JUDGE_PROMPTS} there "
+                          f"(compass's copy, {package}/{rel}, is not installed)") from None
+
+
+def _fastchat_templates(root: Path) -> dict[str, dict]:
+    text, source = _judge_prompts(root)
     out = {}
-    for n, r in _lines(path):
-        where = f"{path}:{n}"
+    for n, r in _parse_lines(text, source):
+        where = f"{source}:{n}"
         out[str(_field(r, "name", where))] = {"system_prompt": str(_field(r, "system_prompt", where)),
                                               "prompt_template": str(_field(r, "prompt_template", where)),
                                               "_where": where}
@@ -275,10 +306,43 @@ class SubjectiveLoader:
     def key(self) -> tuple:
         return ("opencompass_subjective", json.dumps(self.d, sort_keys=True, default=str))
 
-    def _locate(self, path: str, data_dir: Path) -> Path:
+    def _locate(self, path: str, data_dir: Path, need: str = "") -> Path:
         from compass_opencompass.datasets import locate
 
-        return locate(path, data_dir)
+        return locate(path, data_dir, need)
+
+    def _first(self) -> tuple[str, str]:
+        """The config's ``path`` and the file under it the class reads first."""
+        path = str(self.d.get("path", ""))
+        if self.d["dataset_class"] == "MTBenchDataset":
+            return path, "question.jsonl"
+        name = str(self.d.get("name", "alignment_bench_v1_1"))
+        rel = ALIGN_FILES.get(name)
+        if rel is None:
+            raise DataError(f"{self.where}: AlignmentBenchDataset name {name!r}: compass reads "
+                            f"{', '.join(ALIGN_FILES)}")
+        return path, rel
+
+    def locate(self, data_dir) -> Path:
+        """The exact file the class reads first. A miss is :class:`DataMissing` whose ``looked_for``
+        is that file in OpenCompass's layout mapped to compass's (``mt_bench/question.jsonl``,
+        ``alignbench/data/...``), so the recipe that writes it is fetched and hashed into the
+        dataset's version."""
+        path, need = self._first()
+        if need == ALIGN_FILES["alignment_bench"]:  # AlignBench v1.0: no recipe writes it
+            try:
+                root = self._locate(path, Path(data_dir), need)
+            except DataMissing:
+                raise DataMissing(f"{self.where}: {self._v10_fix(Path(data_dir) / 'alignbench' / need)}") from None
+        else:
+            root = self._locate(path, Path(data_dir), need)
+        return root / need if root.is_dir() else root
+
+    @staticmethod
+    def _v10_fix(data_file: Path) -> str:
+        return (f"{data_file} not found; AlignBench v1.0 (data_release.jsonl) is not in compass's data: use "
+                f"alignbench_v1_1_judgeby_critiquellm (name='alignment_bench_v1_1'), or put THUDM/AlignBench's "
+                f"v1.0 data_release.jsonl at {data_file}")
 
     def __call__(self, data_dir) -> Rows:
         if self._cache is None or self._cache[0] != str(data_dir):
@@ -298,32 +362,26 @@ class SubjectiveLoader:
 
     def _rows(self, data_dir: Path) -> list[dict]:
         d = self.d
-        root = self._locate(d.get("path", ""), data_dir)
+        path, rel = self._first()
         if d["dataset_class"] == "MTBenchDataset":
-            rows = mtbench_rows(root, bool(d.get("multi_turn", True)))
-        else:
+            return mtbench_rows(self._locate(path, data_dir, rel), bool(d.get("multi_turn", True)))
+        root = self._locate(path, data_dir)
+        data_file = root / rel
+        if not data_file.is_file():
             name = str(d.get("name", "alignment_bench_v1_1"))
-            rel = ALIGN_FILES.get(name)
-            if rel is None:
-                raise DataError(f"{self.where}: AlignmentBenchDataset name {name!r}: compass reads "
-                                f"{', '.join(ALIGN_FILES)}")
-            data_file = root / rel
-            if not data_file.is_file():
-                oc_file = root / f"{name}.json"
-                if oc_file.is_file():
-                    raise DataError(f"{self.where}: {oc_file} is OpenCompass's converted copy; compass reads "
-                                    f"AlignBench's own release file {data_file} (THUDM/AlignBench)")
-                fix = ("AlignBench v1.0 (data_release.jsonl) is not in compass's data: use "
-                       "alignbench_v1_1_judgeby_critiquellm (name='alignment_bench_v1_1'), or put THUDM/AlignBench's "
-                       f"v1.0 data_release.jsonl at {data_file}") if name == "alignment_bench" else \
-                    f"put THUDM/AlignBench's {rel} there"
-                raise DataMissing(f"{self.where}: {data_file} not found; {fix}")
-            config = None
-            if d.get("alignment_bench_config_path"):
-                folder = self._locate(d["alignment_bench_config_path"], data_dir)
-                config = align_config(folder, str(d.get("alignment_bench_config_name") or "multi-dimension"))
-            rows = alignbench_rows(data_file, config)
-        return rows
+            oc_file = root / f"{name}.json"
+            if oc_file.is_file():
+                raise DataError(f"{self.where}: {oc_file} is OpenCompass's converted copy; compass reads "
+                                f"AlignBench's own release file {data_file} (THUDM/AlignBench)")
+            if rel == ALIGN_FILES["alignment_bench"]:
+                raise DataMissing(f"{self.where}: {self._v10_fix(data_file)}")
+            self.locate(data_dir)  # the DataMissing naming the file looked for, as `compass data` reads it
+            raise DataMissing(f"{self.where}: {data_file} not found; put THUDM/AlignBench's {rel} there")
+        config = None
+        if d.get("alignment_bench_config_path"):
+            name = str(d.get("alignment_bench_config_name") or "multi-dimension")
+            config = align_config(self._locate(d["alignment_bench_config_path"], data_dir, f"{name}.json"), name)
+        return alignbench_rows(data_file, config)
 
 
 class SubjectiveTemplate:
