@@ -241,3 +241,24 @@ def test_the_config_names_run_those_files(tmp_path):
     assert res.code == 0, res.err
     assert "runs configs/datasets/subjective/arena_hard/arena_hard_compare_new.py" in res.err
     assert "mock/arenahard" in res.out and "mock/alpaca_eval" in res.out
+
+
+def test_the_runs_judge_is_checked_before_inference(tmp_path):
+    """Empty judge_cfg, the run's judge an OpenAI model whose key is not set: a note in a dry run,
+    one error line (before any model answers) in a real one."""
+    from conftest import compass_env, run_compass
+    from extras import require_extra
+
+    require_extra("openai")
+    env = {k: v for k, v in compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS / "opencompass" / "configs")).items()
+           if not k.startswith("OC_JUDGE") and k != "OPENAI_API_KEY"}
+    args = ["eval", "-m", "mock", "-d", "arena_hard_compare_new", "--judge", "openai", "--judge-kwargs", "model=gpt-4o",
+            "--data-dir", str(DATA)]
+    dry = run_compass(args + ["--dry-run"], tmp_path, env)
+    assert dry.code == 0, dry.err
+    notes = [ln for ln in dry.err.splitlines() if "OPENAI_API_KEY" in ln]
+    assert len(notes) == 1 and notes[0].startswith("note: the run's judge"), dry.err
+    real = run_compass(args, tmp_path, env)
+    errors = [ln for ln in real.err.splitlines() if ln.startswith("error")]
+    assert real.code == 2 and len(errors) == 1 and "OPENAI_API_KEY" in errors[0], real.err
+    assert "Traceback" not in real.err and not list(tmp_path.glob("outputs/*/*/predictions/*/*"))

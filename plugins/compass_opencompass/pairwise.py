@@ -30,12 +30,12 @@ import json
 import math
 import random
 import re
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message
+from compass_opencompass.judge import JudgedByModel, _note
 
 CLASSES_ARENA = ("ArenaHardDataset",)
 CLASSES_ALPACA = ("AlpacaEvalDataset", "SubjectiveCmpDataset")
@@ -50,15 +50,6 @@ SEED = 666  # order_preds_and_record_references' seed
 WEIGHT = 3  # a strong Arena-Hard verdict counts three battles
 _BASE = "_oc_base"  # the baseline's answer, in each row
 _LABEL = re.compile(r"\[\[([AB<>=]+)\]\]")
-_NOTED: set[str] = set()
-
-
-def _note(text: str, once: str | None = None) -> None:
-    """Say ``text`` once per process (per ``once`` where given: the same matter in other words)."""
-    key = once or text
-    if key not in _NOTED:
-        _NOTED.add(key)
-        print(f"note: {text}", file=sys.stderr)
 
 
 def is_pairwise(d: Mapping) -> bool:
@@ -449,11 +440,10 @@ def alpaca_score(games: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------ the evaluator
-class PairwiseJudge:
+class PairwiseJudge(JudgedByModel):
     """``opencompass_pairwise``: OpenCompass's pairwise LMEvaluator (the judge from the config's judge_cfg)."""
 
-    run_as_task = True
-    needs_run_judge = False
+    preflight_label = "OpenCompass's pairwise judge (LMEvaluator)"
 
     def __init__(self, template: Mapping, judge: Mapping | None = None, pred_post: list | None = None,
                  judge_post: list | None = None, order: str = "random", kind: str = "arenahard",
@@ -463,28 +453,8 @@ class PairwiseJudge:
         self.pred_post, self.judge_post = pred_post, judge_post
         self.order, self.kind, self.base = order, kind, base
 
-    @classmethod
-    def preflight(cls, settings: Mapping[str, Any]) -> None:
-        from compass_opencompass import judge
-
-        if not cls.needs_run_judge or judge.run_judge(settings) is not None:
-            return
-        if settings.get("dry_run"):
-            _note(f"OpenCompass's pairwise judge (LMEvaluator) {judge.NO_JUDGE}")
-            return
-        raise CompassError(f"OpenCompass's pairwise judge (LMEvaluator) {judge.NO_JUDGE}")
-
-    def _judge(self, context: Any) -> dict:
-        from compass_opencompass import judge
-
-        spec = self.judge or judge.run_judge(context.settings)
-        if spec is None:
-            raise CompassError(f"{context.dataset}: LMEvaluator {judge.NO_JUDGE}")
-        return dict(spec)
-
     def evaluation_key(self, context: Any) -> list:
-        spec = self._judge(context)
-        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items()), self.order, self.kind]
+        return [*super().evaluation_key(context), self.order, self.kind]
 
     def score_samples(self, samples, context) -> Iterator[tuple[int, dict]]:
         from compass_opencompass import judge
@@ -496,10 +466,7 @@ class PairwiseJudge:
         todo = [s for s in samples if s.error is None]
         if not todo:
             return
-        spec = self._judge(context)
-        kind = spec.pop("type")
-        max_out = int(spec.pop("max_out_len", 0) or 0) or 1024
-        model = context.model(kind, **spec)
+        model, max_out = self._judge_model(context)
         games, requests = [], []
         for s in todo:
             answer = s.prediction if isinstance(s.prediction, str) else str(s.prediction or "")
@@ -515,16 +482,14 @@ class PairwiseJudge:
                                                 max_out_len=max_out))
         replies: dict[int, list] = defaultdict(list)
         failed: set[int] = set()
-        size = max(1, int(getattr(model, "batch_size", 0) or 8))
-        for start in range(0, len(requests), size):
-            for (s, base_first), done in zip(games[start:start + size], model.generate(requests[start:start + size])):
-                if done.error:
-                    failed.add(s.index)  # not a verdict: the sample is left unevaluated, -r asks again
-                    continue
-                reply = judge._apply(self.judge_post, done.text, context.host)
-                replies[s.index].append({"base_first": base_first, "reply": reply,
-                                         "capability": str((s.gold or {}).get("capability", "")
-                                                           if isinstance(s.gold, Mapping) else "")})
+        for (s, base_first), done in zip(games, judge.generate(model, requests)):
+            if done.error:
+                failed.add(s.index)  # not a verdict: the sample is left unevaluated, -r asks again
+                continue
+            reply = judge._apply(self.judge_post, done.text, context.host)
+            replies[s.index].append({"base_first": base_first, "reply": reply,
+                                     "capability": str((s.gold or {}).get("capability", "")
+                                                       if isinstance(s.gold, Mapping) else "")})
         for s in todo:
             if s.index in failed:
                 continue

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message, Rows, Subset
+from compass_opencompass import judge
+from compass_opencompass.judge import JudgedByModel, generate
 
 MTBENCH_CATEGORIES = ("total", "writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem",
                       "humanities")
@@ -418,8 +419,6 @@ def _kind(d: Mapping) -> str:
 
 
 def subset(d: Mapping, where: str) -> Subset:
-    from compass_opencompass import judge
-
     infer = d.get("infer_cfg") or {}
     inf = infer.get("inferencer") or {}
     kind = _kind(d)
@@ -447,7 +446,7 @@ def subset(d: Mapping, where: str) -> Subset:
     judge_cfg = ev.get("judge_cfg") or {}
     kwargs = {"kind": kind, "template": judge._template(ev, w), "judge": judge.judge_model(judge_cfg, w),
               "input_columns": list((d.get("reader_cfg") or {}).get("input_columns") or []),
-              "max_out_len": int(inf.get("max_out_len") or 1024)}
+              "max_out_len": judge.out_len(inf.get("max_out_len"), f"{where}.infer_cfg.inferencer.max_out_len")}
     if inf.get("temperature"):
         judge._note(f"{d.get('abbr') or d['dataset_class']}: the inferencer's temperature={inf['temperature']} is not "
              f"applied; the model's own sampling settings answer every turn (set them on the model)")
@@ -579,8 +578,6 @@ def judge_messages(template: Mapping, row: Mapping, input_columns: list, predict
     """The judge's prompt for one row, as OpenCompass's ``LMEvaluator`` renders it: the row's
     columns, then ``prediction`` (one turn) or ``prediction_r1``, ``prediction_r2``, … (a
     conversation), each replaced in that order; ``reference`` is blank."""
-    from compass_opencompass import judge
-
     entry = {k: row[k] for k in row if not str(k).startswith("_oc_")}
     if len(predictions) == 1 and "dialogue" not in row:
         return judge.judge_messages(template, entry, predictions[0], row.get("judge"))
@@ -594,11 +591,10 @@ def judge_messages(template: Mapping, row: Mapping, input_columns: list, predict
     return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(prompt, mode="gen"))
 
 
-class SubjectiveJudge:
+class SubjectiveJudge(JudgedByModel):
     """``opencompass_subjective``: OpenCompass's ``LMEvaluator`` on MT-Bench / AlignBench."""
 
-    run_as_task = True
-    needs_run_judge = False
+    preflight_label = "OpenCompass's LMEvaluator (MT-Bench/AlignBench)"
 
     def __init__(self, kind: str, template: Mapping, judge: Mapping | None = None, input_columns: list | None = None,
                  max_out_len: int = 1024):
@@ -606,39 +602,6 @@ class SubjectiveJudge:
         self.judge = dict(judge) if judge else None
         self.input_columns = list(input_columns or [])
         self.max_out_len = max_out_len
-
-    @classmethod
-    def preflight(cls, settings: Mapping[str, Any]) -> None:
-        from compass_opencompass.judge import NO_JUDGE, _check_model, run_judge
-
-        if not cls.needs_run_judge:
-            return
-        spec = run_judge(settings)
-        if spec is not None:
-            try:  # an unknown judge or a judge API key not set: a note when planning, the error when running
-                _check_model(json.dumps(spec, sort_keys=True, default=str), "the run's judge (judge_models, --judge)")
-            except CompassError as exc:
-                if not settings.get("dry_run"):
-                    raise
-                print(f"note: {exc}", file=sys.stderr, flush=True)
-            return
-        if settings.get("dry_run"):
-            print(f"note: OpenCompass's LMEvaluator (MT-Bench/AlignBench) {NO_JUDGE}, or judge_models", file=sys.stderr,
-                  flush=True)
-            return
-        raise CompassError(f"OpenCompass's LMEvaluator (MT-Bench/AlignBench) {NO_JUDGE}, or judge_models")
-
-    def _spec(self, context: Any) -> dict:
-        from compass_opencompass.judge import NO_JUDGE, run_judge
-
-        spec = self.judge or run_judge(context.settings)
-        if spec is None:
-            raise CompassError(f"{context.dataset}: LMEvaluator {NO_JUDGE}, or judge_models")
-        return dict(spec)
-
-    def evaluation_key(self, context: Any) -> list:
-        spec = self._spec(context)
-        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items())]
 
     def _later_turns(self, samples: list, context: Any) -> dict[int, list[str]]:
         """Each conversation's answers: turn 1 from inference, later turns asked here with the
@@ -650,6 +613,7 @@ class SubjectiveJudge:
         model = context.model(cand["type"], **dict(cand["kwargs"]))
         gen = getattr(context, "generation", None) or {}
         users = {s.index: [m["content"] for m in s.row["dialogue"] if m["role"] == "user"] for s in samples}
+        out_len = judge.out_len(gen.get("max_out_len"), "the run's generation max_out_len", self.max_out_len)
         for turn in range(1, max((len(u) for u in users.values()), default=1)):
             todo = [s for s in samples if len(users[s.index]) > turn and len(answers[s.index]) == turn]
             reqs = []
@@ -658,9 +622,8 @@ class SubjectiveJudge:
                 for q, a in zip(users[s.index][:turn], answers[s.index]):
                     msgs += [Message("HUMAN", q), Message("BOT", a)]
                 msgs.append(Message("HUMAN", users[s.index][turn]))
-                reqs.append(GenerateRequest(tuple(msgs), max_out_len=int(gen.get("max_out_len") or self.max_out_len),
-                                            stop=tuple(gen.get("stop") or ())))
-            for s, done in zip(todo, _generate(model, reqs)):
+                reqs.append(GenerateRequest(tuple(msgs), max_out_len=out_len, stop=tuple(gen.get("stop") or ())))
+            for s, done in zip(todo, generate(model, reqs)):
                 if not done.error:
                     answers[s.index].append(done.text or "")
         return {i: a for i, a in answers.items() if len(a) == len(users[i])}
@@ -670,14 +633,11 @@ class SubjectiveJudge:
         if not todo:
             return
         convs = self._later_turns(todo, context)
-        spec = self._spec(context)
-        kind = spec.pop("type")
-        max_out = int(spec.pop("max_out_len", 0) or 0) or 1024
-        judge = context.model(kind, **spec)
+        model, max_out = self._judge_model(context)
         asked = [s for s in todo if s.index in convs]
         reqs = [GenerateRequest(judge_messages(self.template, s.row, self.input_columns, convs[s.index]),
                                 max_out_len=max_out) for s in asked]
-        for s, done in zip(asked, _generate(judge, reqs)):
+        for s, done in zip(asked, generate(model, reqs)):
             if done.error:
                 continue  # not a verdict: left unevaluated, -r asks again
             read = mtbench_rating(done.text) if self.kind == "mtbench" else alignbench_rating(done.text)
@@ -711,14 +671,6 @@ class SubjectiveJudgeRun(SubjectiveJudge):
     """``opencompass_subjective_run``: the same, judged by the run's judge (empty judge_cfg)."""
 
     needs_run_judge = True
-
-
-def _generate(model: Any, reqs: list) -> list:
-    size = max(1, int(getattr(model, "batch_size", 0) or 8))
-    out: list = []
-    for start in range(0, len(reqs), size):
-        out.extend(model.generate(reqs[start:start + size]))
-    return out
 
 
 # ------------------------------------------------------------------ top-level judge_models
