@@ -90,7 +90,6 @@ def test_summaries_equal_opencompass():
 
 
 # ------------------------------------------------------------------ end to end, compass eval
-MT_T2 = {81: 20, 82: 45, 101: 60, 111: 5, 121: 95, 131: 30}  # turn-2 answer tag -> the judge's rating below
 MT_RATING = {81: "Rating: [[3]]", 82: "Rating: [[5]]", 101: "Rating: [[7]]", 111: "Rating: [[1]]",
              121: "Rating: [[10]]", 131: "I would give it [[4]]"}  # 131: not OpenCompass's format
 AB_RATING = {1: 8, 125: 4, 237: 6, 305: 10, 472: 2, 397: 5, 530: 7, 646: 3}
@@ -428,3 +427,15 @@ def test_missing_mtbench_and_alignbench_data_is_planned_then_fetched_and_version
     files = {r["recipe"]: r["files"] for r in record["recipes"]}  # hashed into the dataset's version
     assert list(files["mtbench"]) == ["mt_bench/question.jsonl"]
     assert "alignbench/data/data_v1.1_release.jsonl" in files["alignbench"]
+
+
+def test_a_max_out_len_that_is_not_a_number_is_one_line_naming_the_key():
+    from compass.sdk import CompassError
+
+    d = {"dataset_class": "MTBenchDataset", "abbr": "mt",
+         "infer_cfg": {"inferencer": {"type": "ChatInferencer", "infer_mode": "every", "max_out_len": "long"}},
+         "eval_cfg": {"evaluator": {"type": "LMEvaluator", "prompt_template": {"template": "{prediction}"}}}}
+    with pytest.raises(CompassError, match=r"cfg\.infer_cfg\.inferencer\.max_out_len: .*not 'long'"):
+        subjective.subset(d, "cfg")
+    d["infer_cfg"]["inferencer"]["max_out_len"] = 512
+    assert subjective.subset(d, "cfg").max_out_len == 512

@@ -50,6 +50,8 @@ SEED = 666  # order_preds_and_record_references' seed
 WEIGHT = 3  # a strong Arena-Hard verdict counts three battles
 _BASE = "_oc_base"  # the baseline's answer, in each row
 _LABEL = re.compile(r"\[\[([AB<>=]+)\]\]")
+#: the data dir each OpenCompass-layout file was found in (by :func:`locate`, just before its rows are read)
+_DATA_DIRS: dict[str, Path] = {}
 
 
 def is_pairwise(d: Mapping) -> bool:
@@ -115,6 +117,7 @@ def locate(d: Mapping, data_dir: Path) -> Path:
     for folder in _under(str(d.get("path", "")), Path(data_dir)):
         tried.append(folder / f"{name}{ext}")
         if tried[-1].is_file():
+            _DATA_DIRS[str(tried[-1])] = Path(data_dir)  # where _given stops looking for the baseline's answers
             return tried[-1]
     abbr, _ = _base(d, "OpenCompass dataset")
     own = ALIASES.get(abbr, abbr)
@@ -128,10 +131,25 @@ def locate(d: Mapping, data_dir: Path) -> Path:
     raise exc
 
 
+def _tops(first: Path) -> list[Path]:
+    """The folders ``given_pred``'s path is read against: those above the dataset's file, up to the
+    data dir it was found in (its folder only where that is not known)."""
+    stop = _DATA_DIRS.get(str(first))
+    if stop is None or stop not in first.parents:
+        return [first.parent]
+    tops = []
+    for top in first.parents:
+        tops.append(top)
+        if top == stop:
+            return tops
+    return tops
+
+
 def _given(first: Path, name: str, abbr: str, path: str) -> list[str]:
     """The baseline's answers in OpenCompass's prediction format (``<given path>/<name>.json``),
-    the path read against each folder above the dataset's file (one of them is the data dir)."""
-    for top in first.parents:
+    the path read against each folder above the dataset's file up to the data dir."""
+    tops = _tops(first)
+    for top in tops:
         for folder in _under(path, top):
             f = folder / f"{name}.json"
             if f.is_file():
@@ -141,7 +159,8 @@ def _given(first: Path, name: str, abbr: str, path: str) -> list[str]:
                 except (KeyError, TypeError):
                     raise DataError(f"{f}: not OpenCompass's predictions ({{\"0\": {{\"prediction\": ...}}, ...}})") \
                         from None
-    raise DataMissing(f"the baseline {abbr}'s answers: {path}/{name}.json (given_pred) not found above {first.parent}")
+    raise DataMissing(f"the baseline {abbr}'s answers: {path}/{name}.json (given_pred) not found under "
+                      f"{tops[-1]}; put OpenCompass's {name}.json of {abbr} there")
 
 
 def _attach(rows: list[dict], answers: list[str], where: Path, abbr: str) -> list[dict]:
@@ -331,7 +350,8 @@ def alpaca_rank(reply: str) -> int | None:
 
 
 # ------------------------------------------------------------------ scores
-_WINNER = {"A=B": ("tie", 1), "A>B": ("a", 1), "A>>B": ("a", WEIGHT), "B>A": ("b", 1), "B>>A": ("b", WEIGHT)}
+#: the Arena-Hard labels that are a verdict: ``label -> (winner's position or tie, battles)``
+WINNERS = {"A=B": ("tie", 1), "A>B": ("a", 1), "A>>B": ("a", WEIGHT), "B>A": ("b", 1), "B>>A": ("b", WEIGHT)}
 
 
 def battles(games: list[dict], model: str = "model", base: str = "gpt4-0314") -> list[tuple[str, str, str]]:
@@ -340,12 +360,22 @@ def battles(games: list[dict], model: str = "model", base: str = "gpt4-0314") ->
     out = []
     for g in games:
         label = arena_label(g.get("reply", ""))
-        if label not in _WINNER:
+        if label not in WINNERS:
             continue
-        side, weight = _WINNER[label]
+        side, weight = WINNERS[label]
         pair = (base, model) if g["base_first"] else (model, base)
         out.extend([(*pair, {"tie": "tie", "a": "model_a", "b": "model_b"}[side])] * weight)
     return out
+
+
+def sklearn_at_least(version: str, want: tuple[int, int]) -> bool:
+    """Whether a scikit-learn version string (``'1.8.0'``, ``'1.8rc1'``, ``'1.10.dev0'``) is ``want`` or later."""
+    from packaging.version import InvalidVersion, Version  # packaging: a dependency of matplotlib, so of compass
+
+    try:
+        return Version(version).release[:2] >= want
+    except InvalidVersion:
+        raise CompassError(f"scikit-learn reports version {version!r}, which is not a version number") from None
 
 
 def _logistic():
@@ -356,7 +386,7 @@ def _logistic():
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         return None
-    if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 8):
+    if sklearn_at_least(sklearn.__version__, (1, 8)):
         return LogisticRegression(fit_intercept=False, C=math.inf, tol=1e-8)
     return LogisticRegression(fit_intercept=False, penalty=None, tol=1e-8)
 
@@ -508,7 +538,7 @@ class PairwiseJudge(JudgedByModel):
         games = [g for r in recs for g in r.get("games", [])[:1]] + [g for r in recs for g in r.get("games", [])[1:]]
         judged = len(games)
         if self.kind == "arenahard":
-            unread = sum(1 for g in games if arena_label(g["reply"]) not in _WINNER)
+            unread = sum(1 for g in games if arena_label(g["reply"]) not in WINNERS)
             out = arena_score(battles(games, context.model_abbr, self.base), context.model_abbr, self.base)
         else:
             unread = sum(1 for g in games if alpaca_rank(g["reply"]) is None)
