@@ -439,3 +439,15 @@ def test_a_max_out_len_that_is_not_a_number_is_one_line_naming_the_key():
         subjective.subset(d, "cfg")
     d["infer_cfg"]["inferencer"]["max_out_len"] = 512
     assert subjective.subset(d, "cfg").max_out_len == 512
+
+
+def test_judge_prompts_nowhere_is_data_missing_naming_where_to_get_them(tmp_path, monkeypatch):
+    import shutil
+
+    from compass.sdk import DataMissing
+
+    shutil.copytree(DATA / "mt_bench", tmp_path / "mt_bench")
+    (tmp_path / "mt_bench" / "judge_prompts.jsonl").unlink()
+    monkeypatch.setattr(subjective, "SHIPPED_JUDGE_PROMPTS", ("compass_judge", "templates/not_there.jsonl"))
+    with pytest.raises(DataMissing, match=r"judge_prompts\.jsonl not found: .*FastChat's fastchat/llm_judge/data/"):
+        subjective.mtbench_rows(tmp_path / "mt_bench")
