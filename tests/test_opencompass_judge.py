@@ -148,3 +148,53 @@ def test_a_judge_cfg_compass_cannot_build_is_one_line_when_the_config_is_read(tm
     res = run_compass(["eval", str(cfg), "--dry-run"], tmp_path, compass_env())
     lines = [ln for ln in res.err.splitlines() if ln.strip()]
     assert res.code == 2 and len(lines) == 1 and "judge_cfg" in lines[0] and "bogus_opt" in lines[0], res.err
+
+
+def test_the_runs_judge_without_its_key_is_a_note_when_planning_and_an_error_before_inference(tmp_path):
+    """OC_JUDGE_MODEL names the judge, OC_JUDGE_API_KEY is not set: found before any model answers."""
+    from extras import require_extra
+
+    require_extra("openai")
+    cfg = _config(tmp_path, "llm")
+    env = {k: v for k, v in compass_env().items() if not k.startswith("OC_JUDGE") and k != "OPENAI_API_KEY"}
+    env.update(OC_JUDGE_MODEL="gpt-4o", OC_JUDGE_API_BASE="http://127.0.0.1:9/v1")
+    dry = run_compass(["eval", str(cfg), "--dry-run"], tmp_path, env)
+    assert dry.code == 0, dry.err
+    notes = [ln for ln in dry.err.splitlines() if "OC_JUDGE_API_KEY" in ln]
+    assert len(notes) == 1 and notes[0].startswith("note: the run's judge"), dry.err
+    real = run_compass(["eval", str(cfg)], tmp_path, env)
+    lines = [ln for ln in real.err.splitlines() if ln.strip()]
+    assert real.code == 2 and len(lines) == 1 and "OC_JUDGE_API_KEY" in lines[0], real.err
+    assert not list(tmp_path.glob("outputs/*/*/predictions/*/*"))  # stopped before inference
+
+
+def test_one_preflight_for_every_judge_evaluator():
+    from compass_opencompass import pairwise, subjective
+
+    for cls in (judge.LLMJudgeRunJudge, pairwise.PairwiseJudgeRunJudge, subjective.SubjectiveJudgeRun):
+        assert cls.preflight.__func__ is judge.JudgedByModel.preflight.__func__, cls
+        assert cls.needs_run_judge
+    for cls in (judge.LLMJudge, pairwise.PairwiseJudge, subjective.SubjectiveJudge):
+        assert not cls.needs_run_judge
+        cls.preflight({})  # the judge is the config's own: nothing to check for the run
+
+
+def test_judge_requests_go_in_batches_in_order_one_batch_at_a_time():
+    from compass.sdk import Completion
+
+    class Recording:
+        batch_size = 2
+
+        def __init__(self):
+            self.batches: list[list[int]] = []
+
+        def generate(self, requests):
+            self.batches.append(list(requests))
+            return [Completion(text=str(r)) for r in requests]
+
+    model = Recording()
+    replies = judge.generate(model, list(range(5)))
+    assert next(replies).text == "0" and model.batches == [[0, 1]]  # the next batch waits for the caller
+    assert [c.text for c in replies] == ["1", "2", "3", "4"] and model.batches == [[0, 1], [2, 3], [4]]
+    model.batch_size = 0  # unset: eight at a time
+    assert len(list(judge.generate(model, list(range(9))))) == 9 and model.batches[-2:] == [list(range(8)), [8]]

@@ -198,7 +198,8 @@ def test_compass_eval_of_an_opencompass_config_gets_opencompass_scores(evaluate,
     assert {k: found["arenahard"][k] for k in arena} == arena
     assert {k: found["alpaca_eval"][k] for k in alpaca} == alpaca
     for c, read in zip(cases, (pairwise.arena_label, pairwise.alpaca_rank)):  # what the notes count, as OpenCompass reads
-        unread = sum(1 for j in FIXTURE["cases"][c]["judgements"] if read(j["reply"]) in (None, "A<B"))
+        unread = sum(1 for j in FIXTURE["cases"][c]["judgements"]
+                     if (read(j["reply"]) not in pairwise.WINNERS if c.startswith("arena") else read(j["reply"]) is None))
         assert f"{len(FIXTURE['cases'][c]['judgements'])} judgements against" in res.out + res.err
         assert f"; {unread} without a verdict" in res.out + res.err
 
@@ -241,3 +242,74 @@ def test_the_config_names_run_those_files(tmp_path):
     assert res.code == 0, res.err
     assert "runs configs/datasets/subjective/arena_hard/arena_hard_compare_new.py" in res.err
     assert "mock/arenahard" in res.out and "mock/alpaca_eval" in res.out
+
+
+def test_the_runs_judge_is_checked_before_inference(tmp_path):
+    """Empty judge_cfg, the run's judge an OpenAI model whose key is not set: a note in a dry run,
+    one error line (before any model answers) in a real one."""
+    from conftest import compass_env, run_compass
+    from extras import require_extra
+
+    require_extra("openai")
+    env = {k: v for k, v in compass_env(COMPASS_OPENCOMPASS_CONFIGS=str(CONFIGS / "opencompass" / "configs")).items()
+           if not k.startswith("OC_JUDGE") and k != "OPENAI_API_KEY"}
+    args = ["eval", "-m", "mock", "-d", "arena_hard_compare_new", "--judge", "openai", "--judge-kwargs", "model=gpt-4o",
+            "--data-dir", str(DATA)]
+    dry = run_compass(args + ["--dry-run"], tmp_path, env)
+    assert dry.code == 0, dry.err
+    notes = [ln for ln in dry.err.splitlines() if "OPENAI_API_KEY" in ln]
+    assert len(notes) == 1 and notes[0].startswith("note: the run's judge"), dry.err
+    real = run_compass(args, tmp_path, env)
+    errors = [ln for ln in real.err.splitlines() if ln.startswith("error")]
+    assert real.code == 2 and len(errors) == 1 and "OPENAI_API_KEY" in errors[0], real.err
+    assert "Traceback" not in real.err and not list(tmp_path.glob("outputs/*/*/predictions/*/*"))
+
+
+def test_sklearn_versions_with_a_pre_release_tag_are_read():
+    assert pairwise.sklearn_at_least("1.8rc1", (1, 8)) and pairwise.sklearn_at_least("1.10.0", (1, 8))
+    assert pairwise.sklearn_at_least("1.8.dev0", (1, 8)) and not pairwise.sklearn_at_least("1.7.2", (1, 8))
+    assert pairwise._logistic() is not None or pytest.importorskip("sklearn")
+
+
+def _oc_layout(data: Path) -> None:
+    """Arena-Hard in OpenCompass's own layout (``<path>/arenahard.jsonl``), the baseline's answers elsewhere."""
+    rows = [json.loads(line) for line in (DATA / "arena_hard" / "arena-hard-v0.1" / "question.jsonl").read_text("utf-8")
+            .splitlines()]
+    folder = data / "subjective" / "arena_hard"
+    folder.mkdir(parents=True)
+    (folder / "arenahard.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+
+
+def test_the_baselines_answers_are_looked_for_only_up_to_the_data_dir(tmp_path):
+    from compass.sdk import DataMissing
+
+    data = tmp_path / "run" / "data"
+    _oc_layout(data)
+    n = len((data / "subjective" / "arena_hard" / "arenahard.jsonl").read_text("utf-8").splitlines())
+    preds = json.dumps({str(i): {"prediction": f"base {i}"} for i in range(n)})
+    outside = tmp_path / "run" / "subjective" / "arena_hard" / "arenahard.json"  # above the data dir: not read
+    outside.parent.mkdir(parents=True)
+    outside.write_text(preds, "utf-8")
+    with pytest.raises(DataMissing, match=f"not found under {data}"):
+        _subset("arena_hard_compare", data)
+    inside = data / "subjective" / "arena_hard" / "arenahard.json"  # OpenCompass's place for it
+    inside.write_text(preds, "utf-8")
+    rows = _subset("arena_hard_compare", data)[1]
+    assert [r[pairwise._BASE] for r in rows] == [f"base {i}" for i in range(n)]
+
+
+def test_a_judge_max_out_len_that_is_not_a_number_is_one_line_naming_it():
+    from compass.sdk import CompassError
+
+    from compass_opencompass import judge
+
+    class Context:
+        dataset, settings = "arenahard", {}
+
+        def model(self, kind, **kwargs):
+            raise AssertionError("not built")
+
+    ev = pairwise.PairwiseJudge({"template": "{prediction}"}, judge={"type": "mock", "max_out_len": "lots"})
+    with pytest.raises(CompassError, match="arenahard: the judge's max_out_len.*'lots'"):
+        ev._judge_model(Context())
+    assert judge.out_len(None, "x") == 1024 and judge.out_len("2048", "x") == 2048

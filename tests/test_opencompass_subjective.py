@@ -90,7 +90,6 @@ def test_summaries_equal_opencompass():
 
 
 # ------------------------------------------------------------------ end to end, compass eval
-MT_T2 = {81: 20, 82: 45, 101: 60, 111: 5, 121: 95, 131: 30}  # turn-2 answer tag -> the judge's rating below
 MT_RATING = {81: "Rating: [[3]]", 82: "Rating: [[5]]", 101: "Rating: [[7]]", 111: "Rating: [[1]]",
              121: "Rating: [[10]]", 131: "I would give it [[4]]"}  # 131: not OpenCompass's format
 AB_RATING = {1: 8, 125: 4, 237: 6, 305: 10, 472: 2, 397: 5, 530: 7, 646: 3}
@@ -245,3 +244,210 @@ def test_pair_judging_and_other_evaluators_are_refused_in_one_line():
     d.update(judge_type="single", eval_cfg={"evaluator": {"type": "AccEvaluator"}})
     with pytest.raises(CompassError, match="LMEvaluator, not AccEvaluator"):
         subjective.subset(d, "cfg")
+
+
+# ------------------------------------------------------------------ bad data: one line naming the file and the fault
+MT_LOADER = {"dataset_class": "MTBenchDataset", "path": "data/subjective/mtbench", "name": "mtbench_0.0"}
+AB_LOADER = {"dataset_class": "AlignmentBenchDataset", "path": "data/subjective/alignment_bench",
+             "name": "alignment_bench_v1_1", "alignment_bench_config_path": "data/subjective/alignment_bench/config",
+             "alignment_bench_config_name": "multi-dimension"}
+
+
+def _edit_jsonl(path: Path, line: int, edit) -> None:
+    lines = path.read_text("utf-8").splitlines()
+    lines[line - 1] = edit(lines[line - 1])
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _drop(key: str):
+    return lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != key}, ensure_ascii=False)
+
+
+def _set(key: str, value):
+    return lambda text: json.dumps({**json.loads(text), key: value}, ensure_ascii=False)
+
+
+def _one_turn(text: str) -> str:
+    q = json.loads(text)
+    return json.dumps({**q, "turns": q["turns"][:1]})
+
+
+def _paths(edit):
+    def run(path: Path) -> None:
+        cfg = json.loads(path.read_text("utf-8"))
+        edit(cfg)
+        path.write_text(json.dumps(cfg), "utf-8")
+    return run
+
+
+BAD_DATA = {  # case -> (loader, file under the data copy, how it is broken, what the error names)
+    "question not JSON": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, lambda t: t[:40]),
+                          r"question\.jsonl:2: not JSON"),
+    "question not an object": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 3, lambda t: "[1, 2]"),
+                               r"question\.jsonl:3: expected a JSON object"),
+    "question without category": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 1, _drop("category")),
+                                  r"question\.jsonl:1: no 'category' field"),
+    "question without turns": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, _drop("turns")),
+                               r"question\.jsonl:2: no 'turns' field"),
+    "turns not a list": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 2, _set("turns", "hi")),
+                         r"question\.jsonl:2: 'turns' is str, not list"),
+    "a one-turn question": (MT_LOADER, "mt_bench/question.jsonl", lambda p: _edit_jsonl(p, 1, _one_turn),
+                            r"question\.jsonl:1: question 81 has 1 turn; .*needs 2"),
+    "reference without choices": (MT_LOADER, "mt_bench/reference_answer/gpt-4.jsonl",
+                                  lambda p: _edit_jsonl(p, 1, _drop("choices")), r"gpt-4\.jsonl:1: no 'choices' field"),
+    "a judge prompt missing": (MT_LOADER, "mt_bench/judge_prompts.jsonl",
+                               lambda p: p.write_text("".join(line + "\n" for line in p.read_text("utf-8").splitlines()
+                                                              if '"single-v1-multi-turn"' not in line), "utf-8"),
+                               r"question\.jsonl:1: the judge prompts have no 'single-v1-multi-turn'"),
+    "a judge prompt without its template": (MT_LOADER, "mt_bench/judge_prompts.jsonl",
+                                            lambda p: _edit_jsonl(p, 1, _drop("prompt_template")),
+                                            r"judge_prompts\.jsonl:1: no 'prompt_template' field"),
+    "align row without question": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                                   lambda p: _edit_jsonl(p, 3, _drop("question")),
+                                   r"data_v1\.1_release\.jsonl:3: no 'question' field"),
+    "align row without subcategory": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                                      lambda p: _edit_jsonl(p, 2, _drop("subcategory")),
+                                      r"data_v1\.1_release\.jsonl:2: no 'subcategory' field"),
+    "an unknown subcategory": (AB_LOADER, "alignbench/data/data_v1.1_release.jsonl",
+                               lambda p: _edit_jsonl(p, 1, _set("subcategory", "火星学")),
+                               r"data_v1\.1_release\.jsonl:1: subcategory '火星学' has no dimensions"),
+    "config without Paths": (AB_LOADER, "alignbench/config/multi-dimension.json",
+                             _paths(lambda c: c.pop("Paths")), r"multi-dimension\.json: no 'Paths' field"),
+    "Paths without a file": (AB_LOADER, "alignbench/config/multi-dimension.json",
+                             _paths(lambda c: c["Paths"].pop("dimension_set_filepath")),
+                             r"multi-dimension\.json: Paths: no 'dimension_set_filepath' field"),
+    "config not JSON": (AB_LOADER, "alignbench/config/dimension_set.json", lambda p: p.write_text("{oops", "utf-8"),
+                        r"dimension_set\.json: AlignBench's dimension_set_filepath is not JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_data_is_one_data_error_naming_the_file_and_fault(case, tmp_path):
+    import shutil
+
+    from compass.sdk import DataError
+
+    loader_cfg, rel, breaks, says = BAD_DATA[case]
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    breaks(data / rel)
+    with pytest.raises(DataError, match=says) as err:
+        subjective.SubjectiveLoader(dict(loader_cfg), "cfg")(data)
+    assert "\n" not in str(err.value)
+
+
+def test_bad_data_in_a_run_is_one_error_line(tmp_path, oc_tree):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    _edit_jsonl(data / "mt_bench" / "question.jsonl", 1, _one_turn)
+    cfg = _config(tmp_path, "mtbench_datasets[:1]")
+    env = _env()
+    env["COMPASS_OPENCOMPASS_CONFIGS"] = str(oc_tree)
+    res = run_compass(["eval", str(cfg), "--data-dir", str(data), "--judge", "mock"], tmp_path, env)
+    assert res.code == 2, res.err
+    line = [x for x in res.err.splitlines() if x.startswith("error")]
+    assert len(line) == 1 and "question.jsonl:1: question 81 has 1 turn" in line[0], res.err
+    assert "Traceback" not in res.err
+
+
+# ------------------------------------------------------------------ missing data: located, planned, fetched
+def test_locate_names_the_file_each_class_reads_first(tmp_path):
+    from compass.sdk import DataMissing
+
+    mt, ab = subjective.SubjectiveLoader(dict(MT_LOADER), "mt"), subjective.SubjectiveLoader(dict(AB_LOADER), "ab")
+    assert mt.locate(DATA) == DATA / "mt_bench" / "question.jsonl"
+    assert ab.locate(DATA) == DATA / "alignbench" / "data" / "data_v1.1_release.jsonl"
+    for loader, want in ((mt, "mt_bench/question.jsonl"), (ab, "alignbench/data/data_v1.1_release.jsonl")):
+        with pytest.raises(DataMissing) as err:
+            loader.locate(tmp_path)
+        assert err.value.looked_for == tmp_path / want  # what `compass eval` fetches the recipe by
+    with pytest.raises(DataMissing) as err:  # no recipe writes v1.0: the fix, and nothing to fetch
+        subjective.SubjectiveLoader({**AB_LOADER, "name": "alignment_bench"}, "ab10").locate(DATA)
+    assert getattr(err.value, "looked_for", None) is None and "alignment_bench_v1_1" in str(err.value)
+
+
+def test_judge_prompts_not_in_the_data_come_from_compasss_copy_of_fastchats(tmp_path):
+    import shutil
+
+    shutil.copytree(DATA / "mt_bench", tmp_path / "mt_bench")
+    (tmp_path / "mt_bench" / "judge_prompts.jsonl").unlink()  # as the mtbench recipe writes the data
+    assert subjective.mtbench_rows(tmp_path / "mt_bench") == subjective.mtbench_rows(DATA / "mt_bench")
+
+
+def _fetch_config(tmp_path: Path) -> tuple[Path, Path]:
+    tree = tmp_path / "octree" / "configs"
+    for folder, name in (("multiround", "mtbench_single_judge_diff_temp_new.py"),
+                         ("alignbench", "alignbench_v1_1_judgeby_critiquellm_new.py")):
+        dest = tree / "datasets" / "subjective" / folder
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text((CONFIGS / name).read_text("utf-8"), "utf-8")
+    (tree / "models").mkdir(parents=True)
+    cfg = tmp_path / "eval_fetch.py"
+    cfg.write_text('''
+from mmengine.config import read_base
+with read_base():
+    from opencompass.configs.datasets.subjective.multiround.mtbench_single_judge_diff_temp_new import mtbench_datasets
+    from opencompass.configs.datasets.subjective.alignbench.alignbench_v1_1_judgeby_critiquellm_new import alignbench_datasets
+datasets = [mtbench_datasets[0], *alignbench_datasets]
+models = [dict(type='mock', abbr='cand', chat=True, default='an answer')]
+''')
+    return tree, cfg
+
+
+def test_missing_mtbench_and_alignbench_data_is_planned_then_fetched_and_versioned(tmp_path):
+    from extras import require_extra
+
+    require_extra("huggingface_hub")
+    require_extra("requests")
+    from hub_fixtures import GITHUB, repos
+    from hub_server import GitHubServer, HubServer
+
+    fixtures = {n: repos()[n] for n in ("mtbench", "alignbench")}
+    align = fixtures["alignbench"][1]  # AlignBench's repository has the judge's config/multi-dimension.json too
+    align.files["config/multi-dimension.json"] = (DATA / "alignbench" / "config" / "multi-dimension.json").read_bytes()
+    tree, cfg = _fetch_config(tmp_path)
+    data = tmp_path / "data"
+    with HubServer({r: repo for n, (r, repo) in fixtures.items() if n not in GITHUB}) as hub, \
+            GitHubServer({r: repo for n, (r, repo) in fixtures.items() if n in GITHUB}) as gh:
+        env = _env(HF_HOME=str(tmp_path / "hf-home"), COMPASS_CACHE_DIR=str(tmp_path / "cache"),
+                   HF_HUB_DISABLE_PROGRESS_BARS="1", COMPASS_OFFLINE="0", HF_ENDPOINT=hub.url,
+                   GITHUB_API_URL=gh.url, COMPASS_GITHUB_RAW_URL=gh.url, COMPASS_OPENCOMPASS_CONFIGS=str(tree))
+        args = ["eval", str(cfg), "--data-dir", str(data), "--judge", "mock", "--max-num-workers", "1"]
+        dry = run_compass(args + ["--dry-run"], tmp_path, env)
+        assert dry.code == 0, dry.err
+        assert "data: 2 benchmark(s) missing" in dry.err and "alignbench, mtbench" in dry.err, dry.err
+        assert not data.exists()  # a dry run fetches nothing
+        real = run_compass(args, tmp_path, env)
+    assert real.code == 0, real.err
+    assert "fetching MT-Bench" in real.err and "fetching AlignBench" in real.err
+    assert (data / "mt_bench" / "question.jsonl").is_file() and not (data / "mt_bench" / "judge_prompts.jsonl").exists()
+    record = json.loads(next((tmp_path / "outputs").glob("*/*/configs/data_*.json")).read_text())["opencompass"]
+    files = {r["recipe"]: r["files"] for r in record["recipes"]}  # hashed into the dataset's version
+    assert list(files["mtbench"]) == ["mt_bench/question.jsonl"]
+    assert "alignbench/data/data_v1.1_release.jsonl" in files["alignbench"]
+
+
+def test_a_max_out_len_that_is_not_a_number_is_one_line_naming_the_key():
+    from compass.sdk import CompassError
+
+    d = {"dataset_class": "MTBenchDataset", "abbr": "mt",
+         "infer_cfg": {"inferencer": {"type": "ChatInferencer", "infer_mode": "every", "max_out_len": "long"}},
+         "eval_cfg": {"evaluator": {"type": "LMEvaluator", "prompt_template": {"template": "{prediction}"}}}}
+    with pytest.raises(CompassError, match=r"cfg\.infer_cfg\.inferencer\.max_out_len: .*not 'long'"):
+        subjective.subset(d, "cfg")
+    d["infer_cfg"]["inferencer"]["max_out_len"] = 512
+    assert subjective.subset(d, "cfg").max_out_len == 512
+
+
+def test_judge_prompts_nowhere_is_data_missing_naming_where_to_get_them(tmp_path, monkeypatch):
+    import shutil
+
+    from compass.sdk import DataMissing
+
+    shutil.copytree(DATA / "mt_bench", tmp_path / "mt_bench")
+    (tmp_path / "mt_bench" / "judge_prompts.jsonl").unlink()
+    monkeypatch.setattr(subjective, "SHIPPED_JUDGE_PROMPTS", ("compass_judge", "templates/not_there.jsonl"))
+    with pytest.raises(DataMissing, match=r"judge_prompts\.jsonl not found: .*FastChat's fastchat/llm_judge/data/"):
+        subjective.mtbench_rows(tmp_path / "mt_bench")

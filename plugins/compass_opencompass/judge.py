@@ -19,7 +19,11 @@ compass model as ``models`` are); where it is empty (as in OpenCompass's dataset
 run's judge (``--judge MODEL`` / ``[eval_settings] judge``, as for compass's own judged
 datasets), else OpenCompass's own fallback (``OC_JUDGE_MODEL`` at ``OC_JUDGE_API_BASE``,
 key in ``OC_JUDGE_API_KEY``). A dry run without one says so in one note line; a real run
-stops before inference.
+stops before inference. :class:`JudgedByModel` holds what every OpenCompass judge evaluator
+here shares (this module's, :mod:`~compass_opencompass.pairwise`'s and
+:mod:`~compass_opencompass.subjective`'s): that preflight (:func:`check_run_judge`, which also
+builds the run's judge, so an unknown model or an unset API key is found then), the judge spec,
+the evaluation key and the judge model; :func:`generate` asks it in batches.
 """
 
 from __future__ import annotations
@@ -140,10 +144,84 @@ NO_JUDGE = ("needs a judge model and its judge_cfg is empty: set judge_cfg in yo
             "(or [eval_settings] judge), or export OC_JUDGE_MODEL, OC_JUDGE_API_BASE, OC_JUDGE_API_KEY")
 
 
-def _note(text: str) -> None:
-    if text not in _NOTED:
-        _NOTED.add(text)
+def _note(text: str, once: str | None = None) -> None:
+    """Say ``text`` once per process (per ``once`` where given: the same matter in other words)."""
+    key = once or text
+    if key not in _NOTED:
+        _NOTED.add(key)
         print(f"note: {text}", file=sys.stderr)
+
+
+def out_len(value: Any, where: str, default: int = 1024) -> int:
+    """A ``max_out_len`` setting as a positive int (``default`` when unset); anything else is a
+    one-line :class:`CompassError` naming ``where``."""
+    if value is None or value == "" or value == 0:
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n <= 0 or isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise CompassError(f"{where}: max_out_len must be a positive whole number of tokens, not {value!r}")
+    return n
+
+
+def generate(model: Any, requests: list) -> Iterator[Any]:
+    """The model's completions of ``requests``, in order, ``batch_size`` (else 8) at a time: each
+    batch is yielded before the next is asked, so a caller records verdicts as they come."""
+    size = max(1, int(getattr(model, "batch_size", 0) or 8))
+    for start in range(0, len(requests), size):
+        yield from model.generate(requests[start:start + size])
+
+
+def check_run_judge(settings: Mapping[str, Any], what: str) -> None:
+    """Before inference: the run's judge (``--judge``, ``judge_models``, ``OC_JUDGE_*``) is there and
+    compass can build it (a known model, its API key set). A dry run says what is wrong in one
+    note line; a real run stops with it (one error line)."""
+    spec = run_judge(settings)
+    try:
+        if spec is None:
+            raise CompassError(f"{what} {NO_JUDGE}")
+        _check_model(json.dumps(spec, sort_keys=True, default=str), "the run's judge (--judge, judge_models, OC_JUDGE_*)")
+    except CompassError as exc:
+        if not settings.get("dry_run"):
+            raise
+        print(f"note: {exc}", file=sys.stderr, flush=True)
+
+
+class JudgedByModel:
+    """What OpenCompass's judge evaluators share (a mixin): the judge is the evaluator's own
+    ``judge`` (from ``judge_cfg``) or the run's; the run's is checked before inference where the
+    evaluator has none (``needs_run_judge``); it keys the stored evaluation."""
+
+    run_as_task = True
+    needs_run_judge = False
+    #: how the preflight names the evaluator when the run has no judge
+    preflight_label = "OpenCompass's judge evaluator"
+    label = "LMEvaluator"
+    judge: dict | None
+
+    @classmethod
+    def preflight(cls, settings: Mapping[str, Any]) -> None:
+        if cls.needs_run_judge:
+            check_run_judge(settings, cls.preflight_label)
+
+    def _judge(self, context: Any) -> dict:
+        spec = self.judge or run_judge(context.settings)
+        if spec is None:
+            raise CompassError(f"{context.dataset}: {self.label} {NO_JUDGE}")
+        return dict(spec)
+
+    def evaluation_key(self, context: Any) -> list:
+        spec = self._judge(context)
+        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items())]
+
+    def _judge_model(self, context: Any) -> tuple[Any, int]:
+        """The judge model and its request's ``max_out_len`` (the judge spec's, else 1024)."""
+        spec = self._judge(context)
+        kind = spec.pop("type")
+        max_out = out_len(spec.pop("max_out_len", None), f"{context.dataset}: the judge's max_out_len")
+        return context.model(kind, **spec), max_out
 
 
 # ------------------------------------------------------------------ config -> compass scoring
@@ -238,11 +316,10 @@ def judge_messages(template: Mapping, row: Mapping, prediction: str, gold: Any) 
     return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(prompt, mode="gen"))
 
 
-class LLMJudge:
+class LLMJudge(JudgedByModel):
     """``opencompass_llm_judge``: OpenCompass's judge evaluators (the judge from the config's judge_cfg)."""
 
-    run_as_task = True
-    needs_run_judge = False
+    preflight_label = "OpenCompass's judge evaluator (GenericLLMEvaluator/CascadeEvaluator)"
 
     def __init__(self, template: Mapping, judge: Mapping | None = None, judge_post: list | None = None,
                  pred_post: list | None = None, academic: bool = False, true_tag: str = "A", false_tag: str = "B",
@@ -254,25 +331,6 @@ class LLMJudge:
         self.academic, self.true_tag, self.false_tag, self.metric = academic, true_tag, false_tag, metric_name
         self.label = label
         self.rule, self.rule_kwargs, self.rule_post, self.parallel = rule, dict(rule_kwargs or {}), rule_post, parallel
-
-    @classmethod
-    def preflight(cls, settings: Mapping[str, Any]) -> None:
-        if not cls.needs_run_judge or run_judge(settings) is not None:
-            return
-        if settings.get("dry_run"):  # once per run: the core asks once per evaluator
-            print(f"note: OpenCompass's judge evaluator {NO_JUDGE}", file=sys.stderr)
-            return
-        raise CompassError(f"OpenCompass's judge evaluator (GenericLLMEvaluator/CascadeEvaluator) {NO_JUDGE}")
-
-    def _judge(self, context: Any) -> dict:
-        spec = self.judge or run_judge(context.settings)
-        if spec is None:
-            raise CompassError(f"{context.dataset}: {self.label} {NO_JUDGE}")
-        return dict(spec)
-
-    def evaluation_key(self, context: Any) -> list:
-        spec = self._judge(context)
-        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items())]
 
     def _rule(self, samples: list, context: Any) -> list[bool]:
         ev = context.host.registry.get("evaluators", self.rule).load()(**self.rule_kwargs)
@@ -305,30 +363,25 @@ class LLMJudge:
                 ask.append(s)
         if not ask:
             return
-        spec = self._judge(context)
-        kind = spec.pop("type")
-        max_out = int(spec.pop("max_out_len", 0) or 0) or 1024
-        model = context.model(kind, **spec)
+        model, max_out = self._judge_model(context)
         requests = []
         for s in ask:
             answer = s.answer if isinstance(s.answer, str) else str(s.answer or "")
             prediction = _apply(self.pred_post, answer, context.host)
             requests.append(GenerateRequest(judge_messages(self.template, s.row, prediction, s.gold),
                                             max_out_len=max_out))
-        size = max(1, int(getattr(model, "batch_size", 0) or 8))
-        for start in range(0, len(requests), size):
-            for s, done in zip(ask[start:start + size], model.generate(requests[start:start + size])):
-                if done.error:
-                    continue  # not a verdict: left unevaluated, -r asks again
-                reply = _apply(self.judge_post, done.text, context.host)
-                if self.rule:
-                    ok = cascade_correct(reply)
-                    rec = {"correct": ok or bool(rule.get(s.index)), "path": "judge", "judge_correct": ok,
-                           "rule_correct": bool(rule.get(s.index))}
-                else:
-                    g = grade(reply, self.true_tag, self.false_tag)
-                    rec = {"correct": g == self.true_tag, "grade": g, "path": "judge"}
-                yield s.index, {**rec, "judge_reply": done.text}
+        for s, done in zip(ask, generate(model, requests)):
+            if done.error:
+                continue  # not a verdict: left unevaluated, -r asks again
+            reply = _apply(self.judge_post, done.text, context.host)
+            if self.rule:
+                ok = cascade_correct(reply)
+                rec = {"correct": ok or bool(rule.get(s.index)), "path": "judge", "judge_correct": ok,
+                       "rule_correct": bool(rule.get(s.index))}
+            else:
+                g = grade(reply, self.true_tag, self.false_tag)
+                rec = {"correct": g == self.true_tag, "grade": g, "path": "judge"}
+            yield s.index, {**rec, "judge_reply": done.text}
 
     def aggregate(self, records: Mapping, context) -> dict:
         n = len(context.samples)

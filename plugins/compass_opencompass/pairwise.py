@@ -30,12 +30,12 @@ import json
 import math
 import random
 import re
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message
+from compass_opencompass.judge import JudgedByModel, _note
 
 CLASSES_ARENA = ("ArenaHardDataset",)
 CLASSES_ALPACA = ("AlpacaEvalDataset", "SubjectiveCmpDataset")
@@ -50,15 +50,8 @@ SEED = 666  # order_preds_and_record_references' seed
 WEIGHT = 3  # a strong Arena-Hard verdict counts three battles
 _BASE = "_oc_base"  # the baseline's answer, in each row
 _LABEL = re.compile(r"\[\[([AB<>=]+)\]\]")
-_NOTED: set[str] = set()
-
-
-def _note(text: str, once: str | None = None) -> None:
-    """Say ``text`` once per process (per ``once`` where given: the same matter in other words)."""
-    key = once or text
-    if key not in _NOTED:
-        _NOTED.add(key)
-        print(f"note: {text}", file=sys.stderr)
+#: the data dir each OpenCompass-layout file was found in (by :func:`locate`, just before its rows are read)
+_DATA_DIRS: dict[str, Path] = {}
 
 
 def is_pairwise(d: Mapping) -> bool:
@@ -124,6 +117,7 @@ def locate(d: Mapping, data_dir: Path) -> Path:
     for folder in _under(str(d.get("path", "")), Path(data_dir)):
         tried.append(folder / f"{name}{ext}")
         if tried[-1].is_file():
+            _DATA_DIRS[str(tried[-1])] = Path(data_dir)  # where _given stops looking for the baseline's answers
             return tried[-1]
     abbr, _ = _base(d, "OpenCompass dataset")
     own = ALIASES.get(abbr, abbr)
@@ -137,10 +131,25 @@ def locate(d: Mapping, data_dir: Path) -> Path:
     raise exc
 
 
+def _tops(first: Path) -> list[Path]:
+    """The folders ``given_pred``'s path is read against: those above the dataset's file, up to the
+    data dir it was found in (its folder only where that is not known)."""
+    stop = _DATA_DIRS.get(str(first))
+    if stop is None or stop not in first.parents:
+        return [first.parent]
+    tops = []
+    for top in first.parents:
+        tops.append(top)
+        if top == stop:
+            return tops
+    return tops
+
+
 def _given(first: Path, name: str, abbr: str, path: str) -> list[str]:
     """The baseline's answers in OpenCompass's prediction format (``<given path>/<name>.json``),
-    the path read against each folder above the dataset's file (one of them is the data dir)."""
-    for top in first.parents:
+    the path read against each folder above the dataset's file up to the data dir."""
+    tops = _tops(first)
+    for top in tops:
         for folder in _under(path, top):
             f = folder / f"{name}.json"
             if f.is_file():
@@ -150,7 +159,8 @@ def _given(first: Path, name: str, abbr: str, path: str) -> list[str]:
                 except (KeyError, TypeError):
                     raise DataError(f"{f}: not OpenCompass's predictions ({{\"0\": {{\"prediction\": ...}}, ...}})") \
                         from None
-    raise DataMissing(f"the baseline {abbr}'s answers: {path}/{name}.json (given_pred) not found above {first.parent}")
+    raise DataMissing(f"the baseline {abbr}'s answers: {path}/{name}.json (given_pred) not found under "
+                      f"{tops[-1]}; put OpenCompass's {name}.json of {abbr} there")
 
 
 def _attach(rows: list[dict], answers: list[str], where: Path, abbr: str) -> list[dict]:
@@ -340,7 +350,8 @@ def alpaca_rank(reply: str) -> int | None:
 
 
 # ------------------------------------------------------------------ scores
-_WINNER = {"A=B": ("tie", 1), "A>B": ("a", 1), "A>>B": ("a", WEIGHT), "B>A": ("b", 1), "B>>A": ("b", WEIGHT)}
+#: the Arena-Hard labels that are a verdict: ``label -> (winner's position or tie, battles)``
+WINNERS = {"A=B": ("tie", 1), "A>B": ("a", 1), "A>>B": ("a", WEIGHT), "B>A": ("b", 1), "B>>A": ("b", WEIGHT)}
 
 
 def battles(games: list[dict], model: str = "model", base: str = "gpt4-0314") -> list[tuple[str, str, str]]:
@@ -349,12 +360,22 @@ def battles(games: list[dict], model: str = "model", base: str = "gpt4-0314") ->
     out = []
     for g in games:
         label = arena_label(g.get("reply", ""))
-        if label not in _WINNER:
+        if label not in WINNERS:
             continue
-        side, weight = _WINNER[label]
+        side, weight = WINNERS[label]
         pair = (base, model) if g["base_first"] else (model, base)
         out.extend([(*pair, {"tie": "tie", "a": "model_a", "b": "model_b"}[side])] * weight)
     return out
+
+
+def sklearn_at_least(version: str, want: tuple[int, int]) -> bool:
+    """Whether a scikit-learn version string (``'1.8.0'``, ``'1.8rc1'``, ``'1.10.dev0'``) is ``want`` or later."""
+    from packaging.version import InvalidVersion, Version  # packaging: a dependency of matplotlib, so of compass
+
+    try:
+        return Version(version).release[:2] >= want
+    except InvalidVersion:
+        raise CompassError(f"scikit-learn reports version {version!r}, which is not a version number") from None
 
 
 def _logistic():
@@ -365,7 +386,7 @@ def _logistic():
         from sklearn.linear_model import LogisticRegression
     except ImportError:
         return None
-    if tuple(int(x) for x in sklearn.__version__.split(".")[:2]) >= (1, 8):
+    if sklearn_at_least(sklearn.__version__, (1, 8)):
         return LogisticRegression(fit_intercept=False, C=math.inf, tol=1e-8)
     return LogisticRegression(fit_intercept=False, penalty=None, tol=1e-8)
 
@@ -449,11 +470,10 @@ def alpaca_score(games: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------ the evaluator
-class PairwiseJudge:
+class PairwiseJudge(JudgedByModel):
     """``opencompass_pairwise``: OpenCompass's pairwise LMEvaluator (the judge from the config's judge_cfg)."""
 
-    run_as_task = True
-    needs_run_judge = False
+    preflight_label = "OpenCompass's pairwise judge (LMEvaluator)"
 
     def __init__(self, template: Mapping, judge: Mapping | None = None, pred_post: list | None = None,
                  judge_post: list | None = None, order: str = "random", kind: str = "arenahard",
@@ -463,28 +483,8 @@ class PairwiseJudge:
         self.pred_post, self.judge_post = pred_post, judge_post
         self.order, self.kind, self.base = order, kind, base
 
-    @classmethod
-    def preflight(cls, settings: Mapping[str, Any]) -> None:
-        from compass_opencompass import judge
-
-        if not cls.needs_run_judge or judge.run_judge(settings) is not None:
-            return
-        if settings.get("dry_run"):
-            _note(f"OpenCompass's pairwise judge (LMEvaluator) {judge.NO_JUDGE}")
-            return
-        raise CompassError(f"OpenCompass's pairwise judge (LMEvaluator) {judge.NO_JUDGE}")
-
-    def _judge(self, context: Any) -> dict:
-        from compass_opencompass import judge
-
-        spec = self.judge or judge.run_judge(context.settings)
-        if spec is None:
-            raise CompassError(f"{context.dataset}: LMEvaluator {judge.NO_JUDGE}")
-        return dict(spec)
-
     def evaluation_key(self, context: Any) -> list:
-        spec = self._judge(context)
-        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items()), self.order, self.kind]
+        return [*super().evaluation_key(context), self.order, self.kind]
 
     def score_samples(self, samples, context) -> Iterator[tuple[int, dict]]:
         from compass_opencompass import judge
@@ -496,10 +496,7 @@ class PairwiseJudge:
         todo = [s for s in samples if s.error is None]
         if not todo:
             return
-        spec = self._judge(context)
-        kind = spec.pop("type")
-        max_out = int(spec.pop("max_out_len", 0) or 0) or 1024
-        model = context.model(kind, **spec)
+        model, max_out = self._judge_model(context)
         games, requests = [], []
         for s in todo:
             answer = s.prediction if isinstance(s.prediction, str) else str(s.prediction or "")
@@ -515,16 +512,14 @@ class PairwiseJudge:
                                                 max_out_len=max_out))
         replies: dict[int, list] = defaultdict(list)
         failed: set[int] = set()
-        size = max(1, int(getattr(model, "batch_size", 0) or 8))
-        for start in range(0, len(requests), size):
-            for (s, base_first), done in zip(games[start:start + size], model.generate(requests[start:start + size])):
-                if done.error:
-                    failed.add(s.index)  # not a verdict: the sample is left unevaluated, -r asks again
-                    continue
-                reply = judge._apply(self.judge_post, done.text, context.host)
-                replies[s.index].append({"base_first": base_first, "reply": reply,
-                                         "capability": str((s.gold or {}).get("capability", "")
-                                                           if isinstance(s.gold, Mapping) else "")})
+        for (s, base_first), done in zip(games, judge.generate(model, requests)):
+            if done.error:
+                failed.add(s.index)  # not a verdict: the sample is left unevaluated, -r asks again
+                continue
+            reply = judge._apply(self.judge_post, done.text, context.host)
+            replies[s.index].append({"base_first": base_first, "reply": reply,
+                                     "capability": str((s.gold or {}).get("capability", "")
+                                                       if isinstance(s.gold, Mapping) else "")})
         for s in todo:
             if s.index in failed:
                 continue
@@ -543,7 +538,7 @@ class PairwiseJudge:
         games = [g for r in recs for g in r.get("games", [])[:1]] + [g for r in recs for g in r.get("games", [])[1:]]
         judged = len(games)
         if self.kind == "arenahard":
-            unread = sum(1 for g in games if arena_label(g["reply"]) not in _WINNER)
+            unread = sum(1 for g in games if arena_label(g["reply"]) not in WINNERS)
             out = arena_score(battles(games, context.model_abbr, self.base), context.model_abbr, self.base)
         else:
             unread = sum(1 for g in games if alpaca_rank(g["reply"]) is None)

@@ -11,12 +11,18 @@
   OpenCompass's ``{prediction_r1}``/``{prediction_r2}``) is rendered and sent to the judge.
   One judgement per question, on the whole conversation (OpenCompass's ``multi_turn=True``).
   ``mtbench_postprocess``: the first ``Rating: [[n]]``; the average per category and ``total``
-  (1-10, two decimals).
+  (1-10, two decimals). FastChat's ``judge_prompts.jsonl`` is read next to ``question.jsonl``
+  when there, else from the unchanged copy compass ships (``compass_judge/templates/mt_bench.jsonl``):
+  the ``mtbench`` recipe fetches the questions and reference answers only.
 * ``AlignmentBenchDataset`` (``configs/datasets/subjective/alignbench/alignbench_v1_1_*.py``):
   AlignBench v1.1's rows and ``config/`` files, ``critiquellm_prefix`` OpenCompass's CritiqueLLM
   prompt (``subjective_prompts.json``); ``alignbench_postprocess``: the last ``{...}`` rating
   dict, ``综合得分`` the score; per-category averages, ``中文推理总分``, ``中文语言总分`` and
   ``总分`` as OpenCompass computes them.
+
+Bad data is one :class:`DataError` line naming the file (and line) and the fault; the loader's
+``locate`` names the file each class reads first, so ``compass eval`` fetches missing data through
+the ``mtbench`` / ``alignbench`` recipes and hashes it into the dataset's version.
 
 The judge: the evaluator's ``judge_cfg``, else the run's (``--judge``, the config's top-level
 ``judge_models``, ``OC_JUDGE_*``: :func:`compass_opencompass.judge.run_judge`).
@@ -26,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections import defaultdict
 from functools import lru_cache
 from importlib import resources
@@ -34,6 +39,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message, Rows, Subset
+from compass_opencompass import judge
+from compass_opencompass.judge import JudgedByModel, generate
 
 MTBENCH_CATEGORIES = ("total", "writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem",
                       "humanities")
@@ -58,37 +65,119 @@ def _prompts() -> dict:
     return json.loads(resources.files("compass_opencompass").joinpath("subjective_prompts.json").read_text("utf-8"))
 
 
-def _jsonl(path: Path) -> list[dict]:
+def _lines(path: Path) -> list[tuple[int, dict]]:
+    """``(line number, object)`` of each line of a jsonl file; a line that is not a JSON object is a
+    one-line :class:`DataError` naming the file and the line."""
     if not path.is_file():
         raise DataMissing(f"{path} not found")
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return _parse_lines(path.read_text("utf-8"), str(path))
+
+
+def _parse_lines(text: str, where: str) -> list[tuple[int, dict]]:
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{where}:{n}: expected a JSON object, got {type(obj).__name__}")
+        out.append((n, obj))
+    return out
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [obj for _, obj in _lines(path)]
+
+
+def _json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: {what} is not JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def _field(obj: Mapping, key: str, where: str, kind: type | tuple = object) -> Any:
+    """``obj[key]``, else a one-line :class:`DataError` naming ``where`` and the key."""
+    if key not in obj:
+        raise DataError(f"{where}: no {key!r} field (has {', '.join(map(repr, obj)) or 'none'})")
+    value = obj[key]
+    if not isinstance(value, kind):
+        raise DataError(f"{where}: {key!r} is {type(value).__name__}, not {getattr(kind, '__name__', kind)}")
+    return value
 
 
 # ------------------------------------------------------------------ MT-Bench rows
+#: where FastChat's ``judge_prompts.jsonl`` comes from when the data has none (the mtbench recipe
+#: writes the questions and reference answers only): compass's judge templates ship it unchanged
+SHIPPED_JUDGE_PROMPTS = ("compass_judge", "templates/mt_bench.jsonl")
+FASTCHAT_JUDGE_PROMPTS = "lm-sys/FastChat's fastchat/llm_judge/data/judge_prompts.jsonl"
+
+
+def _judge_prompts(root: Path) -> tuple[str, str]:
+    """``(text, where)`` of FastChat's judge prompts: ``<root>/judge_prompts.jsonl`` when the data
+    has it, else the copy compass ships (``compass_judge``'s templates, the same file)."""
+    path = root / "judge_prompts.jsonl"
+    if path.is_file():
+        return path.read_text("utf-8"), str(path)
+    package, rel = SHIPPED_JUDGE_PROMPTS
+    try:
+        shipped = resources.files(package).joinpath(rel)
+        return shipped.read_text("utf-8"), f"{package}/{rel}"
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
+        raise DataMissing(f"{path} not found: MT-Bench's judge prompts; put {FASTCHAT_JUDGE_PROMPTS} there "
+                          f"(compass's copy, {package}/{rel}, is not installed)") from None
+
+
 def _fastchat_templates(root: Path) -> dict[str, dict]:
-    return {r["name"]: r for r in _jsonl(root / "judge_prompts.jsonl")}
+    text, source = _judge_prompts(root)
+    out = {}
+    for n, r in _parse_lines(text, source):
+        where = f"{source}:{n}"
+        out[str(_field(r, "name", where))] = {"system_prompt": str(_field(r, "system_prompt", where)),
+                                              "prompt_template": str(_field(r, "prompt_template", where)),
+                                              "_where": where}
+    return out
 
 
-def mtbench_judge_prompt(problem: Mapping, templates: Mapping[str, Mapping], multi_turn: bool = True) -> tuple[str, str]:
+def mtbench_judge_prompt(problem: Mapping, templates: Mapping[str, Mapping], multi_turn: bool = True,
+                         where: str = "MT-Bench") -> tuple[str, str]:
     """``(system_prompt, prompt_template)`` of one OpenCompass MT-Bench problem (single-answer
     grading): FastChat's template with the questions (and references) filled in and
-    ``{prediction_r1}``/``{prediction_r2}`` left for the judge's prompt."""
+    ``{prediction_r1}``/``{prediction_r2}`` left for the judge's prompt. Data that cannot make
+    it is a one-line :class:`DataError` naming ``where``."""
     dialogue = problem["dialogue"]
+    qid = problem["others"].get("question_id")
     ref = problem["capability"] in NEED_REF
     name = ("single-math-v1" if ref else "single-v1") + ("-multi-turn" if multi_turn else "")
-    t = templates[name]
+    t = templates.get(name)
+    if t is None:
+        raise DataError(f"{where}: the judge prompts have no {name!r} (FastChat's judge_prompts.jsonl has it; "
+                        f"found {', '.join(sorted(templates)) or 'none'})")
     fields: dict[str, str] = {"answer": "{prediction_r1}", "answer_1": "{prediction_r1}",
                               "answer_2": "{prediction_r2}"}
     if multi_turn:
+        if len(dialogue) < 3:
+            raise DataError(f"{where}: question {qid} has {len(dialogue) // 2} turn; MT-Bench's multi-turn judge "
+                            f"needs 2 (or set multi_turn=False)")
         fields.update(question_1=dialogue[0]["content"], question_2=dialogue[2]["content"])
     else:
         fields["question"] = dialogue[0]["content"]
     if ref:
         refs = problem["others"]["reference"]
+        if len(refs) < (2 if multi_turn else 1):
+            raise DataError(f"{where}: question {qid} ({problem['capability']}) has {len(refs)} reference "
+                            f"answer(s); its judge needs one per turn")
         fields["ref_answer_1"] = refs[0]
         if multi_turn:
             fields["ref_answer_2"] = refs[1]
-    return t["system_prompt"], t["prompt_template"].format(**fields)
+    try:
+        return t["system_prompt"], t["prompt_template"].format(**fields)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise DataError(f"{t.get('_where', where)}: judge prompt {name!r} is not a FastChat template "
+                        f"({type(exc).__name__}: {exc})") from None
 
 
 def mtbench_problems(root: Path) -> list[dict]:
@@ -96,29 +185,40 @@ def mtbench_problems(root: Path) -> list[dict]:
     refs: dict = {}
     ref_path = root / "reference_answer" / "gpt-4.jsonl"
     if ref_path.is_file():
-        refs = {r["question_id"]: r["choices"][0]["turns"] for r in _jsonl(ref_path)}
+        for n, r in _lines(ref_path):
+            where = f"{ref_path}:{n}"
+            choices = _field(r, "choices", where, list)
+            if not choices or not isinstance(choices[0], Mapping):
+                raise DataError(f"{where}: 'choices' must list at least one {{'turns': [...]}}")
+            refs[_field(r, "question_id", where)] = _field(choices[0], "turns", f"{where}: choices[0]", list)
     out = []
-    for q in _jsonl(root / "question.jsonl"):
+    path = root / "question.jsonl"
+    for n, q in _lines(path):
+        where = f"{path}:{n}"
+        qid, category = _field(q, "question_id", where), str(_field(q, "category", where))
+        turns = _field(q, "turns", where, list)
+        if not turns or not all(isinstance(t, str) for t in turns):
+            raise DataError(f"{where}: 'turns' must list the question's turns as strings")
         dialogue = []
-        for turn in q["turns"]:
+        for turn in turns:
             dialogue += [{"role": "user", "content": turn}, {"role": "assistant", "content": ""}]
-        others: dict[str, Any] = {"question_id": q["question_id"]}
-        ref = refs.get(q["question_id"]) or q.get("reference")
+        others: dict[str, Any] = {"question_id": qid}
+        ref = refs.get(qid) or q.get("reference")
         if ref:
-            others["reference"] = list(ref)
-        elif q["category"] in NEED_REF:
-            raise DataError(f"{root}: question {q['question_id']} ({q['category']}) has no reference answer; "
+            others["reference"] = list(ref) if isinstance(ref, (list, tuple)) else [ref]
+        elif category in NEED_REF:
+            raise DataError(f"{where}: question {qid} ({category}) has no reference answer; "
                             f"put FastChat's reference_answer/gpt-4.jsonl next to question.jsonl")
-        out.append({"dialogue": dialogue, "capability": q["category"], "others": others})
+        out.append({"dialogue": dialogue, "capability": category, "others": others, "_where": where})
     return out
 
 
-def mtbench_rows(root: Path, judge_type: str = "single", multi_turn: bool = True) -> list[dict]:
+def mtbench_rows(root: Path, multi_turn: bool = True) -> list[dict]:
     """The rows ``MTBenchDataset.load`` makes."""
     templates = _fastchat_templates(root)
     rows = []
     for p in mtbench_problems(root):
-        system, prompt = mtbench_judge_prompt(p, templates, multi_turn)
+        system, prompt = mtbench_judge_prompt(p, templates, multi_turn, p.pop("_where"))
         others = dict(p["others"])
         others["round"] = len(p["dialogue"]) // 2
         others["question"] = " ".join(m["content"] for m in p["dialogue"] if m["role"] == "user")
@@ -135,22 +235,36 @@ def align_config(folder: Path, name: str) -> dict:
     path = folder / f"{name}.json"
     if not path.is_file():
         raise DataMissing(f"{path} not found (AlignBench's config folder)")
-    paths = json.loads(path.read_text("utf-8"))["Paths"]
+    top = _json(path, "AlignBench's config")
+    paths = _field(top, "Paths", str(path), dict) if isinstance(top, dict) else None
+    if paths is None:
+        raise DataError(f"{path}: expected a JSON object with 'Paths' (AlignBench's config)")
 
     def read(key: str) -> dict:
+        rel = str(_field(paths, key, f"{path}: Paths"))
         # OpenCompass joins the path to the config folder; AlignBench's repository to its root
-        for cand in (folder / paths[key], folder.parent / paths[key]):
+        for cand in (folder / rel, folder.parent / rel):
             if cand.is_file():
-                return json.loads(cand.read_text("utf-8"))
-        raise DataMissing(f"{path}: {key} {paths[key]} not found under {folder} or {folder.parent}")
+                got = _json(cand, f"AlignBench's {key}")
+                if not isinstance(got, dict):
+                    raise DataError(f"{cand}: AlignBench's {key} must be a JSON object")
+                return got
+        raise DataMissing(f"{path}: {key} {rel} not found under {folder} or {folder.parent}")
 
     return {"sets": read("dimension_set_filepath"), "defs": read("dimension_def_filepath"),
             "types": read("subcategory_mapping")}
 
 
 def critiquellm_prefix(row: Mapping, config: Mapping) -> str:
-    """OpenCompass's CritiqueLLM judge prompt for one AlignBench row (its ``critiquellm_prefix``)."""
-    dims = config["sets"].get(config["types"].get(row["others"]["subcategory"]))
+    """OpenCompass's CritiqueLLM judge prompt for one AlignBench row (its ``critiquellm_prefix``).
+    A subcategory the config does not map to dimensions is a :class:`DataError`."""
+    sub = row["others"]["subcategory"]
+    kind = config["types"].get(sub)
+    dims = config["sets"].get(kind)
+    if not isinstance(dims, list):
+        raise DataError(f"subcategory {sub!r} has no dimensions in AlignBench's config "
+                        + (f"(subcategory_mapping gives {kind!r}, which dimension_set does not list)" if kind
+                           else "(subcategory_mapping does not list it)"))
     text = "".join(f"{i + 1}. {d}: {config['defs'].get(d)}\n" for i, d in enumerate(dims))
     values = {"category": row["capability"], "dimensions": text, "question": row["question"],
               "reference": row["others"]["reference"]}
@@ -161,13 +275,18 @@ def critiquellm_prefix(row: Mapping, config: Mapping) -> str:
 def alignbench_rows(data_file: Path, config: Mapping | None) -> list[dict]:
     """The rows ``AlignmentBenchDataset.load`` makes from AlignBench's release jsonl."""
     rows = []
-    for r in _jsonl(data_file):
-        others = {"subcategory": r["subcategory"], "reference": r.get("reference") or "",
-                  "question_id": r["question_id"]}
-        row = {"question": r["question"], "capability": r["category"], "others": others,
-               "judge": {"capability": r["category"], "question": r["question"], "others": others}}
+    for n, r in _lines(data_file):
+        where = f"{data_file}:{n}"
+        others = {"subcategory": _field(r, "subcategory", where), "reference": r.get("reference") or "",
+                  "question_id": _field(r, "question_id", where)}
+        question, category = _field(r, "question", where), _field(r, "category", where)
+        row = {"question": question, "capability": category, "others": others,
+               "judge": {"capability": category, "question": question, "others": others}}
         if config is not None:
-            row["critiquellm_prefix"] = critiquellm_prefix(row, config)
+            try:
+                row["critiquellm_prefix"] = critiquellm_prefix(row, config)
+            except DataError as exc:
+                raise DataError(f"{where}: {exc}") from None
         row["ref"] = others["reference"]
         rows.append(row)
     return rows
@@ -188,10 +307,43 @@ class SubjectiveLoader:
     def key(self) -> tuple:
         return ("opencompass_subjective", json.dumps(self.d, sort_keys=True, default=str))
 
-    def _locate(self, path: str, data_dir: Path) -> Path:
+    def _locate(self, path: str, data_dir: Path, need: str = "") -> Path:
         from compass_opencompass.datasets import locate
 
-        return locate(path, data_dir)
+        return locate(path, data_dir, need)
+
+    def _first(self) -> tuple[str, str]:
+        """The config's ``path`` and the file under it the class reads first."""
+        path = str(self.d.get("path", ""))
+        if self.d["dataset_class"] == "MTBenchDataset":
+            return path, "question.jsonl"
+        name = str(self.d.get("name", "alignment_bench_v1_1"))
+        rel = ALIGN_FILES.get(name)
+        if rel is None:
+            raise DataError(f"{self.where}: AlignmentBenchDataset name {name!r}: compass reads "
+                            f"{', '.join(ALIGN_FILES)}")
+        return path, rel
+
+    def locate(self, data_dir) -> Path:
+        """The exact file the class reads first. A miss is :class:`DataMissing` whose ``looked_for``
+        is that file in OpenCompass's layout mapped to compass's (``mt_bench/question.jsonl``,
+        ``alignbench/data/...``), so the recipe that writes it is fetched and hashed into the
+        dataset's version."""
+        path, need = self._first()
+        if need == ALIGN_FILES["alignment_bench"]:  # AlignBench v1.0: no recipe writes it
+            try:
+                root = self._locate(path, Path(data_dir), need)
+            except DataMissing:
+                raise DataMissing(f"{self.where}: {self._v10_fix(Path(data_dir) / 'alignbench' / need)}") from None
+        else:
+            root = self._locate(path, Path(data_dir), need)
+        return root / need if root.is_dir() else root
+
+    @staticmethod
+    def _v10_fix(data_file: Path) -> str:
+        return (f"{data_file} not found; AlignBench v1.0 (data_release.jsonl) is not in compass's data: use "
+                f"alignbench_v1_1_judgeby_critiquellm (name='alignment_bench_v1_1'), or put THUDM/AlignBench's "
+                f"v1.0 data_release.jsonl at {data_file}")
 
     def __call__(self, data_dir) -> Rows:
         if self._cache is None or self._cache[0] != str(data_dir):
@@ -201,33 +353,36 @@ class SubjectiveLoader:
     def _read(self, data_dir: Path) -> list[dict]:
         from compass_opencompass.datasets import _cut
 
-        d = self.d
-        root = self._locate(d.get("path", ""), data_dir)
-        if d["dataset_class"] == "MTBenchDataset":
-            rows = mtbench_rows(root, d.get("judge_type", "single"), bool(d.get("multi_turn", True)))
-        else:
-            name = str(d.get("name", "alignment_bench_v1_1"))
-            rel = ALIGN_FILES.get(name)
-            if rel is None:
-                raise DataError(f"{self.where}: AlignmentBenchDataset name {name!r}: compass reads "
-                                f"{', '.join(ALIGN_FILES)}")
-            data_file = root / rel
-            if not data_file.is_file():
-                oc_file = root / f"{name}.json"
-                if oc_file.is_file():
-                    raise DataError(f"{self.where}: {oc_file} is OpenCompass's converted copy; compass reads "
-                                    f"AlignBench's own release file {data_file} (THUDM/AlignBench)")
-                fix = ("AlignBench v1.0 (data_release.jsonl) is not in compass's data: use "
-                       "alignbench_v1_1_judgeby_critiquellm (name='alignment_bench_v1_1'), or put THUDM/AlignBench's "
-                       f"v1.0 data_release.jsonl at {data_file}") if name == "alignment_bench" else \
-                    f"put THUDM/AlignBench's {rel} there"
-                raise DataMissing(f"{self.where}: {data_file} not found; {fix}")
-            config = None
-            if d.get("alignment_bench_config_path"):
-                folder = self._locate(d["alignment_bench_config_path"], data_dir)
-                config = align_config(folder, str(d.get("alignment_bench_config_name") or "multi-dimension"))
-            rows = alignbench_rows(data_file, config)
+        try:
+            rows = self._rows(data_dir)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            # what the checks above do not name: still one line, naming the dataset and the cause
+            raise DataError(f"{self.where}: not the data OpenCompass's {self.d['dataset_class']} reads "
+                            f"({type(exc).__name__}: {exc})") from None
         return [dict(r) for r in _cut(rows, self.reader.get("test_range"), f"{self.where}.reader_cfg.test_range")]
+
+    def _rows(self, data_dir: Path) -> list[dict]:
+        d = self.d
+        path, rel = self._first()
+        if d["dataset_class"] == "MTBenchDataset":
+            return mtbench_rows(self._locate(path, data_dir, rel), bool(d.get("multi_turn", True)))
+        root = self._locate(path, data_dir)
+        data_file = root / rel
+        if not data_file.is_file():
+            name = str(d.get("name", "alignment_bench_v1_1"))
+            oc_file = root / f"{name}.json"
+            if oc_file.is_file():
+                raise DataError(f"{self.where}: {oc_file} is OpenCompass's converted copy; compass reads "
+                                f"AlignBench's own release file {data_file} (THUDM/AlignBench)")
+            if rel == ALIGN_FILES["alignment_bench"]:
+                raise DataMissing(f"{self.where}: {self._v10_fix(data_file)}")
+            self.locate(data_dir)  # the DataMissing naming the file looked for, as `compass data` reads it
+            raise DataMissing(f"{self.where}: {data_file} not found; put THUDM/AlignBench's {rel} there")
+        config = None
+        if d.get("alignment_bench_config_path"):
+            name = str(d.get("alignment_bench_config_name") or "multi-dimension")
+            config = align_config(self._locate(d["alignment_bench_config_path"], data_dir, f"{name}.json"), name)
+        return alignbench_rows(data_file, config)
 
 
 class SubjectiveTemplate:
@@ -264,8 +419,6 @@ def _kind(d: Mapping) -> str:
 
 
 def subset(d: Mapping, where: str) -> Subset:
-    from compass_opencompass import judge
-
     infer = d.get("infer_cfg") or {}
     inf = infer.get("inferencer") or {}
     kind = _kind(d)
@@ -293,7 +446,7 @@ def subset(d: Mapping, where: str) -> Subset:
     judge_cfg = ev.get("judge_cfg") or {}
     kwargs = {"kind": kind, "template": judge._template(ev, w), "judge": judge.judge_model(judge_cfg, w),
               "input_columns": list((d.get("reader_cfg") or {}).get("input_columns") or []),
-              "max_out_len": int(inf.get("max_out_len") or 1024)}
+              "max_out_len": judge.out_len(inf.get("max_out_len"), f"{where}.infer_cfg.inferencer.max_out_len")}
     if inf.get("temperature"):
         judge._note(f"{d.get('abbr') or d['dataset_class']}: the inferencer's temperature={inf['temperature']} is not "
              f"applied; the model's own sampling settings answer every turn (set them on the model)")
@@ -425,8 +578,6 @@ def judge_messages(template: Mapping, row: Mapping, input_columns: list, predict
     """The judge's prompt for one row, as OpenCompass's ``LMEvaluator`` renders it: the row's
     columns, then ``prediction`` (one turn) or ``prediction_r1``, ``prediction_r2``, … (a
     conversation), each replaced in that order; ``reference`` is blank."""
-    from compass_opencompass import judge
-
     entry = {k: row[k] for k in row if not str(k).startswith("_oc_")}
     if len(predictions) == 1 and "dialogue" not in row:
         return judge.judge_messages(template, entry, predictions[0], row.get("judge"))
@@ -440,11 +591,10 @@ def judge_messages(template: Mapping, row: Mapping, input_columns: list, predict
     return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(prompt, mode="gen"))
 
 
-class SubjectiveJudge:
+class SubjectiveJudge(JudgedByModel):
     """``opencompass_subjective``: OpenCompass's ``LMEvaluator`` on MT-Bench / AlignBench."""
 
-    run_as_task = True
-    needs_run_judge = False
+    preflight_label = "OpenCompass's LMEvaluator (MT-Bench/AlignBench)"
 
     def __init__(self, kind: str, template: Mapping, judge: Mapping | None = None, input_columns: list | None = None,
                  max_out_len: int = 1024):
@@ -452,39 +602,6 @@ class SubjectiveJudge:
         self.judge = dict(judge) if judge else None
         self.input_columns = list(input_columns or [])
         self.max_out_len = max_out_len
-
-    @classmethod
-    def preflight(cls, settings: Mapping[str, Any]) -> None:
-        from compass_opencompass.judge import NO_JUDGE, _check_model, run_judge
-
-        if not cls.needs_run_judge:
-            return
-        spec = run_judge(settings)
-        if spec is not None:
-            try:  # an unknown judge or a judge API key not set: a note when planning, the error when running
-                _check_model(json.dumps(spec, sort_keys=True, default=str), "the run's judge (judge_models, --judge)")
-            except CompassError as exc:
-                if not settings.get("dry_run"):
-                    raise
-                print(f"note: {exc}", file=sys.stderr, flush=True)
-            return
-        if settings.get("dry_run"):
-            print(f"note: OpenCompass's LMEvaluator (MT-Bench/AlignBench) {NO_JUDGE}, or judge_models", file=sys.stderr,
-                  flush=True)
-            return
-        raise CompassError(f"OpenCompass's LMEvaluator (MT-Bench/AlignBench) {NO_JUDGE}, or judge_models")
-
-    def _spec(self, context: Any) -> dict:
-        from compass_opencompass.judge import NO_JUDGE, run_judge
-
-        spec = self.judge or run_judge(context.settings)
-        if spec is None:
-            raise CompassError(f"{context.dataset}: LMEvaluator {NO_JUDGE}, or judge_models")
-        return dict(spec)
-
-    def evaluation_key(self, context: Any) -> list:
-        spec = self._spec(context)
-        return [spec.get("type"), sorted((k, repr(v)) for k, v in spec.items())]
 
     def _later_turns(self, samples: list, context: Any) -> dict[int, list[str]]:
         """Each conversation's answers: turn 1 from inference, later turns asked here with the
@@ -496,6 +613,7 @@ class SubjectiveJudge:
         model = context.model(cand["type"], **dict(cand["kwargs"]))
         gen = getattr(context, "generation", None) or {}
         users = {s.index: [m["content"] for m in s.row["dialogue"] if m["role"] == "user"] for s in samples}
+        out_len = judge.out_len(gen.get("max_out_len"), "the run's generation max_out_len", self.max_out_len)
         for turn in range(1, max((len(u) for u in users.values()), default=1)):
             todo = [s for s in samples if len(users[s.index]) > turn and len(answers[s.index]) == turn]
             reqs = []
@@ -504,9 +622,8 @@ class SubjectiveJudge:
                 for q, a in zip(users[s.index][:turn], answers[s.index]):
                     msgs += [Message("HUMAN", q), Message("BOT", a)]
                 msgs.append(Message("HUMAN", users[s.index][turn]))
-                reqs.append(GenerateRequest(tuple(msgs), max_out_len=int(gen.get("max_out_len") or self.max_out_len),
-                                            stop=tuple(gen.get("stop") or ())))
-            for s, done in zip(todo, _generate(model, reqs)):
+                reqs.append(GenerateRequest(tuple(msgs), max_out_len=out_len, stop=tuple(gen.get("stop") or ())))
+            for s, done in zip(todo, generate(model, reqs)):
                 if not done.error:
                     answers[s.index].append(done.text or "")
         return {i: a for i, a in answers.items() if len(a) == len(users[i])}
@@ -516,14 +633,11 @@ class SubjectiveJudge:
         if not todo:
             return
         convs = self._later_turns(todo, context)
-        spec = self._spec(context)
-        kind = spec.pop("type")
-        max_out = int(spec.pop("max_out_len", 0) or 0) or 1024
-        judge = context.model(kind, **spec)
+        model, max_out = self._judge_model(context)
         asked = [s for s in todo if s.index in convs]
         reqs = [GenerateRequest(judge_messages(self.template, s.row, self.input_columns, convs[s.index]),
                                 max_out_len=max_out) for s in asked]
-        for s, done in zip(asked, _generate(judge, reqs)):
+        for s, done in zip(asked, generate(model, reqs)):
             if done.error:
                 continue  # not a verdict: left unevaluated, -r asks again
             read = mtbench_rating(done.text) if self.kind == "mtbench" else alignbench_rating(done.text)
@@ -557,14 +671,6 @@ class SubjectiveJudgeRun(SubjectiveJudge):
     """``opencompass_subjective_run``: the same, judged by the run's judge (empty judge_cfg)."""
 
     needs_run_judge = True
-
-
-def _generate(model: Any, reqs: list) -> list:
-    size = max(1, int(getattr(model, "batch_size", 0) or 8))
-    out: list = []
-    for start in range(0, len(reqs), size):
-        out.extend(model.generate(reqs[start:start + size]))
-    return out
 
 
 # ------------------------------------------------------------------ top-level judge_models
