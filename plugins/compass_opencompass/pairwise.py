@@ -370,7 +370,7 @@ def battles(games: list[dict], model: str = "model", base: str = "gpt4-0314") ->
 
 def sklearn_at_least(version: str, want: tuple[int, int]) -> bool:
     """Whether a scikit-learn version string (``'1.8.0'``, ``'1.8rc1'``, ``'1.10.dev0'``) is ``want`` or later."""
-    from packaging.version import InvalidVersion, Version  # packaging: a dependency of matplotlib, so of compass
+    from packaging.version import InvalidVersion, Version
 
     try:
         return Version(version).release[:2] >= want
