@@ -199,7 +199,7 @@ def test_a_dry_run_without_the_data_plans_and_names_the_files(tmp_path):
     missing = [ln for ln in res.out.splitlines() if ln.startswith("data missing:")]
     assert len(missing) == 1, res.out  # one line per dataset: both configs are the `opencompass` dataset
     assert str(data / "triviaqa" / "triviaqa-validation.jsonl") in missing[0]
-    assert missing[0].endswith("(and 1 more of its subsets)")
+    assert missing[0].endswith("(and 1 more of its subset)")
     assert [ln.split()[:3] for ln in res.out.splitlines() if ln.startswith("m/")] == [["m/trivia", "gen", "?"],
                                                                                      ["m/crows", "gen", "?"]]
     real = run_compass(["eval", "eval_newsets.py", "--data-dir", str(data)], tmp_path, compass_env())

@@ -70,6 +70,10 @@ class RunResult:
         return None
 
 
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
 def describe_plan(plan: Plan, run_dir: Path, reused: bool) -> str:
     from tabulate import tabulate
 
@@ -79,14 +83,14 @@ def describe_plan(plan: Plan, run_dir: Path, reused: bool) -> str:
     head = (f"run folder: {run_dir}{' (reused)' if reused else ''}\n"
             f"models: {', '.join(m.abbr for m in plan.models)}\n"
             f"{len(plan.tasks)} inference tasks, {sum(t.num_samples for t in plan.tasks)} samples"
-            f"{f' (and those of {unknown} subsets whose data is missing)' if unknown else ''}\n")
+            f"{f' (and those of {unknown} subset{_s(unknown)} whose data is missing)' if unknown else ''}\n")
     text = head + tabulate(rows, headers=["task", "mode", "samples", "range"], tablefmt="simple")
     by_dataset: dict[str, list[str]] = {}  # what the real run needs first: one line per dataset
     for t in plan.tasks:
         if t.subset.name in plan.missing and t.subset.name not in by_dataset.get(t.dataset_type, []):
             by_dataset.setdefault(t.dataset_type, []).append(t.subset.name)
     for dataset, subsets in by_dataset.items():
-        more = f" (and {len(subsets) - 1} more of its subsets)" if len(subsets) > 1 else ""
+        more = f" (and {len(subsets) - 1} more of its subset{_s(len(subsets) - 1)})" if len(subsets) > 1 else ""
         text += f"\ndata missing: {dataset}: {plan.missing[subsets[0]]}{more}"
     return text
 
