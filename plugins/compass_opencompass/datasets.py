@@ -28,6 +28,7 @@ from compass.sdk import Benchmark, CompassError, DataError, DataMissing, FewShot
 
 from compass_opencompass import chat as chat_inferencer
 from compass_opencompass import custom, exams, icl, judge, subjective
+from compass_opencompass.icl import MESSAGE_ROLES
 from compass_opencompass.raw_prompt import RawSpec, is_raw
 
 #: OpenCompass dataset ids -> where its local copy lives under the data dir (OpenCompass's
@@ -669,7 +670,7 @@ class OpenCompassTemplate:
         return out
 
 
-_ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
+_ROLE = MESSAGE_ROLES
 
 
 _NOTED: set = set()  # the extraction models already noted in this process

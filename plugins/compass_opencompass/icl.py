@@ -33,6 +33,8 @@ Structured = list  # list[Item]
 CHAT_META = {"round": [{"role": "HUMAN", "api_role": "HUMAN"}, {"role": "SYSTEM", "api_role": "HUMAN"},
                        {"role": "BOT", "api_role": "BOT", "generate": True}]}
 _API_ROLES = {"HUMAN": "user", "BOT": "assistant", "SYSTEM": "system"}
+#: a chat message's role -> compass's prompt role (the other way round)
+MESSAGE_ROLES = {v: k for k, v in _API_ROLES.items()}
 
 
 class Ice(list):

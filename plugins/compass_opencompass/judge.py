@@ -37,10 +37,12 @@ from typing import Any, Iterator, Mapping
 
 from compass.sdk import CompassError, GenerateRequest, Message, parse_kv
 
+from compass_opencompass.icl import MESSAGE_ROLES
+
 #: OpenCompass's default judge: an OpenAI-compatible service named by these variables
 OC_ENV = ("OC_JUDGE_MODEL", "OC_JUDGE_API_BASE", "OC_JUDGE_API_KEY")
 DICT_POSTPROCESSORS = ("generic_llmjudge_postprocess", "generic_llmjudge_academic_postprocess")
-_ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
+_ROLE = MESSAGE_ROLES
 _NOTED: set[str] = set()
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message
+from compass_opencompass.icl import MESSAGE_ROLES
 from compass_opencompass.judge import JudgedByModel, _note
 
 CLASSES_ARENA = ("ArenaHardDataset",)
@@ -316,7 +317,7 @@ def judge_messages(template: Mapping, row: Mapping, first: str, second: str, ref
     return tuple(Message(_ROLE[m["role"]], m["content"]) for m in icl.chat_messages(prompt, meta, mode="gen"))
 
 
-_ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
+_ROLE = MESSAGE_ROLES
 
 
 def games_in_order(rows: list[Mapping], answers: list[str], settings: Mapping, model: str = "model") -> list[dict]:

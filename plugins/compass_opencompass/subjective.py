@@ -40,6 +40,7 @@ from typing import Any, Iterator, Mapping
 
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message, Rows, Subset
 from compass_opencompass import judge
+from compass_opencompass.icl import MESSAGE_ROLES
 from compass_opencompass.judge import JudgedByModel, generate
 
 MTBENCH_CATEGORIES = ("total", "writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem",
@@ -57,7 +58,7 @@ ALIGN_TYPES = {"事实与解释型回答": ("事实正确性", "满足用户需�
 CLASSES = ("MTBenchDataset", "AlignmentBenchDataset")
 LOCAL = {"data/subjective/mtbench": ("mt_bench",), "data/subjective/alignment_bench": ("alignbench",),
          "data/subjective/alignment_bench/config": ("alignbench/config",)}
-_ROLE = {"user": "HUMAN", "assistant": "BOT", "system": "SYSTEM"}
+_ROLE = MESSAGE_ROLES
 
 
 @lru_cache(maxsize=1)

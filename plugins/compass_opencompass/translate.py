@@ -431,13 +431,17 @@ def _base_meta_template(out: dict, where: str) -> None:
         raise CompassError(f"{where}: models {', '.join(str(i) for i, _ in base)} are base models with different "
                            f"meta_templates; compass applies one per config: put each in a config of its own")
     meta = check(metas[0], f"{where}: models[{base[0][0]}]")
-    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
-           for d in t.get("datasets") or []]
-    for d in own:
-        d["model_meta_template"] = meta
-    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
+    others = _give_datasets(out, "model_meta_template", meta)
     note(f"{where}: models[{base[0][0]}]: its meta_template shapes the prompts as OpenCompass's LMTemplateParser "
          f"does" + (f" (not those of the {others} compass dataset(s), which get plain text)" if others else ""))
+
+
+def _give_datasets(out: dict, key: str, meta: dict) -> int:
+    """Set ``key`` on every OpenCompass dataset of the config; how many compass datasets it has besides."""
+    own = [t for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"]
+    for d in (d for t in own for d in t.get("datasets") or []):
+        d[key] = meta
+    return len(out["datasets"]) - len(own)
 
 
 def _chat_meta_template(out: dict, where: str) -> None:
@@ -463,11 +467,7 @@ def _chat_meta_template(out: dict, where: str) -> None:
                            f"meta_templates; compass applies one per config: put each in a config of its own")
     first = next(i for (i, _), m in zip(chat, metas) if m)
     meta = check_chat_meta(next(m for m in metas if m), f"{where}: models[{first}]")
-    own = [d for t in out["datasets"] if isinstance(t, dict) and t.get("type") == "opencompass"
-           for d in t.get("datasets") or []]
-    for d in own:
-        d["model_chat_meta_template"] = meta
-    others = sum(1 for t in out["datasets"] if not (isinstance(t, dict) and t.get("type") == "opencompass"))
+    others = _give_datasets(out, "model_chat_meta_template", meta)
     note(f"{where}: models[{first}]: its meta_template shapes the chat messages as OpenCompass's APITemplateParser "
          f"does" + (f" (not those of the {others} compass dataset(s))" if others else ""))
 
