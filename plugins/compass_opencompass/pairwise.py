@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterator, Mapping
 from compass.sdk import CompassError, DataError, DataMissing, GenerateRequest, Message
 from compass_opencompass.icl import MESSAGE_ROLES
 from compass_opencompass.judge import JudgedByModel, _note
+from compass_opencompass.qa_sets import read_jsonl
 
 CLASSES_ARENA = ("ArenaHardDataset",)
 CLASSES_ALPACA = ("AlpacaEvalDataset", "SubjectiveCmpDataset")
@@ -69,19 +70,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise DataMissing(f"{path} not found")
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
-    return rows
 
 
 def _base(d: Mapping, where: str) -> tuple[str, str]:
@@ -177,14 +165,14 @@ def arena_hard(first: Path, name: str = "arenahard", base_models: Any = None, gi
     """``ArenaHardDataset``'s rows (question, capability = cluster, judge) with the baseline's answer."""
     abbr, given = _base({"base_models": base_models, "given_pred": given_pred}, str(first))
     rows, ids = [], []
-    for p in _read_jsonl(first):
+    for p in read_jsonl(first):
         q = p["turns"][0]["content"]
         rows.append({"question": q, "capability": p["cluster"],
                      "judge": {"capability": p["cluster"], "question": q, "question_id": p["question_id"]}})
         ids.append(p["question_id"])
     if first.name == "question.jsonl":  # compass's copy: model_answer/<baseline>.jsonl, by question_id
         f = first.parent / "model_answer" / f"{ALIASES.get(abbr, abbr)}.jsonl"
-        by_id = {a["question_id"]: a["choices"][0]["turns"][0]["content"] for a in _read_jsonl(f)}
+        by_id = {a["question_id"]: a["choices"][0]["turns"][0]["content"] for a in read_jsonl(f)}
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise DataError(f"{f}: no answer for question {missing[0]} ({len(missing)} missing)")
